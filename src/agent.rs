@@ -1,0 +1,168 @@
+//! Agent presets and the choice of the command a shard runs.
+//!
+//! Order: `-- <command>` (with `--agent`: appended to the preset) > `--agent <preset>` > config
+//! `default_agent` > `$SHELL`. A program that is not on `PATH` is refused before anything is created.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+
+/// Built-in presets: name and the usual command line.
+pub const PRESETS: &[(&str, &[&str])] = &[
+    ("claude", &["claude"]),
+    ("codex", &["codex"]),
+    ("gemini", &["gemini"]),
+    ("aider", &["aider"]),
+    ("opencode", &["opencode"]),
+    ("amp", &["amp"]),
+    ("goose", &["goose", "session"]),
+    ("cursor-agent", &["cursor-agent"]),
+    ("copilot", &["copilot"]),
+    ("kiro", &["kiro-cli", "chat"]),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentCommand {
+    /// Preset name, the program's name for a custom command, or `shell`.
+    pub agent: String,
+    pub argv: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("unknown agent preset '{name}' (known: {known})")]
+    UnknownPreset { name: String, known: String },
+    #[error("'{program}' was not found on PATH")]
+    MissingProgram { program: String },
+    #[error("the agent command is empty")]
+    Empty,
+}
+
+/// Every preset name: built-ins and those the configuration adds.
+pub fn preset_names(cfg: &Config) -> Vec<String> {
+    let mut names: Vec<String> = PRESETS.iter().map(|(n, _)| (*n).to_owned()).collect();
+    names.extend(cfg.agents.keys().cloned());
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn preset(cfg: &Config, name: &str) -> Result<Vec<String>, AgentError> {
+    if let Some(spec) = cfg.agents.get(name) {
+        return Ok(spec.command.clone());
+    }
+    PRESETS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, argv)| argv.iter().map(|s| (*s).to_owned()).collect())
+        .ok_or_else(|| AgentError::UnknownPreset {
+            name: crate::output::clean(name),
+            known: preset_names(cfg).join(", "),
+        })
+}
+
+/// Choose the command for a shard and check that its program can be found.
+pub fn resolve(cfg: &Config, preset_flag: Option<&str>, command: &[String]) -> Result<AgentCommand, AgentError> {
+    let chosen = match (preset_flag, command.is_empty()) {
+        (Some(p), _) => {
+            let mut argv = preset(cfg, p)?;
+            argv.extend(command.iter().cloned());
+            AgentCommand {
+                agent: p.to_owned(),
+                argv,
+            }
+        }
+        (None, false) => {
+            let program = Path::new(&command[0])
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned());
+            // `-- claude …` is the claude preset's program: call it that in listings.
+            let agent = program
+                .filter(|p| PRESETS.iter().any(|(_, argv)| argv[0] == p.as_str()))
+                .and_then(|p| {
+                    PRESETS
+                        .iter()
+                        .find(|(_, argv)| argv[0] == p)
+                        .map(|(n, _)| (*n).to_owned())
+                })
+                .unwrap_or_else(|| "custom".to_owned());
+            AgentCommand {
+                agent,
+                argv: command.to_vec(),
+            }
+        }
+        (None, true) => match &cfg.default_agent {
+            Some(p) => AgentCommand {
+                agent: p.clone(),
+                argv: preset(cfg, p)?,
+            },
+            None => AgentCommand {
+                agent: "shell".into(),
+                argv: vec![
+                    std::env::var("SHELL")
+                        .ok()
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or_else(|| "/bin/sh".into()),
+                ],
+            },
+        },
+    };
+    let program = chosen.argv.first().ok_or(AgentError::Empty)?;
+    if find_program(program).is_none() {
+        return Err(AgentError::MissingProgram {
+            program: crate::output::clean(program),
+        });
+    }
+    Ok(chosen)
+}
+
+/// Resolve a program name the way `execvp` will: a path with `/` as is, else the first executable
+/// match in `PATH`.
+pub fn find_program(program: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &Path| {
+        p.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        let p = PathBuf::from(program);
+        return executable(&p).then_some(p);
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(program))
+        .find(|p| executable(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dash_dash_command_wins_and_presets_take_extra_args() {
+        let cfg = Config::default();
+        let c = resolve(&cfg, None, &["sh".into(), "-c".into(), "true".into()]).unwrap();
+        assert_eq!((c.agent.as_str(), c.argv.len()), ("custom", 3));
+        let mut cfg = Config::default();
+        cfg.agents.insert(
+            "mine".into(),
+            crate::config::AgentSpec {
+                command: vec!["sh".into()],
+            },
+        );
+        let c = resolve(&cfg, Some("mine"), &["-c".into(), "true".into()]).unwrap();
+        assert_eq!(c.argv, ["sh", "-c", "true"]);
+    }
+
+    #[test]
+    fn missing_program_and_unknown_preset_are_refused() {
+        let cfg = Config::default();
+        let e = resolve(&cfg, None, &["definitely-not-a-program-xyz".into()]).unwrap_err();
+        assert!(e.to_string().contains("definitely-not-a-program-xyz"));
+        assert!(matches!(
+            resolve(&cfg, Some("nope"), &[]),
+            Err(AgentError::UnknownPreset { .. })
+        ));
+    }
+}

@@ -1,0 +1,86 @@
+//! `git shard list`: every shard with the true state of its run.
+//!
+//! Cost: one record read and at most one `/proc/<pid>/stat` read per shard; no process table scan
+//! and no git subprocess. A record that cannot be read is reported by name on stderr and the
+//! others are still listed (exit 0).
+
+use crate::context::Context;
+use crate::error::Result;
+use crate::output::{Cell, Paint, age, short_path, table};
+use crate::shard::{Record, RunStatus};
+
+use super::{ShardJson, print_json};
+
+/// List the shards of this repository and what their agents are doing.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print a JSON array, one object per shard (see README.md for the fields).
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(ctx: &Context, args: &Args) -> Result<()> {
+    let ws = ctx.workspace()?;
+    let mut shards: Vec<(Record, RunStatus)> = Vec::new();
+    for (name, record) in ws.store.list()? {
+        match record {
+            Ok(r) => {
+                let s = RunStatus::of(r.process.as_ref());
+                shards.push((r, s));
+            }
+            Err(e) => eprintln!("warning: shard '{name}' skipped: {e}"),
+        }
+    }
+    if args.json {
+        let view: Vec<ShardJson> = shards.iter().map(|(r, s)| ShardJson::new(r, *s)).collect();
+        return print_json(&view);
+    }
+    if shards.is_empty() {
+        eprintln!("no shards yet; create one with `git shard new <name> -- <command>`");
+        return Ok(());
+    }
+    let paint = Paint::for_stdout();
+    let rows = shards
+        .iter()
+        .map(|(r, s)| {
+            vec![
+                Cell::painted(&r.name, |t| paint.bold(t)),
+                status_cell(r, *s, paint),
+                Cell::plain(&r.branch),
+                Cell::plain(age(&r.created_at)),
+                if r.worktree.is_dir() {
+                    Cell::plain(short_path(&r.worktree))
+                } else {
+                    Cell::painted(&format!("{} (missing)", short_path(&r.worktree)), |t| paint.red(t))
+                },
+            ]
+        })
+        .collect();
+    print!("{}", table(&["NAME", "STATUS", "BRANCH", "AGE", "PATH"], rows, paint));
+    Ok(())
+}
+
+/// `running (pid 123)`, `exited (0)`, `exited (signal 9)`, `lost`, `not-started`.
+pub fn status_text(r: &Record, s: RunStatus) -> String {
+    let p = r.process.as_ref();
+    match s {
+        RunStatus::Running => format!("running (pid {})", p.and_then(|p| p.pid).unwrap_or(0)),
+        RunStatus::Exited => match (p.and_then(|p| p.exit_code), p.and_then(|p| p.signal)) {
+            (Some(c), _) => format!("exited ({c})"),
+            (None, Some(sig)) => format!("exited (signal {sig})"),
+            _ => "exited".into(),
+        },
+        other => other.as_str().into(),
+    }
+}
+
+fn status_cell(r: &Record, s: RunStatus, paint: Paint) -> Cell {
+    let text = status_text(r, s);
+    match s {
+        RunStatus::Running => Cell::painted(&text, |t| paint.green(t)),
+        RunStatus::Exited if r.process.as_ref().and_then(|p| p.exit_code) == Some(0) => Cell::plain(text),
+        RunStatus::Exited => Cell::painted(&text, |t| paint.yellow(t)),
+        RunStatus::Lost => Cell::painted(&text, |t| paint.red(t)),
+        RunStatus::NotStarted => Cell::painted(&text, |t| paint.dim(t)),
+    }
+}

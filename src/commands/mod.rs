@@ -1,0 +1,336 @@
+//! One file per subcommand, each with its `Args` (whose doc comment is the help text) and
+//! `pub fn run(ctx, args)`. Shared pieces used by several commands live here: the JSON view of a
+//! shard, launching a run, stopping a run.
+
+pub mod list;
+pub mod logs;
+pub mod new;
+pub mod path;
+pub mod prune;
+pub mod rm;
+pub mod run;
+pub mod status;
+pub mod stop;
+pub mod supervise;
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::cli::Command;
+use crate::context::{Context, Workspace};
+use crate::error::{Error, Result};
+use crate::process::stop::{Outcome, Target};
+use crate::shard::record::ProcessRecord;
+use crate::shard::{Record, RunStatus, ShardName};
+use crate::terminal::{self, Launched, Terminal, Vars};
+
+pub fn dispatch(ctx: &Context, command: &Command) -> Result<()> {
+    match command {
+        Command::New(a) => new::run(ctx, a),
+        Command::List(a) => list::run(ctx, a),
+        Command::Status(a) => status::run(ctx, a),
+        Command::Run(a) => run::run(ctx, a),
+        Command::Path(a) => path::run(ctx, a),
+        Command::Logs(a) => logs::run(ctx, a),
+        Command::Stop(a) => stop::run(ctx, a),
+        Command::Rm(a) => rm::run(ctx, a),
+        Command::Prune(a) => prune::run(ctx, a),
+        Command::Supervise(a) => supervise::run(ctx, a),
+    }
+}
+
+/// The stable JSON view of one shard (documented in README.md).
+#[derive(Debug, Serialize)]
+pub struct ShardJson {
+    pub name: String,
+    pub branch: String,
+    pub path: String,
+    pub agent: String,
+    pub command: Vec<String>,
+    pub terminal: String,
+    pub created_at: String,
+    pub status: RunStatus,
+    pub pid: Option<u32>,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub worktree_exists: bool,
+    pub base_ref: Option<String>,
+    pub base_commit: String,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+}
+
+impl ShardJson {
+    pub fn new(r: &Record, status: RunStatus) -> ShardJson {
+        let p = r.process.as_ref();
+        ShardJson {
+            name: r.name.clone(),
+            branch: r.branch.clone(),
+            path: r.worktree.display().to_string(),
+            agent: r.agent.clone(),
+            command: r.command.clone(),
+            terminal: p.map(|p| p.terminal.clone()).unwrap_or_else(|| r.terminal.clone()),
+            created_at: r.created_at.clone(),
+            status,
+            pid: p.and_then(|p| p.pid),
+            exit_code: p.and_then(|p| p.exit_code),
+            signal: p.and_then(|p| p.signal),
+            worktree_exists: r.worktree.is_dir(),
+            base_ref: r.base.refname.clone(),
+            base_commit: r.base.commit.clone(),
+            started_at: p.and_then(|p| p.started_at.clone()),
+            ended_at: p.and_then(|p| p.ended_at.clone()),
+        }
+    }
+}
+
+pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::failed(format!("cannot encode JSON: {e}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// A run that is launching has a run id but no identity yet; it blocks a second launch for as
+/// long as `new`/`run` would wait for it.
+pub fn launch_pending(p: &ProcessRecord, timeout: Duration) -> bool {
+    if p.pid.is_some() || p.has_ended() {
+        return false;
+    }
+    match p.launched_at.parse::<jiff::Timestamp>() {
+        Ok(t) => jiff::Timestamp::now().as_second() - t.as_second() <= timeout.as_secs() as i64 + 1,
+        Err(_) => false,
+    }
+}
+
+/// A fresh id for one run, unique enough to tell two launches of one shard apart.
+fn new_run_id() -> String {
+    let now = jiff::Timestamp::now();
+    format!("{}-{}", now.as_nanosecond(), std::process::id())
+}
+
+/// What `new`/`run` should do after the supervisor was started.
+pub enum LaunchResult {
+    /// Recorded and running (or already ended) in a detached terminal.
+    Started(Box<ProcessRecord>),
+    /// An inline run finished; its exit status.
+    InlineExited(i32),
+}
+
+/// Launch the shard's agent in `terminal`. The caller holds no lock (the supervisor needs the
+/// shard's lock to record itself). Returns once the supervisor recorded the run (or, inline, once
+/// the agent has exited).
+pub fn launch(ws: &Workspace, name: &ShardName, terminal: &Terminal) -> Result<LaunchResult> {
+    let run_id = new_run_id();
+    let timeout = Duration::from_secs(ws.config.launch_timeout);
+    let record = ws.store.update(name, |r| {
+        if let Some(p) = &r.process
+            && (launch_pending(p, timeout) || RunStatus::of(Some(p)) == RunStatus::Running)
+        {
+            return Err(crate::shard::StoreError::Exists(format!("{name}' run")));
+        }
+        r.terminal = terminal.name().to_owned();
+        r.process = Some(ProcessRecord {
+            run_id: run_id.clone(),
+            terminal: terminal.name().to_owned(),
+            launched_at: crate::output::now_rfc3339(),
+            ..ProcessRecord::default()
+        });
+        Ok(())
+    });
+    let record = match record {
+        Err(crate::shard::StoreError::Exists(_)) => {
+            return Err(Error::refused(
+                format!("shard '{name}' already has a running or launching agent"),
+                format!("stop it first with `git shard stop {name}`"),
+            ));
+        }
+        other => other?,
+    };
+
+    let exe = std::env::current_exe().map_err(|e| Error::failed(format!("cannot find the git-shard binary: {e}")))?;
+    let supervisor: Vec<String> = vec![
+        exe.display().to_string(),
+        "__run".into(),
+        name.to_string(),
+        "--run-id".into(),
+        run_id.clone(),
+        "--git-common-dir".into(),
+        ws.repo.common_dir().display().to_string(),
+    ];
+    let title = format!("git shard: {name}");
+    let vars = Vars {
+        cwd: &record.worktree,
+        name: name.as_str(),
+        branch: &record.branch,
+        title: &title,
+        cmd: &supervisor,
+    };
+    let log = ws.store.log_path(name.as_str());
+    tracing::debug!(terminal = terminal.name(), ?supervisor, "launching");
+    match terminal::launch(terminal, &vars, &log)? {
+        Launched::Inline(mut child) => {
+            let status = child
+                .wait()
+                .map_err(|e| Error::failed(format!("waiting for the supervisor failed: {e}")))?;
+            crate::process::supervisor::reclaim_terminal();
+            use std::os::unix::process::ExitStatusExt;
+            Ok(LaunchResult::InlineExited(
+                status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0)),
+            ))
+        }
+        Launched::Detached(child) => {
+            wait_for_run(ws, name, &run_id, child, timeout, &log).map(|p| LaunchResult::Started(Box::new(p)))
+        }
+    }
+}
+
+/// Poll the record (cheap: one small file) until the supervisor has written this run's identity.
+fn wait_for_run(
+    ws: &Workspace,
+    name: &ShardName,
+    run_id: &str,
+    mut launcher: std::process::Child,
+    timeout: Duration,
+    log: &Path,
+) -> Result<ProcessRecord> {
+    let deadline = Instant::now() + timeout;
+    let mut nap = Duration::from_millis(2);
+    let mut launcher_failed: Option<(std::process::ExitStatus, Instant)> = None;
+    loop {
+        match ws.store.read(name) {
+            Ok(r) => {
+                if let Some(p) = r.process.filter(|p| p.run_id == run_id)
+                    && (p.pid.is_some() || p.has_ended())
+                {
+                    return Ok(p);
+                }
+            }
+            Err(crate::shard::StoreError::NotFound(_)) => {
+                return Err(Error::failed(format!(
+                    "shard '{name}' was removed while its agent was launching"
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        if launcher_failed.is_none()
+            && let Ok(Some(status)) = launcher.try_wait()
+            && !status.success()
+        {
+            launcher_failed = Some((status, Instant::now()));
+        }
+        // A launcher that failed may still have started the supervisor: give it a moment.
+        if let Some((status, at)) = launcher_failed
+            && at.elapsed() > Duration::from_millis(300)
+        {
+            return Err(launch_failed(
+                name,
+                format!("the terminal launcher exited with {status}"),
+                log,
+            ));
+        }
+        if Instant::now() >= deadline {
+            break;
+        }
+        thread::sleep(nap);
+        nap = (nap * 2).min(Duration::from_millis(25));
+    }
+    Err(launch_failed(
+        name,
+        format!("the supervisor did not record the run within {} s", timeout.as_secs()),
+        log,
+    ))
+}
+
+fn launch_failed(name: &ShardName, why: String, log: &Path) -> Error {
+    let tail = std::fs::read_to_string(log)
+        .map(|t| {
+            let lines: Vec<&str> = t.lines().collect();
+            lines[lines.len().saturating_sub(10)..].join("\n")
+        })
+        .unwrap_or_default();
+    let mut message = format!("the agent of shard '{name}' did not start: {why}");
+    if !tail.trim().is_empty() {
+        message.push_str(&format!(
+            "\nlast lines of {}:\n{}",
+            log.display(),
+            crate::output::clean(&tail).replace("\\n", "\n")
+        ));
+    }
+    Error::refused(
+        message,
+        "check the terminal and agent command; `git shard run <name>` tries again",
+    )
+}
+
+/// Result of stopping a shard's run, for messages.
+pub enum Stopped {
+    /// There was no live run (nothing recorded, already ended, or lost).
+    NothingRunning(RunStatus),
+    /// The PID no longer denotes our agent; nothing was signalled.
+    Lost,
+    /// Stopped; `forced` when SIGKILL was needed; `survivors` if something could not be ended.
+    Done {
+        forced: bool,
+        survivors: Vec<(u32, String)>,
+    },
+}
+
+/// Stop a shard's run (see `process::stop`) and make sure the record says how it ended.
+pub fn stop_run(ws: &Workspace, name: &ShardName, grace: Duration) -> Result<Stopped> {
+    let record = ws.store.read(name)?;
+    let Some(p) = record.process.as_ref() else {
+        return Ok(Stopped::NothingRunning(RunStatus::NotStarted));
+    };
+    let status = RunStatus::of(Some(p));
+    if status != RunStatus::Running {
+        return Ok(Stopped::NothingRunning(status));
+    }
+    let (Some(agent), Some(pgid), Some(sid)) = (p.identity(), p.pgid, p.sid) else {
+        return Ok(Stopped::NothingRunning(status));
+    };
+    let supervisor = match (p.supervisor_pid, p.supervisor_start_ticks) {
+        (Some(pid), Some(start_ticks)) => Some(crate::process::Identity {
+            pid,
+            start_ticks,
+            boot_id: agent.boot_id.clone(),
+        }),
+        _ => None,
+    };
+    let target = Target {
+        agent,
+        pgid,
+        sid,
+        supervisor,
+    };
+    tracing::debug!(?target, ?grace, "stopping");
+    let outcome = crate::process::stop::stop(&target, grace)
+        .map_err(|e| Error::failed(format!("cannot stop shard '{name}': {e}")))?;
+    let run_id = p.run_id.clone();
+    match outcome {
+        Outcome::NotRunning => Ok(Stopped::NothingRunning(RunStatus::of(
+            ws.store.read(name)?.process.as_ref(),
+        ))),
+        Outcome::Mismatch => Ok(Stopped::Lost),
+        Outcome::Stopped { forced, survivors } => {
+            // The supervisor records the end itself; when SIGKILL took it too, we record it.
+            ws.store.update(name, |r| {
+                if let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id && !p.has_ended()) {
+                    p.ended_at = Some(crate::output::now_rfc3339());
+                    p.signal = Some(if forced { 9 } else { 15 });
+                    p.ended_by = Some("stop".into());
+                }
+                Ok(())
+            })?;
+            Ok(Stopped::Done { forced, survivors })
+        }
+    }
+}
+
+/// Is standard input a terminal? (Chooses `inline` over `background` by default.)
+pub fn stdin_is_tty() -> bool {
+    std::io::stdin().is_terminal()
+}

@@ -1,0 +1,174 @@
+//! `git shard new`: worktree + branch + record, then the agent under its supervisor.
+//!
+//! Safety rule 4: a failed `new` rolls back what it created (branch, worktree, record), and it
+//! refuses bad input before creating anything.
+
+use std::collections::BTreeMap;
+
+use crate::agent;
+use crate::context::{Context, Workspace};
+use crate::error::{Error, Result};
+use crate::git::GitError;
+use crate::shard::record::{self, Base, Record};
+use crate::shard::{RunStatus, ShardName, StoreError};
+use crate::terminal;
+
+use super::{LaunchResult, ShardJson, launch, print_json, stdin_is_tty};
+
+/// Create a shard: a new worktree on its own branch, with an agent running in it.
+///
+/// The branch is `<branch_prefix><name>` (prefix `shard/` unless configured) starting at `--base`
+/// (default: the commit HEAD points at). The worktree goes to `<repo>.shards/<name>` beside the
+/// repository unless `worktree_dir` is configured. The agent command is what follows `--`, else
+/// the `--agent` preset, else `default_agent` from the configuration, else `$SHELL`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Name of the shard: 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit.
+    pub name: String,
+    /// Start from this revision (branch, tag or commit) instead of HEAD.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Use this branch instead of `<prefix><name>`. An existing branch is used as it is, if no
+    /// worktree has it checked out.
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// Agent preset (claude, codex, gemini, aider, opencode, …); arguments after `--` are appended.
+    #[arg(long, value_name = "PRESET")]
+    pub agent: Option<String>,
+    /// Terminal to run the agent in (background, inline, or one from the configuration).
+    #[arg(long, value_name = "NAME")]
+    pub terminal: Option<String>,
+    /// Create the worktree and branch but start no agent (`git shard run` starts one later).
+    #[arg(long)]
+    pub no_launch: bool,
+    /// Print the new shard as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// The agent command and its arguments.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+pub fn run(ctx: &Context, args: &Args) -> Result<()> {
+    let name = ShardName::parse(&args.name)?;
+    let ws = ctx.workspace()?;
+    let agent = agent::resolve(&ws.config, args.agent.as_deref(), &args.command)?;
+    let terminal = if args.no_launch {
+        None
+    } else {
+        Some(terminal::choose(&ws.config, args.terminal.as_deref(), stdin_is_tty())?.0)
+    };
+    let base = ws.repo.resolve_base(args.base.as_deref())?;
+    let branch = args
+        .branch
+        .clone()
+        .unwrap_or_else(|| format!("{}{}", ws.config.branch_prefix, name));
+    let path = ws.config.worktree_path(&ws.repo.main_workdir(), name.as_str());
+
+    let record = {
+        let _store = ws.store.lock_store_shared()?;
+        let _shard = ws.store.lock_shard(&name)?;
+        if ws.store.exists(&name) {
+            return Err(StoreError::Exists(name.to_string()).into());
+        }
+        let create_branch = if ws.repo.branch_exists(&branch)? {
+            if args.branch.is_none() {
+                return Err(GitError::BranchExists { branch }.into());
+            }
+            if let Some(at) = ws.repo.branch_checked_out_at(&branch)? {
+                return Err(GitError::BranchCheckedOut { branch, path: at }.into());
+            }
+            false
+        } else {
+            true
+        };
+        if path.exists() {
+            return Err(GitError::PathExists { path }.into());
+        }
+        let worktree_id = ws
+            .repo
+            .add_worktree(&path, name.as_str(), &branch, create_branch, &base.commit)?;
+        let record = Record {
+            version: record::VERSION,
+            name: name.to_string(),
+            branch: branch.clone(),
+            created_branch: create_branch,
+            worktree: path.clone(),
+            worktree_id,
+            agent: agent.agent.clone(),
+            command: agent.argv.clone(),
+            terminal: terminal.as_ref().map_or("none", |t| t.name()).to_owned(),
+            created_at: crate::output::now_rfc3339(),
+            base: Base {
+                refname: base.refname.clone(),
+                commit: base.commit.clone(),
+                extra: BTreeMap::new(),
+            },
+            process: None,
+            extra: BTreeMap::new(),
+        };
+        if let Err(e) = ws.store.create(&record) {
+            undo(&ws, &record);
+            return Err(e.into());
+        }
+        record
+    };
+    tracing::debug!(name = %name, path = %path.display(), branch, "created");
+
+    let Some(terminal) = terminal else {
+        return report(args, &ws, &name, "created (no agent started)");
+    };
+    match launch(&ws, &name, &terminal) {
+        Ok(LaunchResult::Started(p)) => {
+            let how = match (p.pid, p.exit_code, p.signal) {
+                (_, Some(code), _) if p.has_ended() => format!("started; the agent already exited with code {code}"),
+                (_, _, Some(sig)) if p.has_ended() => format!("started; the agent already ended by signal {sig}"),
+                (Some(pid), _, _) => format!("running (pid {pid}) in terminal '{}'", terminal.name()),
+                _ => "started".into(),
+            };
+            report(args, &ws, &name, &how)
+        }
+        Ok(LaunchResult::InlineExited(code)) => {
+            report(args, &ws, &name, &format!("agent exited with status {code}"))?;
+            if code == 0 { Ok(()) } else { Err(Error::Exit(code)) }
+        }
+        Err(e) => {
+            let _shard = ws.store.lock_shard(&name)?;
+            // Roll back only what this command made: the record may have been removed by `rm`.
+            if ws.store.exists(&name) {
+                undo(&ws, &record);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Remove what `new` created for `record`, best effort: worktree, branch (if we created it),
+/// record. Nothing here can hold user work yet, the worktree having just been checked out.
+fn undo(ws: &Workspace, record: &Record) {
+    if let Err(e) = ws.repo.remove_worktree(&record.worktree) {
+        tracing::warn!("rollback: cannot remove worktree: {e}");
+    }
+    if record.created_branch
+        && let Err(e) = ws.repo.delete_branch(&record.branch)
+    {
+        tracing::warn!("rollback: cannot delete branch: {e}");
+    }
+    if let Ok(name) = ShardName::parse(&record.name) {
+        let _ = ws.store.remove(&name);
+    }
+}
+
+fn report(args: &Args, ws: &Workspace, name: &ShardName, how: &str) -> Result<()> {
+    let record = ws.store.read(name)?;
+    if args.json {
+        let status = RunStatus::of(record.process.as_ref());
+        return print_json(&ShardJson::new(&record, status));
+    }
+    eprintln!(
+        "shard '{name}' on branch '{}' at {}: {how}",
+        crate::output::clean(&record.branch),
+        crate::output::short_path(&record.worktree)
+    );
+    Ok(())
+}

@@ -1,0 +1,18 @@
+//! `git shard path`: the worktree folder of a shard, for `cd "$(git shard path x)"`.
+
+use crate::context::Context;
+use crate::error::Result;
+
+/// Print the worktree path of a shard.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Name of the shard.
+    pub name: String,
+}
+
+pub fn run(ctx: &Context, args: &Args) -> Result<()> {
+    let ws = ctx.workspace()?;
+    let (_, record) = ws.record(&args.name)?;
+    println!("{}", record.worktree.display());
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! `git shard rm`: remove a shard without ever losing work.
+//!
+//! Order matters: stop the agent (an agent still writing would race the dirt check), check for
+//! uncommitted and untracked work (safety rule 2), remove the worktree, delete the branch only when
+//! none of its commits would be lost (rule 3), and remove the record last, so that a crash at any
+//! point leaves a record that still names what is left.
+
+use std::time::Duration;
+
+use crate::context::Context;
+use crate::error::{Error, Result};
+
+use super::{Stopped, stop_run};
+
+/// Remove a shard: stop its agent, remove its worktree and (when merged) its branch.
+///
+/// Refuses a worktree with uncommitted or untracked changes unless `--force`. Keeps a branch that
+/// has commits not in its base unless `--delete-branch`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Name of the shard.
+    pub name: String,
+    /// Remove the worktree even with uncommitted or untracked changes, and go on when the agent
+    /// cannot be stopped.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Delete the branch even when it has commits that are not in its base.
+    #[arg(short = 'D', long)]
+    pub delete_branch: bool,
+    /// Seconds to give the agent after SIGTERM before SIGKILL.
+    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
+    pub grace: f64,
+}
+
+pub fn run(ctx: &Context, args: &Args) -> Result<()> {
+    let ws = ctx.workspace()?;
+    let (name, _) = ws.record(&args.name)?;
+    let grace = Duration::try_from_secs_f64(args.grace.max(0.0))
+        .map_err(|_| Error::refused("--grace is out of range", "give a number of seconds such as 5 or 0.5"))?;
+
+    let _store = ws.store.lock_store_shared()?;
+    match stop_run(&ws, &name, grace) {
+        Ok(Stopped::Done { survivors, .. }) if !survivors.is_empty() && !args.force => {
+            return Err(Error::refused(
+                format!("shard '{name}': some of its processes survived SIGKILL; nothing was removed"),
+                "`git shard status` shows them; `git shard rm --force` removes the shard anyway",
+            ));
+        }
+        Ok(Stopped::Done { forced: true, .. }) => eprintln!("shard '{name}': agent killed after the grace period"),
+        Ok(Stopped::Done { .. }) => eprintln!("shard '{name}': agent stopped"),
+        Ok(Stopped::Lost) => eprintln!("shard '{name}': its agent is lost (PID reused); nothing was signalled"),
+        Ok(Stopped::NothingRunning(_)) => {}
+        Err(e) if args.force => eprintln!("warning: {e}; removing anyway (--force)"),
+        Err(e) => {
+            return Err(Error::Refused {
+                message: format!("cannot stop the agent of shard '{name}', so nothing was removed: {e}"),
+                hint: Some("`git shard rm --force` removes the shard anyway".into()),
+            });
+        }
+    }
+
+    let _lock = ws.store.lock_shard(&name)?;
+    let record = ws.store.read(&name)?;
+    if record.worktree.is_dir() {
+        let dirt = ws.repo.dirt(&record.worktree)?;
+        if !dirt.is_clean() && !args.force {
+            return Err(Error::refused(
+                format!(
+                    "shard '{name}' has uncommitted work ({dirt}) in {}; nothing was removed",
+                    crate::output::short_path(&record.worktree)
+                ),
+                format!("commit or stash it there, or `git shard rm --force {name}` to throw it away"),
+            ));
+        }
+        ws.repo.remove_worktree(&record.worktree)?;
+    } else if ws
+        .repo
+        .worktrees()?
+        .iter()
+        .any(|w| w.id.as_deref() == Some(record.worktree_id.as_str()))
+    {
+        // The folder is gone but git still lists it: drop git's entry too.
+        ws.repo.prune_worktree_entry(&record.worktree_id)?;
+    }
+
+    let branch = crate::output::clean(&record.branch);
+    if ws.repo.branch_exists(&record.branch)? {
+        let base = record.base.refname.as_deref().unwrap_or(&record.base.commit);
+        let unmerged = ws.repo.commits_not_in(&record.branch, base, &record.base.commit)?;
+        if args.delete_branch || (record.created_branch && unmerged == 0) {
+            ws.repo.delete_branch(&record.branch)?;
+        } else if unmerged > 0 {
+            eprintln!(
+                "kept branch '{branch}': {unmerged} commit(s) not in {}; `git branch -D {branch}` deletes it",
+                crate::output::clean(base.trim_start_matches("refs/heads/"))
+            );
+        } else {
+            eprintln!("kept branch '{branch}': it existed before the shard");
+        }
+    }
+    ws.store.remove(&name)?;
+    eprintln!("removed shard '{name}'");
+    Ok(())
+}

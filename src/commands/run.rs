@@ -1,0 +1,67 @@
+//! `git shard run`: start an agent again in an existing shard.
+
+use crate::agent;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::terminal;
+
+use super::{LaunchResult, launch, stdin_is_tty};
+
+/// Start an agent in an existing shard (refused while one is running there).
+///
+/// Runs the shard's recorded command, or the one after `--` (which is then recorded).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Name of the shard.
+    pub name: String,
+    /// Terminal to run the agent in (background, inline, or one from the configuration).
+    #[arg(long, value_name = "NAME")]
+    pub terminal: Option<String>,
+    /// Agent preset; arguments after `--` are appended.
+    #[arg(long, value_name = "PRESET")]
+    pub agent: Option<String>,
+    /// The agent command and its arguments (default: the shard's recorded command).
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+pub fn run(ctx: &Context, args: &Args) -> Result<()> {
+    let ws = ctx.workspace()?;
+    let (name, record) = ws.record(&args.name)?;
+    if !record.worktree.is_dir() {
+        return Err(Error::refused(
+            format!("the worktree of shard '{name}' is gone ({})", record.worktree.display()),
+            "`git shard prune` forgets shards whose worktree is gone",
+        ));
+    }
+    let chosen = if args.command.is_empty() && args.agent.is_none() {
+        agent::resolve(&ws.config, None, &record.command).map(|mut c| {
+            c.agent = record.agent.clone();
+            c
+        })?
+    } else {
+        agent::resolve(&ws.config, args.agent.as_deref(), &args.command)?
+    };
+    let (terminal, _) = terminal::choose(&ws.config, args.terminal.as_deref(), stdin_is_tty())?;
+    if chosen.argv != record.command || chosen.agent != record.agent {
+        ws.store.update(&name, |r| {
+            r.command = chosen.argv.clone();
+            r.agent = chosen.agent.clone();
+            Ok(())
+        })?;
+    }
+    match launch(&ws, &name, &terminal)? {
+        LaunchResult::Started(p) => {
+            eprintln!(
+                "shard '{name}': agent {} in terminal '{}'",
+                p.pid
+                    .map(|pid| format!("running (pid {pid})"))
+                    .unwrap_or_else(|| "started".into()),
+                terminal.name()
+            );
+            Ok(())
+        }
+        LaunchResult::InlineExited(0) => Ok(()),
+        LaunchResult::InlineExited(code) => Err(Error::Exit(code)),
+    }
+}

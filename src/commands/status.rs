@@ -1,0 +1,159 @@
+//! `git shard status`: one shard in detail, with facts about its live process.
+
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::output::{clean, short_path};
+use crate::process::info::{self, ProcessInfo};
+use crate::shard::{Record, RunStatus};
+
+use super::{ShardJson, print_json};
+
+/// Show one shard in detail: its run, process group, memory, CPU time and children.
+///
+/// Without a name, the shard whose worktree you are in.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Name of the shard (default: the shard of the current worktree).
+    pub name: Option<String>,
+    /// Print a JSON object: the fields of `list --json` plus `process`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct StatusJson {
+    #[serde(flatten)]
+    shard: ShardJson,
+    process: Option<ProcessJson>,
+}
+
+#[derive(Debug, Serialize)]
+struct ProcessJson {
+    pid: Option<u32>,
+    pgid: Option<u32>,
+    sid: Option<u32>,
+    start_ticks: Option<u64>,
+    boot_id: Option<String>,
+    supervisor_pid: Option<u32>,
+    launched_at: String,
+    started_at: Option<String>,
+    ended_at: Option<String>,
+    ended_by: Option<String>,
+    /// Live facts from the operating system; null unless the run is alive.
+    live: Option<ProcessInfo>,
+}
+
+pub fn run(ctx: &Context, args: &Args) -> Result<()> {
+    let ws = ctx.workspace()?;
+    let record = match &args.name {
+        Some(n) => ws.record(n)?.1,
+        None => ws.current_shard().ok_or_else(|| {
+            Error::refused(
+                "the current folder is not inside a shard's worktree",
+                "name a shard: `git shard status <name>` (`git shard list` shows them)",
+            )
+        })?,
+    };
+    let status = RunStatus::of(record.process.as_ref());
+    let live = match (status, record.process.as_ref().and_then(|p| p.pid)) {
+        (RunStatus::Running, Some(pid)) => info::describe(pid),
+        _ => None,
+    };
+    if args.json {
+        let process = record.process.as_ref().map(|p| ProcessJson {
+            pid: p.pid,
+            pgid: p.pgid,
+            sid: p.sid,
+            start_ticks: p.start_ticks,
+            boot_id: p.boot_id.clone(),
+            supervisor_pid: p.supervisor_pid,
+            launched_at: p.launched_at.clone(),
+            started_at: p.started_at.clone(),
+            ended_at: p.ended_at.clone(),
+            ended_by: p.ended_by.clone(),
+            live: live.clone(),
+        });
+        return print_json(&StatusJson {
+            shard: ShardJson::new(&record, status),
+            process,
+        });
+    }
+    print!("{}", human(&record, status, live.as_ref()));
+    Ok(())
+}
+
+fn human(r: &Record, status: RunStatus, live: Option<&ProcessInfo>) -> String {
+    let mut lines: Vec<(&str, String)> = vec![
+        ("shard", clean(&r.name)),
+        ("status", super::list::status_text(r, status)),
+        ("branch", clean(&r.branch)),
+        (
+            "base",
+            format!(
+                "{} ({})",
+                r.base
+                    .refname
+                    .as_deref()
+                    .map(clean)
+                    .unwrap_or_else(|| "detached".into()),
+                &r.base.commit[..r.base.commit.len().min(12)]
+            ),
+        ),
+        (
+            "path",
+            if r.worktree.is_dir() {
+                short_path(&r.worktree)
+            } else {
+                format!("{} (missing)", short_path(&r.worktree))
+            },
+        ),
+        ("agent", clean(&r.agent)),
+        (
+            "command",
+            clean(&shlex::try_join(r.command.iter().map(String::as_str)).unwrap_or_default()),
+        ),
+        ("terminal", clean(&r.terminal)),
+        ("created", r.created_at.clone()),
+    ];
+    if let Some(p) = &r.process {
+        if let Some(s) = &p.started_at {
+            lines.push(("started", s.clone()));
+        }
+        if let Some(e) = &p.ended_at {
+            lines.push((
+                "ended",
+                format!(
+                    "{e}{}",
+                    p.ended_by
+                        .as_deref()
+                        .map(|b| format!(" (recorded by {b})"))
+                        .unwrap_or_default()
+                ),
+            ));
+        }
+        if let (Some(pgid), Some(sid)) = (p.pgid, p.sid) {
+            lines.push(("group", format!("pgid {pgid}, sid {sid}")));
+        }
+    }
+    if let Some(i) = live {
+        lines.push(("memory", format!("{:.1} MiB", i.memory_bytes as f64 / 1_048_576.0)));
+        lines.push(("cpu time", format!("{:.2} s", i.cpu_time_ms as f64 / 1000.0)));
+        let kids: Vec<String> = i
+            .children
+            .iter()
+            .map(|c| format!("{} {}", c.pid, clean(&c.name)))
+            .collect();
+        lines.push((
+            "children",
+            if kids.is_empty() {
+                "none".into()
+            } else {
+                kids.join(", ")
+            },
+        ));
+    }
+    let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    lines.into_iter().map(|(k, v)| format!("{k:>width$}: {v}\n")).collect()
+}

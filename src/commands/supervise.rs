@@ -1,0 +1,115 @@
+//! `git-shard __run <name>` (hidden): the supervisor every terminal runs.
+//!
+//! It records the agent's identity under the shard's lock before the agent can matter, waits for
+//! it, and records how it ended. It only ever writes into the run it was launched for (`--run-id`),
+//! so a stale or duplicate supervisor cannot overwrite another run's record.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::output::now_rfc3339;
+use crate::process::supervisor::{self, SuperviseError};
+use crate::shard::{ShardName, Store, StoreError};
+
+/// Supervise a shard's agent (used by terminals; not for direct use).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    pub name: String,
+    #[arg(long)]
+    pub run_id: String,
+    #[arg(long)]
+    pub git_common_dir: PathBuf,
+}
+
+/// Variables that make agents refuse to start inside another agent's session, or that would
+/// point the agent's git at another repository than its worktree.
+const REMOVED_ENV: &[&str] = &[
+    "CLAUDECODE",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_PREFIX",
+    "GIT_COMMON_DIR",
+];
+
+pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
+    supervisor::take_group();
+    let name = ShardName::parse(&args.name)?;
+    let store = Store::new(&args.git_common_dir);
+    let record = store.read(&name)?;
+
+    let mut cmd = Command::new(&record.command[0]);
+    cmd.args(&record.command[1..])
+        .current_dir(&record.worktree)
+        .env("GIT_SHARD_NAME", name.as_str())
+        .env("GIT_SHARD_BRANCH", &record.branch)
+        .env("GIT_SHARD_PATH", &record.worktree);
+    for var in REMOVED_ENV {
+        cmd.env_remove(var);
+    }
+
+    let run_id = args.run_id.as_str();
+    let outcome = supervisor::supervise(cmd, |agent, me| {
+        store
+            .update(&name, |r| {
+                match r.process.as_mut() {
+                    Some(p) if p.run_id == run_id && p.pid.is_none() && !p.has_ended() => {
+                        p.pid = Some(agent.identity.pid);
+                        p.pgid = Some(agent.pgid);
+                        p.sid = Some(agent.sid);
+                        p.start_ticks = Some(agent.identity.start_ticks);
+                        p.boot_id = Some(agent.identity.boot_id.clone());
+                        p.supervisor_pid = Some(me.identity.pid);
+                        p.supervisor_start_ticks = Some(me.identity.start_ticks);
+                        p.started_at = Some(now_rfc3339());
+                        Ok(())
+                    }
+                    // Another launch took over, or this one was given up: not ours to run.
+                    _ => Err(StoreError::Exists(format!("{name}' run {run_id}"))),
+                }
+            })
+            .map(drop)
+    });
+    let ended = match outcome {
+        Ok(ended) => ended,
+        Err(SuperviseError::Spawn { program, source }) => {
+            // Record the failure like a shell would (127), so `new` and `list` say what happened.
+            let _ = store.update(&name, |r| {
+                if let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id) {
+                    p.ended_at = Some(now_rfc3339());
+                    p.exit_code = Some(127);
+                    p.ended_by = Some("supervisor".into());
+                }
+                Ok(())
+            });
+            eprintln!("git-shard: cannot start {}: {source}", crate::output::clean(&program));
+            return Err(Error::Exit(127));
+        }
+        Err(SuperviseError::Record(StoreError::Exists(_))) => {
+            return Err(Error::failed(format!(
+                "run {run_id} of shard '{name}' is no longer the current launch; not starting the agent"
+            )));
+        }
+        Err(SuperviseError::Record(e)) => return Err(e.into()),
+        Err(e) => return Err(Error::failed(e.to_string())),
+    };
+    let recorded = store.update(&name, |r| {
+        if let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id && !p.has_ended()) {
+            p.ended_at = Some(now_rfc3339());
+            p.exit_code = ended.code;
+            p.signal = ended.signal;
+            p.ended_by = Some("supervisor".into());
+        }
+        Ok(())
+    });
+    if let Err(e) = recorded {
+        // The shard may have been removed meanwhile; the agent's status still goes to our caller.
+        tracing::warn!("cannot record the end of the run: {e}");
+    }
+    match ended.exit_status() {
+        0 => Ok(()),
+        code => Err(Error::Exit(code)),
+    }
+}

@@ -1,0 +1,128 @@
+//! Errors at the edge: every domain error becomes `error: <what>`, its causes, and where we know
+//! one, `hint: <what to do>`. Exit codes: 0 success, 1 refused or failed, 2 bad usage (clap).
+
+use std::error::Error as _;
+use std::io::{self, Write};
+
+use crate::agent::AgentError;
+use crate::config::ConfigError;
+use crate::git::GitError;
+use crate::shard::name::NameError;
+use crate::shard::store::StoreError;
+use crate::terminal::TerminalError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Name(#[from] NameError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Agent(#[from] AgentError),
+    #[error(transparent)]
+    Terminal(#[from] TerminalError),
+    /// A refusal or failure described in the user's terms, with what to do about it.
+    #[error("{message}")]
+    Refused { message: String, hint: Option<String> },
+    /// Exit with this status without a message (e.g. an inline agent's own exit status).
+    #[error("exit status {0}")]
+    Exit(i32),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn refused(message: impl Into<String>, hint: impl Into<String>) -> Error {
+        Error::Refused {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+
+    pub fn failed(message: impl Into<String>) -> Error {
+        Error::Refused {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        let h = match self {
+            Error::Refused { hint, .. } => return hint.clone(),
+            Error::Git(g) => match g {
+                GitError::NotARepository { .. } => "run it inside a git repository (or use `git -C <path> shard …`)",
+                GitError::Bare { .. } => "run it in a repository that has a working tree",
+                GitError::NoCommits => "make a first commit, e.g. `git commit --allow-empty -m init`",
+                GitError::BadRevision { .. } => "pass --base a branch, tag or commit that exists",
+                GitError::BranchExists { .. } => {
+                    "choose another shard name, or pass --branch <branch> to start the shard on that existing branch"
+                }
+                GitError::BranchCheckedOut { .. } => {
+                    "a branch can be checked out in one worktree only; pick another branch with --branch"
+                }
+                GitError::InvalidBranchName { .. } => {
+                    "branch names follow git's rules; see `git check-ref-format --help`"
+                }
+                GitError::PathRegistered { .. } => {
+                    "`git worktree prune` (or `git shard prune`) drops git's stale entry"
+                }
+                GitError::PathExists { .. } => {
+                    "move or remove that folder, or choose another shard name (or `worktree_dir` in the configuration)"
+                }
+                _ => return None,
+            },
+            Error::Store(s) => match s {
+                StoreError::NotFound(_) => "`git shard list` shows the shards of this repository",
+                StoreError::Exists(_) => "choose another name, or remove the old shard with `git shard rm <name>`",
+                StoreError::Unreadable { .. } => {
+                    "git shard never rewrites a record it cannot read: fix the file by hand, or move it aside to forget the shard"
+                }
+                StoreError::Io { .. } => return None,
+            },
+            Error::Name(_) => NameError::RULE,
+            Error::Config(_) => "fix or remove the key; `git shard config --path` lists the files that are read",
+            Error::Agent(a) => match a {
+                AgentError::MissingProgram { .. } => {
+                    "install it, or put its folder on PATH, or name another command after `--`"
+                }
+                AgentError::UnknownPreset { .. } => "add it as [agents.<name>] command = [...] in the configuration",
+                AgentError::Empty => "name a command after `--`",
+            },
+            Error::Terminal(t) => match t {
+                TerminalError::Unknown { .. } => "add it as [terminals.<name>] command = [...] in the configuration",
+                _ => return None,
+            },
+            Error::Exit(_) => return None,
+        };
+        Some(h.to_owned())
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Exit(code) => *code,
+            _ => 1,
+        }
+    }
+
+    /// Print `error: …`, the chain of causes, and the hint to stderr.
+    pub fn report(&self) {
+        if let Error::Exit(_) = self {
+            return;
+        }
+        let mut err = io::stderr().lock();
+        let _ = writeln!(err, "error: {self}");
+        // `transparent` variants forward `source()` to the wrapped error, so this walks the causes.
+        let mut source = self.source();
+        while let Some(s) = source {
+            let _ = writeln!(err, "  caused by: {s}");
+            source = s.source();
+        }
+        if let Some(h) = self.hint() {
+            let _ = writeln!(err, "hint: {h}");
+        }
+    }
+}

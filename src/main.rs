@@ -1,0 +1,38 @@
+//! The `git-shard` binary: parse, dispatch, print errors, exit.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use git_shard::cli::Cli;
+use git_shard::commands;
+use git_shard::context::Context;
+
+fn main() -> ExitCode {
+    // `git shard list | head -1` must end quietly, not panic on a closed pipe.
+    git_shard::process::restore_sigpipe();
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    let result = Context::from_env().and_then(|ctx| commands::dispatch(&ctx, &cli.command));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            e.report();
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
+        }
+    }
+}
+
+/// Logs go to stderr, off unless `-v` or `GIT_SHARD_LOG` (an `EnvFilter` directive) asks for them.
+fn init_tracing(verbose: u8) {
+    let filter = match (std::env::var("GIT_SHARD_LOG"), verbose) {
+        (Ok(directive), _) if !directive.is_empty() => directive,
+        (_, 0) => return,
+        (_, 1) => "git_shard=debug".to_owned(),
+        _ => "git_shard=trace,gix=debug".to_owned(),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

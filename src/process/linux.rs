@@ -1,0 +1,110 @@
+//! Linux process facts from `/proc`.
+//!
+//! Only `/proc/<pid>/stat` of the one process asked about is read: a liveness check never scans the
+//! process table. The start time used for identity is field 22 (`starttime`, clock ticks since
+//! boot): exact, and unaffected by wall-clock steps, unlike the seconds-since-epoch that tools derive
+//! from it.
+
+use std::fs;
+use std::io;
+use std::sync::OnceLock;
+
+use super::Facts;
+
+/// Parse the text of `/proc/<pid>/stat`.
+///
+/// The second field (`comm`) is the executable name in parentheses and may itself contain spaces
+/// and parentheses (`(a) b (c)`), so the fixed fields are found after the *last* `)`.
+pub fn parse_stat(text: &str) -> Option<Facts> {
+    let close = text.rfind(')')?;
+    let open = text.find('(')?;
+    if open > close {
+        return None;
+    }
+    let comm = text[open + 1..close].to_owned();
+    let rest: Vec<&str> = text[close + 1..].split_ascii_whitespace().collect();
+    // rest[0] is field 3 (state), so field N is rest[N - 3].
+    let field = |n: usize| rest.get(n - 3).copied();
+    let state = field(3)?.chars().next()?;
+    Some(Facts {
+        comm,
+        state,
+        ppid: field(4)?.parse().ok()?,
+        pgid: field(5)?.parse().ok()?,
+        sid: field(6)?.parse().ok()?,
+        start: field(22)?.parse().ok()?,
+    })
+}
+
+/// Facts of one process, `None` when there is no such process.
+pub fn facts(pid: u32) -> io::Result<Option<Facts>> {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(text) => Ok(parse_stat(&text)),
+        Err(e) if matches!(e.kind(), io::ErrorKind::NotFound) || e.raw_os_error() == Some(libc::ESRCH) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// This boot's id: a PID and start ticks from another boot denote nothing on this one.
+pub fn boot_id() -> &'static str {
+    static BOOT: OnceLock<String> = OnceLock::new();
+    BOOT.get_or_init(|| {
+        fs::read_to_string("/proc/sys/kernel/random/boot_id")
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default()
+    })
+}
+
+/// Every process whose process group or session is `id`, zombies excluded. This scans the process
+/// table, so it is only used by `stop` to confirm that nothing of a run is left.
+pub fn members(pgid: u32, sid: Option<u32>) -> Vec<(u32, Facts)> {
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| Some((pid, facts(pid).ok()??)))
+        .filter(|(_, f)| !f.is_zombie() && (f.pgid == pgid || Some(f.sid) == sid))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TAIL: &str = " 0 0 0 0 0 0 0 0 0 20 0 1 0 4242 1000 10";
+
+    #[test]
+    fn parses_plain_comm() {
+        let f = parse_stat(&format!("123 (sleep) S 1 120 100 34816 120{TAIL}")).unwrap();
+        assert_eq!(
+            (f.comm.as_str(), f.state, f.ppid, f.pgid, f.sid, f.start),
+            ("sleep", 'S', 1, 120, 100, 4242)
+        );
+    }
+
+    #[test]
+    fn parses_comm_with_spaces_and_parentheses() {
+        for comm in ["a b", "x) S 9 9 9 (y", ")(", "((", "))) R 1 2 3", ""] {
+            let f = parse_stat(&format!("77 ({comm}) Z 5 6 7 0 0{TAIL}")).unwrap();
+            assert_eq!(
+                (f.comm.as_str(), f.state, f.ppid, f.pgid, f.sid, f.start),
+                (comm, 'Z', 5, 6, 7, 4242)
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_truncated() {
+        assert!(parse_stat("1 (x) S 1 2").is_none());
+        assert!(parse_stat("garbage").is_none());
+        assert!(parse_stat("1 )x( S 1 2 3 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 9").is_none());
+    }
+
+    #[test]
+    fn reads_this_process() {
+        let me = facts(std::process::id()).unwrap().unwrap();
+        assert!(!me.is_zombie());
+        assert!(me.start > 0);
+        assert!(!boot_id().is_empty());
+    }
+}

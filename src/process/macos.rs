@@ -1,0 +1,95 @@
+//! macOS process facts from `libproc` (`proc_pidinfo(PROC_PIDTBSDINFO)`) and `kern.boottime`.
+//!
+//! The start value is the process start time in microseconds (`pbi_start_tvsec * 1e6 +
+//! pbi_start_tvusec`); combined with the boot time it plays the role of Linux's start ticks. This
+//! path compiles on macOS only and is not exercised by the Linux test suite.
+
+use std::io;
+use std::mem;
+use std::sync::OnceLock;
+
+use super::Facts;
+
+/// `SZOMB` from `<sys/proc.h>`.
+const SZOMB: u32 = 5;
+
+pub fn facts(pid: u32) -> io::Result<Option<Facts>> {
+    // SAFETY: `proc_bsdinfo` is plain old data; all-zero is a valid value.
+    let mut info: libc::proc_bsdinfo = unsafe { mem::zeroed() };
+    let size = mem::size_of::<libc::proc_bsdinfo>() as libc::c_int;
+    // SAFETY: `info` is a properly sized, writable `proc_bsdinfo`, and `size` is its size.
+    let n = unsafe {
+        libc::proc_pidinfo(
+            pid as libc::c_int,
+            libc::PROC_PIDTBSDINFO,
+            0,
+            (&mut info as *mut libc::proc_bsdinfo).cast(),
+            size,
+        )
+    };
+    if n <= 0 {
+        let e = io::Error::last_os_error();
+        return match e.raw_os_error() {
+            Some(libc::ESRCH) | Some(0) | None => Ok(None),
+            _ => Err(e),
+        };
+    }
+    let comm: String = info
+        .pbi_comm
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8 as char)
+        .collect();
+    let sid = rustix::process::getsid(rustix::process::Pid::from_raw(pid as i32))
+        .map(|p| p.as_raw_nonzero().get() as u32)
+        .unwrap_or(0);
+    Ok(Some(Facts {
+        comm,
+        state: if info.pbi_status == SZOMB { 'Z' } else { 'R' },
+        ppid: info.pbi_ppid,
+        pgid: info.pbi_pgid,
+        sid,
+        start: info.pbi_start_tvsec * 1_000_000 + info.pbi_start_tvusec,
+    }))
+}
+
+pub fn boot_id() -> &'static str {
+    static BOOT: OnceLock<String> = OnceLock::new();
+    BOOT.get_or_init(|| {
+        // SAFETY: `timeval` is plain old data; all-zero is a valid value.
+        let mut tv: libc::timeval = unsafe { mem::zeroed() };
+        let mut size = mem::size_of::<libc::timeval>();
+        // SAFETY: the name is NUL-terminated, `tv` is writable and `size` holds its size.
+        let rc = unsafe {
+            libc::sysctlbyname(
+                c"kern.boottime".as_ptr(),
+                (&mut tv as *mut libc::timeval).cast(),
+                &mut size,
+                std::ptr::null_mut(),
+                0,
+            )
+        };
+        if rc == 0 {
+            format!("{}.{}", tv.tv_sec, tv.tv_usec)
+        } else {
+            String::new()
+        }
+    })
+}
+
+/// Members of a process group (or session), zombies excluded; used by `stop` only.
+pub fn members(pgid: u32, sid: Option<u32>) -> Vec<(u32, Facts)> {
+    let mut pids = vec![0 as libc::pid_t; 8192];
+    let bytes = (pids.len() * mem::size_of::<libc::pid_t>()) as libc::c_int;
+    // SAFETY: the buffer is writable and `bytes` is its size in bytes.
+    let n = unsafe { libc::proc_listallpids(pids.as_mut_ptr().cast(), bytes) };
+    if n <= 0 {
+        return Vec::new();
+    }
+    pids.truncate(n as usize);
+    pids.into_iter()
+        .filter(|&p| p > 0)
+        .filter_map(|p| Some((p as u32, facts(p as u32).ok()??)))
+        .filter(|(_, f)| !f.is_zombie() && (f.pgid == pgid || Some(f.sid) == sid))
+        .collect()
+}

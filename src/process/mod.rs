@@ -1,0 +1,169 @@
+//! Processes: identity, liveness, stopping a process tree, and the supervisor.
+//!
+//! # Why a PID alone is not an identity
+//! PIDs are reused: once our agent has exited, the same number may denote an editor, a shell or
+//! PID 1's neighbour. Killing "the PID we recorded" is how other tools end up killing the wrong
+//! process. A run's identity is therefore the triple (PID, start value, boot id):
+//! - the start value is the kernel's own start time of the process (Linux: clock ticks since boot
+//!   from `/proc/<pid>/stat`; macOS: microseconds from `proc_pidinfo`), exact and immune to clock
+//!   steps, so a reused PID has a different one;
+//! - the boot id makes values from an earlier boot meaningless on this one.
+//!
+//! A PID denotes our run only while the process exists, is not a zombie, and both values match.
+//! Nothing in this crate signals a process without checking that first (see [`stop`]).
+//!
+//! This module knows nothing of git or of the command line.
+
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(target_os = "linux")]
+use linux as platform;
+#[cfg(target_os = "macos")]
+mod macos;
+#[cfg(target_os = "macos")]
+use macos as platform;
+
+pub mod info;
+pub mod stop;
+pub mod supervisor;
+
+use std::io;
+
+/// The facts of one process that identity and status are built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    /// Short command name (informative only: it changes at `exec`).
+    pub comm: String,
+    /// Kernel state letter; `Z` (zombie) and `X` (dead) mean the process has ended.
+    pub state: char,
+    pub ppid: u32,
+    pub pgid: u32,
+    pub sid: u32,
+    /// The start value used for identity (see the module docs).
+    pub start: u64,
+}
+
+impl Facts {
+    pub fn is_zombie(&self) -> bool {
+        matches!(self.state, 'Z' | 'X' | 'x')
+    }
+}
+
+/// What proves that a PID still denotes the process we started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub pid: u32,
+    pub start_ticks: u64,
+    pub boot_id: String,
+}
+
+/// An identity captured from a live process, with its group and session.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    pub identity: Identity,
+    pub pgid: u32,
+    pub sid: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Liveness {
+    /// The PID denotes our process and it has not ended.
+    Alive,
+    /// No such process, or only its zombie is left.
+    Gone,
+    /// The PID exists but denotes another process (or comes from another boot).
+    Reused,
+}
+
+/// Facts of one process; `Ok(None)` when there is none.
+pub fn facts(pid: u32) -> io::Result<Option<Facts>> {
+    platform::facts(pid)
+}
+
+pub fn boot_id() -> &'static str {
+    platform::boot_id()
+}
+
+/// Capture the identity of a process that exists now (even as a zombie: a child we have not reaped
+/// yet still has its start value).
+pub fn capture(pid: u32) -> io::Result<Captured> {
+    let f = facts(pid)?.ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("no process {pid}")))?;
+    Ok(Captured {
+        identity: Identity {
+            pid,
+            start_ticks: f.start,
+            boot_id: boot_id().to_owned(),
+        },
+        pgid: f.pgid,
+        sid: f.sid,
+    })
+}
+
+/// Compare the facts found under a PID with an identity.
+pub fn judge(id: &Identity, found: Option<&Facts>) -> Liveness {
+    if id.boot_id != boot_id() {
+        // A PID from another boot denotes nothing we started; whatever has it now is not ours.
+        return match found {
+            Some(_) => Liveness::Reused,
+            None => Liveness::Gone,
+        };
+    }
+    match found {
+        None => Liveness::Gone,
+        Some(f) if f.start != id.start_ticks => Liveness::Reused,
+        Some(f) if f.is_zombie() => Liveness::Gone,
+        Some(_) => Liveness::Alive,
+    }
+}
+
+/// Is this identity alive? Reads one process entry, never the process table.
+pub fn check(id: &Identity) -> Liveness {
+    match facts(id.pid) {
+        Ok(found) => judge(id, found.as_ref()),
+        // Unreadable (e.g. hidepid): we cannot prove it is ours, so it is not treated as alive.
+        Err(_) => Liveness::Reused,
+    }
+}
+
+/// Processes in the group `pgid` or in the session `sid`, zombies excluded. Scans the process
+/// table: for `stop` only, never for status.
+pub fn members(pgid: u32, sid: Option<u32>) -> Vec<(u32, Facts)> {
+    platform::members(pgid, sid)
+}
+
+/// Restore the default SIGPIPE action (Rust ignores it), so that writing to a closed pipe ends the
+/// process quietly, as every Unix filter does, instead of failing with an error.
+pub fn restore_sigpipe() {
+    // SAFETY: setting a signal's disposition to its default installs no handler code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_identity_is_alive_and_a_changed_start_is_reuse() {
+        let me = capture(std::process::id()).unwrap();
+        assert_eq!(check(&me.identity), Liveness::Alive);
+        let mut other = me.identity.clone();
+        other.start_ticks += 1;
+        assert_eq!(check(&other), Liveness::Reused);
+        let mut other_boot = me.identity.clone();
+        other_boot.boot_id = "another-boot".into();
+        assert_eq!(check(&other_boot), Liveness::Reused);
+    }
+
+    #[test]
+    fn reaped_child_is_gone_and_unreaped_exit_is_a_zombie() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let id = capture(child.id()).unwrap().identity;
+        // Until we reap it, the exited child stays a zombie with its identity intact.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert_eq!(check(&id), Liveness::Gone);
+        child.wait().unwrap();
+        assert_eq!(check(&id), Liveness::Gone);
+    }
+}

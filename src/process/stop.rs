@@ -1,0 +1,235 @@
+//! Stopping a run: verify → SIGTERM the group → grace → SIGKILL the group → confirm.
+//!
+//! Invariants:
+//! - Nothing is signalled unless the agent's identity (PID + start value + boot id) matches *now*.
+//!   On Linux the agent is first pinned with a pidfd and then verified, so the check and the signal
+//!   refer to the same process even if the PID is recycled in between.
+//! - The process group is signalled only when it is provably ours: the verified agent is still a
+//!   member, or the verified supervisor (its leader) is alive. A group id, like a PID, is reused once
+//!   the group is empty, so a bare number is never enough.
+//! - When the supervisor led its own session (every terminal but `inline`), members of that session
+//!   that moved to another process group are signalled too, each one pinned and re-checked first.
+//! - Processes that left the session (`setsid`) cannot be told apart from unrelated ones by the
+//!   kernel's bookkeeping and are not touched; `stop` reports the members it could not end.
+
+use std::io;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use rustix::process::{Pid, Signal};
+
+use super::{Facts, Identity, Liveness, facts, judge, members};
+
+/// What `stop` is asked to end.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub agent: Identity,
+    pub pgid: u32,
+    pub sid: u32,
+    pub supervisor: Option<Identity>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The agent had already ended; nothing was signalled.
+    NotRunning,
+    /// The PID now denotes another process; nothing was signalled.
+    Mismatch,
+    /// The run was signalled and has ended. `forced` when SIGKILL was needed. `survivors` lists
+    /// members that were still there after SIGKILL (normally empty).
+    Stopped {
+        forced: bool,
+        survivors: Vec<(u32, String)>,
+    },
+}
+
+/// A handle that keeps referring to one process even if its PID is reused.
+struct Pinned {
+    #[cfg(target_os = "linux")]
+    fd: Option<rustix::fd::OwnedFd>,
+    pid: u32,
+}
+
+impl Pinned {
+    fn open(pid: u32) -> Pinned {
+        #[cfg(target_os = "linux")]
+        {
+            let fd = Pid::from_raw(pid as i32)
+                .and_then(|p| rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).ok());
+            Pinned { fd, pid }
+        }
+        #[cfg(not(target_os = "linux"))]
+        Pinned { pid }
+    }
+
+    fn signal(&self, sig: Signal) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        if let Some(fd) = &self.fd {
+            return rustix::process::pidfd_send_signal(fd, sig).map_err(Into::into);
+        }
+        match Pid::from_raw(self.pid as i32) {
+            Some(p) => rustix::process::kill_process(p, sig).map_err(Into::into),
+            None => Ok(()),
+        }
+    }
+
+    /// Signal the process group this pinned process leads. On Linux ≥ 6.9 this goes through the
+    /// pidfd (`PIDFD_SIGNAL_PROCESS_GROUP` signals the group whose id is the pidfd's PID), so even
+    /// a leader that has died meanwhile cannot let the group id be swapped for another.
+    fn signal_led_group(&self, sig: Signal) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        if let Some(fd) = &self.fd {
+            use rustix::fd::AsRawFd;
+            const PIDFD_SIGNAL_PROCESS_GROUP: libc::c_uint = 1 << 2;
+            // SAFETY: a plain syscall on a pidfd we own; a null siginfo is allowed.
+            let rc = unsafe {
+                libc::syscall(
+                    libc::SYS_pidfd_send_signal,
+                    fd.as_raw_fd(),
+                    sig.as_raw(),
+                    std::ptr::null::<libc::siginfo_t>(),
+                    PIDFD_SIGNAL_PROCESS_GROUP,
+                )
+            };
+            if rc == 0 {
+                return Ok(());
+            }
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::EINVAL) {
+                return Err(e);
+            }
+            // Older kernel: fall back to killpg, safe because the caller verified the leader.
+        }
+        killpg(self.pid, sig)
+    }
+}
+
+fn killpg(pgid: u32, sig: Signal) -> io::Result<()> {
+    match Pid::from_raw(pgid as i32) {
+        Some(p) => rustix::process::kill_process_group(p, sig).map_err(Into::into),
+        None => Ok(()),
+    }
+}
+
+/// How we know the process group is ours.
+enum GroupProof<'a> {
+    /// The supervisor, the group's leader, verified alive and pinned.
+    Leader(&'a Pinned),
+    /// The verified agent is still a member, so the group id cannot have been reused.
+    Member,
+}
+
+fn ignore_esrch(r: io::Result<()>) -> io::Result<()> {
+    match r {
+        Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
+        other => other,
+    }
+}
+
+/// Stop the run described by `target`, giving it `grace` to honour SIGTERM.
+pub fn stop(target: &Target, grace: Duration) -> io::Result<Outcome> {
+    let agent = Pinned::open(target.agent.pid);
+    let agent_facts = facts(target.agent.pid)?;
+    match judge(&target.agent, agent_facts.as_ref()) {
+        Liveness::Gone => return Ok(Outcome::NotRunning),
+        Liveness::Reused => return Ok(Outcome::Mismatch),
+        Liveness::Alive => {}
+    }
+    let agent_facts = agent_facts.expect("judged alive");
+
+    // What proves the group is ours: its leader (the supervisor) verified alive, else the
+    // verified agent still being a member.
+    let supervisor = target.supervisor.as_ref().and_then(|s| {
+        let pinned = Pinned::open(s.pid);
+        let f = facts(s.pid).ok()?;
+        (s.pid == target.pgid && judge(s, f.as_ref()) == Liveness::Alive && f?.pgid == target.pgid).then_some(pinned)
+    });
+    let group = match (&supervisor, agent_facts.pgid == target.pgid) {
+        (Some(leader), _) => Some(GroupProof::Leader(leader)),
+        (None, true) => Some(GroupProof::Member),
+        (None, false) => None,
+    };
+    // Same proof for the session: only when the supervisor led it (sid == pgid) and it is provably
+    // still the same session.
+    let own_session = target.sid == target.pgid && (agent_facts.sid == target.sid || supervisor.is_some());
+
+    let send = |sig: Signal| -> io::Result<()> {
+        match &group {
+            Some(GroupProof::Leader(leader)) => ignore_esrch(leader.signal_led_group(sig))?,
+            // The agent was verified a moment ago; the group cannot be reused while it is a member.
+            Some(GroupProof::Member) => ignore_esrch(killpg(target.pgid, sig))?,
+            None => {}
+        }
+        // The agent itself, in case it moved to a group of its own.
+        ignore_esrch(agent.signal(sig))?;
+        if own_session {
+            signal_session_strays(target, sig)?;
+        }
+        Ok(())
+    };
+
+    send(Signal::TERM)?;
+    if wait_until_ended(target, group.is_some(), own_session, grace) {
+        return Ok(Outcome::Stopped {
+            forced: false,
+            survivors: Vec::new(),
+        });
+    }
+    send(Signal::KILL)?;
+    // SIGKILL cannot be caught; what is left after this is stuck in the kernel (state D) or
+    // escaped our bookkeeping between scans.
+    let ended = wait_until_ended(target, group.is_some(), own_session, Duration::from_secs(2));
+    let survivors = if ended {
+        Vec::new()
+    } else {
+        remaining(target, group.is_some(), own_session)
+            .into_iter()
+            .map(|(pid, f)| (pid, f.comm))
+            .collect()
+    };
+    Ok(Outcome::Stopped {
+        forced: true,
+        survivors,
+    })
+}
+
+/// Members of our session that left our process group (e.g. a job-control shell's jobs). Each is
+/// pinned, then re-checked, then signalled.
+fn signal_session_strays(target: &Target, sig: Signal) -> io::Result<()> {
+    for (pid, _) in members(target.pgid, Some(target.sid)) {
+        let pinned = Pinned::open(pid);
+        let ok = matches!(facts(pid)?, Some(f) if f.sid == target.sid && f.pgid != target.pgid && !f.is_zombie());
+        if ok {
+            ignore_esrch(pinned.signal(sig))?;
+        }
+    }
+    Ok(())
+}
+
+fn remaining(target: &Target, group_is_ours: bool, own_session: bool) -> Vec<(u32, Facts)> {
+    if !group_is_ours {
+        return match facts(target.agent.pid) {
+            Ok(Some(f)) if judge(&target.agent, Some(&f)) == Liveness::Alive => vec![(target.agent.pid, f)],
+            _ => Vec::new(),
+        };
+    }
+    members(target.pgid, own_session.then_some(target.sid))
+}
+
+/// Poll until nothing of the run is left or `limit` passes. Starts with short sleeps so that an
+/// agent that exits at once is confirmed within milliseconds.
+fn wait_until_ended(target: &Target, group_is_ours: bool, own_session: bool, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    let mut nap = Duration::from_millis(1);
+    loop {
+        if remaining(target, group_is_ours, own_session).is_empty() {
+            return true;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return false;
+        }
+        thread::sleep(nap.min(deadline - now));
+        nap = (nap * 2).min(Duration::from_millis(20));
+    }
+}

@@ -1,0 +1,11 @@
+//! The domain: shard names, records, the store, and the status of a run.
+
+pub mod name;
+pub mod record;
+pub mod status;
+pub mod store;
+
+pub use name::ShardName;
+pub use record::Record;
+pub use status::RunStatus;
+pub use store::{Store, StoreError};

@@ -1,0 +1,194 @@
+//! The durable record of one shard: `<git-common-dir>/shards/<name>.toml`.
+//!
+//! Invariants:
+//! - `version` is checked before anything else; a record written by a newer git-shard is reported and
+//!   never rewritten (the store refuses to write over it).
+//! - Fields this version does not know are kept in `extra` and written back unchanged, so a round
+//!   trip through an older binary loses nothing.
+//! - `[process]` holds the identity of the agent (not of the supervisor, not of a terminal
+//!   launcher) and, once it ended, how it ended. A PID without its start ticks and boot id is never
+//!   used to signal anything (see `crate::process`).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// The record format this binary writes.
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Record {
+    pub version: u32,
+    pub name: String,
+    pub branch: String,
+    /// Whether `new` created the branch (only then may `rm` delete it without being asked).
+    #[serde(default)]
+    pub created_branch: bool,
+    pub worktree: PathBuf,
+    /// git's administrative id of the worktree (`<common-dir>/worktrees/<id>`).
+    pub worktree_id: String,
+    /// Preset name, or `custom` for a command given after `--`.
+    pub agent: String,
+    pub command: Vec<String>,
+    pub terminal: String,
+    /// RFC 3339.
+    pub created_at: String,
+    pub base: Base,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<ProcessRecord>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, toml::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Base {
+    /// Full ref name (`refs/heads/main`) when the base was a branch.
+    #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
+    pub refname: Option<String>,
+    pub commit: String,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, toml::Value>,
+}
+
+/// One run of the agent: launched by `new`/`run`, filled in by the supervisor.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ProcessRecord {
+    /// Chosen by the launching command and passed to the supervisor, so that a supervisor only ever
+    /// writes into the run it was started for.
+    pub run_id: String,
+    pub terminal: String,
+    pub launched_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pgid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<u32>,
+    /// Linux: field 22 of `/proc/<pid>/stat`; macOS: start time in microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_ticks: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supervisor_pid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supervisor_start_ticks: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<i32>,
+    /// `supervisor` when the supervisor saw the agent end, `stop` when `git shard stop` had to
+    /// record it because SIGKILL took the supervisor too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_by: Option<String>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, toml::Value>,
+}
+
+impl ProcessRecord {
+    pub fn has_ended(&self) -> bool {
+        self.ended_at.is_some()
+    }
+
+    /// The identity of the agent, when the supervisor recorded one.
+    pub fn identity(&self) -> Option<crate::process::Identity> {
+        Some(crate::process::Identity {
+            pid: self.pid?,
+            start_ticks: self.start_ticks?,
+            boot_id: self.boot_id.clone()?,
+        })
+    }
+}
+
+/// Why a record file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("cannot parse: {0}")]
+    Parse(String),
+    #[error("written by a newer git-shard (record version {found}, this binary knows {VERSION})")]
+    NewerVersion { found: u64 },
+}
+
+impl Record {
+    pub fn from_toml(text: &str) -> Result<Record, RecordError> {
+        // Look at the version before the schema, so that a newer record with a different shape is
+        // reported as newer rather than as garbage.
+        let table: toml::Table = toml::from_str(text).map_err(|e| RecordError::Parse(e.message().to_owned()))?;
+        match table.get("version") {
+            Some(toml::Value::Integer(v)) if *v > i64::from(VERSION) => {
+                return Err(RecordError::NewerVersion { found: *v as u64 });
+            }
+            Some(toml::Value::Integer(v)) if *v == i64::from(VERSION) => {}
+            Some(other) => {
+                return Err(RecordError::Parse(format!("unsupported version {other}")));
+            }
+            None => return Err(RecordError::Parse("missing version".into())),
+        }
+        toml::from_str(text).map_err(|e| RecordError::Parse(e.message().to_owned()))
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a record always serialises")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Record {
+        Record {
+            version: VERSION,
+            name: "fix-login".into(),
+            branch: "shard/fix-login".into(),
+            created_branch: true,
+            worktree: "/tmp/r.shards/fix-login".into(),
+            worktree_id: "fix-login".into(),
+            agent: "custom".into(),
+            command: vec!["sh".into(), "-c".into(), "echo 'hi'; sleep 1".into()],
+            terminal: "background".into(),
+            created_at: "2026-11-27T01:00:00Z".into(),
+            base: Base {
+                refname: Some("refs/heads/main".into()),
+                commit: "0123456789abcdef0123456789abcdef01234567".into(),
+                extra: BTreeMap::new(),
+            },
+            process: None,
+            extra: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn round_trips() {
+        let r = sample();
+        assert_eq!(Record::from_toml(&r.to_toml()).unwrap(), r);
+    }
+
+    #[test]
+    fn keeps_unknown_fields() {
+        let text = format!("{}future = \"kept\"\n", sample().to_toml());
+        let r = Record::from_toml(&text).unwrap();
+        assert!(r.to_toml().contains("future = \"kept\""));
+    }
+
+    #[test]
+    fn refuses_newer_and_broken() {
+        let newer = sample().to_toml().replace("version = 1", "version = 2");
+        assert!(matches!(
+            Record::from_toml(&newer),
+            Err(RecordError::NewerVersion { found: 2 })
+        ));
+        assert!(matches!(
+            Record::from_toml("version = 1\nname ="),
+            Err(RecordError::Parse(_))
+        ));
+        assert!(matches!(Record::from_toml("name = \"x\""), Err(RecordError::Parse(_))));
+        let wrong_type = sample().to_toml().replace("terminal = \"background\"", "terminal = 3");
+        assert!(matches!(Record::from_toml(&wrong_type), Err(RecordError::Parse(_))));
+    }
+}

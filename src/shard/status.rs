@@ -1,0 +1,47 @@
+//! The status of a shard's run, derived from its record and one liveness check.
+
+use serde::Serialize;
+
+use super::record::ProcessRecord;
+use crate::process::{self, Liveness};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunStatus {
+    /// No run was ever recorded (or a launch has not reached the supervisor yet).
+    NotStarted,
+    /// The recorded identity is alive.
+    Running,
+    /// The supervisor (or `stop`) recorded how the run ended.
+    Exited,
+    /// No end was recorded, and the PID is gone or now denotes another process.
+    Lost,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::NotStarted => "not-started",
+            RunStatus::Running => "running",
+            RunStatus::Exited => "exited",
+            RunStatus::Lost => "lost",
+        }
+    }
+
+    /// Reads at most one process entry (`/proc/<pid>/stat` on Linux): never the process table.
+    pub fn of(process: Option<&ProcessRecord>) -> RunStatus {
+        let Some(p) = process else {
+            return RunStatus::NotStarted;
+        };
+        if p.has_ended() {
+            return RunStatus::Exited;
+        }
+        match p.identity() {
+            None => RunStatus::NotStarted,
+            Some(id) => match process::check(&id) {
+                Liveness::Alive => RunStatus::Running,
+                Liveness::Gone | Liveness::Reused => RunStatus::Lost,
+            },
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! The record store: `<git-common-dir>/shards/`.
+//!
+//! Files: `<name>.toml` (record), `<name>.lock` (per-shard lock), `<name>.log` (output of headless
+//! runs), `.store.lock` (store-wide lock), `config.toml` (repository-local configuration; the name
+//! `config` is therefore reserved).
+//!
+//! Invariants:
+//! - A reader never sees half a record: every write goes to a temporary file in the same folder,
+//!   is fsynced, then renamed over the record (rename is atomic within a filesystem).
+//! - Every read-modify-write of a record happens under its per-shard lock (`flock`, released by the
+//!   kernel when the process dies, so a crash never leaves a stale lock behind).
+//! - Commands that create or remove shards hold the store lock shared; `prune`, which judges the
+//!   whole folder, holds it exclusive, so it never sees a shard half-created.
+//! - A record that cannot be parsed, or that a newer version wrote, is never overwritten.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{FlockOperation, flock};
+
+use super::name::ShardName;
+use super::record::{Record, RecordError};
+
+pub struct Store {
+    dir: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no shard named '{0}'")]
+    NotFound(String),
+    #[error("a shard named '{0}' already exists")]
+    Exists(String),
+    #[error("the record of shard '{name}' ({path}) {source}")]
+    Unreadable {
+        name: String,
+        path: PathBuf,
+        #[source]
+        source: RecordError,
+    },
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> StoreError {
+    let context = context.into();
+    move |source| StoreError::Io { context, source }
+}
+
+/// An advisory lock held until dropped (the kernel drops it with the process, too).
+#[must_use]
+pub struct Lock {
+    _file: File,
+}
+
+/// One entry of [`Store::list`]: the name and the record, or why it could not be read.
+pub type Listed = (String, Result<Record, StoreError>);
+
+impl Store {
+    pub fn new(common_dir: &Path) -> Store {
+        Store {
+            dir: common_dir.join("shards"),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn record_path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.toml"))
+    }
+
+    pub fn log_path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.log"))
+    }
+
+    fn ensure_dir(&self) -> Result<(), StoreError> {
+        fs::create_dir_all(&self.dir).map_err(io_err(format!("cannot create {}", self.dir.display())))
+    }
+
+    fn lock_file(&self, file: &str, op: FlockOperation) -> Result<Lock, StoreError> {
+        self.ensure_dir()?;
+        let path = self.dir.join(file);
+        loop {
+            let f = OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .map_err(io_err(format!("cannot open lock file {}", path.display())))?;
+            flock(&f, op).map_err(|e| StoreError::Io {
+                context: format!("cannot lock {}", path.display()),
+                source: e.into(),
+            })?;
+            // `remove` unlinks lock files. Whoever waited on the unlinked inode holds a lock nobody
+            // else will ever see, so it must lock the file that is at the path now.
+            if same_file(&f, &path) {
+                return Ok(Lock { _file: f });
+            }
+        }
+    }
+
+    /// Exclusive lock of one shard, for every read-modify-write of its record.
+    pub fn lock_shard(&self, name: &ShardName) -> Result<Lock, StoreError> {
+        self.lock_file(&format!("{name}.lock"), FlockOperation::LockExclusive)
+    }
+
+    /// Shared store lock: held by commands that create or remove one shard.
+    pub fn lock_store_shared(&self) -> Result<Lock, StoreError> {
+        self.lock_file(".store.lock", FlockOperation::LockShared)
+    }
+
+    /// Exclusive store lock: held by `prune` while it judges the whole folder.
+    pub fn lock_store_exclusive(&self) -> Result<Lock, StoreError> {
+        self.lock_file(".store.lock", FlockOperation::LockExclusive)
+    }
+
+    pub fn exists(&self, name: &ShardName) -> bool {
+        self.record_path(name.as_str()).exists()
+    }
+
+    pub fn read(&self, name: &ShardName) -> Result<Record, StoreError> {
+        self.read_raw(name.as_str())
+    }
+
+    fn read_raw(&self, name: &str) -> Result<Record, StoreError> {
+        let path = self.record_path(name);
+        let text = match fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StoreError::NotFound(name.to_owned()));
+            }
+            Err(e) => return Err(io_err(format!("cannot read {}", path.display()))(e)),
+        };
+        Record::from_toml(&text).map_err(|source| StoreError::Unreadable {
+            name: name.to_owned(),
+            path,
+            source,
+        })
+    }
+
+    /// Every record, sorted by name. Files that are not records are skipped; records that cannot
+    /// be read are returned as errors so that callers report them by name.
+    pub fn list(&self) -> Result<Vec<Listed>, StoreError> {
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_err(format!("cannot read {}", self.dir.display()))(e)),
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let file = e.file_name().into_string().ok()?;
+                let stem = file.strip_suffix(".toml")?;
+                // Only files that could have been written by us count: this skips config.toml and
+                // leftovers of interrupted atomic writes.
+                ShardName::parse(stem).ok().map(|n| n.to_string())
+            })
+            .collect();
+        names.sort();
+        Ok(names
+            .into_iter()
+            .map(|n| {
+                let r = self.read_raw(&n);
+                (n, r)
+            })
+            .collect())
+    }
+
+    /// Write a new record; fails if one exists. Caller holds the shard lock.
+    pub fn create(&self, record: &Record) -> Result<(), StoreError> {
+        if self.record_path(&record.name).exists() {
+            return Err(StoreError::Exists(record.name.clone()));
+        }
+        self.write(record)
+    }
+
+    /// Replace a record. Caller holds the shard lock and read the record under it, so a record that
+    /// could not be parsed or is newer never reaches here.
+    pub fn write(&self, record: &Record) -> Result<(), StoreError> {
+        self.ensure_dir()?;
+        write_atomic(&self.record_path(&record.name), record.to_toml().as_bytes())
+    }
+
+    /// Read, change and write a record under its lock. Returns the record as written.
+    pub fn update(
+        &self,
+        name: &ShardName,
+        change: impl FnOnce(&mut Record) -> Result<(), StoreError>,
+    ) -> Result<Record, StoreError> {
+        let _lock = self.lock_shard(name)?;
+        let mut record = self.read(name)?;
+        change(&mut record)?;
+        self.write(&record)?;
+        Ok(record)
+    }
+
+    /// Forget a shard: its record, lock file and log. Caller holds the shard lock.
+    pub fn remove(&self, name: &ShardName) -> Result<(), StoreError> {
+        let path = self.record_path(name.as_str());
+        fs::remove_file(&path)
+            .or_else(ignore_missing)
+            .map_err(io_err(format!("cannot remove {}", path.display())))?;
+        for extra in [self.log_path(name.as_str()), self.dir.join(format!("{name}.lock"))] {
+            // Unlinking a held lock is safe: `lock_file` re-checks the inode after locking.
+            fs::remove_file(&extra)
+                .or_else(ignore_missing)
+                .map_err(io_err(format!("cannot remove {}", extra.display())))?;
+        }
+        Ok(())
+    }
+}
+
+fn same_file(f: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (f.metadata(), fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+        _ => false,
+    }
+}
+
+fn ignore_missing(e: io::Error) -> io::Result<()> {
+    if e.kind() == io::ErrorKind::NotFound {
+        Ok(())
+    } else {
+        Err(e)
+    }
+}
+
+/// Write `bytes` to `path` so that readers see either the old or the new content, never a mix:
+/// temp file in the same folder (same filesystem, so the rename is atomic), fsync so the data is on
+/// disk before the name points at it, then rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let ctx = || format!("cannot write {}", path.display());
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(io_err(ctx()))?;
+    tmp.write_all(bytes).map_err(io_err(ctx()))?;
+    tmp.as_file().sync_all().map_err(io_err(ctx()))?;
+    tmp.persist(path).map_err(|e| StoreError::Io {
+        context: ctx(),
+        source: e.error,
+    })?;
+    Ok(())
+}

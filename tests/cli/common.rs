@@ -1,0 +1,238 @@
+//! Hermetic test repositories and a runner for the built binary.
+//!
+//! Every repository lives in its own temp folder with its own HOME and XDG config, git reads no
+//! user or system configuration, and authors and dates are fixed. Agents started by a test are
+//! stopped when the repository is dropped, even when the test failed.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_git-shard");
+
+pub struct TestRepo {
+    pub tmp: TempDir,
+    /// The main worktree.
+    pub root: PathBuf,
+}
+
+/// Environment shared by git and git-shard in tests.
+pub fn hermetic(cmd: &mut Command, home: &Path) {
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+        .env("NO_COLOR", "1")
+        .env("SHELL", "/bin/sh")
+        .env("LANG", "C.UTF-8");
+}
+
+impl TestRepo {
+    /// A repository with one commit on `main`.
+    pub fn new() -> TestRepo {
+        let tmp = tempfile::Builder::new().prefix("git-shard-test-").tempdir().unwrap();
+        let root = tmp.path().join("repo");
+        fs::create_dir_all(&root).unwrap();
+        fs::create_dir_all(tmp.path().join("home")).unwrap();
+        let repo = TestRepo { tmp, root };
+        repo.git(&["init", "-q", "-b", "main"]);
+        fs::write(repo.root.join("README"), "hello\n").unwrap();
+        fs::write(repo.root.join(".gitignore"), "*.ignored\n").unwrap();
+        repo.git(&["add", "."]);
+        repo.git(&["commit", "-q", "-m", "initial"]);
+        repo
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.tmp.path().join("home")
+    }
+
+    pub fn common_dir(&self) -> PathBuf {
+        self.root.join(".git")
+    }
+
+    pub fn shards_dir(&self) -> PathBuf {
+        self.tmp.path().join("repo.shards")
+    }
+
+    pub fn record_path(&self, name: &str) -> PathBuf {
+        self.common_dir().join("shards").join(format!("{name}.toml"))
+    }
+
+    /// Run git in `dir`; panics on failure.
+    pub fn git_in(&self, dir: &Path, args: &[&str]) -> String {
+        let mut cmd = Command::new("git");
+        hermetic(&mut cmd, &self.home());
+        let out = cmd.args(args).current_dir(dir).output().unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        self.git_in(&self.root, args)
+    }
+
+    pub fn command_in(&self, dir: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        hermetic(&mut cmd, &self.home());
+        cmd.args(args).current_dir(dir).stdin(Stdio::null());
+        cmd
+    }
+
+    /// Run git-shard in the main worktree.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command_in(&self.root, args).output().unwrap()
+    }
+
+    /// Run git-shard and assert success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "git-shard {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Run git-shard and assert it failed with exit code 1; returns stderr.
+    pub fn refused(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "git-shard {args:?} should have been refused:\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    pub fn list(&self) -> Vec<Value> {
+        match serde_json::from_str(&self.ok(&["list", "--json"])).unwrap() {
+            Value::Array(v) => v,
+            other => panic!("list --json is not an array: {other}"),
+        }
+    }
+
+    pub fn shard(&self, name: &str) -> Value {
+        serde_json::from_str(&self.ok(&["status", "--json", name])).unwrap()
+    }
+
+    /// Poll `status --json` until `pred` holds (panics after 10 s).
+    pub fn wait_for(&self, name: &str, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let v = self.shard(name);
+            if pred(&v) {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}: {v:#}");
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn branches(&self) -> Vec<String> {
+        self.git(&["branch", "--format=%(refname:short)"])
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Paths of git's worktrees, main first.
+    pub fn worktrees(&self) -> Vec<String> {
+        self.git(&["worktree", "list", "--porcelain"])
+            .lines()
+            .filter_map(|l| l.strip_prefix("worktree "))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl Drop for TestRepo {
+    fn drop(&mut self) {
+        // Never leave agents behind, whatever the test did.
+        let Ok(out) = self.command_in(&self.root, &["list", "--json"]).output() else {
+            return;
+        };
+        let Ok(Value::Array(shards)) = serde_json::from_slice(&out.stdout) else {
+            return;
+        };
+        for s in shards {
+            if s["status"] == "running" {
+                let name = s["name"].as_str().unwrap_or_default().to_owned();
+                let _ = self.command_in(&self.root, &["stop", "--grace", "0", &name]).output();
+            }
+        }
+    }
+}
+
+/// Facts from /proc/<pid>/stat: (comm, state, ppid, pgid, sid), or None when there is no process.
+pub fn proc_stat(pid: u32) -> Option<(String, char, u32, u32, u32)> {
+    let text = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let open = text.find('(')?;
+    let close = text.rfind(')')?;
+    let rest: Vec<&str> = text[close + 1..].split_whitespace().collect();
+    Some((
+        text[open + 1..close].to_owned(),
+        rest[0].chars().next()?,
+        rest[1].parse().ok()?,
+        rest[2].parse().ok()?,
+        rest[3].parse().ok()?,
+    ))
+}
+
+/// Is `pid` a live process (zombies are not)?
+pub fn alive(pid: u32) -> bool {
+    matches!(proc_stat(pid), Some((_, state, ..)) if state != 'Z' && state != 'X')
+}
+
+/// Live (non-zombie) processes of a session.
+pub fn session_members(sid: u32) -> Vec<u32> {
+    fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| matches!(proc_stat(pid), Some((_, st, _, _, s)) if s == sid && st != 'Z'))
+        .collect()
+}
+
+/// Wait up to 10 s for `pred`.
+pub fn eventually(what: &str, pred: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !pred() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+pub fn kill(pid: u32, sig: i32) {
+    let status = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+pub fn pid_of(v: &Value) -> u32 {
+    v["pid"].as_u64().unwrap_or_else(|| panic!("no pid in {v:#}")) as u32
+}

@@ -1,0 +1,6 @@
+//! Integration tests: the built `git-shard` binary against real git repositories and real
+//! processes. One test binary, so the binary is built once.
+
+mod common;
+mod lifecycle;
+mod safety;

@@ -1,0 +1,375 @@
+//! The safety rules, tried for real: no wrong process signalled, no work lost, no half-made shard,
+//! no record dropped.
+
+use std::fs;
+use std::process::Command;
+use std::thread;
+
+use crate::common::*;
+
+/// Rewrite a field of the `[process]` table of a record.
+fn rewrite_process(repo: &TestRepo, name: &str, pid: u32, keep_pgid: bool) {
+    let path = repo.record_path(name);
+    let text = fs::read_to_string(&path).unwrap();
+    let mut table: toml::Table = toml::from_str(&text).unwrap();
+    let p = table.get_mut("process").unwrap().as_table_mut().unwrap();
+    p.insert("pid".into(), toml::Value::Integer(pid.into()));
+    if !keep_pgid {
+        p.insert("pgid".into(), toml::Value::Integer(pid.into()));
+        p.insert("sid".into(), toml::Value::Integer(pid.into()));
+        p.remove("supervisor_pid");
+    }
+    fs::write(&path, toml::to_string(&table).unwrap()).unwrap();
+}
+
+#[test]
+fn a_reused_pid_is_never_signalled() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "r", "--", "sleep", "300"]);
+    let agent = pid_of(&repo.shard("r"));
+    repo.ok(&["stop", "r"]);
+    // An unrelated process now "has" the recorded PID (as after PID reuse).
+    let mut stranger = Command::new("sleep").arg("300").spawn().unwrap();
+    for keep_pgid in [true, false] {
+        rewrite_process(&repo, "r", stranger.id(), keep_pgid);
+        // Remove the recorded end so the record claims a live run.
+        let path = repo.record_path("r");
+        let text = fs::read_to_string(&path).unwrap();
+        let cleaned: String = text
+            .lines()
+            .filter(|l| !l.starts_with("ended_at") && !l.starts_with("signal") && !l.starts_with("exit_code"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        fs::write(&path, cleaned).unwrap();
+        let v = repo.shard("r");
+        assert_eq!(v["status"], "lost", "{v:#}");
+        let err = String::from_utf8(repo.run(&["stop", "r"]).stderr).unwrap();
+        assert!(err.contains("lost"), "{err}");
+        assert!(alive(stranger.id()), "stop must not signal a stranger");
+    }
+    repo.ok(&["rm", "--force", "r"]);
+    assert!(alive(stranger.id()), "rm --force must not signal a stranger");
+    assert!(!alive(agent));
+    stranger.kill().unwrap();
+    stranger.wait().unwrap();
+}
+
+#[test]
+fn rm_refuses_to_lose_untracked_modified_or_staged_work() {
+    let repo = TestRepo::new();
+    type MakeDirty = dyn Fn(&std::path::Path);
+    let cases: [(&str, &MakeDirty); 3] = [
+        ("untracked", &|wt| fs::write(wt.join("new.txt"), "work").unwrap()),
+        ("modified", &|wt| fs::write(wt.join("README"), "changed\n").unwrap()),
+        ("staged", &|wt| {
+            fs::write(wt.join("staged.txt"), "work").unwrap();
+            let st = Command::new("git")
+                .args(["add", "staged.txt"])
+                .current_dir(wt)
+                .status()
+                .unwrap();
+            assert!(st.success());
+        }),
+    ];
+    for (name, dirty) in cases {
+        repo.ok(&["new", name, "--no-launch", "--", "true"]);
+        let wt = repo.shards_dir().join(name);
+        dirty(&wt);
+        let err = repo.refused(&["rm", name]);
+        assert!(err.contains("uncommitted work") && err.contains("hint:"), "{err}");
+        assert!(
+            wt.is_dir() && repo.record_path(name).exists(),
+            "{name}: nothing removed"
+        );
+    }
+    // Ignored files are not work to protect.
+    repo.ok(&["new", "ignored", "--no-launch", "--", "true"]);
+    fs::write(repo.shards_dir().join("ignored/build.ignored"), "x").unwrap();
+    repo.ok(&["rm", "ignored"]);
+    repo.ok(&["rm", "--force", "untracked"]);
+    assert!(!repo.shards_dir().join("untracked").exists());
+}
+
+#[test]
+fn rm_keeps_unmerged_branches_and_deletes_merged_ones() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "work", "--no-launch", "--", "true"]);
+    repo.ok(&["new", "idle", "--no-launch", "--", "true"]);
+    let wt = repo.shards_dir().join("work");
+    fs::write(wt.join("f"), "x").unwrap();
+    repo.git_in(&wt, &["add", "f"]);
+    repo.git_in(&wt, &["commit", "-q", "-m", "work"]);
+    let out = repo.run(&["rm", "work"]);
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("kept branch 'shard/work'") && err.contains("1 commit"),
+        "{err}"
+    );
+    repo.ok(&["rm", "idle"]);
+    assert_eq!(repo.branches(), ["main", "shard/work"]);
+    assert_eq!(repo.worktrees().len(), 1);
+    assert!(repo.list().is_empty());
+    // --delete-branch deletes it anyway.
+    repo.ok(&["new", "work2", "--branch", "shard/work", "--no-launch", "--", "true"]);
+    repo.ok(&["rm", "--delete-branch", "work2"]);
+    assert_eq!(repo.branches(), ["main"]);
+}
+
+#[test]
+fn rm_stops_a_running_agent_first() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "busy", "--", "sh", "-c", "sleep 300 & wait"]);
+    let v = repo.shard("busy");
+    let sid = v["process"]["sid"].as_u64().unwrap() as u32;
+    repo.ok(&["rm", "busy"]);
+    assert!(session_members(sid).is_empty());
+    assert!(!repo.shards_dir().join("busy").exists());
+    assert_eq!(repo.branches(), ["main"]);
+}
+
+#[test]
+fn parallel_new_with_distinct_names_all_succeed() {
+    let repo = TestRepo::new();
+    let handles: Vec<_> = (0..10)
+        .map(|i| {
+            let cmd = repo.command_in(&repo.root, &["new", &format!("p{i}"), "--no-launch", "--", "true"]);
+            thread::spawn(move || {
+                let mut cmd = cmd;
+                cmd.output().unwrap()
+            })
+        })
+        .collect();
+    for h in handles {
+        let out = h.join().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(repo.list().len(), 10);
+    assert_eq!(repo.worktrees().len(), 11);
+    assert_eq!(repo.branches().len(), 11);
+    assert_eq!(repo.git(&["worktree", "list"]).lines().count(), 11);
+}
+
+#[test]
+fn parallel_new_of_one_name_creates_exactly_one() {
+    let repo = TestRepo::new();
+    let handles: Vec<_> = (0..6)
+        .map(|_| {
+            let mut cmd = repo.command_in(&repo.root, &["new", "same", "--", "sleep", "300"]);
+            thread::spawn(move || cmd.output().unwrap())
+        })
+        .collect();
+    let outs: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let wins = outs.iter().filter(|o| o.status.success()).count();
+    assert_eq!(
+        wins,
+        1,
+        "{:?}",
+        outs.iter()
+            .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+            .collect::<Vec<_>>()
+    );
+    for o in outs.iter().filter(|o| !o.status.success()) {
+        assert_eq!(o.status.code(), Some(1));
+    }
+    assert_eq!(repo.list().len(), 1);
+    assert_eq!(repo.worktrees().len(), 2);
+    assert_eq!(repo.branches(), ["main", "shard/same"]);
+    assert_eq!(repo.shard("same")["status"], "running");
+}
+
+#[test]
+fn bad_names_are_refused_before_anything_is_created() {
+    let repo = TestRepo::new();
+    let long = "x".repeat(65);
+    for bad in [
+        "../x",
+        "-rf",
+        "a b",
+        "a..b",
+        "x.lock",
+        "",
+        &long,
+        "$(touch pwned)",
+        "a/b",
+        "a\nb",
+        "é",
+    ] {
+        let out = repo.run(&["new", bad, "--", "true"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        // `-rf` is taken for an option by the parser (usage error, 2); everything else is our refusal.
+        assert!(matches!(out.status.code(), Some(1) | Some(2)), "{bad:?}: {err}");
+        if out.status.code() == Some(1) {
+            assert!(
+                err.contains("invalid shard name") && err.contains("hint:"),
+                "{bad:?}: {err}"
+            );
+        }
+        assert!(!err.contains('\u{1b}'));
+    }
+    let out = repo.run(&["new", "--", "-rf"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(!repo.shards_dir().exists());
+    assert!(!repo.root.join("pwned").exists());
+    assert_eq!(repo.branches(), ["main"]);
+    assert!(repo.list().is_empty());
+}
+
+#[test]
+fn a_corrupt_record_does_not_hide_the_others() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "good", "--no-launch", "--", "true"]);
+    repo.ok(&["new", "bad", "--no-launch", "--", "true"]);
+    fs::write(repo.record_path("bad"), "version = 1\nname = [broken").unwrap();
+    repo.ok(&["new", "newer", "--no-launch", "--", "true"]);
+    let newer = fs::read_to_string(repo.record_path("newer"))
+        .unwrap()
+        .replace("version = 1", "version = 9");
+    fs::write(repo.record_path("newer"), &newer).unwrap();
+    let out = repo.run(&["list", "--json"]);
+    assert!(out.status.success());
+    let names: Vec<String> = serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout)
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["good"]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("'bad'") && err.contains("'newer'") && err.contains("newer git-shard"),
+        "{err}"
+    );
+    // Neither is ever rewritten, whatever the command.
+    let _ = repo.run(&["rm", "--force", "newer"]);
+    let _ = repo.run(&["run", "newer"]);
+    let _ = repo.run(&["prune"]);
+    assert_eq!(fs::read_to_string(repo.record_path("newer")).unwrap(), newer);
+    assert_eq!(
+        fs::read_to_string(repo.record_path("bad")).unwrap(),
+        "version = 1\nname = [broken"
+    );
+}
+
+#[test]
+fn a_failed_launch_rolls_back_worktree_branch_and_record() {
+    let repo = TestRepo::new();
+    let cfg = repo.home().join(".config/git-shard");
+    fs::create_dir_all(&cfg).unwrap();
+    fs::write(
+        cfg.join("config.toml"),
+        "[terminals.broken]\ncommand = [\"sh\", \"-c\", \"echo launcher says no >&2; exit 3\"]\n",
+    )
+    .unwrap();
+    let err = repo.refused(&["new", "doomed", "--terminal", "broken", "--", "sleep", "300"]);
+    assert!(
+        err.contains("did not start") && err.contains("launcher says no"),
+        "{err}"
+    );
+    assert!(!repo.shards_dir().join("doomed").exists());
+    assert_eq!(repo.branches(), ["main"]);
+    assert_eq!(repo.worktrees().len(), 1);
+    assert!(!repo.record_path("doomed").exists());
+}
+
+#[test]
+fn a_template_terminal_runs_the_supervisor_and_records_the_agent() {
+    let repo = TestRepo::new();
+    let cfg = repo.home().join(".config/git-shard");
+    fs::create_dir_all(&cfg).unwrap();
+    // A launcher that returns at once, like gnome-terminal: its PID is worthless, the supervisor's
+    // handshake still yields the agent.
+    fs::write(
+        cfg.join("config.toml"),
+        "[terminals.fake]\ncommand = [\"sh\", \"-c\", \"setsid \\\"$0\\\" \\\"$@\\\" >/dev/null 2>&1 < /dev/null & exit 0\", \"{cmd...}\"]\n",
+    )
+    .unwrap();
+    repo.ok(&["new", "t", "--terminal", "fake", "--", "sleep", "300"]);
+    let v = repo.shard("t");
+    assert_eq!(
+        (v["status"].as_str(), v["terminal"].as_str()),
+        (Some("running"), Some("fake")),
+        "{v:#}"
+    );
+    assert_eq!(proc_stat(pid_of(&v)).unwrap().0, "sleep");
+}
+
+#[test]
+fn refusals_say_what_and_what_to_do() {
+    let repo = TestRepo::new();
+    let outside = tempfile::tempdir().unwrap();
+    let out = repo.command_in(outside.path(), &["list"]).output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err.starts_with("error: ") && err.contains("not inside a git repository") && err.contains("hint:"),
+        "{err}"
+    );
+
+    let bare = outside.path().join("bare.git");
+    repo.git(&["clone", "-q", "--bare", ".", bare.to_str().unwrap()]);
+    let out = repo.command_in(&bare, &["new", "x", "--", "true"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bare"), "{out:?}");
+
+    let empty = outside.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    repo.git_in(&empty, &["init", "-q"]);
+    let out = repo.command_in(&empty, &["new", "x", "--", "true"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no commits"), "{out:?}");
+
+    repo.git(&["branch", "shard/taken"]);
+    let err = repo.refused(&["new", "taken", "--", "true"]);
+    assert!(err.contains("shard/taken") && err.contains("--branch"), "{err}");
+    let err = repo.refused(&["new", "m", "--branch", "main", "--", "true"]);
+    assert!(err.contains("checked out"), "{err}");
+    fs::create_dir_all(repo.shards_dir().join("occupied")).unwrap();
+    let err = repo.refused(&["new", "occupied", "--", "true"]);
+    assert!(err.contains("already exists") || err.contains("exists"), "{err}");
+    let err = repo.refused(&["new", "x", "--", "no-such-program-anywhere"]);
+    assert!(
+        err.contains("no-such-program-anywhere") && err.contains("PATH"),
+        "{err}"
+    );
+    let err = repo.refused(&["new", "x", "--base", "nope", "--", "true"]);
+    assert!(err.contains("nope"), "{err}");
+    let err = repo.refused(&["status", "ghost"]);
+    assert!(
+        err.contains("no shard named 'ghost'") && err.contains("git shard list"),
+        "{err}"
+    );
+    assert_eq!(repo.branches(), ["main", "shard/taken"]);
+    assert_eq!(repo.worktrees().len(), 1);
+    assert_eq!(repo.run(&["new"]).status.code(), Some(2), "usage errors exit 2");
+}
+
+#[test]
+fn prune_stops_and_forgets_shards_whose_worktree_is_gone() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "orphan", "--", "sh", "-c", "sleep 300 & wait"]);
+    repo.ok(&["new", "kept", "--no-launch", "--", "true"]);
+    let v = repo.shard("orphan");
+    let sid = v["process"]["sid"].as_u64().unwrap() as u32;
+    fs::remove_dir_all(repo.shards_dir().join("orphan")).unwrap();
+    fs::create_dir_all(repo.shards_dir().join("stray")).unwrap();
+    let dry = repo.ok(&["prune", "--dry-run"]);
+    assert!(
+        dry.contains("would forget-shard: orphan") && dry.contains("unregistered-worktree"),
+        "{dry}"
+    );
+    assert_eq!(repo.list().len(), 2, "dry run changes nothing");
+    assert!(!session_members(sid).is_empty());
+    let done = repo.ok(&["prune"]);
+    assert!(done.contains("forget-shard: orphan"), "{done}");
+    assert!(session_members(sid).is_empty(), "its agent was stopped");
+    let names: Vec<_> = repo
+        .list()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["kept"]);
+    assert_eq!(repo.branches(), ["main", "shard/kept"]);
+    assert_eq!(repo.worktrees().len(), 2);
+    assert!(
+        repo.shards_dir().join("stray").is_dir(),
+        "an unregistered folder is reported, never removed"
+    );
+}
