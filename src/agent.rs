@@ -36,6 +36,8 @@ pub enum AgentError {
     MissingProgram { program: String },
     #[error("the agent command is empty")]
     Empty,
+    #[error("agent preset '{name}' is defined in {path}, which is committed in the repository and not trusted")]
+    Untrusted { name: String, path: String },
 }
 
 /// Every preset name: built-ins and those the configuration adds.
@@ -48,6 +50,12 @@ pub fn preset_names(cfg: &Config) -> Vec<String> {
 }
 
 fn preset(cfg: &Config, name: &str) -> Result<Vec<String>, AgentError> {
+    if let Some(path) = cfg.untrusted_agents.get(name) {
+        return Err(AgentError::Untrusted {
+            name: name.to_owned(),
+            path: path.display().to_string(),
+        });
+    }
     if let Some(spec) = cfg.agents.get(name) {
         return Ok(spec.command.clone());
     }

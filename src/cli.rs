@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{list, logs, new, path, prune, rm, run, status, stop, supervise};
+use crate::commands::{attach, config, list, logs, new, path, prune, rm, run, status, stop, supervise};
 
 /// Run coding agents in parallel, each in its own git worktree and branch.
 ///
@@ -30,12 +30,14 @@ pub enum Command {
     List(list::Args),
     Status(status::Args),
     Run(run::Args),
+    Attach(attach::Args),
     Path(path::Args),
     Logs(logs::Args),
     Stop(stop::Args),
     #[command(visible_alias = "destroy")]
     Rm(rm::Args),
     Prune(prune::Args),
+    Config(config::Args),
     #[command(name = "__run", hide = true)]
     Supervise(supervise::Args),
 }

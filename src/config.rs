@@ -3,10 +3,17 @@
 //! Files, later ones win key by key:
 //! 1. user: `$GIT_SHARD_CONFIG`, else `$XDG_CONFIG_HOME/git-shard/config.toml`, else
 //!    `~/.config/git-shard/config.toml`;
-//! 2. repository-local (not committed): `<git-common-dir>/shards/config.toml`.
+//! 2. repository, committed: `.git-shard.toml` at the root of the current worktree;
+//! 3. repository, local (not committed): `<git-common-dir>/shards/config.toml`.
 //!
 //! Unknown keys and values of the wrong type are errors that name the file, line and key: a typo
 //! must never silently fall back to a default.
+//!
+//! Safety rule 6: a committed file comes with the repository, from whoever wrote it. Its
+//! `[terminals]` and `[agents]` are commands, so they are only run once the user has trusted that
+//! exact file content (`git shard config --trust`, which records its git blob id in
+//! `<git-common-dir>/shards/trusted`); until then, using one is refused with that hint. Any edit to
+//! the file needs a new consent.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -52,8 +59,37 @@ pub struct Config {
     pub launch_timeout: u64,
     pub terminals: BTreeMap<String, crate::terminal::TemplateSpec>,
     pub agents: BTreeMap<String, AgentSpec>,
-    /// Every file consulted, and whether it exists.
-    pub files: Vec<(PathBuf, bool)>,
+    /// Terminals and agents defined by an untrusted committed file (name → file).
+    pub untrusted_terminals: BTreeMap<String, PathBuf>,
+    pub untrusted_agents: BTreeMap<String, PathBuf>,
+    /// Every file consulted, in order.
+    pub files: Vec<FileInfo>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    User,
+    Committed,
+    Local,
+}
+
+impl Layer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layer::User => "user",
+            Layer::Committed => "committed",
+            Layer::Local => "local",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FileInfo {
+    pub path: PathBuf,
+    pub layer: Layer,
+    pub exists: bool,
+    /// For the committed file: whether its current content is trusted.
+    pub trusted: Option<bool>,
 }
 
 pub const DEFAULT_WORKTREE_DIR: &str = "{repo_parent}/{repo}.shards/{name}";
@@ -82,7 +118,43 @@ pub fn local_file(common_dir: &Path) -> PathBuf {
     common_dir.join("shards").join("config.toml")
 }
 
-fn read_layer(path: &Path) -> Result<Option<ConfigFile>, ConfigError> {
+pub const COMMITTED_FILE: &str = ".git-shard.toml";
+
+fn trust_file(common_dir: &Path) -> PathBuf {
+    common_dir.join("shards").join("trusted")
+}
+
+/// The git blob id of a file's content: what trust is granted to (`git hash-object <file>`).
+pub fn blob_id(bytes: &[u8]) -> String {
+    gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, bytes)
+        .map(|id| id.to_string())
+        .unwrap_or_default()
+}
+
+fn is_trusted(common_dir: &Path, id: &str) -> bool {
+    fs::read_to_string(trust_file(common_dir)).is_ok_and(|t| t.lines().any(|l| l.split_whitespace().next() == Some(id)))
+}
+
+/// Trust the committed file's current content. Returns its blob id.
+pub fn trust(common_dir: &Path, committed: &Path) -> Result<String, ConfigError> {
+    let bytes = fs::read(committed).map_err(|source| ConfigError::Io {
+        path: committed.to_owned(),
+        source,
+    })?;
+    let id = blob_id(&bytes);
+    if !is_trusted(common_dir, &id) {
+        let path = trust_file(common_dir);
+        let mut text = fs::read_to_string(&path).unwrap_or_default();
+        text.push_str(&format!("{id} {}\n", committed.display()));
+        fs::create_dir_all(common_dir.join("shards"))
+            .and_then(|_| fs::write(&path, text))
+            .map_err(|source| ConfigError::Io { path, source })?;
+    }
+    Ok(id)
+}
+
+/// The parsed layer and the file's blob id.
+fn read_text(path: &Path) -> Result<Option<(ConfigFile, String)>, ConfigError> {
     let text = match fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -94,27 +166,39 @@ fn read_layer(path: &Path) -> Result<Option<ConfigFile>, ConfigError> {
         }
     };
     // toml's message already names line, column and key, with the offending line quoted.
-    toml::from_str(&text).map(Some).map_err(|e| ConfigError::Invalid {
+    let layer = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
         path: path.to_owned(),
         message: e.to_string().trim_end().to_owned(),
-    })
+    })?;
+    Ok(Some((layer, blob_id(text.as_bytes()))))
 }
 
 impl Config {
-    /// Load the user layer and, inside a repository, the local layer.
-    pub fn load(common_dir: Option<&Path>) -> Result<Config, ConfigError> {
-        let mut files: Vec<PathBuf> = user_file().into_iter().collect();
-        files.extend(common_dir.map(local_file));
+    /// Load the user layer and, inside a repository, the committed and local layers.
+    pub fn load(common_dir: Option<&Path>, worktree: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut files: Vec<(PathBuf, Layer)> = user_file().into_iter().map(|p| (p, Layer::User)).collect();
+        files.extend(worktree.map(|w| (w.join(COMMITTED_FILE), Layer::Committed)));
+        files.extend(common_dir.map(|c| (local_file(c), Layer::Local)));
         let mut cfg = Config {
             branch_prefix: "shard/".into(),
             worktree_dir: DEFAULT_WORKTREE_DIR.into(),
             launch_timeout: 10,
             ..Config::default()
         };
-        for path in files {
-            let layer = read_layer(&path)?;
-            cfg.files.push((path, layer.is_some()));
-            let Some(l) = layer else { continue };
+        for (path, layer) in files {
+            let read = read_text(&path)?;
+            let trusted = match (&read, layer, common_dir) {
+                (Some((_, id)), Layer::Committed, Some(common)) => Some(is_trusted(common, id)),
+                (Some(_), Layer::Committed, None) => Some(false),
+                _ => None,
+            };
+            cfg.files.push(FileInfo {
+                path: path.clone(),
+                layer,
+                exists: read.is_some(),
+                trusted,
+            });
+            let Some((l, _)) = read else { continue };
             if let Some(v) = l.branch_prefix {
                 cfg.branch_prefix = v;
             }
@@ -130,8 +214,23 @@ impl Config {
             if let Some(v) = l.launch_timeout {
                 cfg.launch_timeout = v;
             }
-            cfg.terminals.extend(l.terminals);
-            cfg.agents.extend(l.agents);
+            let untrusted = trusted == Some(false);
+            for (name, spec) in l.terminals {
+                if untrusted {
+                    cfg.untrusted_terminals.insert(name.clone(), path.clone());
+                } else {
+                    cfg.untrusted_terminals.remove(&name);
+                }
+                cfg.terminals.insert(name, spec);
+            }
+            for (name, spec) in l.agents {
+                if untrusted {
+                    cfg.untrusted_agents.insert(name.clone(), path.clone());
+                } else {
+                    cfg.untrusted_agents.remove(&name);
+                }
+                cfg.agents.insert(name, spec);
+            }
         }
         Ok(cfg)
     }
@@ -188,13 +287,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("config.toml");
         fs::write(&p, "branch_prefix = \"x/\"\nbranch_prefx = \"y\"\n").unwrap();
-        let e = read_layer(&p).unwrap_err().to_string();
+        let e = read_text(&p).unwrap_err().to_string();
         assert!(
             e.contains("config.toml") && e.contains("line 2") && e.contains("branch_prefx"),
             "{e}"
         );
         fs::write(&p, "launch_timeout = \"soon\"\n").unwrap();
-        let e = read_layer(&p).unwrap_err().to_string();
+        let e = read_text(&p).unwrap_err().to_string();
         assert!(e.contains("line 1") && e.contains("launch_timeout"), "{e}");
     }
 }

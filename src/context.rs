@@ -29,7 +29,7 @@ impl Context {
     pub fn workspace(&self) -> Result<Workspace> {
         let repo = Repo::discover(&self.cwd)?;
         let store = Store::new(&repo.common_dir());
-        let config = Config::load(Some(&repo.common_dir()))?;
+        let config = Config::load(Some(&repo.common_dir()), repo.current_workdir().as_deref())?;
         Ok(Workspace { repo, store, config })
     }
 }
@@ -45,6 +45,15 @@ impl Workspace {
             .into_iter()
             .filter_map(|(_, r)| r.ok())
             .find(|r| r.worktree.canonicalize().map(|p| p == here).unwrap_or(false))
+    }
+
+    /// The main worktree's folder name (`{repo}` in templates, tmux's session name).
+    pub fn repo_name(&self) -> String {
+        self.repo
+            .main_workdir()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "repo".into())
     }
 
     /// Read the record of a named shard (validating the name first).

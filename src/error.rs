@@ -35,6 +35,9 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+const UNTRUSTED_HINT: &str =
+    "read the file, then `git shard config --trust` allows the commands of its current content";
+
 impl Error {
     pub fn refused(message: impl Into<String>, hint: impl Into<String>) -> Error {
         Error::Refused {
@@ -91,9 +94,14 @@ impl Error {
                 }
                 AgentError::UnknownPreset { .. } => "add it as [agents.<name>] command = [...] in the configuration",
                 AgentError::Empty => "name a command after `--`",
+                AgentError::Untrusted { .. } => UNTRUSTED_HINT,
             },
             Error::Terminal(t) => match t {
                 TerminalError::Unknown { .. } => "add it as [terminals.<name>] command = [...] in the configuration",
+                TerminalError::Untrusted { .. } => UNTRUSTED_HINT,
+                TerminalError::WrongPlatform { .. } => {
+                    "pick another with --terminal; `git shard config --show` lists them"
+                }
                 _ => return None,
             },
             Error::Exit(_) => return None,

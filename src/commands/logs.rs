@@ -5,9 +5,9 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::thread;
 use std::time::Duration;
 
-use crate::context::Context;
+use crate::context::{Context, Workspace};
 use crate::error::{Error, Result};
-use crate::shard::RunStatus;
+use crate::shard::{Record, RunStatus, ShardName};
 
 /// Print the output of a shard's background run.
 ///
@@ -24,6 +24,11 @@ pub struct Args {
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
     let (name, record) = ws.record(&args.name)?;
+    print_log(&ws, &name, &record, args.follow)
+}
+
+/// Print a shard's log; with `follow`, keep printing until its run is no longer running.
+pub fn print_log(ws: &Workspace, name: &ShardName, record: &Record, follow: bool) -> Result<()> {
     let path = ws.store.log_path(name.as_str());
     let mut file = match File::open(&path) {
         Ok(f) => f,
@@ -47,13 +52,13 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     };
     let fail = |e: io::Error| Error::failed(format!("cannot print {}: {e}", path.display()));
     copy(&mut file, &mut out).map_err(fail)?;
-    if !args.follow {
+    if !follow {
         return Ok(());
     }
     loop {
         let running = ws
             .store
-            .read(&name)
+            .read(name)
             .map(|r| RunStatus::of(r.process.as_ref()) == RunStatus::Running)
             .unwrap_or(false);
         thread::sleep(Duration::from_millis(100));

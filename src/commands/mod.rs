@@ -2,6 +2,8 @@
 //! `pub fn run(ctx, args)`. Shared pieces used by several commands live here: the JSON view of a
 //! shard, launching a run, stopping a run.
 
+pub mod attach;
+pub mod config;
 pub mod list;
 pub mod logs;
 pub mod new;
@@ -31,6 +33,8 @@ use crate::terminal::{self, Launched, Terminal, Vars};
 pub fn dispatch(ctx: &Context, command: &Command) -> Result<()> {
     match command {
         Command::New(a) => new::run(ctx, a),
+        Command::Attach(a) => attach::run(ctx, a),
+        Command::Config(a) => config::run(ctx, a),
         Command::List(a) => list::run(ctx, a),
         Command::Status(a) => status::run(ctx, a),
         Command::Run(a) => run::run(ctx, a),
@@ -162,12 +166,16 @@ pub fn launch(ws: &Workspace, name: &ShardName, terminal: &Terminal) -> Result<L
         ws.repo.common_dir().display().to_string(),
     ];
     let title = format!("git shard: {name}");
+    let repo_name = ws.repo_name();
+    let no_env = std::collections::BTreeMap::new();
     let vars = Vars {
         cwd: &record.worktree,
         name: name.as_str(),
         branch: &record.branch,
         title: &title,
+        repo: &repo_name,
         cmd: &supervisor,
+        env: &no_env,
     };
     let log = ws.store.log_path(name.as_str());
     tracing::debug!(terminal = terminal.name(), ?supervisor, "launching");

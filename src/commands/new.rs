@@ -56,7 +56,15 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let terminal = if args.no_launch {
         None
     } else {
-        Some(terminal::choose(&ws.config, args.terminal.as_deref(), stdin_is_tty())?.0)
+        Some(
+            terminal::choose(
+                &ws.config,
+                args.terminal.as_deref(),
+                stdin_is_tty(),
+                &terminal::process_env,
+            )?
+            .0,
+        )
     };
     let base = ws.repo.resolve_base(args.base.as_deref())?;
     let branch = args

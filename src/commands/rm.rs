@@ -7,8 +7,12 @@
 
 use std::time::Duration;
 
-use crate::context::Context;
+use std::process::{Command, Stdio};
+
+use crate::context::{Context, Workspace};
 use crate::error::{Error, Result};
+use crate::shard::Record;
+use crate::terminal::{self, Vars};
 
 use super::{Stopped, stop_run};
 
@@ -61,6 +65,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
 
     let _lock = ws.store.lock_shard(&name)?;
     let record = ws.store.read(&name)?;
+    close_window(&ws, &record);
     if record.worktree.is_dir() {
         let dirt = ws.repo.dirt(&record.worktree)?;
         if !dirt.is_clean() && !args.force {
@@ -101,4 +106,35 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     ws.store.remove(&name)?;
     eprintln!("removed shard '{name}'");
     Ok(())
+}
+
+/// Close the window or pane the agent ran in, where its terminal says how (`close`). Best effort:
+/// usually the window has closed by itself when the supervisor exited.
+fn close_window(ws: &Workspace, record: &Record) {
+    let Some(p) = &record.process else { return };
+    let Some(close) = terminal::template(&ws.config, &p.terminal).and_then(|t| t.close) else {
+        return;
+    };
+    if ws.config.untrusted_terminals.contains_key(&p.terminal) {
+        return;
+    }
+    let repo = ws.repo_name();
+    let vars = Vars {
+        cwd: &record.worktree,
+        name: &record.name,
+        branch: &record.branch,
+        title: &record.name,
+        repo: &repo,
+        cmd: &[],
+        env: &p.terminal_env,
+    };
+    if let Ok(argv) = terminal::expand(&close, &vars) {
+        let result = Command::new(&argv[0])
+            .args(&argv[1..])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        tracing::debug!(?argv, ?result, "close");
+    }
 }

@@ -42,7 +42,12 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     } else {
         agent::resolve(&ws.config, args.agent.as_deref(), &args.command)?
     };
-    let (terminal, _) = terminal::choose(&ws.config, args.terminal.as_deref(), stdin_is_tty())?;
+    let (terminal, _) = terminal::choose(
+        &ws.config,
+        args.terminal.as_deref(),
+        stdin_is_tty(),
+        &terminal::process_env,
+    )?;
     if chosen.argv != record.command || chosen.agent != record.agent {
         ws.store.update(&name, |r| {
             r.command = chosen.argv.clone();

@@ -4,6 +4,7 @@
 //! it, and records how it ended. It only ever writes into the run it was launched for (`--run-id`),
 //! so a stale or duplicate supervisor cannot overwrite another run's record.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -33,6 +34,14 @@ const REMOVED_ENV: &[&str] = &[
     "GIT_PREFIX",
     "GIT_COMMON_DIR",
 ];
+
+/// The window/pane ids this supervisor's terminal gave it.
+fn terminal_env() -> BTreeMap<String, String> {
+    crate::terminal::TERMINAL_ENV
+        .iter()
+        .filter_map(|var| Some(((*var).to_owned(), std::env::var(var).ok().filter(|v| !v.is_empty())?)))
+        .collect()
+}
 
 pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
     supervisor::take_group();
@@ -64,6 +73,7 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
                         p.supervisor_pid = Some(me.identity.pid);
                         p.supervisor_start_ticks = Some(me.identity.start_ticks);
                         p.started_at = Some(now_rfc3339());
+                        p.terminal_env = terminal_env();
                         Ok(())
                     }
                     // Another launch took over, or this one was given up: not ours to run.

@@ -86,6 +86,10 @@ pub struct ProcessRecord {
     /// record it because SIGKILL took the supervisor too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_by: Option<String>,
+    /// Window/pane ids the terminal gave the supervisor (see `terminal::TERMINAL_ENV`), for
+    /// `attach` and for closing the window on `rm`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub terminal_env: BTreeMap<String, String>,
     #[serde(flatten)]
     pub extra: BTreeMap<String, toml::Value>,
 }

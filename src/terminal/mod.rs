@@ -7,9 +7,18 @@
 //! element that is exactly `{cmd...}` (or `{cmd…}`) expands to the supervisor argv as separate
 //! elements.
 //!
-//! Two terminals always exist and are built in rather than templated: `background` (headless,
-//! detached, output appended to the shard's log) and `inline` (the caller's terminal, in the
-//! foreground). Users add templates as `[terminals.<name>]` tables in the configuration.
+//! `{repo}` is the main worktree's folder name, and `focus`/`close` argv may use `{env:VAR}`: the
+//! value VAR had in the supervisor's environment (the pane or window id the terminal gave it),
+//! recorded with the run.
+//!
+//! Built-in templates (tmux, zellij, wezterm, kitty, ghostty, iTerm2, Terminal.app, alacritty,
+//! foot, gnome-terminal, konsole, xterm) are data in `builtin.toml`, parsed exactly like a user's
+//! `[terminals.<name>]` tables, which add to or override them. Two terminals are built into the
+//! code instead: `background` (headless, detached, output appended to the shard's log) and
+//! `inline` (the caller's terminal, in the foreground).
+//!
+//! Whatever the launcher (many return at once and their PID means nothing), the supervisor it
+//! starts records the agent's identity itself, so the identity is the agent's in every terminal.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -20,6 +29,59 @@ use std::process::{Child, Command, Stdio};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+
+/// Environment variables that identify the window or pane a supervisor runs in; recorded with the
+/// run so that `focus` and `close` can address it later.
+pub const TERMINAL_ENV: &[&str] = &[
+    "TMUX",
+    "TMUX_PANE",
+    "WEZTERM_PANE",
+    "KITTY_WINDOW_ID",
+    "KITTY_LISTEN_ON",
+    "ZELLIJ_SESSION_NAME",
+    "ZELLIJ_PANE_ID",
+    "WINDOWID",
+    "ITERM_SESSION_ID",
+    "TERM_SESSION_ID",
+];
+
+/// The built-in templates, in detection order.
+pub fn builtins() -> &'static [(String, TemplateSpec)] {
+    static BUILTINS: std::sync::OnceLock<Vec<(String, TemplateSpec)>> = std::sync::OnceLock::new();
+    BUILTINS.get_or_init(|| {
+        // Parsed into an ordered table first: the order of the file is the detection order.
+        let table: toml::Table = toml::from_str(include_str!("builtin.toml")).expect("builtin.toml is valid TOML");
+        table
+            .into_iter()
+            .map(|(name, value)| {
+                let spec = value
+                    .try_into()
+                    .unwrap_or_else(|e| panic!("builtin terminal {name}: {e}"));
+                (name, spec)
+            })
+            .collect()
+    })
+}
+
+/// The operating system's name as `platforms` spells it.
+pub const PLATFORM: &str = if cfg!(target_os = "macos") { "macos" } else { "linux" };
+
+impl TemplateSpec {
+    pub fn available_here(&self) -> bool {
+        self.platforms.is_empty() || self.platforms.iter().any(|p| p == PLATFORM)
+    }
+
+    /// The first `detect` condition that holds in `env`: `VAR` (set and not empty) or `VAR=value`.
+    pub fn detected_by(&self, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+        self.detect.iter().find_map(|cond| {
+            let hit = match cond.split_once('=') {
+                Some((var, want)) => env(var).is_some_and(|v| v == want),
+                None => env(cond).is_some_and(|v| !v.is_empty()),
+            };
+            hit.then(|| format!("${cond}"))
+        })
+    }
+}
 
 /// A terminal as configured: `command` plus optional `detect`, `focus`, `close`, `platforms`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -63,6 +125,16 @@ pub enum TerminalError {
     Unknown { name: String, known: String },
     #[error("terminal '{name}' has an empty command")]
     EmptyCommand { name: String },
+    #[error("terminal '{name}' works on {platforms} only")]
+    WrongPlatform { name: String, platforms: String },
+    #[error("terminal '{name}' is defined in {path}, which is committed in the repository and not trusted")]
+    Untrusted { name: String, path: String },
+    #[error("cannot {what} in terminal '{name}': {var} was not recorded when the agent started")]
+    MissingEnv {
+        what: &'static str,
+        name: String,
+        var: String,
+    },
     #[error("cannot start terminal '{name}' ({program}): {source}")]
     Spawn {
         name: String,
@@ -73,24 +145,55 @@ pub enum TerminalError {
     Log { path: String, source: io::Error },
 }
 
-/// Every terminal name the configuration knows, built-ins included.
+/// Every terminal name usable here: built-ins, the configuration's, `background`, `inline`.
 pub fn names(cfg: &Config) -> Vec<String> {
     let mut v: Vec<String> = vec!["background".into(), "inline".into()];
-    v.extend(cfg.terminals.keys().cloned());
+    v.extend(
+        builtins()
+            .iter()
+            .filter(|(_, s)| s.available_here())
+            .map(|(n, _)| n.clone()),
+    );
+    v.extend(
+        cfg.terminals
+            .iter()
+            .filter(|(_, s)| s.available_here())
+            .map(|(n, _)| n.clone()),
+    );
     v.sort();
     v.dedup();
     v
 }
 
+/// The effective template of `name`: the configuration's, else the built-in one.
+pub fn template(cfg: &Config, name: &str) -> Option<TemplateSpec> {
+    cfg.terminals
+        .get(name)
+        .or_else(|| builtins().iter().find(|(n, _)| n == name).map(|(_, s)| s))
+        .cloned()
+}
+
 /// Look a terminal up by name.
 pub fn by_name(cfg: &Config, name: &str) -> Result<Terminal, TerminalError> {
-    if let Some(spec) = cfg.terminals.get(name) {
+    if let Some(spec) = template(cfg, name) {
+        if let Some(path) = cfg.untrusted_terminals.get(name) {
+            return Err(TerminalError::Untrusted {
+                name: name.to_owned(),
+                path: path.display().to_string(),
+            });
+        }
         if spec.command.is_empty() {
             return Err(TerminalError::EmptyCommand { name: name.to_owned() });
         }
+        if !spec.available_here() {
+            return Err(TerminalError::WrongPlatform {
+                name: name.to_owned(),
+                platforms: spec.platforms.join(", "),
+            });
+        }
         return Ok(Terminal::Template {
             name: name.to_owned(),
-            spec: spec.clone(),
+            spec,
         });
     }
     match name {
@@ -103,14 +206,36 @@ pub fn by_name(cfg: &Config, name: &str) -> Result<Terminal, TerminalError> {
     }
 }
 
-/// The terminal to use and why: the flag, then config, then `inline` on a terminal, else
-/// `background`.
-pub fn choose(cfg: &Config, flag: Option<&str>, stdin_is_tty: bool) -> Result<(Terminal, String), TerminalError> {
+/// The terminal whose `detect` matches `env`: configured templates first (by name), then the
+/// built-ins in their order.
+pub fn detect(cfg: &Config, env: &dyn Fn(&str) -> Option<String>) -> Option<(String, String)> {
+    let configured = cfg.terminals.iter();
+    let builtin = builtins()
+        .iter()
+        .filter(|(n, _)| !cfg.terminals.contains_key(n))
+        .map(|(n, s)| (n, s));
+    configured
+        .chain(builtin)
+        .filter(|(_, s)| s.available_here())
+        .find_map(|(n, s)| s.detected_by(env).map(|why| (n.clone(), why)))
+}
+
+/// The terminal to use and why: `--terminal`, then the configuration's `terminal`, then
+/// detection from the environment, then `inline` on a terminal, else `background`.
+pub fn choose(
+    cfg: &Config,
+    flag: Option<&str>,
+    stdin_is_tty: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Terminal, String), TerminalError> {
     if let Some(name) = flag {
         return Ok((by_name(cfg, name)?, "--terminal".into()));
     }
     if let Some(name) = &cfg.terminal {
         return Ok((by_name(cfg, name)?, "configuration key `terminal`".into()));
+    }
+    if let Some((name, why)) = detect(cfg, env) {
+        return Ok((by_name(cfg, &name)?, format!("{why} is set")));
     }
     if stdin_is_tty {
         Ok((Terminal::Inline, "standard input is a terminal".into()))
@@ -119,56 +244,72 @@ pub fn choose(cfg: &Config, flag: Option<&str>, stdin_is_tty: bool) -> Result<(T
     }
 }
 
+/// The process environment, for [`choose`] and [`detect`].
+pub fn process_env(var: &str) -> Option<String> {
+    std::env::var(var).ok()
+}
+
 /// Values for the placeholders.
 pub struct Vars<'a> {
     pub cwd: &'a Path,
     pub name: &'a str,
     pub branch: &'a str,
     pub title: &'a str,
+    /// The main worktree's folder name.
+    pub repo: &'a str,
     /// The supervisor argv.
     pub cmd: &'a [String],
+    /// The recorded terminal environment (for `focus` and `close`).
+    pub env: &'a BTreeMap<String, String>,
 }
 
-/// Substitute placeholders element by element (see the module docs).
-pub fn expand(template: &[String], vars: &Vars<'_>) -> Vec<String> {
+/// Substitute placeholders element by element (see the module docs). Fails with the name of an
+/// `{env:VAR}` that has no recorded value.
+pub fn expand(template: &[String], vars: &Vars<'_>) -> Result<Vec<String>, String> {
     let cmd_sh = shlex::try_join(vars.cmd.iter().map(String::as_str)).unwrap_or_default();
-    let values: BTreeMap<&str, String> = BTreeMap::from([
-        ("{cwd}", vars.cwd.display().to_string()),
-        ("{name}", vars.name.to_owned()),
-        ("{branch}", vars.branch.to_owned()),
-        ("{title}", vars.title.to_owned()),
-        ("{cmd_sh}", cmd_sh),
-    ]);
+    let cwd = vars.cwd.to_string_lossy();
+    let values: [(&str, &str); 6] = [
+        ("{cwd}", &cwd),
+        ("{name}", vars.name),
+        ("{branch}", vars.branch),
+        ("{title}", vars.title),
+        ("{repo}", vars.repo),
+        ("{cmd_sh}", &cmd_sh),
+    ];
     let mut out = Vec::with_capacity(template.len() + vars.cmd.len());
     for element in template {
         if element == "{cmd...}" || element == "{cmd…}" {
             out.extend(vars.cmd.iter().cloned());
             continue;
         }
-        out.push(substitute(element, &values));
+        out.push(substitute(element, &values, vars.env)?);
     }
-    out
+    Ok(out)
 }
-
 /// One left-to-right pass, so a value that itself contains `{name}` is never expanded again.
-fn substitute(element: &str, values: &BTreeMap<&str, String>) -> String {
+fn substitute(element: &str, values: &[(&str, &str)], env: &BTreeMap<String, String>) -> Result<String, String> {
     let mut out = String::with_capacity(element.len());
     let mut rest = element;
-    'outer: while !rest.is_empty() {
-        if rest.starts_with('{') {
-            for (key, value) in values {
-                if let Some(after) = rest.strip_prefix(key) {
-                    out.push_str(value);
-                    rest = after;
-                    continue 'outer;
-                }
+    while let Some(c) = rest.chars().next() {
+        if c == '{' {
+            if let Some((key, value)) = values.iter().find(|(k, _)| rest.starts_with(k)) {
+                out.push_str(value);
+                rest = &rest[key.len()..];
+                continue;
+            }
+            if let Some(after) = rest.strip_prefix("{env:")
+                && let Some(end) = after.find('}')
+            {
+                let var = &after[..end];
+                out.push_str(env.get(var).ok_or_else(|| var.to_owned())?);
+                rest = &after[end + 1..];
+                continue;
             }
         }
-        let c = rest.chars().next().expect("non-empty");
         out.push(c);
         rest = &rest[c.len_utf8()..];
     }
-    out
+    Ok(out)
 }
 
 /// A started launch.
@@ -224,7 +365,11 @@ pub fn launch(terminal: &Terminal, vars: &Vars<'_>, log: &Path) -> Result<Launch
             spawn("background", cmd).map(Launched::Detached)
         }
         Terminal::Template { name, spec } => {
-            let argv = expand(&spec.command, vars);
+            let argv = expand(&spec.command, vars).map_err(|var| TerminalError::MissingEnv {
+                what: "launch",
+                name: name.clone(),
+                var,
+            })?;
             let out = open_log(log)?;
             let err = out.try_clone().map_err(|source| TerminalError::Log {
                 path: log.display().to_string(),
@@ -247,48 +392,129 @@ pub fn launch(terminal: &Terminal, vars: &Vars<'_>, log: &Path) -> Result<Launch
 mod tests {
     use super::*;
 
-    fn vars<'a>(cmd: &'a [String], name: &'a str) -> Vars<'a> {
+    fn vars<'a>(cmd: &'a [String], name: &'a str, env: &'a BTreeMap<String, String>) -> Vars<'a> {
         Vars {
             cwd: Path::new("/w/x y"),
             name,
             branch: "shard/x",
             title: "git shard: x",
+            repo: "app",
             cmd,
+            env,
         }
+    }
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
     }
 
     #[test]
     fn expands_per_element_and_splices_cmd() {
-        let cmd: Vec<String> = vec!["/bin/git-shard".into(), "__run".into(), "a;b".into()];
-        let t: Vec<String> = ["term", "--cwd={cwd}", "-T", "{title}", "-e", "{cmd...}", "{name}"]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
-        let got = expand(&t, &vars(&cmd, "$(touch pwned)"));
-        assert_eq!(
-            got,
-            [
-                "term",
-                "--cwd=/w/x y",
-                "-T",
-                "git shard: x",
-                "-e",
-                "/bin/git-shard",
-                "__run",
-                "a;b",
-                "$(touch pwned)"
-            ]
-        );
+        let cmd = strings(&["/bin/git-shard", "__run", "a;b"]);
+        let env = BTreeMap::new();
+        let t = strings(&[
+            "term",
+            "--cwd={cwd}",
+            "-T",
+            "{title}",
+            "-e",
+            "{cmd...}",
+            "{name}",
+            "{repo}",
+        ]);
+        let got = expand(&t, &vars(&cmd, "$(touch pwned)", &env)).unwrap();
+        let want = [
+            "term",
+            "--cwd=/w/x y",
+            "-T",
+            "git shard: x",
+            "-e",
+            "/bin/git-shard",
+            "__run",
+            "a;b",
+        ];
+        assert_eq!(got[..8], want);
+        assert_eq!(got[8..], ["$(touch pwned)", "app"]);
     }
 
     #[test]
     fn cmd_sh_is_one_quoted_string_and_values_are_not_re_expanded() {
-        let cmd: Vec<String> = vec!["/bin/git-shard".into(), "__run".into(), "it's".into()];
+        let cmd = strings(&["/bin/git-shard", "__run", "it's $(x) `y`"]);
+        let env = BTreeMap::new();
         let got = expand(
-            &["sh".into(), "-c".into(), "{cmd_sh}".into(), "{name}".into()],
-            &vars(&cmd, "{cwd}"),
-        );
+            &strings(&["sh", "-c", "{cmd_sh}", "{name}"]),
+            &vars(&cmd, "{cwd}", &env),
+        )
+        .unwrap();
         assert_eq!(shlex::split(&got[2]).unwrap(), cmd);
         assert_eq!(got[3], "{cwd}");
+    }
+
+    #[test]
+    fn env_placeholders_come_from_the_recorded_environment() {
+        let cmd = strings(&["x"]);
+        let env = BTreeMap::from([("WEZTERM_PANE".to_owned(), "42".to_owned())]);
+        let got = expand(&strings(&["--pane-id", "{env:WEZTERM_PANE}"]), &vars(&cmd, "n", &env)).unwrap();
+        assert_eq!(got, ["--pane-id", "42"]);
+        let missing = expand(&strings(&["{env:TMUX_PANE}"]), &vars(&cmd, "n", &env));
+        assert_eq!(missing, Err("TMUX_PANE".to_owned()));
+    }
+
+    #[test]
+    fn builtins_parse_in_detection_order() {
+        let names: Vec<&str> = builtins().iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names[..7],
+            [
+                "tmux",
+                "zellij",
+                "wezterm",
+                "kitty",
+                "ghostty",
+                "iterm2",
+                "terminal-app"
+            ]
+        );
+        for name in ["alacritty", "foot", "gnome-terminal", "konsole", "xterm"] {
+            assert!(names.contains(&name), "{name}");
+        }
+        for (name, spec) in builtins() {
+            assert!(
+                spec.command.iter().any(|e| e == "{cmd...}" || e == "{cmd_sh}"),
+                "{name} runs the supervisor"
+            );
+        }
+    }
+
+    #[test]
+    fn detection_follows_the_documented_order() {
+        let cfg = Config::default();
+        let pick = |vars: &[(&str, &str)]| {
+            let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+            detect(&cfg, &|k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())).map(|(n, _)| n)
+        };
+        assert_eq!(
+            pick(&[("TMUX", "/tmp/s,1,0"), ("KITTY_WINDOW_ID", "1")]).as_deref(),
+            Some("tmux")
+        );
+        assert_eq!(
+            pick(&[("ZELLIJ", "0"), ("WEZTERM_PANE", "1")]).as_deref(),
+            Some("zellij")
+        );
+        assert_eq!(
+            pick(&[("WEZTERM_PANE", "3"), ("KITTY_WINDOW_ID", "1")]).as_deref(),
+            Some("wezterm")
+        );
+        assert_eq!(
+            pick(&[("KITTY_WINDOW_ID", "1"), ("TERM_PROGRAM", "ghostty")]).as_deref(),
+            Some("kitty")
+        );
+        assert_eq!(pick(&[("TERM_PROGRAM", "WezTerm")]).as_deref(), Some("wezterm"));
+        assert_eq!(
+            pick(&[("TERM_PROGRAM", "ghostty")]).as_deref(),
+            Some(if PLATFORM == "linux" { "ghostty" } else { "" }).filter(|s| !s.is_empty())
+        );
+        assert_eq!(pick(&[("TMUX", "")]), None, "an empty variable selects nothing");
+        assert_eq!(pick(&[]), None);
     }
 }

@@ -2,5 +2,7 @@
 //! processes. One test binary, so the binary is built once.
 
 mod common;
+mod config;
 mod lifecycle;
 mod safety;
+mod terminals;

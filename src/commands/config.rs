@@ -1,0 +1,110 @@
+//! `git shard config`: the configuration files, the effective settings and terminals, and consent
+//! for a committed configuration's commands.
+
+use crate::config::{self, COMMITTED_FILE, Config};
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::git::GitError;
+use crate::terminal;
+
+/// Show the configuration: files read, effective settings, terminals and which one is chosen.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print the effective settings and terminals (the default).
+    #[arg(long)]
+    pub show: bool,
+    /// List the files that are read, in order (later ones win).
+    #[arg(long, conflicts_with_all = ["show", "trust"])]
+    pub path: bool,
+    /// Allow the commands (terminals, agents) of this repository's committed .git-shard.toml, as
+    /// its content is now.
+    #[arg(long, conflicts_with = "show")]
+    pub trust: bool,
+}
+
+pub fn run(ctx: &Context, args: &Args) -> Result<()> {
+    // Outside a repository the user file still matters.
+    let (config, repo) = match ctx.workspace() {
+        Ok(ws) => (ws.config, Some(ws.repo)),
+        Err(Error::Git(GitError::NotARepository { .. })) => (Config::load(None, None)?, None),
+        Err(e) => return Err(e),
+    };
+    if args.trust {
+        let Some(repo) = repo else {
+            return Err(Error::refused(
+                "not inside a git repository",
+                "run `git shard config --trust` in the repository whose .git-shard.toml you trust",
+            ));
+        };
+        let root = repo.current_workdir().unwrap_or_else(|| repo.main_workdir());
+        let file = root.join(COMMITTED_FILE);
+        if !file.is_file() {
+            return Err(Error::refused(
+                format!("there is no {} to trust", file.display()),
+                "only a committed .git-shard.toml needs consent",
+            ));
+        }
+        let id = config::trust(&repo.common_dir(), &file)?;
+        eprintln!(
+            "trusted {} (blob {id}); a change to the file needs a new --trust",
+            file.display()
+        );
+        return Ok(());
+    }
+    if args.path {
+        for f in &config.files {
+            let state = match (f.exists, f.trusted) {
+                (false, _) => "missing",
+                (true, Some(false)) => "present, commands not trusted",
+                (true, _) => "present",
+            };
+            println!("{}\t{}\t{state}", f.layer.as_str(), f.path.display());
+        }
+        return Ok(());
+    }
+    let c = &config;
+    let mut out = String::new();
+    out.push_str(&format!("branch_prefix = {:?}\n", c.branch_prefix));
+    out.push_str(&format!("worktree_dir = {:?}\n", c.worktree_dir));
+    if let Some(a) = &c.default_agent {
+        out.push_str(&format!("default_agent = {a:?}\n"));
+    }
+    if let Some(t) = &c.terminal {
+        out.push_str(&format!("terminal = {t:?}\n"));
+    }
+    out.push_str(&format!("launch_timeout = {}\n", c.launch_timeout));
+    let chosen = terminal::choose(c, None, super::stdin_is_tty(), &terminal::process_env);
+    match &chosen {
+        Ok((t, why)) => out.push_str(&format!("# terminal for `new`: {} ({why})\n", t.name())),
+        Err(e) => out.push_str(&format!("# terminal for `new`: none ({e})\n")),
+    }
+    for name in terminal::names(c) {
+        let Some(spec) = terminal::template(c, &name) else {
+            out.push_str(&format!("\n# [terminals.{name}] is built into git-shard\n"));
+            continue;
+        };
+        let mut table = toml::Table::new();
+        table.insert(
+            name.clone(),
+            toml::Value::try_from(&spec).map_err(|e| Error::failed(e.to_string()))?,
+        );
+        let mut wrapper = toml::Table::new();
+        wrapper.insert("terminals".into(), toml::Value::Table(table));
+        let origin = if c.untrusted_terminals.contains_key(&name) {
+            " (committed, not trusted)"
+        } else if c.terminals.contains_key(&name) {
+            " (configured)"
+        } else {
+            " (built in)"
+        };
+        out.push_str(&format!(
+            "\n#{origin}\n{}",
+            toml::to_string(&wrapper).map_err(|e| Error::failed(e.to_string()))?
+        ));
+    }
+    for (name, agent) in &c.agents {
+        out.push_str(&format!("\n[agents.{name:?}]\ncommand = {:?}\n", agent.command));
+    }
+    print!("{out}");
+    Ok(())
+}

@@ -1,0 +1,165 @@
+//! Configuration layers, their errors, consent for committed commands, and agent presets.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+use crate::common::*;
+
+fn user_config(repo: &TestRepo, text: &str) {
+    let dir = repo.home().join(".config/git-shard");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("config.toml"), text).unwrap();
+}
+
+#[test]
+fn later_layers_win_and_every_file_is_listed() {
+    let repo = TestRepo::new();
+    user_config(&repo, "branch_prefix = \"u/\"\n");
+    repo.ok(&["new", "a", "--no-launch", "--", "true"]);
+    fs::write(repo.root.join(".git-shard.toml"), "branch_prefix = \"c/\"\n").unwrap();
+    repo.ok(&["new", "b", "--no-launch", "--", "true"]);
+    fs::create_dir_all(repo.common_dir().join("shards")).unwrap();
+    fs::write(repo.common_dir().join("shards/config.toml"), "branch_prefix = \"l/\"\n").unwrap();
+    repo.ok(&["new", "c", "--no-launch", "--", "true"]);
+    let branches: Vec<String> = repo
+        .list()
+        .iter()
+        .map(|v| v["branch"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(branches, ["u/a", "c/b", "l/c"]);
+
+    let paths = repo.ok(&["config", "--path"]);
+    let lines: Vec<&str> = paths.lines().collect();
+    assert!(
+        lines[0].starts_with("user\t") && lines[0].ends_with("present"),
+        "{paths}"
+    );
+    assert!(
+        lines[1].starts_with("committed\t") && lines[1].contains(".git-shard.toml"),
+        "{paths}"
+    );
+    assert!(
+        lines[2].starts_with("local\t") && lines[2].ends_with("present"),
+        "{paths}"
+    );
+    let out = repo
+        .command_in(&repo.root, &["config", "--path"])
+        .env("GIT_SHARD_CONFIG", "/nonexistent/x.toml")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("user\t/nonexistent/x.toml\tmissing"));
+}
+
+#[test]
+fn unknown_keys_and_wrong_types_are_errors_with_file_and_line() {
+    let repo = TestRepo::new();
+    user_config(
+        &repo,
+        "branch_prefix = \"x/\"\n\n[terminals.t]\ncommand = [\"a\"]\nfocuss = [\"b\"]\n",
+    );
+    let err = repo.refused(&["new", "x", "--", "true"]);
+    assert!(
+        err.contains("config.toml") && err.contains("line 5") && err.contains("focuss"),
+        "{err}"
+    );
+    assert!(err.contains("hint:"));
+    user_config(&repo, "launch_timeout = \"soon\"\n");
+    let err = repo.refused(&["list"]);
+    assert!(err.contains("line 1") && err.contains("launch_timeout"), "{err}");
+    assert!(repo.list_raw_fails_nothing_created());
+}
+
+impl TestRepo {
+    fn list_raw_fails_nothing_created(&self) -> bool {
+        !self.shards_dir().exists() && self.branches() == ["main"]
+    }
+}
+
+#[test]
+fn committed_commands_need_consent_for_their_exact_content() {
+    let repo = TestRepo::new();
+    fs::write(
+        repo.root.join(".git-shard.toml"),
+        "[terminals.evil]\ncommand = [\"sh\", \"-c\", \"touch owned; setsid \\\"$0\\\" \\\"$@\\\" >/dev/null 2>&1 &\", \"{cmd...}\"]\n\n[agents.evil]\ncommand = [\"sh\", \"-c\", \"touch owned-agent\"]\n",
+    )
+    .unwrap();
+    let err = repo.refused(&["new", "x", "--terminal", "evil", "--", "sleep", "300"]);
+    assert!(
+        err.contains("not trusted") && err.contains("git shard config --trust"),
+        "{err}"
+    );
+    let err = repo.refused(&["new", "y", "--agent", "evil"]);
+    assert!(err.contains("not trusted"), "{err}");
+    assert!(!repo.root.join("owned").exists() && !repo.shards_dir().exists());
+    assert!(repo.ok(&["config", "--path"]).contains("commands not trusted"));
+
+    repo.ok(&["config", "--trust"]);
+    repo.ok(&["new", "x", "--terminal", "evil", "--", "sleep", "300"]);
+    assert!(repo.shards_dir().join("x/owned").exists(), "trusted: its command ran");
+    assert_eq!(repo.shard("x")["status"], "running");
+
+    // Any change to the file needs a new consent.
+    let text = fs::read_to_string(repo.root.join(".git-shard.toml")).unwrap();
+    fs::write(repo.root.join(".git-shard.toml"), format!("{text}# changed\n")).unwrap();
+    let err = repo.refused(&["new", "z", "--terminal", "evil", "--", "true"]);
+    assert!(err.contains("not trusted"), "{err}");
+}
+
+fn fake_program(repo: &TestRepo, name: &str) -> std::path::PathBuf {
+    let bin = repo.tmp.path().join("agents-bin");
+    fs::create_dir_all(&bin).unwrap();
+    let p = bin.join(name);
+    fs::write(&p, "#!/bin/sh\nprintf '%s\\n' \"$@\" > args.txt\n").unwrap();
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+#[test]
+fn presets_refuse_missing_programs_and_take_extra_arguments() {
+    let repo = TestRepo::new();
+    let err = repo.refused(&["new", "x", "--agent", "claude"]);
+    assert!(err.contains("'claude' was not found on PATH"), "{err}");
+    let err = repo.refused(&["new", "x", "--agent", "goose"]);
+    assert!(err.contains("'goose'"), "{err}");
+    assert!(
+        !repo.shards_dir().exists() && repo.branches() == ["main"],
+        "refused before anything was created"
+    );
+    let err = repo.refused(&["new", "x", "--agent", "nope"]);
+    assert!(
+        err.contains("unknown agent preset 'nope'") && err.contains("claude, codex"),
+        "{err}"
+    );
+
+    let bin = fake_program(&repo, "claude");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let out = repo
+        .command_in(&repo.root, &["new", "c", "--agent", "claude", "--", "--model", "opus"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = repo.wait_for("c", "exit", |v| v["status"] == "exited");
+    assert_eq!(v["agent"], "claude");
+    assert_eq!(v["command"], serde_json::json!(["claude", "--model", "opus"]));
+    assert_eq!(
+        fs::read_to_string(repo.shards_dir().join("c/args.txt")).unwrap(),
+        "--model\nopus\n"
+    );
+
+    // A command after `--` that is a preset's program is named after it; config adds presets and a default.
+    user_config(
+        &repo,
+        "default_agent = \"mine\"\n[agents.mine]\ncommand = [\"sh\", \"-c\", \"exit 4\"]\n",
+    );
+    repo.ok(&["new", "d"]);
+    let v = repo.wait_for("d", "exit", |v| v["status"] == "exited");
+    assert_eq!((v["agent"].as_str(), v["exit_code"].as_i64()), (Some("mine"), Some(4)));
+    let out = repo
+        .command_in(&repo.root, &["new", "e", "--no-launch", "--", "claude"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(repo.shard("e")["agent"], "claude");
+}

@@ -1,0 +1,513 @@
+//! Terminals for real: tmux on a private server, and fake GUI terminals that record their argv and
+//! run the supervisor they were given, so the identity recorded is still checked end to end.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::common::*;
+
+/// A fake terminal program: records its argv (NUL-separated, one file per call), answers
+/// `kitten @ ls` per $FAKE_KITTEN_LS, and starts the supervisor argv it finds (detached, like a
+/// GUI terminal would), with $FAKE_PANE_VAR=77 in its environment.
+const FAKE: &str = r#"#!/bin/sh
+me=$(basename "$0")
+n=0; while [ -e "$FAKE_LOG/$me.$n" ]; do n=$((n+1)); done
+printf '%s\0' "$me" "$@" > "$FAKE_LOG/$me.$n"
+if [ "$me $1 $2" = "kitten @ ls" ]; then exit "${FAKE_KITTEN_LS:-0}"; fi
+while [ $# -gt 0 ]; do case "$1" in */git-shard) break;; esac; shift; done
+if [ $# -gt 0 ]; then
+  if [ -n "$FAKE_PANE_VAR" ]; then export "$FAKE_PANE_VAR=77"; fi
+  setsid "$@" </dev/null >/dev/null 2>&1 &
+fi
+exit 0
+"#;
+
+struct Fakes {
+    bin: PathBuf,
+    log: PathBuf,
+}
+
+impl Fakes {
+    fn new(repo: &TestRepo) -> Fakes {
+        let bin = repo.tmp.path().join("fake-bin");
+        let log = repo.tmp.path().join("fake-log");
+        fs::create_dir_all(&bin).unwrap();
+        fs::create_dir_all(&log).unwrap();
+        for name in [
+            "wezterm",
+            "kitten",
+            "kitty",
+            "ghostty",
+            "alacritty",
+            "foot",
+            "gnome-terminal",
+            "konsole",
+            "xterm",
+            "zellij",
+        ] {
+            let p = bin.join(name);
+            fs::write(&p, FAKE).unwrap();
+            fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        Fakes { bin, log }
+    }
+
+    fn command(&self, repo: &TestRepo, args: &[&str]) -> Command {
+        let mut cmd = repo.command_in(&repo.root, args);
+        let path = format!("{}:{}", self.bin.display(), std::env::var("PATH").unwrap());
+        cmd.env("PATH", path).env("FAKE_LOG", &self.log);
+        cmd
+    }
+
+    /// Every recorded call of `program`, in order.
+    fn calls(&self, program: &str) -> Vec<Vec<String>> {
+        (0..)
+            .map(|n| self.log.join(format!("{program}.{n}")))
+            .take_while(|p| p.exists())
+            .map(|p| {
+                let raw = fs::read(p).unwrap();
+                let mut v: Vec<String> = raw
+                    .split(|b| *b == 0)
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+                    .collect();
+                v.pop(); // after the last NUL
+                v
+            })
+            .collect()
+    }
+}
+
+fn run_ok(mut cmd: Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Checks the argv a terminal got: `prefix`, then the supervisor argv for shard `name`.
+fn assert_launch(call: &[String], prefix: &[&str], name: &str, repo: &TestRepo) {
+    assert_eq!(&call[..prefix.len()], prefix, "argv shape: {call:?}");
+    let sup = &call[prefix.len()..];
+    assert_eq!(sup[0], BIN, "{call:?}");
+    assert_eq!(&sup[1..3], ["__run", name]);
+    assert_eq!(
+        sup[sup.len() - 2..],
+        ["--git-common-dir".to_owned(), repo.common_dir().display().to_string()]
+    );
+}
+
+#[test]
+fn gui_terminals_get_the_right_argv_and_the_agent_is_recorded() {
+    let repo = TestRepo::new();
+    let fakes = Fakes::new(&repo);
+    // A worktree folder full of shell syntax must still arrive as one literal argument.
+    let cfg = repo.home().join(".config/git-shard");
+    fs::create_dir_all(&cfg).unwrap();
+    fs::write(
+        cfg.join("config.toml"),
+        "worktree_dir = \"{repo_parent}/odd $(touch pwned) 'q';`x` dir/{name}\"\n",
+    )
+    .unwrap();
+    let odd = |name: &str| {
+        repo.tmp
+            .path()
+            .join(format!("odd $(touch pwned) 'q';`x` dir/{name}"))
+            .display()
+            .to_string()
+    };
+
+    let cases: Vec<(&str, &str, Vec<String>)> = vec![
+        (
+            "wezterm",
+            "wezterm",
+            vec![
+                "wezterm".into(),
+                "cli".into(),
+                "spawn".into(),
+                "--cwd".into(),
+                odd("wezterm"),
+                "--".into(),
+            ],
+        ),
+        (
+            "kitty",
+            "kitten",
+            vec![
+                "kitten".into(),
+                "@".into(),
+                "launch".into(),
+                "--type=tab".into(),
+                "--cwd".into(),
+                odd("kitty"),
+                "--tab-title".into(),
+                "git shard: kitty".into(),
+            ],
+        ),
+        (
+            "ghostty",
+            "ghostty",
+            vec![
+                "ghostty".into(),
+                format!("--working-directory={}", odd("ghostty")),
+                "--title=git shard: ghostty".into(),
+                "-e".into(),
+            ],
+        ),
+        (
+            "alacritty",
+            "alacritty",
+            vec![
+                "alacritty".into(),
+                "--working-directory".into(),
+                odd("alacritty"),
+                "--title".into(),
+                "git shard: alacritty".into(),
+                "-e".into(),
+            ],
+        ),
+        (
+            "foot",
+            "foot",
+            vec![
+                "foot".into(),
+                format!("--working-directory={}", odd("foot")),
+                "--title=git shard: foot".into(),
+            ],
+        ),
+        (
+            "gnome-terminal",
+            "gnome-terminal",
+            vec![
+                "gnome-terminal".into(),
+                format!("--working-directory={}", odd("gnome-terminal")),
+                "--title=git shard: gnome-terminal".into(),
+                "--".into(),
+            ],
+        ),
+        (
+            "konsole",
+            "konsole",
+            vec![
+                "konsole".into(),
+                "--workdir".into(),
+                odd("konsole"),
+                "-p".into(),
+                "tabtitle=git shard: konsole".into(),
+                "-e".into(),
+            ],
+        ),
+        (
+            "xterm",
+            "xterm",
+            vec!["xterm".into(), "-T".into(), "git shard: xterm".into(), "-e".into()],
+        ),
+        (
+            "zellij",
+            "zellij",
+            vec![
+                "zellij".into(),
+                "run".into(),
+                "--name".into(),
+                "zellij".into(),
+                "--cwd".into(),
+                odd("zellij"),
+                "--close-on-exit".into(),
+                "--".into(),
+            ],
+        ),
+    ];
+    for (terminal, program, prefix) in &cases {
+        let mut cmd = fakes.command(&repo, &["new", terminal, "--terminal", terminal, "--", "sleep", "300"]);
+        cmd.env("FAKE_PANE_VAR", "WEZTERM_PANE");
+        run_ok(cmd);
+        let calls = fakes.calls(program);
+        let launch = calls.last().unwrap_or_else(|| panic!("{program} was not called"));
+        let prefix: Vec<&str> = prefix.iter().map(String::as_str).collect();
+        assert_launch(launch, &prefix, terminal, &repo);
+        let v = repo.shard(terminal);
+        assert_eq!(v["status"], "running", "{terminal}: {v:#}");
+        assert_eq!(
+            proc_stat(pid_of(&v)).unwrap().0,
+            "sleep",
+            "{terminal}: the recorded PID is the agent's"
+        );
+        assert_eq!(v["terminal"], *terminal);
+    }
+    assert!(!repo.root.join("pwned").exists() && !repo.tmp.path().join("pwned").exists());
+
+    // attach runs the terminal's focus argv with the pane id the supervisor saw.
+    run_ok(fakes.command(&repo, &["attach", "wezterm"]));
+    assert_eq!(
+        fakes.calls("wezterm").last().unwrap(),
+        &["wezterm", "cli", "activate-pane", "--pane-id", "77"]
+    );
+    // A terminal without a focus command says so and prints the path.
+    let out = fakes.command(&repo, &["attach", "xterm"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be focused"));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), odd("xterm"));
+    for (terminal, ..) in &cases {
+        repo.ok(&["stop", "--grace", "1", terminal]);
+    }
+}
+
+#[test]
+fn kitty_without_remote_control_opens_an_os_window_and_focus_uses_the_window_id() {
+    let repo = TestRepo::new();
+    let fakes = Fakes::new(&repo);
+    let mut cmd = fakes.command(&repo, &["new", "k", "--", "sleep", "300"]);
+    // Detected from the environment; remote control does not answer.
+    cmd.env("KITTY_WINDOW_ID", "3")
+        .env("FAKE_KITTEN_LS", "1")
+        .env("FAKE_PANE_VAR", "KITTY_WINDOW_ID");
+    run_ok(cmd);
+    let wt = repo.shards_dir().join("k").display().to_string();
+    assert_launch(
+        fakes.calls("kitty").last().unwrap(),
+        &["kitty", "--directory", &wt, "--title", "git shard: k"],
+        "k",
+        &repo,
+    );
+    assert_eq!(repo.shard("k")["status"], "running");
+    let mut cmd = fakes.command(&repo, &["attach", "k"]);
+    cmd.env("KITTY_WINDOW_ID", "3");
+    run_ok(cmd);
+    assert_eq!(
+        fakes.calls("kitten").last().unwrap(),
+        &["kitten", "@", "focus-window", "--match", "id:77"]
+    );
+}
+
+#[test]
+fn a_branch_full_of_metacharacters_is_one_literal_argument() {
+    let repo = TestRepo::new();
+    let fakes = Fakes::new(&repo);
+    let cfg = repo.home().join(".config/git-shard");
+    fs::create_dir_all(&cfg).unwrap();
+    fs::write(
+        cfg.join("config.toml"),
+        "[terminals.custom]\ncommand = [\"xterm\", \"--branch={branch}\", \"{name}\", \"{cmd...}\"]\n",
+    )
+    .unwrap();
+    let branch = "feat/$(touch${IFS}pwned);`touch${IFS}pwned2`|&'\"x<>";
+    run_ok(fakes.command(
+        &repo,
+        &[
+            "new",
+            "meta",
+            "--terminal",
+            "custom",
+            "--branch",
+            branch,
+            "--",
+            "sleep",
+            "300",
+        ],
+    ));
+    let call = fakes.calls("xterm").pop().unwrap();
+    assert_eq!(call[1], format!("--branch={branch}"));
+    assert_eq!(call[2], "meta");
+    assert!(!repo.root.join("pwned").exists() && !repo.root.join("pwned2").exists());
+    assert_eq!(repo.shard("meta")["branch"], branch);
+}
+
+#[test]
+fn detection_is_reported_by_config_show() {
+    let repo = TestRepo::new();
+    for (var, value, want) in [
+        ("TMUX", "/tmp/x,1,0", "tmux ($TMUX is set)"),
+        ("ZELLIJ", "0", "zellij ($ZELLIJ is set)"),
+        ("WEZTERM_PANE", "1", "wezterm ($WEZTERM_PANE is set)"),
+        ("KITTY_WINDOW_ID", "1", "kitty ($KITTY_WINDOW_ID is set)"),
+        ("TERM_PROGRAM", "ghostty", "ghostty ($TERM_PROGRAM=ghostty is set)"),
+        ("TERM_PROGRAM", "WezTerm", "wezterm ($TERM_PROGRAM=WezTerm is set)"),
+        (
+            "TERM_PROGRAM",
+            "vscode",
+            "background (standard input is not a terminal)",
+        ),
+    ] {
+        let out = repo
+            .command_in(&repo.root, &["config", "--show"])
+            .env(var, value)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(&format!("# terminal for `new`: {want}")),
+            "{var}={value}:\n{text}"
+        );
+    }
+}
+
+/// A private tmux server (its own socket folder), killed when dropped.
+struct Tmux {
+    dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    fn start() -> Option<Tmux> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            require_tool("tmux");
+            return None;
+        }
+        // Short path: socket paths are limited to ~100 bytes.
+        let dir = tempfile::Builder::new().prefix("gs-tmux").tempdir_in("/tmp").unwrap();
+        let t = Tmux { dir };
+        t.ok(&["new-session", "-d", "-s", "main", "-n", "home", "-x", "120", "-y", "40"]);
+        Some(t)
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("tmux");
+        c.env("TMUX_TMPDIR", self.dir.path()).env_remove("TMUX").args(args);
+        c
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn socket(&self) -> String {
+        self.ok(&["display-message", "-p", "-t", "main", "#{socket_path}"])
+            .trim()
+            .to_owned()
+    }
+
+    /// `$TMUX` as a process inside this server's `main` session sees it.
+    fn env_value(&self) -> String {
+        let pid = self.ok(&["display-message", "-p", "#{pid}"]).trim().to_owned();
+        format!("{},{pid},0", self.socket())
+    }
+
+    /// Window name → pane pid, for one session.
+    fn windows(&self, session: &str) -> Vec<(String, u32)> {
+        let out = self
+            .cmd(&[
+                "list-windows",
+                "-t",
+                &format!("={session}"),
+                "-F",
+                "#{window_name} #{pane_pid}",
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_once(' ').map(|(n, p)| (n.to_owned(), p.parse().unwrap())))
+            .collect()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]).output();
+    }
+}
+
+fn shard_in_tmux(repo: &TestRepo, tmux: &Tmux, args: &[&str], inside: bool) -> Command {
+    let mut cmd = repo.command_in(&repo.root, args);
+    cmd.env("TMUX_TMPDIR", tmux.dir.path());
+    if inside {
+        cmd.env("TMUX", tmux.env_value());
+    }
+    cmd
+}
+
+fn wait_until(what: &str, pred: impl Fn() -> bool) {
+    eventually(what, pred)
+}
+
+#[test]
+fn tmux_window_runs_the_agent_and_attach_stop_rm_act_on_it() {
+    let repo = TestRepo::new();
+    let Some(tmux) = Tmux::start() else { return };
+    // Inside tmux: detected from $TMUX, a new window in the current session.
+    run_ok(shard_in_tmux(
+        &repo,
+        &tmux,
+        &["new", "win", "--", "sh", "-c", "sleep 300 & wait"],
+        true,
+    ));
+    let v = repo.shard("win");
+    assert_eq!(v["terminal"], "tmux");
+    let windows = tmux.windows("main");
+    let (_, pane_pid) = windows
+        .iter()
+        .find(|(n, _)| n == "win")
+        .unwrap_or_else(|| panic!("no window 'win': {windows:?}"));
+    // The pane runs the supervisor; the recorded PID is its child, the agent.
+    assert_eq!(*pane_pid as u64, v["process"]["supervisor_pid"].as_u64().unwrap());
+    let agent = pid_of(&v);
+    assert_eq!(proc_stat(agent).unwrap().2, *pane_pid);
+    assert_eq!(proc_stat(agent).unwrap().0, "sh");
+
+    // attach selects the window; a control-mode client stands in for the user's terminal.
+    tmux.ok(&["select-window", "-t", "=main:home"]);
+    let mut client = tmux.cmd(&["-C", "attach-session", "-t", "main"]);
+    let mut client = client
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("control client", || tmux.ok(&["list-clients"]).lines().count() == 1);
+    run_ok(shard_in_tmux(&repo, &tmux, &["attach", "win"], true));
+    assert_eq!(
+        tmux.ok(&["display-message", "-p", "-t", "main", "#{window_name}"])
+            .trim(),
+        "win"
+    );
+    drop(client.stdin.take());
+    let _ = client.kill();
+    let _ = client.wait();
+
+    // stop takes down the agent and its children; the window closes with the supervisor.
+    let sid = v["process"]["sid"].as_u64().unwrap() as u32;
+    repo.ok(&["stop", "win"]);
+    assert!(session_members(sid).is_empty());
+    wait_until("window closed", || {
+        !tmux.windows("main").iter().any(|(n, _)| n == "win")
+    });
+
+    // Outside tmux: a detached session named after the repository; rm closes its window.
+    run_ok(shard_in_tmux(
+        &repo,
+        &tmux,
+        &["new", "out", "--terminal", "tmux", "--", "sleep", "300"],
+        false,
+    ));
+    run_ok(shard_in_tmux(
+        &repo,
+        &tmux,
+        &["new", "out2", "--terminal", "tmux", "--", "sleep", "300"],
+        false,
+    ));
+    let names: Vec<String> = tmux.windows("repo").into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["out", "out2"]);
+    assert_eq!(proc_stat(pid_of(&repo.shard("out"))).unwrap().0, "sleep");
+    run_ok(shard_in_tmux(&repo, &tmux, &["rm", "out"], false));
+    wait_until("window closed by rm", || {
+        tmux.windows("repo").iter().all(|(n, _)| n != "out")
+    });
+    assert!(!repo.shards_dir().join("out").exists());
+}
+
+/// Under CI a missing tool is a failure; on a developer's machine the test says so and skips.
+pub fn require_tool(tool: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!("{tool} is required under CI but is not installed");
+    }
+    eprintln!("SKIPPED: {tool} is not installed; install it to run this test");
+}
