@@ -1,9 +1,14 @@
-//! The command line: clap definitions only. Each subcommand's arguments live beside its code in
+//! The command line: clap definitions, and what is generated from them (completions, man pages,
+//! live completion candidates). Each subcommand's arguments live beside its code in
 //! `commands/<verb>.rs`; their doc comments are the help texts.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+use clap_complete::CompletionCandidate;
 
-use crate::commands::{attach, config, list, logs, new, path, prune, rm, run, status, stop, supervise};
+use crate::commands::{
+    attach, cd, completions, config, init, install_man, list, logs, new, path, prompt, prune, rm, run, status, stop,
+    supervise,
+};
 
 /// Run coding agents in parallel, each in its own git worktree and branch.
 ///
@@ -32,12 +37,104 @@ pub enum Command {
     Run(run::Args),
     Attach(attach::Args),
     Path(path::Args),
+    Cd(cd::Args),
     Logs(logs::Args),
     Stop(stop::Args),
     #[command(visible_alias = "destroy")]
     Rm(rm::Args),
     Prune(prune::Args),
+    Prompt(prompt::Args),
+    Init(init::Args),
     Config(config::Args),
+    Completions(completions::Args),
+    InstallMan(install_man::Args),
     #[command(name = "__run", hide = true)]
     Supervise(supervise::Args),
+}
+
+/// The clap tree with the binary's real name, for generated files.
+fn command() -> clap::Command {
+    Cli::command().bin_name("git-shard")
+}
+
+/// A static completion script for `git-shard`.
+pub fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut command(), "git-shard", &mut out);
+    out
+}
+
+/// The shells whose static scripts are committed in `completions/`, with their file names.
+pub const COMPLETION_FILES: &[(clap_complete::Shell, &str)] = &[
+    (clap_complete::Shell::Bash, "git-shard.bash"),
+    (clap_complete::Shell::Zsh, "_git-shard"),
+    (clap_complete::Shell::Fish, "git-shard.fish"),
+    (clap_complete::Shell::Elvish, "git-shard.elv"),
+    (clap_complete::Shell::PowerShell, "_git-shard.ps1"),
+];
+
+/// Man pages: `git-shard.1` and one `git-shard-<command>.1` per visible subcommand.
+pub fn man_pages() -> Vec<(String, Vec<u8>)> {
+    let root = Cli::command();
+    let mut pages = Vec::new();
+    let mut render = |file: String, cmd: clap::Command| {
+        let mut buf = Vec::new();
+        clap_mangen::Man::new(cmd)
+            .render(&mut buf)
+            .expect("rendering to memory cannot fail");
+        pages.push((file, buf));
+    };
+    render("git-shard.1".into(), root.clone().name("git-shard"));
+    for sub in root.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("git-shard-{}", sub.get_name());
+        render(
+            format!("{name}.1"),
+            sub.clone().name(name).bin_name(format!("git shard {}", sub.get_name())),
+        );
+    }
+    pages
+}
+
+/// Live candidates for a shard name: the record files of this repository (nothing parsed, no
+/// git opened), so that TAB stays instant with hundreds of shards.
+pub fn shard_names() -> Vec<CompletionCandidate> {
+    let Some(here) = std::env::current_dir()
+        .ok()
+        .and_then(|d| crate::git::locate::locate(&d))
+    else {
+        return Vec::new();
+    };
+    crate::shard::Store::new(&here.common_dir)
+        .names()
+        .unwrap_or_default()
+        .into_iter()
+        .map(CompletionCandidate::new)
+        .collect()
+}
+
+fn config_here() -> crate::config::Config {
+    let here = std::env::current_dir()
+        .ok()
+        .and_then(|d| crate::git::locate::locate(&d));
+    crate::config::Config::load(
+        here.as_ref().map(|h| h.common_dir.as_path()),
+        here.as_ref().map(|h| h.worktree.as_path()),
+    )
+    .unwrap_or_default()
+}
+
+/// Live candidates for `--terminal`: built-ins available here and the configured ones.
+pub fn terminal_names() -> Vec<CompletionCandidate> {
+    crate::terminal::names(&config_here())
+        .into_iter()
+        .map(CompletionCandidate::new)
+        .collect()
+}
+
+/// Live candidates for `--agent`: built-in and configured presets.
+pub fn agent_names() -> Vec<CompletionCandidate> {
+    crate::agent::preset_names(&config_here())
+        .into_iter()
+        .map(CompletionCandidate::new)
+        .collect()
 }

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use git_shard::cli::Cli;
 use git_shard::commands;
 use git_shard::context::Context;
@@ -10,6 +10,8 @@ use git_shard::context::Context;
 fn main() -> ExitCode {
     // `git shard list | head -1` must end quietly, not panic on a closed pipe.
     git_shard::process::restore_sigpipe();
+    // Shell completion calls us with COMPLETE=<shell>: answer and exit before anything else.
+    clap_complete::CompleteEnv::with_factory(|| Cli::command().bin_name("git-shard")).complete();
     let cli = Cli::parse();
     init_tracing(cli.verbose);
     let result = Context::from_env().and_then(|ctx| commands::dispatch(&ctx, &cli.command));

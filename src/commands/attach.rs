@@ -17,6 +17,7 @@ use super::logs::print_log;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Name of the shard.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::cli::shard_names))]
     pub name: String,
 }
 

@@ -15,6 +15,7 @@ use crate::shard::{Record, RunStatus, ShardName};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Name of the shard.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::cli::shard_names))]
     pub name: String,
     /// Keep printing new output while the agent runs.
     #[arg(short, long)]

@@ -3,11 +3,16 @@
 //! shard, launching a run, stopping a run.
 
 pub mod attach;
+pub mod cd;
+pub mod completions;
 pub mod config;
+pub mod init;
+pub mod install_man;
 pub mod list;
 pub mod logs;
 pub mod new;
 pub mod path;
+pub mod prompt;
 pub mod prune;
 pub mod rm;
 pub mod run;
@@ -34,6 +39,11 @@ pub fn dispatch(ctx: &Context, command: &Command) -> Result<()> {
     match command {
         Command::New(a) => new::run(ctx, a),
         Command::Attach(a) => attach::run(ctx, a),
+        Command::Cd(a) => cd::run(ctx, a),
+        Command::Completions(a) => completions::run(ctx, a),
+        Command::Init(a) => init::run(ctx, a),
+        Command::InstallMan(a) => install_man::run(ctx, a),
+        Command::Prompt(a) => prompt::run(ctx, a),
         Command::Config(a) => config::run(ctx, a),
         Command::List(a) => list::run(ctx, a),
         Command::Status(a) => status::run(ctx, a),

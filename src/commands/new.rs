@@ -33,10 +33,10 @@ pub struct Args {
     #[arg(long)]
     pub branch: Option<String>,
     /// Agent preset (claude, codex, gemini, aider, opencode, …); arguments after `--` are appended.
-    #[arg(long, value_name = "PRESET")]
+    #[arg(long, value_name = "PRESET", add = clap_complete::ArgValueCandidates::new(crate::cli::agent_names))]
     pub agent: Option<String>,
     /// Terminal to run the agent in (background, inline, or one from the configuration).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = clap_complete::ArgValueCandidates::new(crate::cli::terminal_names))]
     pub terminal: Option<String>,
     /// Create the worktree and branch but start no agent (`git shard run` starts one later).
     #[arg(long)]

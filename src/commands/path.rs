@@ -7,6 +7,7 @@ use crate::error::Result;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Name of the shard.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::cli::shard_names))]
     pub name: String,
 }
 

@@ -23,6 +23,7 @@ use super::{Stopped, stop_run};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Name of the shard.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::cli::shard_names))]
     pub name: String,
     /// Remove the worktree even with uncommitted or untracked changes, and go on when the agent
     /// cannot be stopped.

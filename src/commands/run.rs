@@ -13,12 +13,13 @@ use super::{LaunchResult, launch, stdin_is_tty};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Name of the shard.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::cli::shard_names))]
     pub name: String,
     /// Terminal to run the agent in (background, inline, or one from the configuration).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = clap_complete::ArgValueCandidates::new(crate::cli::terminal_names))]
     pub terminal: Option<String>,
     /// Agent preset; arguments after `--` are appended.
-    #[arg(long, value_name = "PRESET")]
+    #[arg(long, value_name = "PRESET", add = clap_complete::ArgValueCandidates::new(crate::cli::agent_names))]
     pub agent: Option<String>,
     /// The agent command and its arguments (default: the shard's recorded command).
     #[arg(last = true, value_name = "COMMAND")]

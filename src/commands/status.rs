@@ -16,6 +16,7 @@ use super::{ShardJson, print_json};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Name of the shard (default: the shard of the current worktree).
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::cli::shard_names))]
     pub name: Option<String>,
     /// Print a JSON object: the fields of `list --json` plus `process`.
     #[arg(long)]

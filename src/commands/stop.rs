@@ -15,6 +15,7 @@ use super::{Stopped, stop_run};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Name of the shard.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::cli::shard_names))]
     pub name: String,
     /// Seconds to wait after SIGTERM before SIGKILL.
     #[arg(long, default_value_t = 5.0, value_name = "SECS")]

@@ -32,6 +32,8 @@
 //! * **Cheap reads.** `discover`, `worktrees`, `branch_checked_out_at` and `branch_exists` read a
 //!   handful of small files; they never read an index or walk a working tree. Only `dirt` does.
 
+pub mod locate;
+
 use std::fmt;
 use std::fs;
 use std::io;

@@ -148,6 +148,19 @@ impl Store {
     /// Every record, sorted by name. Files that are not records are skipped; records that cannot
     /// be read are returned as errors so that callers report them by name.
     pub fn list(&self) -> Result<Vec<Listed>, StoreError> {
+        Ok(self
+            .names()?
+            .into_iter()
+            .map(|n| {
+                let r = self.read_raw(&n);
+                (n, r)
+            })
+            .collect())
+    }
+
+    /// Names of every record, sorted, from the folder listing alone (nothing is parsed): what
+    /// completion needs at every TAB.
+    pub fn names(&self) -> Result<Vec<String>, StoreError> {
         let entries = match fs::read_dir(&self.dir) {
             Ok(e) => e,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -164,13 +177,20 @@ impl Store {
             })
             .collect();
         names.sort();
-        Ok(names
-            .into_iter()
-            .map(|n| {
-                let r = self.read_raw(&n);
-                (n, r)
-            })
-            .collect())
+        Ok(names)
+    }
+
+    /// The shard whose worktree is git's worktree `id` at `path`. The record named like the id is
+    /// tried first (`new` names worktrees after shards), so the usual case reads one file.
+    pub fn find_by_worktree(&self, id: &str, path: &Path) -> Option<Record> {
+        let matches = |r: &Record| r.worktree_id == id && r.worktree == path;
+        if let Ok(name) = ShardName::parse(id)
+            && let Ok(r) = self.read(&name)
+            && matches(&r)
+        {
+            return Some(r);
+        }
+        self.list().ok()?.into_iter().filter_map(|(_, r)| r.ok()).find(matches)
     }
 
     /// Write a new record; fails if one exists. Caller holds the shard lock.

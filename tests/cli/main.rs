@@ -3,6 +3,8 @@
 
 mod common;
 mod config;
+mod generated;
 mod lifecycle;
 mod safety;
+mod shell;
 mod terminals;

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Benchmarks of git-shard against the git command that does the nearest work, measured in the same
+# run with hyperfine (medians, ratio = git-shard / git). Not part of `cargo test`.
+#
+#   benches/run.sh            all benchmarks
+#   benches/run.sh prompt     only some: prompt complete list new rm stop
+#
+# Prints a Markdown report on stdout (paste it into benches/README.md); raw hyperfine JSON stays
+# in $BENCH_DIR (default: a temp folder).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command -v hyperfine >/dev/null || { echo "hyperfine is required (apt-get install hyperfine)" >&2; exit 1; }
+cargo build --release --locked --quiet
+BIN=$PWD/target/release/git-shard
+export PATH="$PWD/target/release:$PATH"
+work=${BENCH_DIR:-$(mktemp -d /tmp/git-shard-bench.XXXXXX)}
+mkdir -p "$work"
+export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=b GIT_AUTHOR_EMAIL=b@b GIT_COMMITTER_NAME=b GIT_COMMITTER_EMAIL=b@b
+export XDG_CONFIG_HOME=$work/config
+wanted=("$@")
+want() { [ ${#wanted[@]} -eq 0 ] || [[ " ${wanted[*]} " == *" $1 "* ]]; }
+
+# median (ms) of one command in a hyperfine JSON export
+median() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; print("%.3f" % (r[int(sys.argv[2])]["median"]*1000))' "$1" "$2"; }
+
+report() { # title json goal note
+    local ours theirs
+    ours=$(median "$2" 0); theirs=$(median "$2" 1)
+    printf '| %s | %s ms | %s ms | %.2f× | %s | %s |\n' "$1" "$ours" "$theirs" \
+        "$(python3 -c "print($ours/$theirs)")" "$3" "$4"
+}
+
+# A repository with one commit and $2 files.
+make_repo() {
+    local dir=$1 files=$2
+    rm -rf "$dir" "$dir.shards"; mkdir -p "$dir"
+    git -C "$dir" init -q -b main
+    python3 - "$dir" "$files" <<'PY'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    d = os.path.join(root, "src", "d%03d" % (i // 100))
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "f%05d.txt" % i), "w") as f:
+        f.write("line %d\n" % i * 20)
+PY
+    git -C "$dir" add -A && git -C "$dir" commit -q -m init
+}
+
+echo "| benchmark | git-shard | git | ratio | goal | setup |"
+echo "| --- | --- | --- | --- | --- | --- |"
+
+if want prompt; then
+    r=$work/prompt; make_repo "$r" 100
+    (cd "$r" && for i in $(seq 1 20); do git-shard new "s$i" --no-launch -- true 2>/dev/null; done)
+    (cd "$r" && git-shard new live -- sleep 600 </dev/null 2>/dev/null)
+    (cd "$r.shards/live" && hyperfine -N --warmup 50 --runs 300 --export-json "$work/prompt.json" \
+        "$BIN prompt" "git rev-parse --show-toplevel" >/dev/null)
+    report "\`prompt\` in a shard (running agent)" "$work/prompt.json" "≤ 0.8×" "20 shards, vs \`git rev-parse --show-toplevel\`"
+    (cd "$r" && hyperfine -N --warmup 50 --runs 300 --export-json "$work/prompt-main.json" \
+        "$BIN prompt" "git rev-parse --show-toplevel" >/dev/null)
+    report "\`prompt\` in the main worktree (summary)" "$work/prompt-main.json" "—" "21 shards, 1 running"
+    (cd "$r" && git-shard stop live >/dev/null 2>&1)
+fi
+
+if want complete; then
+    r=$work/complete; make_repo "$r" 10
+    (cd "$r" && for i in $(seq 1 100); do git-shard new "c$i" --no-launch -- true 2>/dev/null; done)
+    (cd "$r" && COMPLETE=bash _CLAP_IFS=$'\n' _CLAP_COMPLETE_INDEX=2 hyperfine -N --warmup 20 --runs 200 \
+        --export-json "$work/complete.json" "$BIN -- git-shard rm c" "git rev-parse --show-toplevel" >/dev/null)
+    report "completion of shard names (\`git shard rm c<TAB>\`)" "$work/complete.json" "≤ 5 ms" "100 shards"
+fi

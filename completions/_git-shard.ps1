@@ -1,0 +1,337 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'git-shard'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'git-shard' {
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('new', 'new', [CompletionResultType]::ParameterValue, 'Create a shard: a new worktree on its own branch, with an agent running in it')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the shards of this repository and what their agents are doing')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List the shards of this repository and what their agents are doing')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show one shard in detail: its run, process group, memory, CPU time and children')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Start an agent in an existing shard (refused while one is running there)')
+            [CompletionResult]::new('attach', 'attach', [CompletionResultType]::ParameterValue, 'Bring the terminal window or pane of a shard''s agent to the front')
+            [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the worktree path of a shard')
+            [CompletionResult]::new('cd', 'cd', [CompletionResultType]::ParameterValue, 'Change to a shard''s worktree (needs the shell integration; without it, prints the path)')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print the output of a shard''s background run')
+            [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the agent of a shard: SIGTERM to its process group, SIGKILL after the grace period')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch')
+            [CompletionResult]::new('destroy', 'destroy', [CompletionResultType]::ParameterValue, 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Forget shards whose worktree is gone and report worktrees without a shard')
+            [CompletionResult]::new('prompt', 'prompt', [CompletionResultType]::ParameterValue, 'Print a short prompt segment: the shard you are in and its agent''s status (`⎇ fix-login ●`), or in the main worktree a summary of the repository''s shards (`3● 1✗`); nothing elsewhere')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Print the shell integration: `git shard cd`, the prompt segment, and completion of `git shard <TAB>` through git''s own completion')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the configuration: files read, effective settings, terminals and which one is chosen')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a static completion script for `git-shard` (for packagers; `git shard init` gives live completion of shard names, also through `git shard <TAB>`)')
+            [CompletionResult]::new('install-man', 'install-man', [CompletionResultType]::ParameterValue, 'Install the man pages, so that `git help shard` and `man git-shard` open them')
+            [CompletionResult]::new('__run', '__run', [CompletionResultType]::ParameterValue, 'Supervise a shard''s agent (used by terminals; not for direct use)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'git-shard;new' {
+            [CompletionResult]::new('--base', '--base', [CompletionResultType]::ParameterName, 'Start from this revision (branch, tag or commit) instead of HEAD')
+            [CompletionResult]::new('--branch', '--branch', [CompletionResultType]::ParameterName, 'Use this branch instead of `<prefix><name>`. An existing branch is used as it is, if no worktree has it checked out')
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Agent preset (claude, codex, gemini, aider, opencode, …); arguments after `--` are appended')
+            [CompletionResult]::new('--terminal', '--terminal', [CompletionResultType]::ParameterName, 'Terminal to run the agent in (background, inline, or one from the configuration)')
+            [CompletionResult]::new('--no-launch', '--no-launch', [CompletionResultType]::ParameterName, 'Create the worktree and branch but start no agent (`git shard run` starts one later)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the new shard as JSON on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;list' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array, one object per shard (see README.md for the fields)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;ls' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array, one object per shard (see README.md for the fields)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;status' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON object: the fields of `list --json` plus `process`')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;run' {
+            [CompletionResult]::new('--terminal', '--terminal', [CompletionResultType]::ParameterName, 'Terminal to run the agent in (background, inline, or one from the configuration)')
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Agent preset; arguments after `--` are appended')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;attach' {
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;path' {
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;cd' {
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;logs' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep printing new output while the agent runs')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep printing new output while the agent runs')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;stop' {
+            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Seconds to wait after SIGTERM before SIGKILL')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;rm' {
+            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Seconds to give the agent after SIGTERM before SIGKILL')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Remove the worktree even with uncommitted or untracked changes, and go on when the agent cannot be stopped')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Remove the worktree even with uncommitted or untracked changes, and go on when the agent cannot be stopped')
+            [CompletionResult]::new('-D', '-D ', [CompletionResultType]::ParameterName, 'Delete the branch even when it has commits that are not in its base')
+            [CompletionResult]::new('--delete-branch', '--delete-branch', [CompletionResultType]::ParameterName, 'Delete the branch even when it has commits that are not in its base')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;destroy' {
+            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Seconds to give the agent after SIGTERM before SIGKILL')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Remove the worktree even with uncommitted or untracked changes, and go on when the agent cannot be stopped')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Remove the worktree even with uncommitted or untracked changes, and go on when the agent cannot be stopped')
+            [CompletionResult]::new('-D', '-D ', [CompletionResultType]::ParameterName, 'Delete the branch even when it has commits that are not in its base')
+            [CompletionResult]::new('--delete-branch', '--delete-branch', [CompletionResultType]::ParameterName, 'Delete the branch even when it has commits that are not in its base')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;prune' {
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Only say what would be done')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Only say what would be done')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the actions as a JSON array')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;prompt' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Template with {name} {status} {symbol} {glyph} {summary} {count_running} {count_ok} {count_failed} {count_lost} {count_not_started} {count_total}. Default: "{glyph} {name} {symbol}" in a shard, "{summary}" in the main worktree')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the facts as JSON instead')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;init' {
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;config' {
+            [CompletionResult]::new('--show', '--show', [CompletionResultType]::ParameterName, 'Print the effective settings and terminals (the default)')
+            [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'List the files that are read, in order (later ones win)')
+            [CompletionResult]::new('--trust', '--trust', [CompletionResultType]::ParameterName, 'Allow the commands (terminals, agents) of this repository''s committed .git-shard.toml, as its content is now')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;completions' {
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;install-man' {
+            [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Install under this prefix instead (e.g. ~/.local or /usr/local)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;__run' {
+            [CompletionResult]::new('--run-id', '--run-id', [CompletionResultType]::ParameterName, 'run-id')
+            [CompletionResult]::new('--git-common-dir', '--git-common-dir', [CompletionResultType]::ParameterName, 'git-common-dir')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;help' {
+            [CompletionResult]::new('new', 'new', [CompletionResultType]::ParameterValue, 'Create a shard: a new worktree on its own branch, with an agent running in it')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the shards of this repository and what their agents are doing')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show one shard in detail: its run, process group, memory, CPU time and children')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Start an agent in an existing shard (refused while one is running there)')
+            [CompletionResult]::new('attach', 'attach', [CompletionResultType]::ParameterValue, 'Bring the terminal window or pane of a shard''s agent to the front')
+            [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the worktree path of a shard')
+            [CompletionResult]::new('cd', 'cd', [CompletionResultType]::ParameterValue, 'Change to a shard''s worktree (needs the shell integration; without it, prints the path)')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print the output of a shard''s background run')
+            [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the agent of a shard: SIGTERM to its process group, SIGKILL after the grace period')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Forget shards whose worktree is gone and report worktrees without a shard')
+            [CompletionResult]::new('prompt', 'prompt', [CompletionResultType]::ParameterValue, 'Print a short prompt segment: the shard you are in and its agent''s status (`⎇ fix-login ●`), or in the main worktree a summary of the repository''s shards (`3● 1✗`); nothing elsewhere')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Print the shell integration: `git shard cd`, the prompt segment, and completion of `git shard <TAB>` through git''s own completion')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the configuration: files read, effective settings, terminals and which one is chosen')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a static completion script for `git-shard` (for packagers; `git shard init` gives live completion of shard names, also through `git shard <TAB>`)')
+            [CompletionResult]::new('install-man', 'install-man', [CompletionResultType]::ParameterValue, 'Install the man pages, so that `git help shard` and `man git-shard` open them')
+            [CompletionResult]::new('__run', '__run', [CompletionResultType]::ParameterValue, 'Supervise a shard''s agent (used by terminals; not for direct use)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'git-shard;help;new' {
+            break
+        }
+        'git-shard;help;list' {
+            break
+        }
+        'git-shard;help;status' {
+            break
+        }
+        'git-shard;help;run' {
+            break
+        }
+        'git-shard;help;attach' {
+            break
+        }
+        'git-shard;help;path' {
+            break
+        }
+        'git-shard;help;cd' {
+            break
+        }
+        'git-shard;help;logs' {
+            break
+        }
+        'git-shard;help;stop' {
+            break
+        }
+        'git-shard;help;rm' {
+            break
+        }
+        'git-shard;help;prune' {
+            break
+        }
+        'git-shard;help;prompt' {
+            break
+        }
+        'git-shard;help;init' {
+            break
+        }
+        'git-shard;help;config' {
+            break
+        }
+        'git-shard;help;completions' {
+            break
+        }
+        'git-shard;help;install-man' {
+            break
+        }
+        'git-shard;help;__run' {
+            break
+        }
+        'git-shard;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

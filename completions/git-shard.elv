@@ -1,0 +1,293 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[git-shard] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'git-shard'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'git-shard'= {
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand new 'Create a shard: a new worktree on its own branch, with an agent running in it'
+            cand list 'List the shards of this repository and what their agents are doing'
+            cand ls 'List the shards of this repository and what their agents are doing'
+            cand status 'Show one shard in detail: its run, process group, memory, CPU time and children'
+            cand run 'Start an agent in an existing shard (refused while one is running there)'
+            cand attach 'Bring the terminal window or pane of a shard''s agent to the front'
+            cand path 'Print the worktree path of a shard'
+            cand cd 'Change to a shard''s worktree (needs the shell integration; without it, prints the path)'
+            cand logs 'Print the output of a shard''s background run'
+            cand stop 'Stop the agent of a shard: SIGTERM to its process group, SIGKILL after the grace period'
+            cand rm 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch'
+            cand destroy 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch'
+            cand prune 'Forget shards whose worktree is gone and report worktrees without a shard'
+            cand prompt 'Print a short prompt segment: the shard you are in and its agent''s status (`⎇ fix-login ●`), or in the main worktree a summary of the repository''s shards (`3● 1✗`); nothing elsewhere'
+            cand init 'Print the shell integration: `git shard cd`, the prompt segment, and completion of `git shard <TAB>` through git''s own completion'
+            cand config 'Show the configuration: files read, effective settings, terminals and which one is chosen'
+            cand completions 'Print a static completion script for `git-shard` (for packagers; `git shard init` gives live completion of shard names, also through `git shard <TAB>`)'
+            cand install-man 'Install the man pages, so that `git help shard` and `man git-shard` open them'
+            cand __run 'Supervise a shard''s agent (used by terminals; not for direct use)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'git-shard;new'= {
+            cand --base 'Start from this revision (branch, tag or commit) instead of HEAD'
+            cand --branch 'Use this branch instead of `<prefix><name>`. An existing branch is used as it is, if no worktree has it checked out'
+            cand --agent 'Agent preset (claude, codex, gemini, aider, opencode, …); arguments after `--` are appended'
+            cand --terminal 'Terminal to run the agent in (background, inline, or one from the configuration)'
+            cand --no-launch 'Create the worktree and branch but start no agent (`git shard run` starts one later)'
+            cand --json 'Print the new shard as JSON on stdout'
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;list'= {
+            cand --json 'Print a JSON array, one object per shard (see README.md for the fields)'
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;ls'= {
+            cand --json 'Print a JSON array, one object per shard (see README.md for the fields)'
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;status'= {
+            cand --json 'Print a JSON object: the fields of `list --json` plus `process`'
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;run'= {
+            cand --terminal 'Terminal to run the agent in (background, inline, or one from the configuration)'
+            cand --agent 'Agent preset; arguments after `--` are appended'
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;attach'= {
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;path'= {
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;cd'= {
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;logs'= {
+            cand -f 'Keep printing new output while the agent runs'
+            cand --follow 'Keep printing new output while the agent runs'
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;stop'= {
+            cand --grace 'Seconds to wait after SIGTERM before SIGKILL'
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;rm'= {
+            cand --grace 'Seconds to give the agent after SIGTERM before SIGKILL'
+            cand -f 'Remove the worktree even with uncommitted or untracked changes, and go on when the agent cannot be stopped'
+            cand --force 'Remove the worktree even with uncommitted or untracked changes, and go on when the agent cannot be stopped'
+            cand -D 'Delete the branch even when it has commits that are not in its base'
+            cand --delete-branch 'Delete the branch even when it has commits that are not in its base'
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;destroy'= {
+            cand --grace 'Seconds to give the agent after SIGTERM before SIGKILL'
+            cand -f 'Remove the worktree even with uncommitted or untracked changes, and go on when the agent cannot be stopped'
+            cand --force 'Remove the worktree even with uncommitted or untracked changes, and go on when the agent cannot be stopped'
+            cand -D 'Delete the branch even when it has commits that are not in its base'
+            cand --delete-branch 'Delete the branch even when it has commits that are not in its base'
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;prune'= {
+            cand -n 'Only say what would be done'
+            cand --dry-run 'Only say what would be done'
+            cand --json 'Print the actions as a JSON array'
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;prompt'= {
+            cand --format 'Template with {name} {status} {symbol} {glyph} {summary} {count_running} {count_ok} {count_failed} {count_lost} {count_not_started} {count_total}. Default: "{glyph} {name} {symbol}" in a shard, "{summary}" in the main worktree'
+            cand --json 'Print the facts as JSON instead'
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;init'= {
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;config'= {
+            cand --show 'Print the effective settings and terminals (the default)'
+            cand --path 'List the files that are read, in order (later ones win)'
+            cand --trust 'Allow the commands (terminals, agents) of this repository''s committed .git-shard.toml, as its content is now'
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;completions'= {
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;install-man'= {
+            cand --prefix 'Install under this prefix instead (e.g. ~/.local or /usr/local)'
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;__run'= {
+            cand --run-id 'run-id'
+            cand --git-common-dir 'git-common-dir'
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;help'= {
+            cand new 'Create a shard: a new worktree on its own branch, with an agent running in it'
+            cand list 'List the shards of this repository and what their agents are doing'
+            cand status 'Show one shard in detail: its run, process group, memory, CPU time and children'
+            cand run 'Start an agent in an existing shard (refused while one is running there)'
+            cand attach 'Bring the terminal window or pane of a shard''s agent to the front'
+            cand path 'Print the worktree path of a shard'
+            cand cd 'Change to a shard''s worktree (needs the shell integration; without it, prints the path)'
+            cand logs 'Print the output of a shard''s background run'
+            cand stop 'Stop the agent of a shard: SIGTERM to its process group, SIGKILL after the grace period'
+            cand rm 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch'
+            cand prune 'Forget shards whose worktree is gone and report worktrees without a shard'
+            cand prompt 'Print a short prompt segment: the shard you are in and its agent''s status (`⎇ fix-login ●`), or in the main worktree a summary of the repository''s shards (`3● 1✗`); nothing elsewhere'
+            cand init 'Print the shell integration: `git shard cd`, the prompt segment, and completion of `git shard <TAB>` through git''s own completion'
+            cand config 'Show the configuration: files read, effective settings, terminals and which one is chosen'
+            cand completions 'Print a static completion script for `git-shard` (for packagers; `git shard init` gives live completion of shard names, also through `git shard <TAB>`)'
+            cand install-man 'Install the man pages, so that `git help shard` and `man git-shard` open them'
+            cand __run 'Supervise a shard''s agent (used by terminals; not for direct use)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'git-shard;help;new'= {
+        }
+        &'git-shard;help;list'= {
+        }
+        &'git-shard;help;status'= {
+        }
+        &'git-shard;help;run'= {
+        }
+        &'git-shard;help;attach'= {
+        }
+        &'git-shard;help;path'= {
+        }
+        &'git-shard;help;cd'= {
+        }
+        &'git-shard;help;logs'= {
+        }
+        &'git-shard;help;stop'= {
+        }
+        &'git-shard;help;rm'= {
+        }
+        &'git-shard;help;prune'= {
+        }
+        &'git-shard;help;prompt'= {
+        }
+        &'git-shard;help;init'= {
+        }
+        &'git-shard;help;config'= {
+        }
+        &'git-shard;help;completions'= {
+        }
+        &'git-shard;help;install-man'= {
+        }
+        &'git-shard;help;__run'= {
+        }
+        &'git-shard;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,70 @@
+# git-shard shell integration for fish. In ~/.config/fish/config.fish:
+#     git shard init fish | source
+# Opt-outs, set before that line:
+#   GIT_SHARD_NO_PROMPT=1  leave fish_prompt alone (call __git_shard_prompt in your own prompt)
+#   GIT_SHARD_NO_CD=1      do not wrap `git` (then `git shard cd <name>` only prints the path)
+
+# `git shard cd <name>`: change this shell's directory to the shard's worktree.
+function __git_shard_cd
+    set -l __git_shard_dir (command git-shard path $argv); or return
+    builtin cd $__git_shard_dir
+end
+
+# Only `git shard cd` and `git-shard cd` are intercepted; everything else goes to the real command.
+if not set -q GIT_SHARD_NO_CD; and not functions -q git
+    function git --wraps git
+        if test (count $argv) -ge 2; and test "$argv[1]" = shard; and test "$argv[2]" = cd
+            __git_shard_cd $argv[3..-1]
+        else
+            command git $argv
+        end
+    end
+end
+if not set -q GIT_SHARD_NO_CD; and not functions -q git-shard
+    function git-shard --wraps git-shard
+        if test (count $argv) -ge 1; and test "$argv[1]" = cd
+            __git_shard_cd $argv[2..-1]
+        else
+            command git-shard $argv
+        end
+    end
+end
+
+function __git_shard_prompt --description 'the git-shard prompt segment'
+    command git-shard prompt 2>/dev/null
+end
+
+# Wrap the current fish_prompt: print the segment, then the original prompt with `$status` intact.
+if not set -q GIT_SHARD_NO_PROMPT; and functions -q fish_prompt; and not functions -q __git_shard_original_fish_prompt
+    functions -c fish_prompt __git_shard_original_fish_prompt
+    function __git_shard_return
+        return $argv[1]
+    end
+    function fish_prompt
+        set -l __git_shard_status $status
+        set -l __git_shard_segment (__git_shard_prompt)
+        if test -n "$__git_shard_segment"
+            printf '%s ' $__git_shard_segment
+        end
+        __git_shard_return $__git_shard_status
+        __git_shard_original_fish_prompt
+    end
+end
+
+# Completion from git-shard itself, for `git-shard …` and `git shard …`.
+function __git_shard_complete
+    set -l tokens (commandline --current-process --tokenize --cut-at-cursor)
+    set -l start 1
+    if test "$tokens[1]" != git-shard
+        set start (contains --index -- shard $tokens); or return
+    end
+    COMPLETE=fish command git-shard -- git-shard $tokens[(math $start + 1)..-1] (commandline --current-token) 2>/dev/null
+end
+
+function __git_shard_in_git
+    set -l tokens (commandline --current-process --tokenize --cut-at-cursor)
+    contains -- shard $tokens[2..-1]
+end
+
+complete --command git-shard --no-files --keep-order --arguments '(__git_shard_complete)'
+complete --command git --condition __git_shard_in_git --no-files --keep-order --arguments '(__git_shard_complete)'

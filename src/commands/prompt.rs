@@ -1,0 +1,205 @@
+//! `git shard prompt`: the prompt segment, run at every prompt.
+//!
+//! Budget and rules (STYLE.md 7): no git subprocess, no gix repository open, no network, no
+//! process-table scan: the repository is found by reading `.git` files (`git::locate`), and each
+//! shard reported costs one record read and one `/proc/<pid>/stat` read. It never fails: on any
+//! error it prints nothing and exits 0. Names are cleaned of control characters so a crafted
+//! record cannot put escape sequences into the user's prompt.
+
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::error::Result;
+use crate::git::locate::locate;
+use crate::output::clean;
+use crate::shard::{Record, RunStatus, Store};
+
+/// Print a short prompt segment: the shard you are in and its agent's status (`⎇ fix-login ●`),
+/// or in the main worktree a summary of the repository's shards (`3● 1✗`); nothing elsewhere.
+///
+/// Symbols: ● running, ○ not started, ✓0 exited with code 0, ✗1 exited with code 1, ✗s9 ended by
+/// signal 9, ? lost. GIT_SHARD_ASCII=1 uses * o +0 x1 xs9 ? instead.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Template with {name} {status} {symbol} {glyph} {summary} {count_running} {count_ok}
+    /// {count_failed} {count_lost} {count_not_started} {count_total}. Default: "{glyph} {name}
+    /// {symbol}" in a shard, "{summary}" in the main worktree.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Print the facts as JSON instead.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Counts {
+    running: usize,
+    ok: usize,
+    failed: usize,
+    lost: usize,
+    not_started: usize,
+    total: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct PromptJson {
+    /// `shard`, `main` or `none`.
+    location: &'static str,
+    name: Option<String>,
+    status: Option<RunStatus>,
+    exit_code: Option<i32>,
+    signal: Option<i32>,
+    counts: Counts,
+}
+
+struct Symbols {
+    glyph: &'static str,
+    running: &'static str,
+    not_started: &'static str,
+    ok: &'static str,
+    failed: &'static str,
+    signal: &'static str,
+    lost: &'static str,
+}
+
+const UNICODE: Symbols = Symbols {
+    glyph: "⎇",
+    running: "●",
+    not_started: "○",
+    ok: "✓",
+    failed: "✗",
+    signal: "✗s",
+    lost: "?",
+};
+const ASCII: Symbols = Symbols {
+    glyph: "@",
+    running: "*",
+    not_started: "o",
+    ok: "+",
+    failed: "x",
+    signal: "xs",
+    lost: "?",
+};
+
+pub fn run(ctx: &Context, args: &Args) -> Result<()> {
+    // Whatever happens, the prompt gets a segment or nothing, never an error.
+    if let Some(text) = segment(ctx, args) {
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), "{text}");
+    }
+    Ok(())
+}
+
+fn segment(ctx: &Context, args: &Args) -> Option<String> {
+    let ascii = std::env::var_os("GIT_SHARD_ASCII").is_some_and(|v| v == "1");
+    let sym = if ascii { &ASCII } else { &UNICODE };
+    let here = locate(&ctx.cwd)?;
+    let store = Store::new(&here.common_dir);
+    let current = match here.worktree_id.as_deref() {
+        // A linked worktree that is not (or no longer readably) a shard: not ours to describe.
+        Some(id) => Some(store.find_by_worktree(id, &here.worktree)?),
+        None => None,
+    };
+
+    let mut counts = Counts::default();
+    if current.is_none() {
+        for (_, record) in store.list().ok()? {
+            let Ok(r) = record else { continue };
+            let status = RunStatus::of(r.process.as_ref());
+            counts.total += 1;
+            match (status, exit_ok(&r)) {
+                (RunStatus::Running, _) => counts.running += 1,
+                (RunStatus::Exited, true) => counts.ok += 1,
+                (RunStatus::Exited, false) => counts.failed += 1,
+                (RunStatus::Lost, _) => counts.lost += 1,
+                (RunStatus::NotStarted, _) => counts.not_started += 1,
+            }
+        }
+    }
+    let status = current.as_ref().map(|r| RunStatus::of(r.process.as_ref()));
+    let process = current.as_ref().and_then(|r| r.process.as_ref());
+
+    if args.json {
+        let json = PromptJson {
+            location: if current.is_some() { "shard" } else { "main" },
+            name: current.as_ref().map(|r| r.name.clone()),
+            status,
+            exit_code: process.and_then(|p| p.exit_code),
+            signal: process.and_then(|p| p.signal),
+            counts,
+        };
+        return serde_json::to_string(&json).ok();
+    }
+
+    let symbol = match (&current, status) {
+        (Some(r), Some(s)) => symbol(r, s, sym),
+        _ => String::new(),
+    };
+    let summary = [
+        (counts.running, sym.running),
+        (counts.ok, sym.ok),
+        (counts.failed, sym.failed),
+        (counts.lost, sym.lost),
+        (counts.not_started, sym.not_started),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, s)| format!("{n}{s}"))
+    .collect::<Vec<_>>()
+    .join(" ");
+    let default = match &current {
+        Some(_) => "{glyph} {name} {symbol}",
+        None if counts.total == 0 => return None,
+        None => "{summary}",
+    };
+    let template = args.format.as_deref().unwrap_or(default);
+    let name = current.as_ref().map(|r| clean(&r.name)).unwrap_or_default();
+    let values: [(&str, String); 11] = [
+        ("{name}", name),
+        ("{status}", status.map(|s| s.as_str().to_owned()).unwrap_or_default()),
+        ("{symbol}", symbol),
+        ("{glyph}", sym.glyph.to_owned()),
+        ("{summary}", summary),
+        ("{count_running}", counts.running.to_string()),
+        ("{count_ok}", counts.ok.to_string()),
+        ("{count_failed}", counts.failed.to_string()),
+        ("{count_lost}", counts.lost.to_string()),
+        ("{count_not_started}", counts.not_started.to_string()),
+        ("{count_total}", counts.total.to_string()),
+    ];
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    'outer: while let Some(c) = rest.chars().next() {
+        for (key, value) in &values {
+            if let Some(after) = rest.strip_prefix(key) {
+                out.push_str(value);
+                rest = after;
+                continue 'outer;
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    // The template itself comes from the user's shell config, but clean it too: one rule for all.
+    let out = clean(out.trim());
+    (!out.is_empty()).then_some(out)
+}
+
+fn exit_ok(r: &Record) -> bool {
+    r.process.as_ref().is_some_and(|p| p.exit_code == Some(0))
+}
+
+fn symbol(r: &Record, s: RunStatus, sym: &Symbols) -> String {
+    let p = r.process.as_ref();
+    match s {
+        RunStatus::Running => sym.running.to_owned(),
+        RunStatus::NotStarted => sym.not_started.to_owned(),
+        RunStatus::Lost => sym.lost.to_owned(),
+        RunStatus::Exited => match (p.and_then(|p| p.exit_code), p.and_then(|p| p.signal)) {
+            (Some(0), _) => format!("{}0", sym.ok),
+            (Some(c), _) => format!("{}{c}", sym.failed),
+            (None, Some(sig)) => format!("{}{sig}", sym.signal),
+            _ => sym.failed.to_owned(),
+        },
+    }
+}

@@ -1,0 +1,80 @@
+//! Generated files are committed and must match the clap tree: completions/ and man/. Run with
+//! GIT_SHARD_BLESS=1 to rewrite them after changing the command line.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::*;
+use crate::terminals::require_tool;
+
+fn check(path: &Path, want: &[u8]) {
+    if std::env::var_os("GIT_SHARD_BLESS").is_some() {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, want).unwrap();
+        return;
+    }
+    let have = fs::read(path).unwrap_or_default();
+    assert!(
+        have == want,
+        "{} is stale: regenerate with `GIT_SHARD_BLESS=1 cargo test --test cli generated`",
+        path.display()
+    );
+}
+
+#[test]
+fn committed_completions_are_current() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
+    for (shell, file) in git_shard::cli::COMPLETION_FILES {
+        check(&dir.join(file), &git_shard::cli::completion_script(*shell));
+    }
+    // And `git shard completions <shell>` prints the same.
+    let repo = TestRepo::new();
+    assert_eq!(
+        repo.ok(&["completions", "bash"]).as_bytes(),
+        fs::read(dir.join("git-shard.bash")).unwrap()
+    );
+}
+
+#[test]
+fn committed_man_pages_are_current() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    let pages = git_shard::cli::man_pages();
+    assert!(pages.iter().any(|(f, _)| f == "git-shard.1") && pages.iter().any(|(f, _)| f == "git-shard-new.1"));
+    for (file, page) in &pages {
+        check(&dir.join(file), page);
+    }
+    if std::env::var_os("GIT_SHARD_BLESS").is_none() {
+        let committed = fs::read_dir(&dir).unwrap().count();
+        assert_eq!(
+            committed,
+            pages.len(),
+            "man/ holds pages of commands that no longer exist"
+        );
+    }
+}
+
+#[test]
+fn git_help_shard_opens_the_installed_page() {
+    let repo = TestRepo::new();
+    if Command::new("man").arg("--version").output().is_err() {
+        require_tool("man (man-db)");
+        return;
+    }
+    let prefix = repo.tmp.path().join("prefix");
+    let out = repo.ok(&["install-man", "--prefix", prefix.to_str().unwrap()]);
+    assert!(out.contains("share/man/man1/git-shard.1"), "{out}");
+    let mut cmd = Command::new("git");
+    hermetic(&mut cmd, &repo.home());
+    let out = cmd
+        .args(["help", "shard"])
+        .env("MANPATH", prefix.join("share/man"))
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "80")
+        .current_dir(&repo.root)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("git-shard") && text.contains("worktree"), "{text}");
+}

@@ -1,0 +1,341 @@
+//! Shell integration in real shells started without user rc files: bash, zsh and fish source the
+//! init script silently, `git shard cd` moves the calling shell, the prompt hook keeps `$?` and an
+//! existing PROMPT_COMMAND, and completion of `git shard rm <TAB>` yields live shard names through
+//! git's own completion.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use crate::common::*;
+use crate::terminals::require_tool;
+
+fn have(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        require_tool(tool);
+    }
+    found
+}
+
+/// Run `script` in `shell` (no rc files) in `dir`, with git-shard first on PATH.
+fn shell(repo: &TestRepo, shell: &str, dir: &Path, script: &str) -> Output {
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
+    let mut cmd = Command::new(shell);
+    hermetic(&mut cmd, &repo.home());
+    match shell {
+        "bash" => cmd.args(["--norc", "--noprofile", "-c", script]),
+        "zsh" => cmd.args(["-f", "-c", script]),
+        _ => cmd.args(["--no-config", "-c", script]),
+    };
+    cmd.env("PATH", path)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+const INIT: [(&str, &str); 3] = [
+    ("bash", "eval \"$(git-shard init bash)\""),
+    ("zsh", "eval \"$(git-shard init zsh)\""),
+    ("fish", "git-shard init fish | source"),
+];
+
+#[test]
+fn every_shell_sources_the_integration_silently() {
+    let repo = TestRepo::new();
+    for (sh, init) in INIT {
+        if !have(sh) {
+            continue;
+        }
+        let out = shell(&repo, sh, &repo.root, &format!("{init}; {init}"));
+        assert!(out.status.success(), "{sh}: {out:?}");
+        assert_eq!(
+            (stdout(&out).as_str(), String::from_utf8_lossy(&out.stderr).as_ref()),
+            ("", ""),
+            "{sh} printed something"
+        );
+    }
+}
+
+#[test]
+fn shellcheck_is_clean_on_the_bash_script() {
+    if !have("shellcheck") {
+        return;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("shell/git-shard.bash");
+    let out = Command::new("shellcheck")
+        .args(["-s", "bash"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stdout(&out));
+}
+
+#[test]
+fn git_shard_cd_changes_the_callers_directory() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "there", "--no-launch", "--", "true"]);
+    let target = repo.shards_dir().join("there");
+    for (sh, init) in INIT {
+        if !have(sh) {
+            continue;
+        }
+        for call in ["git shard cd there", "git-shard cd there"] {
+            let out = shell(&repo, sh, &repo.root, &format!("{init}; {call}; pwd"));
+            assert_eq!(
+                stdout(&out).trim(),
+                target.display().to_string(),
+                "{sh}: {call}: {out:?}"
+            );
+        }
+        // Other git commands go through untouched, with their exit status.
+        let status = if sh == "fish" { "$status" } else { "$?" };
+        let script =
+            format!("{init}; git rev-parse --is-inside-work-tree; git bogus-cmd 2>/dev/null; echo st={status}");
+        let text = stdout(&shell(&repo, sh, &repo.root, &script));
+        assert_eq!(text, "true\nst=1\n", "{sh}");
+        // A bad name: the directory stays, the error is git-shard's.
+        let out = shell(&repo, sh, &repo.root, &format!("{init}; git shard cd ghost; pwd"));
+        assert_eq!(stdout(&out).trim(), repo.root.display().to_string());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no shard named 'ghost'"));
+    }
+    // Without the integration: the path on stdout and a hint on stderr.
+    let out = repo.run(&["cd", "there"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        target.display().to_string()
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("git shard init"));
+}
+
+#[test]
+fn bash_prompt_hook_keeps_status_and_existing_prompt_command() {
+    let repo = TestRepo::new();
+    if !have("bash") {
+        return;
+    }
+    repo.ok(&["new", "hooked", "--no-launch", "--", "true"]);
+    let wt = repo.shards_dir().join("hooked");
+    let rc = repo.tmp.path().join("bashrc");
+    fs::write(
+        &rc,
+        "PROMPT_COMMAND='echo user-hook-saw-$?'\nPS1='[$?]> '\neval \"$(git-shard init bash)\"\n",
+    )
+    .unwrap();
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let mut cmd = Command::new("bash");
+    hermetic(&mut cmd, &repo.home());
+    let mut child = cmd
+        .args(["--rcfile", rc.to_str().unwrap(), "--noprofile", "-i"])
+        .env(
+            "PATH",
+            format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+        )
+        .current_dir(&wt)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"(exit 3)\necho after=$?\nexit\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let (o, e) = (stdout(&out), String::from_utf8_lossy(&out.stderr).into_owned());
+    // The user's hook still runs, after ours, and sees the real status.
+    assert!(o.contains("user-hook-saw-3"), "stdout: {o}\nstderr: {e}");
+    assert!(o.contains("after=3"), "{o}");
+    // The prompt (written to stderr by an interactive bash) has the segment and the real $?.
+    assert!(e.contains("⎇ hooked ○ [3]> "), "stderr: {e}");
+    assert!(e.contains("⎇ hooked ○ [0]> "), "stderr: {e}");
+}
+
+#[test]
+fn completion_through_gits_bash_completion_yields_live_shard_names() {
+    let repo = TestRepo::new();
+    let git_completion = Path::new("/usr/share/bash-completion/completions/git");
+    if !git_completion.exists() {
+        require_tool("bash-completion (git's completion script)");
+        return;
+    }
+    repo.ok(&["new", "alpha", "--no-launch", "--", "true"]);
+    repo.ok(&["new", "beta", "--no-launch", "--", "true"]);
+    let complete = |line: &str| -> Vec<String> {
+        let script = format!(
+            "source {}; eval \"$(git-shard init bash)\"; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; \
+             read -ra COMP_WORDS <<< \"$COMP_LINE\"; [[ $COMP_LINE == *' ' ]] && COMP_WORDS+=(''); \
+             COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); __git_wrap__git_main; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            git_completion.display()
+        );
+        let out = shell(&repo, "bash", &repo.root, &script);
+        assert!(out.status.success(), "{out:?}");
+        stdout(&out)
+            .lines()
+            .map(|l| l.trim().to_owned())
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    let names = complete("git shard rm ");
+    assert!(
+        names.contains(&"alpha".to_owned()) && names.contains(&"beta".to_owned()),
+        "{names:?}"
+    );
+    assert_eq!(complete("git shard stop al"), ["alpha"]);
+    let subcommands = complete("git shard ");
+    for sub in ["new", "list", "stop", "prompt"] {
+        assert!(subcommands.contains(&sub.to_owned()), "{subcommands:?}");
+    }
+    // clap offers one spelling per command: `rm` or its alias `destroy`.
+    assert!(
+        subcommands.iter().any(|s| s == "rm" || s == "destroy"),
+        "{subcommands:?}"
+    );
+    assert!(!subcommands.contains(&"__run".to_owned()));
+    // `git-shard <TAB>` directly.
+    let script = "eval \"$(git-shard init bash)\"; COMP_WORDS=(git-shard status b); COMP_CWORD=2; \
+                  __git_shard_complete git-shard b status; printf '%s\\n' \"${COMPREPLY[@]}\"";
+    assert_eq!(stdout(&shell(&repo, "bash", &repo.root, script)).trim(), "beta");
+    // Terminal names and presets complete too.
+    assert!(complete("git shard new x --terminal ").contains(&"tmux".to_owned()));
+    assert!(complete("git shard new x --agent cl").contains(&"claude".to_owned()));
+}
+
+#[test]
+fn zsh_and_fish_complete_shard_names_for_git_shard() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "alpha", "--no-launch", "--", "true"]);
+    repo.ok(&["new", "beta", "--no-launch", "--", "true"]);
+    if have("zsh") {
+        // zsh's _git hands `git shard …` to _git-shard with `words` starting at "shard";
+        // _describe is stubbed to print what would be offered.
+        let script = "eval \"$(git-shard init zsh)\"; _describe() { print -rl -- \"${(@P)3}\" }; \
+                      words=(shard rm ''); CURRENT=3; _git-shard";
+        let out = stdout(&shell(&repo, "zsh", &repo.root, script));
+        assert!(
+            out.lines().any(|l| l == "alpha") && out.lines().any(|l| l == "beta"),
+            "{out}"
+        );
+    }
+    if have("fish") {
+        for line in ["git shard rm ", "git-shard rm "] {
+            let out = stdout(&shell(
+                &repo,
+                "fish",
+                &repo.root,
+                &format!("git-shard init fish | source; complete -C '{line}'"),
+            ));
+            let names: Vec<&str> = out.lines().map(|l| l.split('\t').next().unwrap()).collect();
+            assert!(names.contains(&"alpha") && names.contains(&"beta"), "{line}: {out}");
+        }
+        let out = stdout(&shell(
+            &repo,
+            "fish",
+            &repo.root,
+            "git-shard init fish | source; complete -C 'git shard st'",
+        ));
+        assert!(
+            out.lines().any(|l| l.starts_with("status")) && out.lines().any(|l| l.starts_with("stop")),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn prompt_shows_each_status_and_never_fails() {
+    let repo = TestRepo::new();
+    let prompt_in = |dir: &Path, extra: &[(&str, &str)]| {
+        let mut cmd = repo.command_in(dir, &["prompt"]);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success());
+        assert!(out.stderr.is_empty());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(prompt_in(&repo.root, &[]), "", "no shards: nothing");
+    repo.ok(&["new", "idle", "--no-launch", "--", "true"]);
+    repo.ok(&["new", "run", "--", "sleep", "300"]);
+    repo.ok(&["new", "ok", "--", "true"]);
+    repo.ok(&["new", "bad", "--", "sh", "-c", "exit 1"]);
+    repo.ok(&["new", "killed", "--", "sleep", "300"]);
+    repo.ok(&["new", "lost", "--", "sleep", "300"]);
+    kill(pid_of(&repo.shard("killed")), 9);
+    let lost = repo.shard("lost");
+    kill(lost["process"]["supervisor_pid"].as_u64().unwrap() as u32, 9);
+    kill(pid_of(&lost), 9);
+    for n in ["ok", "bad", "killed"] {
+        repo.wait_for(n, "exit", |v| v["status"] == "exited");
+    }
+    eventually("lost", || repo.shard("lost")["status"] == "lost");
+    let wt = |n: &str| repo.shards_dir().join(n);
+    assert_eq!(prompt_in(&wt("idle"), &[]), "⎇ idle ○\n");
+    assert_eq!(prompt_in(&wt("run").join("."), &[]), "⎇ run ●\n");
+    assert_eq!(prompt_in(&wt("ok"), &[]), "⎇ ok ✓0\n");
+    assert_eq!(prompt_in(&wt("bad"), &[]), "⎇ bad ✗1\n");
+    assert_eq!(prompt_in(&wt("killed"), &[]), "⎇ killed ✗s9\n");
+    assert_eq!(prompt_in(&wt("lost"), &[]), "⎇ lost ?\n");
+    assert_eq!(prompt_in(&wt("bad"), &[("GIT_SHARD_ASCII", "1")]), "@ bad x1\n");
+    assert_eq!(prompt_in(&repo.root, &[]), "1● 1✓ 2✗ 1? 1○\n");
+    let fmt = repo
+        .command_in(&repo.root, &["prompt", "--format", "{count_running}/{count_total}"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&fmt.stdout), "1/6\n");
+    let json: serde_json::Value = serde_json::from_slice(
+        &repo
+            .command_in(&wt("run"), &["prompt", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(
+        (json["location"].as_str(), json["status"].as_str()),
+        (Some("shard"), Some("running"))
+    );
+    let outside = tempfile::tempdir().unwrap();
+    assert_eq!(prompt_in(outside.path(), &[]), "");
+    // A corrupt record elsewhere does not break the prompt.
+    fs::write(repo.record_path("idle"), "garbage [").unwrap();
+    assert_eq!(prompt_in(&wt("run"), &[]), "⎇ run ●\n");
+    assert_eq!(
+        prompt_in(&wt("idle"), &[]),
+        "",
+        "its own record unreadable: nothing, exit 0"
+    );
+}
+
+#[test]
+fn prompt_escapes_control_characters_from_records() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "esc", "--no-launch", "--", "true"]);
+    let path = repo.record_path("esc");
+    let text = fs::read_to_string(&path)
+        .unwrap()
+        .replace("name = \"esc\"", "name = \"e\\u001b]0;pwned\\u0007\\u001b[31mx\"");
+    fs::write(&path, text).unwrap();
+    let out = repo
+        .command_in(&repo.shards_dir().join("esc"), &["prompt"])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8(out.stdout).unwrap();
+    assert!(!shown.contains('\u{1b}') && !shown.contains('\u{7}'), "{shown:?}");
+    assert!(shown.contains("\\u{1b}]0;pwned"), "{shown:?}");
+    let listed = String::from_utf8(repo.run(&["list"]).stdout).unwrap();
+    assert!(!listed.contains('\u{1b}'), "{listed:?}");
+}
