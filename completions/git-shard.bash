@@ -37,6 +37,9 @@ _git__shard() {
             git__shard,help)
                 cmd="git__shard__subcmd__help"
                 ;;
+            git__shard,hooks)
+                cmd="git__shard__subcmd__hooks"
+                ;;
             git__shard,init)
                 cmd="git__shard__subcmd__init"
                 ;;
@@ -63,6 +66,9 @@ _git__shard() {
                 ;;
             git__shard,prune)
                 cmd="git__shard__subcmd__prune"
+                ;;
+            git__shard,reconcile)
+                cmd="git__shard__subcmd__reconcile"
                 ;;
             git__shard,rm)
                 cmd="git__shard__subcmd__rm"
@@ -94,6 +100,9 @@ _git__shard() {
             git__shard__subcmd__help,help)
                 cmd="git__shard__subcmd__help__subcmd__help"
                 ;;
+            git__shard__subcmd__help,hooks)
+                cmd="git__shard__subcmd__help__subcmd__hooks"
+                ;;
             git__shard__subcmd__help,init)
                 cmd="git__shard__subcmd__help__subcmd__init"
                 ;;
@@ -118,6 +127,9 @@ _git__shard() {
             git__shard__subcmd__help,prune)
                 cmd="git__shard__subcmd__help__subcmd__prune"
                 ;;
+            git__shard__subcmd__help,reconcile)
+                cmd="git__shard__subcmd__help__subcmd__reconcile"
+                ;;
             git__shard__subcmd__help,rm)
                 cmd="git__shard__subcmd__help__subcmd__rm"
                 ;;
@@ -130,6 +142,39 @@ _git__shard() {
             git__shard__subcmd__help,stop)
                 cmd="git__shard__subcmd__help__subcmd__stop"
                 ;;
+            git__shard__subcmd__help__subcmd__hooks,install)
+                cmd="git__shard__subcmd__help__subcmd__hooks__subcmd__install"
+                ;;
+            git__shard__subcmd__help__subcmd__hooks,status)
+                cmd="git__shard__subcmd__help__subcmd__hooks__subcmd__status"
+                ;;
+            git__shard__subcmd__help__subcmd__hooks,uninstall)
+                cmd="git__shard__subcmd__help__subcmd__hooks__subcmd__uninstall"
+                ;;
+            git__shard__subcmd__hooks,help)
+                cmd="git__shard__subcmd__hooks__subcmd__help"
+                ;;
+            git__shard__subcmd__hooks,install)
+                cmd="git__shard__subcmd__hooks__subcmd__install"
+                ;;
+            git__shard__subcmd__hooks,status)
+                cmd="git__shard__subcmd__hooks__subcmd__status"
+                ;;
+            git__shard__subcmd__hooks,uninstall)
+                cmd="git__shard__subcmd__hooks__subcmd__uninstall"
+                ;;
+            git__shard__subcmd__hooks__subcmd__help,help)
+                cmd="git__shard__subcmd__hooks__subcmd__help__subcmd__help"
+                ;;
+            git__shard__subcmd__hooks__subcmd__help,install)
+                cmd="git__shard__subcmd__hooks__subcmd__help__subcmd__install"
+                ;;
+            git__shard__subcmd__hooks__subcmd__help,status)
+                cmd="git__shard__subcmd__hooks__subcmd__help__subcmd__status"
+                ;;
+            git__shard__subcmd__hooks__subcmd__help,uninstall)
+                cmd="git__shard__subcmd__hooks__subcmd__help__subcmd__uninstall"
+                ;;
             *)
                 ;;
         esac
@@ -137,7 +182,7 @@ _git__shard() {
 
     case "${cmd}" in
         git__shard)
-            opts="-v -h -V --verbose --help --version new list ls status run attach path cd logs stop rm destroy prune prompt init config completions install-man __run help"
+            opts="-v -h -V --verbose --help --version new list ls status run attach path cd logs stop rm destroy prune reconcile hooks prompt init config completions install-man __run help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -215,12 +260,20 @@ _git__shard() {
             return 0
             ;;
         git__subcmd__shard__subcmd__config)
-            opts="-v -h -V --show --path --trust --verbose --help --version"
+            opts="-v -h -V --show --path --trust --set --unset --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -229,7 +282,7 @@ _git__shard() {
             return 0
             ;;
         git__subcmd__shard__subcmd__help)
-            opts="new list status run attach path cd logs stop rm prune prompt init config completions install-man __run help"
+            opts="new list status run attach path cd logs stop rm prune reconcile hooks prompt init config completions install-man __run help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -315,6 +368,62 @@ _git__shard() {
         git__subcmd__shard__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__help__subcmd__hooks)
+            opts="install uninstall status"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__help__subcmd__hooks__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__help__subcmd__hooks__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__help__subcmd__hooks__subcmd__uninstall)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -438,6 +547,20 @@ _git__shard() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__subcmd__shard__subcmd__help__subcmd__reconcile)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__subcmd__shard__subcmd__help__subcmd__rm)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -482,6 +605,132 @@ _git__shard() {
             ;;
         git__subcmd__shard__subcmd__help__subcmd__stop)
             opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__hooks)
+            opts="-v -h -V --verbose --help --version install uninstall status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__hooks__subcmd__help)
+            opts="install uninstall status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__hooks__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__hooks__subcmd__help__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__hooks__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__hooks__subcmd__help__subcmd__uninstall)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__hooks__subcmd__install)
+            opts="-v -h -V --force --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__hooks__subcmd__status)
+            opts="-v -h -V --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__hooks__subcmd__uninstall)
+            opts="-v -h -V --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -618,6 +867,20 @@ _git__shard() {
             ;;
         git__subcmd__shard__subcmd__prune)
             opts="-n -v -h -V --dry-run --json --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__reconcile)
+            opts="-q -v -h -V --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

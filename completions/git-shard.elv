@@ -37,6 +37,8 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand rm 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch'
             cand destroy 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch'
             cand prune 'Forget shards whose worktree is gone and report worktrees without a shard'
+            cand reconcile 'Reconcile shards with git''s worktrees (what the git hooks run)'
+            cand hooks 'Manage the git hooks that notice worktrees removed behind git-shard''s back'
             cand prompt 'Print a short prompt segment: the shard you are in and its agent''s status (`⎇ fix-login ●`), or in the main worktree a summary of the repository''s shards (`3● 1✗`); nothing elsewhere'
             cand init 'Print the shell integration: `git shard cd`, the prompt segment, and completion of `git shard <TAB>` through git''s own completion'
             cand config 'Show the configuration: files read, effective settings, terminals and which one is chosen'
@@ -176,6 +178,67 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'git-shard;reconcile'= {
+            cand -q 'Print nothing and always exit 0 (for git hooks)'
+            cand --quiet 'Print nothing and always exit 0 (for git hooks)'
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;hooks'= {
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand install 'Install the hooks into the folder git uses (core.hooksPath or .git/hooks)'
+            cand uninstall 'Remove the hooks and restore the ones that were there before'
+            cand status 'Say which hooks are installed, where'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'git-shard;hooks;install'= {
+            cand --force 'Install even when the hooks folder belongs to another tool (husky, pre-commit, lefthook)'
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;hooks;uninstall'= {
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;hooks;status'= {
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;hooks;help'= {
+            cand install 'Install the hooks into the folder git uses (core.hooksPath or .git/hooks)'
+            cand uninstall 'Remove the hooks and restore the ones that were there before'
+            cand status 'Say which hooks are installed, where'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'git-shard;hooks;help;install'= {
+        }
+        &'git-shard;hooks;help;uninstall'= {
+        }
+        &'git-shard;hooks;help;status'= {
+        }
+        &'git-shard;hooks;help;help'= {
+        }
         &'git-shard;prompt'= {
             cand --format 'Template with {name} {status} {symbol} {glyph} {summary} {count_running} {count_ok} {count_failed} {count_lost} {count_not_started} {count_total}. Default: "{glyph} {name} {symbol}" in a shard, "{summary}" in the main worktree'
             cand --json 'Print the facts as JSON instead'
@@ -195,6 +258,8 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand --version 'Print version'
         }
         &'git-shard;config'= {
+            cand --set 'Set a key in this repository''s local configuration (.git/shards/config.toml), e.g. `auto_install_hooks=true` or `terminal=tmux`'
+            cand --unset 'Remove a key from this repository''s local configuration'
             cand --show 'Print the effective settings and terminals (the default)'
             cand --path 'List the files that are read, in order (later ones win)'
             cand --trust 'Allow the commands (terminals, agents) of this repository''s committed .git-shard.toml, as its content is now'
@@ -244,6 +309,8 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand stop 'Stop the agent of a shard: SIGTERM to its process group, SIGKILL after the grace period'
             cand rm 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch'
             cand prune 'Forget shards whose worktree is gone and report worktrees without a shard'
+            cand reconcile 'Reconcile shards with git''s worktrees (what the git hooks run)'
+            cand hooks 'Manage the git hooks that notice worktrees removed behind git-shard''s back'
             cand prompt 'Print a short prompt segment: the shard you are in and its agent''s status (`⎇ fix-login ●`), or in the main worktree a summary of the repository''s shards (`3● 1✗`); nothing elsewhere'
             cand init 'Print the shell integration: `git shard cd`, the prompt segment, and completion of `git shard <TAB>` through git''s own completion'
             cand config 'Show the configuration: files read, effective settings, terminals and which one is chosen'
@@ -273,6 +340,19 @@ set edit:completion:arg-completer[git-shard] = {|@words|
         &'git-shard;help;rm'= {
         }
         &'git-shard;help;prune'= {
+        }
+        &'git-shard;help;reconcile'= {
+        }
+        &'git-shard;help;hooks'= {
+            cand install 'Install the hooks into the folder git uses (core.hooksPath or .git/hooks)'
+            cand uninstall 'Remove the hooks and restore the ones that were there before'
+            cand status 'Say which hooks are installed, where'
+        }
+        &'git-shard;help;hooks;install'= {
+        }
+        &'git-shard;help;hooks;uninstall'= {
+        }
+        &'git-shard;help;hooks;status'= {
         }
         &'git-shard;help;prompt'= {
         }

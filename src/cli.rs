@@ -6,8 +6,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 use clap_complete::CompletionCandidate;
 
 use crate::commands::{
-    attach, cd, completions, config, init, install_man, list, logs, new, path, prompt, prune, rm, run, status, stop,
-    supervise,
+    attach, cd, completions, config, hooks, init, install_man, list, logs, new, path, prompt, prune, reconcile, rm,
+    run, status, stop, supervise,
 };
 
 /// Run coding agents in parallel, each in its own git worktree and branch.
@@ -43,6 +43,8 @@ pub enum Command {
     #[command(visible_alias = "destroy")]
     Rm(rm::Args),
     Prune(prune::Args),
+    Reconcile(reconcile::Args),
+    Hooks(hooks::Args),
     Prompt(prompt::Args),
     Init(init::Args),
     Config(config::Args),

@@ -37,6 +37,9 @@ pub struct ConfigFile {
     pub terminal: Option<String>,
     /// Seconds `new`/`run` wait for the supervisor to record the run.
     pub launch_timeout: Option<u64>,
+    /// Install git-shard's git hooks with the next `new` (not allowed in a committed file: a
+    /// repository does not get to change your hooks).
+    pub auto_install_hooks: Option<bool>,
     #[serde(default)]
     pub terminals: BTreeMap<String, crate::terminal::TemplateSpec>,
     #[serde(default)]
@@ -57,6 +60,7 @@ pub struct Config {
     pub default_agent: Option<String>,
     pub terminal: Option<String>,
     pub launch_timeout: u64,
+    pub auto_install_hooks: bool,
     pub terminals: BTreeMap<String, crate::terminal::TemplateSpec>,
     pub agents: BTreeMap<String, AgentSpec>,
     /// Terminals and agents defined by an untrusted committed file (name → file).
@@ -120,6 +124,45 @@ pub fn local_file(common_dir: &Path) -> PathBuf {
 
 pub const COMMITTED_FILE: &str = ".git-shard.toml";
 
+/// Set (`Some`) or remove (`None`) a top-level key of the local configuration file. The result is
+/// validated like any layer before it is written, so a bad value never lands; comments in that
+/// file are not kept (it is meant to be written by `git shard config --set`).
+pub fn set_local(common_dir: &Path, key: &str, value: Option<&str>) -> Result<PathBuf, ConfigError> {
+    let path = local_file(common_dir);
+    let invalid = |message: String| ConfigError::Invalid {
+        path: path.clone(),
+        message,
+    };
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+        Err(source) => return Err(ConfigError::Io { path, source }),
+    };
+    let mut table: toml::Table = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+    match value {
+        None => {
+            table.remove(key);
+        }
+        Some(raw) => {
+            // A bare word is a string; anything TOML can parse as a value (true, 10, "x") is that.
+            let parsed = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or_else(|| toml::Value::String(raw.to_owned()));
+            table.insert(key.to_owned(), parsed);
+        }
+    }
+    let out = toml::to_string(&table).map_err(|e| invalid(e.to_string()))?;
+    toml::from_str::<ConfigFile>(&out).map_err(|e| invalid(e.to_string().trim_end().to_owned()))?;
+    fs::create_dir_all(common_dir.join("shards"))
+        .and_then(|_| crate::fsutil::write_atomic(&path, out.as_bytes()))
+        .map_err(|source| ConfigError::Io {
+            path: path.clone(),
+            source,
+        })?;
+    Ok(path)
+}
+
 fn trust_file(common_dir: &Path) -> PathBuf {
     common_dir.join("shards").join("trusted")
 }
@@ -147,7 +190,7 @@ pub fn trust(common_dir: &Path, committed: &Path) -> Result<String, ConfigError>
         let mut text = fs::read_to_string(&path).unwrap_or_default();
         text.push_str(&format!("{id} {}\n", committed.display()));
         fs::create_dir_all(common_dir.join("shards"))
-            .and_then(|_| fs::write(&path, text))
+            .and_then(|_| crate::fsutil::write_atomic(&path, text.as_bytes()))
             .map_err(|source| ConfigError::Io { path, source })?;
     }
     Ok(id)
@@ -213,6 +256,15 @@ impl Config {
             }
             if let Some(v) = l.launch_timeout {
                 cfg.launch_timeout = v;
+            }
+            if let Some(v) = l.auto_install_hooks {
+                if layer == Layer::Committed {
+                    return Err(ConfigError::Invalid {
+                        path,
+                        message: "auto_install_hooks cannot be set in a committed file; set it in your own or the local configuration".into(),
+                    });
+                }
+                cfg.auto_install_hooks = v;
             }
             let untrusted = trusted == Some(false);
             for (name, spec) in l.terminals {

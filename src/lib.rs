@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod fsutil;
 pub mod git;
 pub mod output;
 pub mod process;

@@ -20,6 +20,13 @@ pub struct Args {
     /// its content is now.
     #[arg(long, conflicts_with = "show")]
     pub trust: bool,
+    /// Set a key in this repository's local configuration (.git/shards/config.toml), e.g.
+    /// `auto_install_hooks=true` or `terminal=tmux`.
+    #[arg(long, value_name = "KEY=VALUE", conflicts_with_all = ["show", "path", "trust"])]
+    pub set: Option<String>,
+    /// Remove a key from this repository's local configuration.
+    #[arg(long, value_name = "KEY", conflicts_with_all = ["show", "path", "trust", "set"])]
+    pub unset: Option<String>,
 }
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
@@ -29,6 +36,30 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         Err(Error::Git(GitError::NotARepository { .. })) => (Config::load(None, None)?, None),
         Err(e) => return Err(e),
     };
+    if args.set.is_some() || args.unset.is_some() {
+        let Some(repo) = &repo else {
+            return Err(Error::refused(
+                "not inside a git repository",
+                "--set and --unset change a repository's local configuration; edit your user file for the rest",
+            ));
+        };
+        let (key, value) = match (&args.set, &args.unset) {
+            (Some(kv), _) => {
+                let (k, v) = kv.split_once('=').ok_or_else(|| {
+                    Error::refused(
+                        format!("--set needs KEY=VALUE, got '{}'", crate::output::clean(kv)),
+                        "e.g. --set auto_install_hooks=true",
+                    )
+                })?;
+                (k.trim(), Some(v.trim()))
+            }
+            (None, Some(k)) => (k.as_str(), None),
+            (None, None) => unreachable!("checked above"),
+        };
+        let path = config::set_local(&repo.common_dir(), key, value)?;
+        eprintln!("updated {}", path.display());
+        return Ok(());
+    }
     if args.trust {
         let Some(repo) = repo else {
             return Err(Error::refused(
@@ -73,6 +104,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         out.push_str(&format!("terminal = {t:?}\n"));
     }
     out.push_str(&format!("launch_timeout = {}\n", c.launch_timeout));
+    out.push_str(&format!("auto_install_hooks = {}\n", c.auto_install_hooks));
     let chosen = terminal::choose(c, None, super::stdin_is_tty(), &terminal::process_env);
     match &chosen {
         Ok((t, why)) => out.push_str(&format!("# terminal for `new`: {} ({why})\n", t.name())),

@@ -21,6 +21,7 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
+    super::reconcile_quietly(&ws);
     let mut shards: Vec<(Record, RunStatus)> = Vec::new();
     for (name, record) in ws.store.list()? {
         match record {
@@ -63,7 +64,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
 /// `running (pid 123)`, `exited (0)`, `exited (signal 9)`, `lost`, `not-started`.
 pub fn status_text(r: &Record, s: RunStatus) -> String {
     let p = r.process.as_ref();
-    match s {
+    let text: String = match s {
         RunStatus::Running => format!("running (pid {})", p.and_then(|p| p.pid).unwrap_or(0)),
         RunStatus::Exited => match (p.and_then(|p| p.exit_code), p.and_then(|p| p.signal)) {
             (Some(c), _) => format!("exited ({c})"),
@@ -71,6 +72,11 @@ pub fn status_text(r: &Record, s: RunStatus) -> String {
             _ => "exited".into(),
         },
         other => other.as_str().into(),
+    };
+    if r.orphaned_at.is_some() {
+        text + ", orphaned"
+    } else {
+        text
     }
 }
 

@@ -6,6 +6,7 @@ pub mod attach;
 pub mod cd;
 pub mod completions;
 pub mod config;
+pub mod hooks;
 pub mod init;
 pub mod install_man;
 pub mod list;
@@ -14,6 +15,7 @@ pub mod new;
 pub mod path;
 pub mod prompt;
 pub mod prune;
+pub mod reconcile;
 pub mod rm;
 pub mod run;
 pub mod status;
@@ -53,6 +55,8 @@ pub fn dispatch(ctx: &Context, command: &Command) -> Result<()> {
         Command::Stop(a) => stop::run(ctx, a),
         Command::Rm(a) => rm::run(ctx, a),
         Command::Prune(a) => prune::run(ctx, a),
+        Command::Reconcile(a) => reconcile::run(ctx, a),
+        Command::Hooks(a) => hooks::run(ctx, a),
         Command::Supervise(a) => supervise::run(ctx, a),
     }
 }
@@ -72,6 +76,8 @@ pub struct ShardJson {
     pub exit_code: Option<i32>,
     pub signal: Option<i32>,
     pub worktree_exists: bool,
+    /// The worktree was removed behind git-shard's back (`prune` forgets the shard).
+    pub orphaned: bool,
     pub base_ref: Option<String>,
     pub base_commit: String,
     pub started_at: Option<String>,
@@ -94,6 +100,7 @@ impl ShardJson {
             exit_code: p.and_then(|p| p.exit_code),
             signal: p.and_then(|p| p.signal),
             worktree_exists: r.worktree.is_dir(),
+            orphaned: r.orphaned_at.is_some(),
             base_ref: r.base.refname.clone(),
             base_commit: r.base.commit.clone(),
             started_at: p.and_then(|p| p.started_at.clone()),
@@ -334,17 +341,33 @@ pub fn stop_run(ws: &Workspace, name: &ShardName, grace: Duration) -> Result<Sto
         ))),
         Outcome::Mismatch => Ok(Stopped::Lost),
         Outcome::Stopped { forced, survivors } => {
-            // The supervisor records the end itself; when SIGKILL took it too, we record it.
-            ws.store.update(name, |r| {
-                if let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id && !p.has_ended()) {
-                    p.ended_at = Some(crate::output::now_rfc3339());
-                    p.signal = Some(if forced { 9 } else { 15 });
-                    p.ended_by = Some("stop".into());
-                }
-                Ok(())
-            })?;
+            // The supervisor records the end itself; when SIGKILL took it too, we record it, but
+            // only once the agent is really gone.
+            if crate::process::check(&target.agent) != crate::process::Liveness::Alive {
+                ws.store.update(name, |r| {
+                    if let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id && !p.has_ended()) {
+                        p.ended_at = Some(crate::output::now_rfc3339());
+                        p.signal = Some(if forced { 9 } else { 15 });
+                        p.ended_by = Some("stop".into());
+                    }
+                    Ok(())
+                })?;
+            }
+            if survivors.is_empty() {
+                crate::git::lock::unlock_ours(&ws.repo.common_dir(), &record.worktree_id)
+                    .map_err(|e| Error::failed(format!("cannot unlock the worktree of shard '{name}': {e}")))?;
+            }
             Ok(Stopped::Done { forced, survivors })
         }
+    }
+}
+
+/// Reconcile before a command that reports or creates shards; a failure there is reported and
+/// does not stop the command.
+pub fn reconcile_quietly(ws: &Workspace) {
+    match reconcile::reconcile(ws) {
+        Ok(lines) => lines.iter().for_each(|l| eprintln!("{l}")),
+        Err(e) => eprintln!("warning: reconciliation failed: {e}"),
     }
 }
 

@@ -52,6 +52,7 @@ pub struct Args {
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let name = ShardName::parse(&args.name)?;
     let ws = ctx.workspace()?;
+    super::reconcile_quietly(&ws);
     let agent = agent::resolve(&ws.config, args.agent.as_deref(), &args.command)?;
     let terminal = if args.no_launch {
         None
@@ -107,6 +108,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             command: agent.argv.clone(),
             terminal: terminal.as_ref().map_or("none", |t| t.name()).to_owned(),
             created_at: crate::output::now_rfc3339(),
+            orphaned_at: None,
             base: Base {
                 refname: base.refname.clone(),
                 commit: base.commit.clone(),
@@ -123,6 +125,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     };
     tracing::debug!(name = %name, path = %path.display(), branch, "created");
 
+    offer_hooks(&ws);
     let Some(terminal) = terminal else {
         return report(args, &ws, &name, "created (no agent started)");
     };
@@ -165,6 +168,31 @@ fn undo(ws: &Workspace, record: &Record) {
     if let Ok(name) = ShardName::parse(&record.name) {
         let _ = ws.store.remove(&name);
     }
+}
+
+/// The hooks are what lets git-shard notice a worktree removed behind its back. Installed
+/// automatically when the configuration says so (`auto_install_hooks`), otherwise offered once
+/// per repository, never installed silently.
+fn offer_hooks(ws: &Workspace) {
+    if super::hooks::installed(ws) {
+        return;
+    }
+    if ws.config.auto_install_hooks {
+        match super::hooks::install(ws, false, true) {
+            Ok(()) => eprintln!("installed git-shard's git hooks (auto_install_hooks = true)"),
+            Err(e) => eprintln!("warning: cannot install git-shard's git hooks: {e}"),
+        }
+        return;
+    }
+    let marker = ws.store.dir().join(".hooks-offered");
+    if marker.exists() {
+        return;
+    }
+    eprintln!(
+        "hint: `git shard hooks install` lets git-shard stop agents whose worktree is removed behind its back \
+         (`git shard config --set auto_install_hooks=true` installs them with the next `new`); shown once"
+    );
+    let _ = std::fs::write(marker, "");
 }
 
 fn report(args: &Args, ws: &Workspace, name: &ShardName, how: &str) -> Result<()> {

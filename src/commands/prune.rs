@@ -43,6 +43,9 @@ struct Action {
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
+    if !args.dry_run {
+        super::reconcile_quietly(&ws);
+    }
     let _store = ws.store.lock_store_exclusive()?;
     let apply = !args.dry_run;
     let mut actions: Vec<Action> = Vec::new();

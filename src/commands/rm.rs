@@ -66,6 +66,22 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
 
     let _lock = ws.store.lock_shard(&name)?;
     let record = ws.store.read(&name)?;
+    let common = ws.repo.common_dir();
+    if let Some(reason) = crate::git::lock::reason(&common, &record.worktree_id)
+        && !crate::git::lock::is_ours(&common, &record.worktree_id)
+        && !args.force
+    {
+        return Err(Error::refused(
+            format!(
+                "the worktree of shard '{name}' is locked: {}",
+                crate::output::clean(reason.trim())
+            ),
+            format!(
+                "`git worktree unlock {}` first, or `git shard rm --force {name}`",
+                record.worktree.display()
+            ),
+        ));
+    }
     close_window(&ws, &record);
     if record.worktree.is_dir() {
         let dirt = ws.repo.dirt(&record.worktree)?;

@@ -10,6 +10,7 @@ use std::process::Command;
 
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::git::lock::{self, REASON_PREFIX};
 use crate::output::now_rfc3339;
 use crate::process::supervisor::{self, SuperviseError};
 use crate::shard::{ShardName, Store, StoreError};
@@ -61,26 +62,30 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
 
     let run_id = args.run_id.as_str();
     let outcome = supervisor::supervise(cmd, |agent, me| {
-        store
-            .update(&name, |r| {
-                match r.process.as_mut() {
-                    Some(p) if p.run_id == run_id && p.pid.is_none() && !p.has_ended() => {
-                        p.pid = Some(agent.identity.pid);
-                        p.pgid = Some(agent.pgid);
-                        p.sid = Some(agent.sid);
-                        p.start_ticks = Some(agent.identity.start_ticks);
-                        p.boot_id = Some(agent.identity.boot_id.clone());
-                        p.supervisor_pid = Some(me.identity.pid);
-                        p.supervisor_start_ticks = Some(me.identity.start_ticks);
-                        p.started_at = Some(now_rfc3339());
-                        p.terminal_env = terminal_env();
-                        Ok(())
-                    }
-                    // Another launch took over, or this one was given up: not ours to run.
-                    _ => Err(StoreError::Exists(format!("{name}' run {run_id}"))),
+        store.update(&name, |r| {
+            match r.process.as_mut() {
+                Some(p) if p.run_id == run_id && p.pid.is_none() && !p.has_ended() => {
+                    p.pid = Some(agent.identity.pid);
+                    p.pgid = Some(agent.pgid);
+                    p.sid = Some(agent.sid);
+                    p.start_ticks = Some(agent.identity.start_ticks);
+                    p.boot_id = Some(agent.identity.boot_id.clone());
+                    p.supervisor_pid = Some(me.identity.pid);
+                    p.supervisor_start_ticks = Some(me.identity.start_ticks);
+                    p.started_at = Some(now_rfc3339());
+                    p.terminal_env = terminal_env();
+                    Ok(())
                 }
-            })
-            .map(drop)
+                // Another launch took over, or this one was given up: not ours to run.
+                _ => Err(StoreError::Exists(format!("{name}' run {run_id}"))),
+            }
+        })?;
+        // While the agent runs, a plain `git worktree remove` (or prune) refuses its worktree.
+        let reason = format!("{REASON_PREFIX}agent running (pid {})", agent.identity.pid);
+        if let Err(e) = lock::lock(&args.git_common_dir, &record.worktree_id, &reason) {
+            tracing::warn!("cannot lock the worktree: {e}");
+        }
+        Ok(())
     });
     let ended = match outcome {
         Ok(ended) => ended,
@@ -117,6 +122,9 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
     if let Err(e) = recorded {
         // The shard may have been removed meanwhile; the agent's status still goes to our caller.
         tracing::warn!("cannot record the end of the run: {e}");
+    }
+    if let Err(e) = lock::unlock_ours(&args.git_common_dir, &record.worktree_id) {
+        tracing::warn!("cannot unlock the worktree: {e}");
     }
     match ended.exit_status() {
         0 => Ok(()),

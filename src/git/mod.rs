@@ -32,7 +32,9 @@
 //! * **Cheap reads.** `discover`, `worktrees`, `branch_checked_out_at` and `branch_exists` read a
 //!   handful of small files; they never read an index or walk a working tree. Only `dirt` does.
 
+pub mod hooks;
 pub mod locate;
+pub mod lock;
 
 use std::fmt;
 use std::fs;
@@ -720,6 +722,28 @@ impl Repo {
             count += 1;
         }
         Ok(count)
+    }
+
+    /// The folder git runs hooks from: `core.hooksPath` (relative to the worktree root, as git
+    /// reads it) or `<common-dir>/hooks`. Returns whether it came from `core.hooksPath`.
+    pub fn hooks_dir(&self) -> (PathBuf, bool) {
+        let configured = self
+            .repo
+            .config_snapshot()
+            .trusted_path("core.hooksPath")
+            .ok()
+            .flatten();
+        match configured {
+            Some(p) if p.is_absolute() => (p, true),
+            Some(p) => (
+                self.current_workdir
+                    .clone()
+                    .unwrap_or_else(|| self.main_workdir.clone())
+                    .join(p),
+                true,
+            ),
+            None => (self.common_dir.join("hooks"), false),
+        }
     }
 
     /// All worktrees git knows, main first, then linked ones by id. Reads only the small files in

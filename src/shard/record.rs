@@ -34,6 +34,9 @@ pub struct Record {
     pub terminal: String,
     /// RFC 3339.
     pub created_at: String,
+    /// When reconciliation found the worktree gone (removed behind git-shard's back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orphaned_at: Option<String>,
     pub base: Base,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process: Option<ProcessRecord>,
@@ -157,6 +160,7 @@ mod tests {
             command: vec!["sh".into(), "-c".into(), "echo 'hi'; sleep 1".into()],
             terminal: "background".into(),
             created_at: "2026-11-27T01:00:00Z".into(),
+            orphaned_at: None,
             base: Base {
                 refname: Some("refs/heads/main".into()),
                 commit: "0123456789abcdef0123456789abcdef01234567".into(),

@@ -14,7 +14,7 @@
 //! - A record that cannot be parsed, or that a newer version wrote, is never overwritten.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{FlockOperation, flock};
@@ -253,21 +253,7 @@ fn ignore_missing(e: io::Error) -> io::Result<()> {
     }
 }
 
-/// Write `bytes` to `path` so that readers see either the old or the new content, never a mix:
-/// temp file in the same folder (same filesystem, so the rename is atomic), fsync so the data is on
-/// disk before the name points at it, then rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let ctx = || format!("cannot write {}", path.display());
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(io_err(ctx()))?;
-    tmp.write_all(bytes).map_err(io_err(ctx()))?;
-    tmp.as_file().sync_all().map_err(io_err(ctx()))?;
-    tmp.persist(path).map_err(|e| StoreError::Io {
-        context: ctx(),
-        source: e.error,
-    })?;
-    Ok(())
+/// [`crate::fsutil::write_atomic`] with the store's error.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    crate::fsutil::write_atomic(path, bytes).map_err(io_err(format!("cannot write {}", path.display())))
 }

@@ -4,6 +4,7 @@
 mod common;
 mod config;
 mod generated;
+mod hooks;
 mod lifecycle;
 mod safety;
 mod shell;

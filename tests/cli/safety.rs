@@ -355,11 +355,17 @@ fn prune_stops_and_forgets_shards_whose_worktree_is_gone() {
         dry.contains("would forget-shard: orphan") && dry.contains("unregistered-worktree"),
         "{dry}"
     );
-    assert_eq!(repo.list().len(), 2, "dry run changes nothing");
-    assert!(!session_members(sid).is_empty());
+    assert!(!session_members(sid).is_empty(), "a dry run changes nothing");
+    // Any command that reconciles (here `list`) stops the orphan's agent and marks it.
+    let orphan = repo.list().into_iter().find(|v| v["name"] == "orphan").unwrap();
+    assert_eq!(
+        (orphan["orphaned"].as_bool(), orphan["status"].as_str()),
+        (Some(true), Some("exited")),
+        "{orphan:#}"
+    );
+    assert!(session_members(sid).is_empty(), "its agent was stopped");
     let done = repo.ok(&["prune"]);
     assert!(done.contains("forget-shard: orphan"), "{done}");
-    assert!(session_members(sid).is_empty(), "its agent was stopped");
     let names: Vec<_> = repo
         .list()
         .iter()

@@ -1,0 +1,108 @@
+//! Reconciliation: bring records in line with git's worktrees after changes made behind
+//! git-shard's back (`git worktree remove -f -f`, `rm -rf` + `git worktree prune`).
+//!
+//! One function, used by `list`, `new`, `prune` and the git hooks (`git shard reconcile --quiet`):
+//! - a record whose worktree is gone: stop its run if the identity still matches (never
+//!   otherwise: `stop_run` verifies), lift our worktree lock, mark the shard orphaned (`list`
+//!   shows it, `prune` forgets it);
+//! - a run that is no longer alive but still holds our worktree lock: lift the lock.
+//!
+//! Cost when nothing is wrong: git's worktree entries (a few small files) and the records, which
+//! `list` reads anyway, plus one `/proc/<pid>/stat` per record with a run; no process-table scan,
+//! no git subprocess. Only one reconciliation runs at a time: a second one, e.g. from a burst of
+//! hook calls, finds the lock taken and leaves the work to the first.
+
+use std::fs::OpenOptions;
+use std::time::Duration;
+
+use rustix::fs::{FlockOperation, flock};
+
+use crate::context::{Context, Workspace};
+use crate::error::Result;
+use crate::git::lock;
+use crate::shard::{RunStatus, ShardName, StoreError};
+
+use super::{Stopped, stop_run};
+
+/// Reconcile shards with git's worktrees (what the git hooks run).
+///
+/// Stops the agents of worktrees removed behind git-shard's back, marks those shards orphaned
+/// (`prune` forgets them), and unlocks worktrees whose agent is no longer running.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print nothing and always exit 0 (for git hooks).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+pub fn run(ctx: &Context, args: &Args) -> Result<()> {
+    let result = ctx.workspace().and_then(|ws| reconcile(&ws));
+    match result {
+        Ok(lines) if !args.quiet => {
+            for l in &lines {
+                eprintln!("{l}");
+            }
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        Err(_) if args.quiet => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Reconcile once; returns what was done, one line each.
+pub fn reconcile(ws: &Workspace) -> Result<Vec<String>> {
+    let mut done = Vec::new();
+    std::fs::create_dir_all(ws.store.dir()).ok();
+    let guard = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(ws.store.dir().join(".reconcile.lock"));
+    let Ok(guard) = guard else { return Ok(done) };
+    if flock(&guard, FlockOperation::NonBlockingLockExclusive).is_err() {
+        return Ok(done);
+    }
+    let common = ws.repo.common_dir();
+    let entries = ws.repo.worktrees()?;
+    for (raw, record) in ws.store.list()? {
+        let Ok(record) = record else { continue };
+        let Ok(name) = ShardName::parse(&raw) else { continue };
+        let known = entries
+            .iter()
+            .any(|e| e.id.as_deref() == Some(record.worktree_id.as_str()) && e.path == record.worktree);
+        let gone = !known || !record.worktree.is_dir();
+        let status = RunStatus::of(record.process.as_ref());
+        if gone {
+            if status == RunStatus::Running {
+                match stop_run(ws, &name, Duration::from_secs(5))? {
+                    Stopped::Done { .. } => done.push(format!("shard '{name}': worktree gone, agent stopped")),
+                    Stopped::Lost => done.push(format!("shard '{name}': worktree gone, agent lost (not signalled)")),
+                    Stopped::NothingRunning(_) => {}
+                }
+            }
+            if record.orphaned_at.is_none() {
+                let marked = ws.store.update(&name, |r| {
+                    r.orphaned_at = Some(crate::output::now_rfc3339());
+                    Ok(())
+                });
+                match marked {
+                    Ok(_) => done.push(format!("shard '{name}': orphaned (`git shard prune` forgets it)")),
+                    // Removed meanwhile by `rm` or `prune`: nothing left to mark.
+                    Err(StoreError::NotFound(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        let alive = gone.then(|| RunStatus::of(ws.store.read(&name).ok().and_then(|r| r.process).as_ref()));
+        let alive = alive.unwrap_or(status) == RunStatus::Running;
+        if !alive && lock::is_ours(&common, &record.worktree_id) {
+            let unlocked = lock::unlock_ours(&common, &record.worktree_id)
+                .map_err(|e| crate::error::Error::failed(format!("cannot unlock shard '{name}': {e}")))?;
+            if unlocked {
+                done.push(format!("shard '{name}': worktree unlocked (its agent is not running)"));
+            }
+        }
+    }
+    Ok(done)
+}

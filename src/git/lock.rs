@@ -1,0 +1,89 @@
+//! git's own worktree lock (`<common-dir>/worktrees/<id>/locked`, what `git worktree lock` writes),
+//! used to make a plain `git worktree remove` or `git worktree prune` refuse while an agent runs.
+//!
+//! Invariant: git-shard only ever removes a lock whose reason starts with [`REASON_PREFIX`], that
+//! is, one it set itself. A lock set by the user (or by git while it adds a worktree) is left
+//! exactly as it is, and then git-shard does not lock over it either.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// How our lock reasons start; the rest says which agent holds it.
+pub const REASON_PREFIX: &str = "git-shard: ";
+
+fn lock_file(common_dir: &Path, id: &str) -> PathBuf {
+    common_dir.join("worktrees").join(id).join("locked")
+}
+
+/// The reason of the current lock, `None` when not locked.
+pub fn reason(common_dir: &Path, id: &str) -> Option<String> {
+    fs::read_to_string(lock_file(common_dir, id)).ok()
+}
+
+/// Whether the lock (if any) is ours.
+pub fn is_ours(common_dir: &Path, id: &str) -> bool {
+    reason(common_dir, id).is_some_and(|r| r.starts_with(REASON_PREFIX))
+}
+
+/// Lock worktree `id` with `reason` (which must start with [`REASON_PREFIX`]). Returns `false`,
+/// changing nothing, when the entry is gone or someone else holds a lock.
+pub fn lock(common_dir: &Path, id: &str, reason: &str) -> io::Result<bool> {
+    debug_assert!(reason.starts_with(REASON_PREFIX));
+    let path = lock_file(common_dir, id);
+    if !path.parent().is_some_and(Path::is_dir) {
+        return Ok(false);
+    }
+    match OpenOptions::new().write(true).create_new(true).open(&path) {
+        Ok(mut f) => f.write_all(reason.as_bytes()).map(|_| true),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            if is_ours(common_dir, id) {
+                fs::write(&path, reason).map(|_| true)
+            } else {
+                Ok(false)
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Remove the lock of worktree `id` if, and only if, it is ours. Returns whether it removed one.
+pub fn unlock_ours(common_dir: &Path, id: &str) -> io::Result<bool> {
+    if !is_ours(common_dir, id) {
+        return Ok(false);
+    }
+    match fs::remove_file(lock_file(common_dir, id)) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_touches_a_lock_it_did_not_set() {
+        let tmp = tempfile::tempdir().unwrap();
+        let common = tmp.path();
+        fs::create_dir_all(common.join("worktrees/w")).unwrap();
+        assert!(lock(common, "w", "git-shard: agent running (pid 1)").unwrap());
+        assert!(
+            lock(common, "w", "git-shard: agent running (pid 2)").unwrap(),
+            "ours: updated"
+        );
+        assert_eq!(reason(common, "w").as_deref(), Some("git-shard: agent running (pid 2)"));
+        assert!(unlock_ours(common, "w").unwrap());
+        assert_eq!(reason(common, "w"), None);
+
+        fs::write(common.join("worktrees/w/locked"), "on a USB stick").unwrap();
+        assert!(!lock(common, "w", "git-shard: agent running (pid 3)").unwrap());
+        assert!(!unlock_ours(common, "w").unwrap());
+        assert_eq!(reason(common, "w").as_deref(), Some("on a USB stick"));
+        assert!(
+            !lock(common, "gone", "git-shard: x").unwrap(),
+            "no admin entry: nothing to lock"
+        );
+    }
+}
