@@ -141,17 +141,38 @@ pub enum LaunchResult {
     InlineExited(i32),
 }
 
+/// The command a launch should record first (`run -- <command>`), if it changes.
+pub struct NewCommand {
+    pub agent: String,
+    pub argv: Vec<String>,
+}
+
 /// Launch the shard's agent in `terminal`. The caller holds no lock (the supervisor needs the
 /// shard's lock to record itself). Returns once the supervisor recorded the run (or, inline, once
-/// the agent has exited).
-pub fn launch(ws: &Workspace, name: &ShardName, terminal: &Terminal) -> Result<LaunchResult> {
+/// the agent has exited). A launch that fails or times out is cancelled under the lock first, so
+/// a supervisor that starts late can never run an agent nobody waits for.
+pub fn launch(
+    ws: &Workspace,
+    name: &ShardName,
+    terminal: &Terminal,
+    command: Option<NewCommand>,
+) -> Result<LaunchResult> {
     let run_id = new_run_id();
     let timeout = Duration::from_secs(ws.config.launch_timeout);
-    let record = ws.store.update(name, |r| {
+    let record = {
+        let _lock = ws.store.lock_shard(name)?;
+        let mut r = ws.store.read(name)?;
         if let Some(p) = &r.process
             && (launch_pending(p, timeout) || RunStatus::of(Some(p)) == RunStatus::Running)
         {
-            return Err(crate::shard::StoreError::Exists(format!("{name}' run")));
+            return Err(Error::refused(
+                format!("shard '{name}' already has a running or launching agent"),
+                format!("stop it first with `git shard stop {name}`"),
+            ));
+        }
+        if let Some(c) = command {
+            r.agent = c.agent;
+            r.command = c.argv;
         }
         r.terminal = terminal.name().to_owned();
         r.process = Some(ProcessRecord {
@@ -160,16 +181,8 @@ pub fn launch(ws: &Workspace, name: &ShardName, terminal: &Terminal) -> Result<L
             launched_at: crate::output::now_rfc3339(),
             ..ProcessRecord::default()
         });
-        Ok(())
-    });
-    let record = match record {
-        Err(crate::shard::StoreError::Exists(_)) => {
-            return Err(Error::refused(
-                format!("shard '{name}' already has a running or launching agent"),
-                format!("stop it first with `git shard stop {name}`"),
-            ));
-        }
-        other => other?,
+        ws.store.write(&r)?;
+        r
     };
 
     let exe = std::env::current_exe().map_err(|e| Error::failed(format!("cannot find the git-shard binary: {e}")))?;
@@ -197,15 +210,10 @@ pub fn launch(ws: &Workspace, name: &ShardName, terminal: &Terminal) -> Result<L
     let log = ws.store.log_path(name.as_str());
     tracing::debug!(terminal = terminal.name(), ?supervisor, "launching");
     match terminal::launch(terminal, &vars, &log)? {
-        Launched::Inline(mut child) => {
-            let status = child
-                .wait()
+        Launched::Inline(child) => {
+            let code = crate::process::supervisor::wait_inline(&child)
                 .map_err(|e| Error::failed(format!("waiting for the supervisor failed: {e}")))?;
-            crate::process::supervisor::reclaim_terminal();
-            use std::os::unix::process::ExitStatusExt;
-            Ok(LaunchResult::InlineExited(
-                status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0)),
-            ))
+            Ok(LaunchResult::InlineExited(code))
         }
         Launched::Detached(child) => {
             wait_for_run(ws, name, &run_id, child, timeout, &log).map(|p| LaunchResult::Started(Box::new(p)))
@@ -225,13 +233,16 @@ fn wait_for_run(
     let deadline = Instant::now() + timeout;
     let mut nap = Duration::from_millis(2);
     let mut launcher_failed: Option<(std::process::ExitStatus, Instant)> = None;
-    loop {
+    let why = loop {
         match ws.store.read(name) {
             Ok(r) => {
-                if let Some(p) = r.process.filter(|p| p.run_id == run_id)
-                    && (p.pid.is_some() || p.has_ended())
-                {
-                    return Ok(p);
+                if let Some(p) = r.process.filter(|p| p.run_id == run_id) {
+                    if let Some(e) = &p.start_error {
+                        return Err(launch_failed(name, e.clone(), log));
+                    }
+                    if p.pid.is_some() || p.has_ended() {
+                        return Ok(p);
+                    }
                 }
             }
             Err(crate::shard::StoreError::NotFound(_)) => {
@@ -251,23 +262,40 @@ fn wait_for_run(
         if let Some((status, at)) = launcher_failed
             && at.elapsed() > Duration::from_millis(300)
         {
-            return Err(launch_failed(
-                name,
-                format!("the terminal launcher exited with {status}"),
-                log,
-            ));
+            break format!("the terminal launcher exited with {status}");
         }
         if Instant::now() >= deadline {
-            break;
+            break format!("the supervisor did not record the run within {} s", timeout.as_secs());
         }
         thread::sleep(nap);
         nap = (nap * 2).min(Duration::from_millis(25));
+    };
+    // Cancel under the lock; if the supervisor recorded the run just now, the launch worked.
+    match cancel_launch(ws, name, run_id)? {
+        Some(p) if p.pid.is_some() => Ok(p),
+        _ => Err(launch_failed(name, why, log)),
     }
-    Err(launch_failed(
-        name,
-        format!("the supervisor did not record the run within {} s", timeout.as_secs()),
-        log,
-    ))
+}
+
+/// Mark a launch that no supervisor has claimed as cancelled, so none ever will. Returns the run
+/// as it is if a supervisor got there first (`None` when it was cancelled or is gone).
+pub fn cancel_launch(ws: &Workspace, name: &ShardName, run_id: &str) -> Result<Option<ProcessRecord>> {
+    let _lock = ws.store.lock_shard(name)?;
+    let mut r = match ws.store.read(name) {
+        Ok(r) => r,
+        Err(crate::shard::StoreError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id) else {
+        return Ok(None);
+    };
+    if p.pid.is_some() || p.has_ended() {
+        return Ok(Some(p.clone()));
+    }
+    p.ended_at = Some(crate::output::now_rfc3339());
+    p.ended_by = Some("cancelled".into());
+    ws.store.write(&r)?;
+    Ok(None)
 }
 
 fn launch_failed(name: &ShardName, why: String, log: &Path) -> Error {
@@ -360,6 +388,58 @@ pub fn stop_run(ws: &Workspace, name: &ShardName, grace: Duration) -> Result<Sto
             Ok(Stopped::Done { forced, survivors })
         }
     }
+}
+
+/// What became of a removed shard's branch.
+pub enum BranchFate {
+    Deleted,
+    /// Kept: it has this many commits that are not in its base.
+    KeptUnmerged {
+        commits: usize,
+        base: String,
+    },
+    /// Kept: the shard did not create it.
+    KeptPreexisting,
+    /// There was no branch any more.
+    Missing,
+}
+
+impl BranchFate {
+    /// One line for the user, or `None` when there is nothing to say.
+    pub fn describe(&self, branch: &str) -> Option<String> {
+        let branch = crate::output::clean(branch);
+        match self {
+            BranchFate::KeptUnmerged { commits, base } => Some(format!(
+                "kept branch '{branch}': {commits} commit(s) not in {}; `git branch -D {branch}` deletes it",
+                crate::output::clean(base)
+            )),
+            BranchFate::KeptPreexisting => Some(format!("kept branch '{branch}': it existed before the shard")),
+            BranchFate::Deleted | BranchFate::Missing => None,
+        }
+    }
+}
+
+/// Safety rule 3 in one place: delete a shard's branch only when it holds no commit outside its
+/// base and the shard created it, or when `force` (the user's explicit `--delete-branch`).
+pub fn settle_branch(ws: &Workspace, record: &Record, force: bool, apply: bool) -> Result<BranchFate> {
+    if !ws.repo.branch_exists(&record.branch)? {
+        return Ok(BranchFate::Missing);
+    }
+    let base = record.base.refname.as_deref().unwrap_or(&record.base.commit);
+    let commits = ws.repo.commits_not_in(&record.branch, base, &record.base.commit)?;
+    if force || (record.created_branch && commits == 0) {
+        if apply {
+            ws.repo.delete_branch(&record.branch)?;
+        }
+        return Ok(BranchFate::Deleted);
+    }
+    if commits > 0 {
+        return Ok(BranchFate::KeptUnmerged {
+            commits,
+            base: base.trim_start_matches("refs/heads/").to_owned(),
+        });
+    }
+    Ok(BranchFate::KeptPreexisting)
 }
 
 /// Reconcile before a command that reports or creates shards; a failure there is reported and

@@ -129,7 +129,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let Some(terminal) = terminal else {
         return report(args, &ws, &name, "created (no agent started)");
     };
-    match launch(&ws, &name, &terminal) {
+    match launch(&ws, &name, &terminal, None) {
         Ok(LaunchResult::Started(p)) => {
             let how = match (p.pid, p.exit_code, p.signal) {
                 (_, Some(code), _) if p.has_ended() => format!("started; the agent already exited with code {code}"),
@@ -145,8 +145,13 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         }
         Err(e) => {
             let _shard = ws.store.lock_shard(&name)?;
-            // Roll back only what this command made: the record may have been removed by `rm`.
-            if ws.store.exists(&name) {
+            // `launch` cancelled the run under this lock, so no supervisor can start an agent here
+            // any more; still, never undo under a live agent. The record may also have been
+            // removed by `rm` meanwhile: then there is nothing of ours left to undo.
+            if let Ok(now) = ws.store.read(&name) {
+                if RunStatus::of(now.process.as_ref()) == RunStatus::Running {
+                    return Err(e);
+                }
                 undo(&ws, &record);
             }
             Err(e)
@@ -155,7 +160,8 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
 }
 
 /// Remove what `new` created for `record`, best effort: worktree, branch (if we created it),
-/// record. Nothing here can hold user work yet, the worktree having just been checked out.
+/// record. No agent ran in the worktree (the caller checked, under the shard lock), so nothing in
+/// it is anyone's work yet.
 fn undo(ws: &Workspace, record: &Record) {
     if let Err(e) = ws.repo.remove_worktree(&record.worktree) {
         tracing::warn!("rollback: cannot remove worktree: {e}");

@@ -10,15 +10,19 @@
 //! - Records that cannot be read: reported, never touched.
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::context::Context;
-use crate::error::Result;
-use crate::shard::ShardName;
+use crate::context::{Context, Workspace};
+use crate::error::{Error, Result};
+use crate::git::{WorktreeEntry, lock};
+use crate::output::clean;
+use crate::shard::{Record, ShardName};
 
-use super::{Stopped, print_json, stop_run};
+use super::reconcile::{WorktreeState, worktree_state};
+use super::{BranchFate, Stopped, print_json, settle_branch, stop_run};
 
 /// Forget shards whose worktree is gone and report worktrees without a shard.
 #[derive(Debug, clap::Args)]
@@ -33,12 +37,23 @@ pub struct Args {
 
 #[derive(Debug, Serialize)]
 struct Action {
-    /// `forget-shard`, `prune-worktree-entry`, `unregistered-worktree`, `unreadable-record`,
-    /// `kept-branch`, `delete-branch`, `stop-agent`.
+    /// `forget-shard`, `stop-agent`, `delete-branch`, `kept-branch`, `kept-shard`,
+    /// `prune-worktree-entry`, `unregistered-worktree`, `unreadable-record`, `error`.
     kind: &'static str,
     target: String,
     detail: String,
     done: bool,
+}
+
+impl Action {
+    fn new(kind: &'static str, target: String, detail: String, done: bool) -> Action {
+        Action {
+            kind,
+            target,
+            detail,
+            done,
+        }
+    }
 }
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
@@ -49,133 +64,175 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let _store = ws.store.lock_store_exclusive()?;
     let apply = !args.dry_run;
     let mut actions: Vec<Action> = Vec::new();
-    let mut act = |kind, target: String, detail: String, done| {
-        actions.push(Action {
-            kind,
-            target,
-            detail,
-            done,
-        });
-    };
-
-    let worktrees = ws.repo.worktrees()?;
+    let entries = ws.repo.worktrees()?;
     let mut known_paths = BTreeSet::new();
+    let mut failures = 0;
     for (raw, record) in ws.store.list()? {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                act("unreadable-record", raw, e.to_string(), false);
+                actions.push(Action::new("unreadable-record", raw, e.to_string(), false));
                 continue;
             }
         };
         known_paths.insert(record.worktree.clone());
-        if record.worktree.is_dir() {
-            continue;
+        // One shard's trouble must not stop the others from being pruned.
+        if let Err(e) = prune_one(&ws, &raw, &record, &entries, apply, &mut actions) {
+            failures += 1;
+            actions.push(Action::new("error", raw, e.to_string(), false));
         }
-        let name = ShardName::parse(&raw)?;
-        if apply {
-            match stop_run(&ws, &name, Duration::from_secs(5))? {
-                Stopped::Done { .. } => act("stop-agent", raw.clone(), "stopped its agent".into(), true),
-                Stopped::Lost => act(
-                    "stop-agent",
-                    raw.clone(),
-                    "agent lost (PID reused); not signalled".into(),
-                    false,
-                ),
-                Stopped::NothingRunning(_) => {}
-            }
-        }
-        let _lock = ws.store.lock_shard(&name)?;
-        if worktrees
-            .iter()
-            .any(|w| w.id.as_deref() == Some(record.worktree_id.as_str()))
-            && apply
-        {
-            ws.repo.prune_worktree_entry(&record.worktree_id)?;
-        }
-        if ws.repo.branch_exists(&record.branch)? {
-            let base = record.base.refname.as_deref().unwrap_or(&record.base.commit);
-            let unmerged = ws.repo.commits_not_in(&record.branch, base, &record.base.commit)?;
-            if record.created_branch && unmerged == 0 {
-                if apply {
-                    ws.repo.delete_branch(&record.branch)?;
-                }
-                act(
-                    "delete-branch",
-                    record.branch.clone(),
-                    "no commits outside its base".into(),
-                    apply,
-                );
-            } else {
-                act(
-                    "kept-branch",
-                    record.branch.clone(),
-                    format!("{unmerged} commit(s) not in its base"),
-                    false,
-                );
-            }
-        }
-        if apply {
-            ws.store.remove(&name)?;
-        }
-        act(
-            "forget-shard",
-            raw,
-            format!("worktree {} is gone", record.worktree.display()),
-            apply,
-        );
     }
 
-    for w in &worktrees {
+    for w in &entries {
         if let Some(id) = &w.id
             && w.prunable
-            && w.locked.is_none()
             && !known_paths.contains(&w.path)
         {
             if apply {
                 ws.repo.prune_worktree_entry(id)?;
             }
-            act(
+            actions.push(Action::new(
                 "prune-worktree-entry",
                 id.clone(),
                 format!("{} is gone", w.path.display()),
                 apply,
-            );
+            ));
         }
     }
 
-    let shards_dir = ws.config.worktree_path(&ws.repo.main_workdir(), "x");
-    if let Some(dir) = shards_dir.parent()
-        && let Ok(entries) = std::fs::read_dir(dir)
+    // Worktrees of this repository (their `.git` points into our common dir) under the shards
+    // folder that no record names: reported only, they may hold work.
+    let common = ws.repo.common_dir();
+    if let Some(dir) = ws.config.worktree_path(&ws.repo.main_workdir(), "x").parent()
+        && let Ok(folders) = std::fs::read_dir(dir)
     {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() && !known_paths.contains(&path) {
-                act(
+        for path in folders.flatten().map(|e| e.path()) {
+            if !known_paths.contains(&path) && belongs_to(&path, &common) {
+                actions.push(Action::new(
                     "unregistered-worktree",
                     path.display().to_string(),
-                    "no shard record names this folder; left alone".into(),
+                    "a worktree of this repository that no shard names; left alone".into(),
                     false,
-                );
+                ));
             }
         }
     }
 
     if args.json {
-        return print_json(&actions);
+        print_json(&actions)?;
+    } else {
+        if actions.is_empty() {
+            eprintln!("nothing to prune");
+        }
+        for a in &actions {
+            let only_reported = matches!(
+                a.kind,
+                "unregistered-worktree" | "unreadable-record" | "kept-branch" | "kept-shard" | "error"
+            );
+            let prefix = if args.dry_run && !only_reported { "would " } else { "" };
+            println!("{prefix}{}: {} ({})", a.kind, clean(&a.target), clean(&a.detail));
+        }
     }
-    if actions.is_empty() {
-        eprintln!("nothing to prune");
-    }
-    for a in &actions {
-        let only_reported = matches!(a.kind, "unregistered-worktree" | "unreadable-record" | "kept-branch");
-        let prefix = if args.dry_run && !only_reported { "would " } else { "" };
-        println!(
-            "{prefix}{}: {} ({})",
-            a.kind,
-            crate::output::clean(&a.target),
-            crate::output::clean(&a.detail)
-        );
+    if failures > 0 {
+        return Err(Error::refused(
+            format!("{failures} shard(s) could not be pruned (see the `error` lines)"),
+            "fix what the errors name and run `git shard prune` again",
+        ));
     }
     Ok(())
+}
+
+/// Prune one shard if its worktree is gone.
+fn prune_one(
+    ws: &Workspace,
+    raw: &str,
+    record: &Record,
+    entries: &[WorktreeEntry],
+    apply: bool,
+    actions: &mut Vec<Action>,
+) -> Result<()> {
+    match worktree_state(record, entries) {
+        WorktreeState::Present | WorktreeState::Moved(_) => return Ok(()),
+        WorktreeState::LockedMissing(reason) => {
+            actions.push(Action::new(
+                "kept-shard",
+                raw.to_owned(),
+                format!(
+                    "its folder is missing but git's entry is locked ({}); left alone",
+                    reason.trim()
+                ),
+                false,
+            ));
+            return Ok(());
+        }
+        WorktreeState::Gone => {}
+    }
+    let name = ShardName::parse(raw)?;
+    if apply {
+        match stop_run(ws, &name, Duration::from_secs(5))? {
+            Stopped::Done { .. } => actions.push(Action::new(
+                "stop-agent",
+                raw.to_owned(),
+                "stopped its agent".into(),
+                true,
+            )),
+            Stopped::Lost => actions.push(Action::new(
+                "stop-agent",
+                raw.to_owned(),
+                "agent lost (PID reused); not signalled".into(),
+                false,
+            )),
+            Stopped::NothingRunning(_) => {}
+        }
+    }
+    let _lock = ws.store.lock_shard(&name)?;
+    let common = ws.repo.common_dir();
+    if apply
+        && entries
+            .iter()
+            .any(|w| w.id.as_deref() == Some(record.worktree_id.as_str()))
+    {
+        lock::unlock_ours(&common, &record.worktree_id)
+            .map_err(|e| Error::failed(format!("cannot unlock the worktree entry: {e}")))?;
+        ws.repo.prune_worktree_entry(&record.worktree_id)?;
+    }
+    match settle_branch(ws, record, false, apply)? {
+        BranchFate::Deleted => actions.push(Action::new(
+            "delete-branch",
+            record.branch.clone(),
+            "no commits outside its base".into(),
+            apply,
+        )),
+        BranchFate::KeptUnmerged { commits, .. } => actions.push(Action::new(
+            "kept-branch",
+            record.branch.clone(),
+            format!("{commits} commit(s) not in its base"),
+            false,
+        )),
+        BranchFate::KeptPreexisting => actions.push(Action::new(
+            "kept-branch",
+            record.branch.clone(),
+            "it existed before the shard".into(),
+            false,
+        )),
+        BranchFate::Missing => {}
+    }
+    if apply {
+        ws.store.remove(&name)?;
+    }
+    actions.push(Action::new(
+        "forget-shard",
+        raw.to_owned(),
+        format!("worktree {} is gone", record.worktree.display()),
+        apply,
+    ));
+    Ok(())
+}
+
+/// Is `dir` a linked worktree of the repository whose common dir is `common`?
+fn belongs_to(dir: &Path, common: &Path) -> bool {
+    std::fs::read_to_string(dir.join(".git"))
+        .ok()
+        .and_then(|t| t.strip_prefix("gitdir:").map(|p| PathBuf::from(p.trim())))
+        .is_some_and(|gitdir| gitdir.starts_with(common.join("worktrees")))
 }

@@ -13,14 +13,15 @@
 //! hook calls, finds the lock taken and leaves the work to the first.
 
 use std::fs::OpenOptions;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use rustix::fs::{FlockOperation, flock};
 
 use crate::context::{Context, Workspace};
 use crate::error::Result;
-use crate::git::lock;
-use crate::shard::{RunStatus, ShardName, StoreError};
+use crate::git::{WorktreeEntry, lock};
+use crate::shard::{Record, RunStatus, ShardName, StoreError};
 
 use super::{Stopped, stop_run};
 
@@ -50,6 +51,37 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     }
 }
 
+/// Where a shard's worktree stands, judged from git's own entry (not just the folder).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorktreeState {
+    Present,
+    /// git's entry now names another folder that exists (`git worktree move`).
+    Moved(PathBuf),
+    /// The folder is missing but git's entry is locked by someone else (e.g. a worktree on a
+    /// removable disk): not an orphan, leave it alone.
+    LockedMissing(String),
+    /// git no longer knows the worktree, or its folder is gone and nothing protects the entry.
+    Gone,
+}
+
+pub fn worktree_state(record: &Record, entries: &[WorktreeEntry]) -> WorktreeState {
+    let Some(entry) = entries
+        .iter()
+        .find(|e| e.id.as_deref() == Some(record.worktree_id.as_str()))
+    else {
+        return WorktreeState::Gone;
+    };
+    let folder = entry.path.join(".git").exists();
+    match (folder, &entry.locked) {
+        (true, _) if entry.path != record.worktree => WorktreeState::Moved(entry.path.clone()),
+        (true, _) => WorktreeState::Present,
+        (false, Some(reason)) if !reason.starts_with(lock::REASON_PREFIX) => {
+            WorktreeState::LockedMissing(reason.clone())
+        }
+        (false, _) => WorktreeState::Gone,
+    }
+}
+
 /// Reconcile once; returns what was done, one line each.
 pub fn reconcile(ws: &Workspace) -> Result<Vec<String>> {
     let mut done = Vec::new();
@@ -68,10 +100,21 @@ pub fn reconcile(ws: &Workspace) -> Result<Vec<String>> {
     for (raw, record) in ws.store.list()? {
         let Ok(record) = record else { continue };
         let Ok(name) = ShardName::parse(&raw) else { continue };
-        let known = entries
-            .iter()
-            .any(|e| e.id.as_deref() == Some(record.worktree_id.as_str()) && e.path == record.worktree);
-        let gone = !known || !record.worktree.is_dir();
+        let gone = match worktree_state(&record, &entries) {
+            WorktreeState::Present | WorktreeState::LockedMissing(_) => false,
+            WorktreeState::Gone => true,
+            WorktreeState::Moved(to) => {
+                // `git worktree move`: follow it, the shard is still whole.
+                let followed = ws.store.update(&name, |r| {
+                    r.worktree = to.clone();
+                    Ok(())
+                });
+                if followed.is_ok() {
+                    done.push(format!("shard '{name}': worktree moved to {}", to.display()));
+                }
+                false
+            }
+        };
         let status = RunStatus::of(record.process.as_ref());
         if gone {
             if status == RunStatus::Running {

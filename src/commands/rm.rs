@@ -11,10 +11,10 @@ use std::process::{Command, Stdio};
 
 use crate::context::{Context, Workspace};
 use crate::error::{Error, Result};
-use crate::shard::Record;
+use crate::shard::{Record, RunStatus};
 use crate::terminal::{self, Vars};
 
-use super::{Stopped, stop_run};
+use super::{Stopped, settle_branch, stop_run};
 
 /// Remove a shard: stop its agent, remove its worktree and (when merged) its branch.
 ///
@@ -65,7 +65,22 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     }
 
     let _lock = ws.store.lock_shard(&name)?;
-    let record = ws.store.read(&name)?;
+    let mut record = ws.store.read(&name)?;
+    // Between the stop above and this lock, a `run` may have started: never remove under it.
+    // A launch no supervisor has claimed yet is cancelled, so none ever will.
+    if let Some(p) = record.process.as_mut() {
+        if RunStatus::of(Some(p)) == RunStatus::Running {
+            return Err(Error::refused(
+                format!("an agent started in shard '{name}' while it was being removed; nothing was removed"),
+                format!("run `git shard rm {name}` again"),
+            ));
+        }
+        if p.pid.is_none() && !p.has_ended() {
+            p.ended_at = Some(crate::output::now_rfc3339());
+            p.ended_by = Some("cancelled".into());
+            ws.store.write(&record)?;
+        }
+    }
     let common = ws.repo.common_dir();
     if let Some(reason) = crate::git::lock::reason(&common, &record.worktree_id)
         && !crate::git::lock::is_ours(&common, &record.worktree_id)
@@ -82,7 +97,6 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             ),
         ));
     }
-    close_window(&ws, &record);
     if record.worktree.is_dir() {
         let dirt = ws.repo.dirt(&record.worktree)?;
         if !dirt.is_clean() && !args.force {
@@ -94,6 +108,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
                 format!("commit or stash it there, or `git shard rm --force {name}` to throw it away"),
             ));
         }
+        close_window(&ws, &record);
         ws.repo.remove_worktree(&record.worktree)?;
     } else if ws
         .repo
@@ -105,20 +120,8 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         ws.repo.prune_worktree_entry(&record.worktree_id)?;
     }
 
-    let branch = crate::output::clean(&record.branch);
-    if ws.repo.branch_exists(&record.branch)? {
-        let base = record.base.refname.as_deref().unwrap_or(&record.base.commit);
-        let unmerged = ws.repo.commits_not_in(&record.branch, base, &record.base.commit)?;
-        if args.delete_branch || (record.created_branch && unmerged == 0) {
-            ws.repo.delete_branch(&record.branch)?;
-        } else if unmerged > 0 {
-            eprintln!(
-                "kept branch '{branch}': {unmerged} commit(s) not in {}; `git branch -D {branch}` deletes it",
-                crate::output::clean(base.trim_start_matches("refs/heads/"))
-            );
-        } else {
-            eprintln!("kept branch '{branch}': it existed before the shard");
-        }
+    if let Some(line) = settle_branch(&ws, &record, args.delete_branch, true)?.describe(&record.branch) {
+        eprintln!("{line}");
     }
     ws.store.remove(&name)?;
     eprintln!("removed shard '{name}'");

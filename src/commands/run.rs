@@ -5,7 +5,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::terminal;
 
-use super::{LaunchResult, launch, stdin_is_tty};
+use super::{LaunchResult, NewCommand, launch, stdin_is_tty};
 
 /// Start an agent in an existing shard (refused while one is running there).
 ///
@@ -49,14 +49,12 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         stdin_is_tty(),
         &terminal::process_env,
     )?;
-    if chosen.argv != record.command || chosen.agent != record.agent {
-        ws.store.update(&name, |r| {
-            r.command = chosen.argv.clone();
-            r.agent = chosen.agent.clone();
-            Ok(())
-        })?;
-    }
-    match launch(&ws, &name, &terminal)? {
+    // Recorded by `launch` under the lock, only once the launch is allowed.
+    let changed = (chosen.argv != record.command || chosen.agent != record.agent).then_some(NewCommand {
+        agent: chosen.agent,
+        argv: chosen.argv,
+    });
+    match launch(&ws, &name, &terminal, changed)? {
         LaunchResult::Started(p) => {
             eprintln!(
                 "shard '{name}': agent {} in terminal '{}'",

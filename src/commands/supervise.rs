@@ -44,6 +44,15 @@ fn terminal_env() -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Why the supervisor may not (or could not) start the agent.
+#[derive(Debug, thiserror::Error)]
+enum Claim {
+    #[error("the launch was cancelled or superseded")]
+    NotCurrent,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
     supervisor::take_group();
     let name = ShardName::parse(&args.name)?;
@@ -61,53 +70,63 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
     }
 
     let run_id = args.run_id.as_str();
-    let outcome = supervisor::supervise(cmd, |agent, me| {
-        store.update(&name, |r| {
-            match r.process.as_mut() {
-                Some(p) if p.run_id == run_id && p.pid.is_none() && !p.has_ended() => {
-                    p.pid = Some(agent.identity.pid);
-                    p.pgid = Some(agent.pgid);
-                    p.sid = Some(agent.sid);
-                    p.start_ticks = Some(agent.identity.start_ticks);
-                    p.boot_id = Some(agent.identity.boot_id.clone());
-                    p.supervisor_pid = Some(me.identity.pid);
-                    p.supervisor_start_ticks = Some(me.identity.start_ticks);
-                    p.started_at = Some(now_rfc3339());
-                    p.terminal_env = terminal_env();
-                    Ok(())
-                }
-                // Another launch took over, or this one was given up: not ours to run.
-                _ => Err(StoreError::Exists(format!("{name}' run {run_id}"))),
+    let outcome = supervisor::supervise(
+        cmd,
+        // Claim: under the shard's lock, the run must still be the pending launch we were
+        // started for (not cancelled by a rollback or `rm`, not taken by another launch).
+        || {
+            let lock = store.lock_shard(&name)?;
+            match store.read(&name)?.process {
+                Some(p) if p.run_id == run_id && p.pid.is_none() && !p.has_ended() => Ok(lock),
+                _ => Err(Claim::NotCurrent),
             }
-        })?;
-        // While the agent runs, a plain `git worktree remove` (or prune) refuses its worktree.
-        let reason = format!("{REASON_PREFIX}agent running (pid {})", agent.identity.pid);
-        if let Err(e) = lock::lock(&args.git_common_dir, &record.worktree_id, &reason) {
-            tracing::warn!("cannot lock the worktree: {e}");
-        }
-        Ok(())
-    });
+        },
+        // Record, still under that lock, then release it.
+        |lock, agent, me| {
+            let mut r = store.read(&name)?;
+            let p = r.process.as_mut().ok_or(Claim::NotCurrent)?;
+            p.pid = Some(agent.identity.pid);
+            p.pgid = Some(agent.pgid);
+            p.sid = Some(agent.sid);
+            p.start_ticks = Some(agent.identity.start_ticks);
+            p.boot_id = Some(agent.identity.boot_id.clone());
+            p.supervisor_pid = Some(me.identity.pid);
+            p.supervisor_start_ticks = Some(me.identity.start_ticks);
+            p.started_at = Some(now_rfc3339());
+            p.terminal_env = terminal_env();
+            store.write(&r)?;
+            drop(lock);
+            // While the agent runs, a plain `git worktree remove` (or prune) refuses its worktree.
+            let reason = format!("{REASON_PREFIX}agent running (pid {})", agent.identity.pid);
+            if let Err(e) = lock::lock(&args.git_common_dir, &record.worktree_id, &reason) {
+                tracing::warn!("cannot lock the worktree: {e}");
+            }
+            Ok(())
+        },
+    );
     let ended = match outcome {
         Ok(ended) => ended,
         Err(SuperviseError::Spawn { program, source }) => {
-            // Record the failure like a shell would (127), so `new` and `list` say what happened.
+            // Recorded as an error of the launch, so `new` rolls back and says why.
+            let why = format!("cannot start {}: {source}", crate::output::clean(&program));
             let _ = store.update(&name, |r| {
                 if let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id) {
                     p.ended_at = Some(now_rfc3339());
                     p.exit_code = Some(127);
+                    p.start_error = Some(why.clone());
                     p.ended_by = Some("supervisor".into());
                 }
                 Ok(())
             });
-            eprintln!("git-shard: cannot start {}: {source}", crate::output::clean(&program));
+            eprintln!("git-shard: {why}");
             return Err(Error::Exit(127));
         }
-        Err(SuperviseError::Record(StoreError::Exists(_))) => {
+        Err(SuperviseError::Record(Claim::NotCurrent)) => {
             return Err(Error::failed(format!(
                 "run {run_id} of shard '{name}' is no longer the current launch; not starting the agent"
             )));
         }
-        Err(SuperviseError::Record(e)) => return Err(e.into()),
+        Err(SuperviseError::Record(Claim::Store(e))) => return Err(e.into()),
         Err(e) => return Err(Error::failed(e.to_string())),
     };
     let recorded = store.update(&name, |r| {

@@ -29,6 +29,14 @@
 //!   place: another add may be creating its own worktree inside them at the same moment. A process
 //!   killed mid-add can leave an entry locked as "initializing", exactly as an interrupted `git
 //!   worktree add` does.
+//! * **Recovery never guesses.** `remove_incomplete_worktree` removes what a killed add left only
+//!   when it can tell it is the add's: admin dirs still locked "initializing" (or never
+//!   registered, or finished but with nothing to lose), and the folder only when its `.git` links
+//!   back to one of those or it is empty. It deletes in an order that a second kill cannot turn
+//!   into something a rerun no longer recognises.
+//! * **No commit is lost.** `unreachable_head_commits` counts what removing a worktree would lose
+//!   (commits on its detached HEAD that no ref or other HEAD reaches), which `git worktree
+//!   remove` does not protect.
 //! * **Cheap reads.** `discover`, `worktrees`, `branch_checked_out_at` and `branch_exists` read a
 //!   handful of small files; they never read an index or walk a working tree. Only `dirt` does.
 
@@ -649,6 +657,249 @@ impl Repo {
         fs::remove_dir_all(&entry.admin_dir).io_ctx(|| format!("cannot delete {}", entry.admin_dir.display()))
     }
 
+    /// Number of commits that removing the linked worktree at `worktree` (matched like
+    /// `remove_worktree` matches it) would lose: those reachable from its HEAD but from no ref
+    /// (branches, tags, remote branches, the stash, notes, …) and from no other worktree's HEAD,
+    /// the main one included. `git worktree remove` lets commits made on a detached HEAD go; we
+    /// never lose work. A HEAD on a branch gives 0, since the branch keeps its commits (and an
+    /// unborn branch has none). Per-worktree refs (`refs/bisect/`, `refs/worktree/`,
+    /// `refs/rewritten/`) keep nothing: this worktree's go with it, and counting another's could
+    /// only err towards losing commits.
+    ///
+    /// When git knows no worktree at `worktree`, the answer is 0 if its folder is gone too, and
+    /// `NotAWorktree` if the folder is still there. An entry without a readable HEAD is an error.
+    pub fn unreachable_head_commits(&self, worktree: &Path) -> Result<usize, GitError> {
+        let wanted = comparable_path(worktree);
+        let Some(entry) = self
+            .admin_entries()?
+            .into_iter()
+            .find(|entry| comparable_path(&entry.path) == wanted)
+        else {
+            return match fs::symlink_metadata(worktree) {
+                Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(0),
+                Err(err) => Err(GitError::Io {
+                    context: format!("cannot inspect {}", worktree.display()),
+                    source: err,
+                }),
+                Ok(_) => Err(GitError::NotAWorktree {
+                    path: worktree.to_owned(),
+                }),
+            };
+        };
+        self.commits_only_in(&entry.admin_dir)
+    }
+
+    /// `unreachable_head_commits` for the worktree whose admin dir is `admin_dir`.
+    fn commits_only_in(&self, admin_dir: &Path) -> Result<usize, GitError> {
+        let head_file = admin_dir.join("HEAD");
+        let head = fs::read_to_string(&head_file).io_ctx(|| format!("cannot read {}", head_file.display()))?;
+        let head = head.trim();
+        let detached = match head.strip_prefix("ref:").map(str::trim) {
+            None => head.to_owned(),
+            Some(name) => {
+                let invalid = || format!("{} names an invalid ref", head_file.display());
+                let full = FullName::try_from(name).git_ctx(invalid)?;
+                if !name.starts_with("refs/") {
+                    return Err(GitError::Git {
+                        context: invalid(),
+                        source: format!("'{name}' is not under refs/").into(),
+                    });
+                }
+                if !full.category().is_some_and(|category| category.is_worktree_private()) {
+                    // A shared ref keeps its commits itself; if it does not exist, HEAD is unborn.
+                    return Ok(0);
+                }
+                // git never packs per-worktree refs, so this one is a file in the admin dir.
+                match read_optional(&admin_dir.join(name))? {
+                    Some(target) => target.trim().to_owned(),
+                    None => return Ok(0),
+                }
+            }
+        };
+        let tip = ObjectId::from_hex(detached.as_bytes())
+            .git_ctx(|| format!("{} holds neither a commit id nor a ref", head_file.display()))?;
+        let hidden = self.kept_tips(admin_dir)?;
+        let context = || format!("cannot walk the history of {}", head_file.display());
+        // One walk: everything reachable from a hidden tip is cut off where it meets HEAD's history.
+        let walk = self.repo.rev_walk([tip]).with_hidden(hidden).all().git_ctx(context)?;
+        let mut count = 0;
+        for commit in walk {
+            commit.git_ctx(context)?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// The commits that keep their history alive without the worktree of `admin_dir`: every shared
+    /// ref, and the detached HEADs of all other worktrees (a HEAD on a branch adds nothing the
+    /// refs do not have).
+    fn kept_tips(&self, admin_dir: &Path) -> Result<Vec<ObjectId>, GitError> {
+        let context = || "cannot list the references".to_owned();
+        let mut tips = Vec::new();
+        for reference in self.repo.references().git_ctx(context)?.all().git_ctx(context)? {
+            // A ref that cannot be read, or leads to no commit, keeps nothing; skipping it only
+            // errs towards counting commits as unreachable.
+            let Ok(mut reference) = reference else {
+                continue;
+            };
+            // These are the per-worktree refs of whichever worktree we were discovered from.
+            if reference
+                .name()
+                .category()
+                .is_some_and(|category| category.is_worktree_private())
+            {
+                continue;
+            }
+            if let Ok(commit) = reference.peel_to_commit() {
+                tips.push(commit.id);
+            }
+        }
+        let other_heads = std::iter::once(self.common_dir.clone()).chain(
+            self.admin_entries()?
+                .into_iter()
+                .map(|entry| entry.admin_dir)
+                .filter(|dir| dir != admin_dir),
+        );
+        for git_dir in other_heads {
+            let id = read_optional(&git_dir.join("HEAD"))?
+                .and_then(|head| ObjectId::from_hex(head.trim().as_bytes()).ok())
+                // The walk fails on a hidden tip that is not a commit.
+                .filter(|id| self.repo.find_commit(*id).is_ok());
+            tips.extend(id);
+        }
+        tips.sort_unstable();
+        tips.dedup();
+        Ok(tips)
+    }
+
+    /// Crash recovery for an `add_worktree(path, id, …)` whose process was killed: remove what it
+    /// left and return whether anything was removed. Only call it for an add known to be dead, as
+    /// a live one looks just the same.
+    ///
+    /// `id` is the id the add asked for; it is sanitized as `add_worktree` does, and `<id>1`,
+    /// `<id>2`, … are considered up to the first that does not exist. Such an admin dir is the
+    /// add's if its `gitdir` file is missing or names `path`, and it is
+    /// * locked "initializing": every add holds that lock from right after claiming the id until
+    ///   it is done, so the add never finished (whatever stage it reached);
+    /// * or unlocked without a `gitdir` file: a kill right after the claim leaves it empty, and
+    ///   `git worktree prune` deletes such entries anyway;
+    /// * or unlocked and registered at `path`: an add that finished just before the kill. It is
+    ///   removed only if that loses nothing: its folder is gone or links back and has no dirt, and
+    ///   its HEAD has no `unreachable_head_commits`.
+    ///
+    /// Entries locked for any other reason, or registered at another folder, are left alone. The
+    /// branch the add may have created is left alone too (it costs nothing; the caller decides).
+    ///
+    /// The folder `path` is removed only if its `.git` file links back to one of those admin dirs,
+    /// or if it has no `.git` and is empty: the add writes `.git` before it checks out any file,
+    /// and we delete `.git` last, so anything else in a folder without `.git` is not the add's.
+    /// When `path` exists and is neither, this returns `PathExists` and removes nothing. It errs
+    /// as well when it cannot read what it needs to decide; everything else leaves it `Ok(false)`.
+    pub fn remove_incomplete_worktree(&self, path: &Path, id: &str) -> Result<bool, GitError> {
+        let path = std::path::absolute(path).io_ctx(|| format!("cannot resolve {}", path.display()))?;
+        let wanted = comparable_path(&path);
+        let worktrees = self.common_dir.join("worktrees");
+        let base = sanitize_id(id);
+        let mut leftovers = Vec::new();
+        for suffix in 0_u32.. {
+            let candidate = if suffix == 0 {
+                base.clone()
+            } else {
+                format!("{base}{suffix}")
+            };
+            let admin_dir = worktrees.join(candidate);
+            match fs::symlink_metadata(&admin_dir) {
+                Ok(meta) if meta.is_dir() => {
+                    if self.left_by_add(&admin_dir, &path, &wanted)? {
+                        leftovers.push(admin_dir);
+                    }
+                }
+                // A stray file takes the id as well, so the add moved on past it.
+                Ok(_) => {}
+                Err(err) if err.kind() == io::ErrorKind::NotFound => break,
+                Err(err) => {
+                    return Err(GitError::Io {
+                        context: format!("cannot inspect {}", admin_dir.display()),
+                        source: err,
+                    });
+                }
+            }
+        }
+
+        // Decide about the folder before deleting anything, then delete in git's order: folder
+        // first, admin dirs last, so that a kill on the way leaves what the next run recognises.
+        let refuse = || GitError::PathExists { path: path.clone() };
+        let mut removed = false;
+        match fs::symlink_metadata(&path) {
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => {
+                return Err(GitError::Io {
+                    context: format!("cannot inspect {}", path.display()),
+                    source: err,
+                });
+            }
+            Ok(meta) if !meta.is_dir() => return Err(refuse()),
+            Ok(_) if exists(&path.join(".git"))? => {
+                if !leftovers.iter().any(|admin_dir| links_back(&path, admin_dir)) {
+                    return Err(refuse());
+                }
+                remove_folder_git_last(&path)?;
+                removed = true;
+            }
+            // `remove_dir` only removes an empty folder, and does so atomically.
+            Ok(_) => match fs::remove_dir(&path) {
+                Ok(()) => removed = true,
+                Err(err) if err.kind() == io::ErrorKind::DirectoryNotEmpty => return Err(refuse()),
+                Err(err) => {
+                    return Err(GitError::Io {
+                        context: format!("cannot delete {}", path.display()),
+                        source: err,
+                    });
+                }
+            },
+        }
+        // Highest suffix first, and `gitdir` before the rest: a kill halfway leaves the ids still
+        // contiguous and each remaining entry still recognisable as ours.
+        for admin_dir in leftovers.iter().rev() {
+            match fs::remove_file(admin_dir.join("gitdir")) {
+                Ok(()) => {}
+                Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+                Err(err) => {
+                    return Err(GitError::Io {
+                        context: format!("cannot delete {}", admin_dir.join("gitdir").display()),
+                        source: err,
+                    });
+                }
+            }
+            fs::remove_dir_all(admin_dir).io_ctx(|| format!("cannot delete {}", admin_dir.display()))?;
+            removed = true;
+        }
+        if removed {
+            tracing::debug!(path = %path.display(), id, "removed what an interrupted add left");
+        }
+        Ok(removed)
+    }
+
+    /// Whether the admin dir `admin_dir` is what an interrupted add of `path` (spelled `wanted` by
+    /// `comparable_path`) left; see `remove_incomplete_worktree`.
+    fn left_by_add(&self, admin_dir: &Path, path: &Path, wanted: &Path) -> Result<bool, GitError> {
+        let registered = read_gitdir(admin_dir)?;
+        if registered.as_deref().is_some_and(|at| comparable_path(at) != wanted) {
+            return Ok(false);
+        }
+        match lock_reason(admin_dir)?.as_deref() {
+            Some("initializing") => Ok(true),
+            Some(_) => Ok(false),
+            None if registered.is_none() => Ok(true),
+            None => {
+                if exists(&path.join(".git"))? && (!links_back(path, admin_dir) || !self.dirt(path)?.is_clean()) {
+                    return Ok(false);
+                }
+                Ok(self.commits_only_in(admin_dir)? == 0)
+            }
+        }
+    }
+
     /// Delete `refs/heads/<branch>` and its reflog. Refuses a branch checked out in any worktree.
     pub fn delete_branch(&self, branch: &str) -> Result<(), GitError> {
         let name = branch_ref(branch)?;
@@ -987,6 +1238,27 @@ fn links_back(worktree: &Path, admin_dir: &Path) -> bool {
         (Ok(target), Ok(admin_dir)) => target == admin_dir,
         _ => false,
     }
+}
+
+/// Delete the worktree folder `folder` with its `.git` file last: a kill halfway leaves a folder
+/// that still links back to its admin dir, so git keeps knowing it and a rerun recognises it.
+fn remove_folder_git_last(folder: &Path) -> Result<(), GitError> {
+    let context = || format!("cannot delete {}", folder.display());
+    for item in fs::read_dir(folder).io_ctx(context)? {
+        let item = item.io_ctx(context)?;
+        if item.file_name() == ".git" {
+            continue;
+        }
+        let path = item.path();
+        let removed = if item.file_type().io_ctx(context)?.is_dir() {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        removed.io_ctx(|| format!("cannot delete {}", path.display()))?;
+    }
+    fs::remove_file(folder.join(".git")).io_ctx(context)?;
+    fs::remove_dir(folder).io_ctx(context)
 }
 
 fn lock_reason(admin_dir: &Path) -> Result<Option<String>, GitError> {

@@ -43,15 +43,16 @@ pub enum Outcome {
     },
 }
 
-/// A handle that keeps referring to one process even if its PID is reused.
-struct Pinned {
+/// A handle that keeps referring to one process even if its PID is reused (a pidfd on Linux;
+/// elsewhere the PID, checked just before use).
+pub struct Pinned {
     #[cfg(target_os = "linux")]
     fd: Option<rustix::fd::OwnedFd>,
     pid: u32,
 }
 
 impl Pinned {
-    fn open(pid: u32) -> Pinned {
+    pub fn open(pid: u32) -> Pinned {
         #[cfg(target_os = "linux")]
         {
             let fd = Pid::from_raw(pid as i32)
@@ -62,7 +63,7 @@ impl Pinned {
         Pinned { pid }
     }
 
-    fn signal(&self, sig: Signal) -> io::Result<()> {
+    pub fn signal(&self, sig: Signal) -> io::Result<()> {
         #[cfg(target_os = "linux")]
         if let Some(fd) = &self.fd {
             return rustix::process::pidfd_send_signal(fd, sig).map_err(Into::into);
@@ -160,8 +161,11 @@ pub fn stop(target: &Target, grace: Duration) -> io::Result<Outcome> {
             Some(GroupProof::Member) => ignore_esrch(killpg(target.pgid, sig))?,
             None => {}
         }
-        // The agent itself, in case it moved to a group of its own.
-        ignore_esrch(agent.signal(sig))?;
+        // The agent itself, only when the group signal may not have reached it (it moved to a
+        // group of its own): one SIGTERM, not two.
+        if group.is_none() || agent_facts.pgid != target.pgid {
+            ignore_esrch(agent.signal(sig))?;
+        }
         if own_session {
             signal_session_strays(target, sig)?;
         }

@@ -10,15 +10,18 @@
 //! - The agent is the supervisor's direct child, so the supervisor learns its exit status from the
 //!   kernel (no polling, no guessing) and the recorded PID is the agent's own.
 //! - Signals sent to the supervisor alone (`kill <pid>`, a terminal's SIGHUP) are forwarded to the
-//!   agent through a pidfd. Signals the terminal sends to the whole foreground group (Ctrl-C,
-//!   Ctrl-\, window size) already reached the agent and are not sent twice: an agent that treats a
-//!   second Ctrl-C as "quit now" must not see one.
+//!   agent through a pidfd. Signals sent to the whole group (the terminal's Ctrl-C, Ctrl-\ and
+//!   window size; `git shard stop`) already reached the agent and are not sent twice: an agent
+//!   that treats a second Ctrl-C as "quit now" must not see one.
+//! - The agent starts while the caller's claim (the shard lock) is held and is recorded before it
+//!   is released; when the agent exits, whatever it left in the group is ended too.
 //! - The supervisor does not die of SIGTERM/SIGINT/SIGHUP/SIGQUIT: it waits for the agent, so the
 //!   end of the run is always recorded (only SIGKILL prevents that; `stop` then records it).
 
 use std::io;
 use std::process::{Child, Command, ExitStatus};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
@@ -90,9 +93,42 @@ pub fn take_group() {
     }
 }
 
+/// Wait for an inline supervisor (our child, leading its own group in our terminal) and return
+/// its exit status as a shell reports it. Job control passes through: when the user stops the
+/// agent (Ctrl-Z), we take the terminal back and stop our own job too, so the shell's prompt
+/// returns; when the shell resumes us (`fg`), we hand the terminal back and resume the agent.
+pub fn wait_inline(child: &Child) -> io::Result<i32> {
+    let pid = Pid::from_raw(child.id() as i32).ok_or_else(|| io::Error::other("invalid child pid"))?;
+    loop {
+        let status = match rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::UNTRACED) {
+            Ok(Some((_, status))) => status,
+            Ok(None) => continue,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if status.stopped() {
+            reclaim_terminal();
+            // Stop ourselves (and `git`, in our job) the way the agent was stopped.
+            let _ = rustix::process::kill_process_group(rustix::process::getpgrp(), Signal::TSTP);
+            // Resumed: the terminal goes back to the agent's group, which continues.
+            with_sigttou_ignored(|| {
+                let _ = rustix::termios::tcsetpgrp(rustix::stdio::stdin(), pid);
+            });
+            let _ = rustix::process::kill_process_group(pid, Signal::CONT);
+            continue;
+        }
+        reclaim_terminal();
+        return Ok(match (status.exit_status(), status.terminating_signal()) {
+            (Some(code), _) => code,
+            (None, Some(sig)) => 128 + sig,
+            _ => 1,
+        });
+    }
+}
+
 /// Give the terminal's foreground back to our own group after an inline run (the supervisor's
 /// group took it). Without this the caller's shell would find a dead foreground group.
-pub fn reclaim_terminal() {
+fn reclaim_terminal() {
     let stdin = rustix::stdio::stdin();
     if rustix::termios::tcgetpgrp(stdin).is_ok() {
         with_sigttou_ignored(|| {
@@ -111,18 +147,23 @@ fn with_sigttou_ignored(f: impl FnOnce()) {
     }
 }
 
-/// Start `cmd` as a child in our group, call `on_start` with the agent's and our own identity
-/// (the caller records them), forward signals, and wait for the agent to end.
+/// Run the agent: `claim` (e.g. take the shard's lock and check the run is still wanted) →
+/// start `cmd` as a child in our group → `record` its identity and ours (e.g. write the record,
+/// then release the lock) → forward signals → wait → end what the agent left in our group.
 ///
-/// If `on_start` fails, the agent is killed before it can do anything lasting and the error is
-/// returned: a run that is not recorded must not exist.
-pub fn supervise<E>(
+/// Because the child starts only while the claim is held and is recorded before the claim is
+/// released, nobody who takes the same lock can see the run as "not started" while the agent
+/// exists. If `record` fails, everything the child may already have started is killed before it
+/// can do anything lasting, and the error is returned: a run that is not recorded must not exist.
+pub fn supervise<G, E>(
     mut cmd: Command,
-    on_start: impl FnOnce(&Captured, &Captured) -> Result<(), E>,
+    claim: impl FnOnce() -> Result<G, E>,
+    record: impl FnOnce(G, &Captured, &Captured) -> Result<(), E>,
 ) -> Result<Ended, SuperviseError<E>> {
     // Handlers first: from here on a SIGTERM cannot kill us before the run is recorded.
     let mut signals = SignalsInfo::<WithOrigin>::new([SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH])
         .map_err(SuperviseError::Signals)?;
+    let claimed = claim().map_err(SuperviseError::Record)?;
     let program = cmd.get_program().to_string_lossy().into_owned();
     let mut child = cmd
         .spawn()
@@ -133,11 +174,11 @@ pub fn supervise<E>(
     // is there to read.
     let captured = capture(child.id()).and_then(|agent| Ok((agent, capture(std::process::id())?)));
     let started = match captured {
-        Ok((agent, me)) => on_start(&agent, &me).map_err(SuperviseError::Record),
+        Ok((agent, me)) => record(claimed, &agent, &me).map_err(SuperviseError::Record),
         Err(e) => Err(SuperviseError::Identity(e)),
     };
     if let Err(e) = started {
-        pin.send(Signal::KILL);
+        end_leftovers(Duration::ZERO);
         let _ = child.wait();
         return Err(e);
     }
@@ -145,9 +186,9 @@ pub fn supervise<E>(
     let handle = signals.handle();
     let forwarder = thread::spawn(move || {
         for origin in signals.forever() {
-            // The terminal sends these to the whole foreground group, which includes the agent.
-            let from_terminal = matches!(origin.cause, Cause::Kernel) && origin.signal != SIGHUP;
-            if !from_terminal && let Some(sig) = Signal::from_named_raw(origin.signal) {
+            if !already_delivered(&origin)
+                && let Some(sig) = Signal::from_named_raw(origin.signal)
+            {
                 pin.send(sig);
             }
         }
@@ -155,7 +196,62 @@ pub fn supervise<E>(
     let status = wait(&mut child);
     handle.close();
     let _ = forwarder.join();
+    end_leftovers(LEFTOVER_GRACE);
     Ok(Ended::from_status(status))
+}
+
+/// How long processes the agent left behind get to honour SIGTERM once the agent has exited.
+const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
+
+/// Did this signal already reach the agent? The terminal sends Ctrl-C, Ctrl-\ and window
+/// changes to the whole foreground group (the agent is in it), and `git shard stop` signals the
+/// whole group: forwarding those would deliver them twice, and agents read a second Ctrl-C as
+/// "quit now". A hangup from the kernel goes to us alone and is forwarded, as is anything a user
+/// sends to our PID with `kill`.
+fn already_delivered(origin: &signal_hook::low_level::siginfo::Origin) -> bool {
+    if matches!(origin.cause, Cause::Kernel) {
+        return origin.signal != SIGHUP;
+    }
+    origin
+        .process
+        .as_ref()
+        .and_then(|p| super::facts(p.pid as u32).ok().flatten())
+        .is_some_and(|f| f.comm == "git-shard")
+}
+
+/// End whatever the agent left running in our process group (and in our session, when we lead
+/// it): the run is over, and its processes go with it. SIGTERM, up to `grace`, then SIGKILL. Each
+/// process is pinned and re-checked before it is signalled, and we never signal ourselves.
+fn end_leftovers(grace: Duration) {
+    let me = std::process::id();
+    let Ok(Some(mine)) = super::facts(me) else { return };
+    let session = (mine.sid == me).then_some(me);
+    let leftovers = || -> Vec<u32> {
+        super::members(mine.pgid, session)
+            .into_iter()
+            .map(|(pid, _)| pid)
+            .filter(|&pid| pid != me)
+            .collect()
+    };
+    let send = |sig: Signal| {
+        for pid in leftovers() {
+            let pinned = super::stop::Pinned::open(pid);
+            if matches!(super::facts(pid), Ok(Some(f)) if f.pgid == mine.pgid || Some(f.sid) == session) {
+                let _ = pinned.signal(sig);
+            }
+        }
+    };
+    if leftovers().is_empty() {
+        return;
+    }
+    if !grace.is_zero() {
+        send(Signal::TERM);
+        let deadline = Instant::now() + grace;
+        while !leftovers().is_empty() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+    send(Signal::KILL);
 }
 
 fn wait(child: &mut Child) -> ExitStatus {
@@ -169,35 +265,16 @@ fn wait(child: &mut Child) -> ExitStatus {
     }
 }
 
-/// The child pinned by a pidfd (Linux), so that a signal forwarded after it was reaped can never
-/// reach a process that reused its PID.
-struct Pinned {
-    #[cfg(target_os = "linux")]
-    fd: Option<rustix::fd::OwnedFd>,
-    #[cfg(not(target_os = "linux"))]
-    pid: u32,
-}
+/// The child, pinned (see `stop::Pinned`) so that a signal forwarded after it was reaped can
+/// never reach a process that reused its PID.
+struct Pinned(super::stop::Pinned);
 
 impl Pinned {
     fn new(child: &Child) -> Pinned {
-        #[cfg(target_os = "linux")]
-        {
-            let fd = Pid::from_raw(child.id() as i32)
-                .and_then(|p| rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).ok());
-            Pinned { fd }
-        }
-        #[cfg(not(target_os = "linux"))]
-        Pinned { pid: child.id() }
+        Pinned(super::stop::Pinned::open(child.id()))
     }
 
     fn send(&self, sig: Signal) {
-        #[cfg(target_os = "linux")]
-        if let Some(fd) = &self.fd {
-            let _ = rustix::process::pidfd_send_signal(fd, sig);
-        }
-        #[cfg(not(target_os = "linux"))]
-        if let Some(p) = Pid::from_raw(self.pid as i32) {
-            let _ = rustix::process::kill_process(p, sig);
-        }
+        let _ = self.0.signal(sig);
     }
 }

@@ -89,6 +89,9 @@ pub struct ProcessRecord {
     /// record it because SIGKILL took the supervisor too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_by: Option<String>,
+    /// Why the supervisor could not start the agent (then `exit_code` is 127).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_error: Option<String>,
     /// Window/pane ids the terminal gave the supervisor (see `terminal::TERMINAL_ENV`), for
     /// `attach` and for closing the window on `rm`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

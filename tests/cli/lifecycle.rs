@@ -271,3 +271,56 @@ fn inline_runs_in_the_callers_terminal_and_returns_its_status() {
         "inline keeps the caller's session"
     );
 }
+
+#[test]
+fn what_the_agent_leaves_behind_ends_with_it() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "left", "--", "sh", "-c", "sleep 301 & exit 0"]);
+    let v = repo.wait_for("left", "exit", |v| v["status"] == "exited");
+    assert_eq!(v["exit_code"], 0);
+    let sid = v["process"]["sid"].as_u64().unwrap() as u32;
+    eventually("leftover sleep ended", || session_members(sid).is_empty());
+}
+
+#[test]
+fn stop_delivers_sigterm_once() {
+    let repo = TestRepo::new();
+    // Counts every SIGTERM it gets, ignores them, and is killed after the grace period.
+    repo.ok(&[
+        "new",
+        "count",
+        "--",
+        "sh",
+        "-c",
+        "trap 'echo term >> terms.txt' TERM; while :; do sleep 0.05; done",
+    ]);
+    repo.ok(&["stop", "--grace", "1", "count"]);
+    let terms = fs::read_to_string(repo.shards_dir().join("count/terms.txt")).unwrap_or_default();
+    assert_eq!(terms.lines().count(), 1, "{terms:?}");
+    assert_eq!(repo.shard("count")["signal"], 9);
+}
+
+#[test]
+fn a_refused_run_changes_nothing() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "busy", "--", "sleep", "300"]);
+    let before = repo.shard("busy");
+    repo.refused(&["run", "busy", "--", "sh", "-c", "echo other"]);
+    let after = repo.shard("busy");
+    assert_eq!(after["command"], before["command"]);
+    assert_eq!(after["pid"], before["pid"]);
+}
+
+#[test]
+fn an_agent_that_cannot_start_fails_new_and_rolls_back() {
+    let repo = TestRepo::new();
+    let script = repo.tmp.path().join("broken-agent");
+    fs::write(&script, "#!/nonexistent/interpreter\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    let err = repo.refused(&["new", "nope", "--", script.to_str().unwrap()]);
+    assert!(err.contains("cannot start") && err.contains("broken-agent"), "{err}");
+    assert!(!repo.shards_dir().join("nope").exists());
+    assert!(repo.list().is_empty());
+    assert_eq!(repo.branches(), ["main"]);
+}

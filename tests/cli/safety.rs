@@ -349,12 +349,16 @@ fn prune_stops_and_forgets_shards_whose_worktree_is_gone() {
     let v = repo.shard("orphan");
     let sid = v["process"]["sid"].as_u64().unwrap() as u32;
     fs::remove_dir_all(repo.shards_dir().join("orphan")).unwrap();
-    fs::create_dir_all(repo.shards_dir().join("stray")).unwrap();
+    // A worktree of this repository that no shard names, and an unrelated folder beside it.
+    let stray = repo.shards_dir().join("stray");
+    repo.git(&["worktree", "add", "-q", "-b", "stray", stray.to_str().unwrap()]);
+    fs::create_dir_all(repo.shards_dir().join("unrelated")).unwrap();
     let dry = repo.ok(&["prune", "--dry-run"]);
     assert!(
         dry.contains("would forget-shard: orphan") && dry.contains("unregistered-worktree"),
         "{dry}"
     );
+    assert!(dry.contains("stray") && !dry.contains("unrelated"), "{dry}");
     assert!(!session_members(sid).is_empty(), "a dry run changes nothing");
     // Any command that reconciles (here `list`) stops the orphan's agent and marks it.
     let orphan = repo.list().into_iter().find(|v| v["name"] == "orphan").unwrap();
@@ -372,10 +376,96 @@ fn prune_stops_and_forgets_shards_whose_worktree_is_gone() {
         .map(|v| v["name"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(names, ["kept"]);
-    assert_eq!(repo.branches(), ["main", "shard/kept"]);
-    assert_eq!(repo.worktrees().len(), 2);
+    assert_eq!(repo.branches(), ["main", "shard/kept", "stray"]);
+    assert_eq!(repo.worktrees().len(), 3);
     assert!(
         repo.shards_dir().join("stray").is_dir(),
         "an unregistered folder is reported, never removed"
     );
+}
+
+/// Live processes whose command line contains `needle`.
+fn processes_with(needle: &str) -> Vec<u32> {
+    fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| alive(pid))
+        .filter(|pid| {
+            fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).replace('\0', " ").contains(needle))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+#[test]
+fn a_launch_that_times_out_never_leaves_an_unrecorded_agent() {
+    let repo = TestRepo::new();
+    let cfg = repo.home().join(".config/git-shard");
+    fs::create_dir_all(&cfg).unwrap();
+    // A terminal that starts the supervisor late, and the shard's lock held across the timeout:
+    // the supervisor and the rollback race for it.
+    fs::write(
+        cfg.join("config.toml"),
+        "launch_timeout = 1\n[terminals.slow]\ncommand = [\"sh\", \"-c\", \"sleep 0.7; exec \\\"$@\\\"\", \"sh\", \"{cmd...}\"]\n",
+    )
+    .unwrap();
+    for round in 0..3 {
+        let name = format!("slow{round}");
+        let marker = format!("sleep 32{round}");
+        let mut new = repo.command_in(
+            &repo.root,
+            &["new", &name, "--terminal", "slow", "--", "sh", "-c", &marker],
+        );
+        let child = new
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(450));
+        let lock = repo.common_dir().join(format!("shards/{name}.lock"));
+        let holder = Command::new("flock").arg(&lock).args(["sleep", "1"]).spawn();
+        let out = child.wait_with_output().unwrap();
+        if let Ok(mut h) = holder {
+            h.wait().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        if out.status.success() {
+            assert_eq!(repo.shard(&name)["status"], "running", "round {round}");
+            repo.ok(&["rm", &name]);
+        } else {
+            assert!(!repo.record_path(&name).exists(), "round {round}: rolled back");
+            assert!(!repo.shards_dir().join(&name).exists(), "round {round}");
+        }
+        assert!(
+            processes_with(&marker).is_empty(),
+            "round {round}: an agent runs that no record knows"
+        );
+    }
+    assert_eq!(repo.branches(), ["main"]);
+}
+
+#[test]
+fn prune_respects_moves_and_locked_worktrees_of_missing_folders() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "moved", "--no-launch", "--", "true"]);
+    repo.ok(&["new", "usb", "--no-launch", "--", "true"]);
+    let to = repo.tmp.path().join("elsewhere");
+    repo.git(&[
+        "worktree",
+        "move",
+        repo.shards_dir().join("moved").to_str().unwrap(),
+        to.to_str().unwrap(),
+    ]);
+    let usb = repo.shards_dir().join("usb");
+    repo.git(&["worktree", "lock", "--reason", "on a USB stick", usb.to_str().unwrap()]);
+    fs::rename(&usb, repo.tmp.path().join("unplugged")).unwrap();
+    let out = repo.ok(&["prune"]);
+    assert!(out.contains("kept-shard: usb"), "{out}");
+    assert!(!out.contains("forget-shard"), "{out}");
+    let moved = repo.shard("moved");
+    assert_eq!(moved["path"], to.display().to_string(), "the move was followed");
+    assert_eq!(moved["orphaned"], false);
+    assert_eq!(repo.list().len(), 2);
+    assert_eq!(repo.branches(), ["main", "shard/moved", "shard/usb"]);
 }

@@ -511,3 +511,53 @@ pub fn require_tool(tool: &str) {
     }
     eprintln!("SKIPPED: {tool} is not installed; install it to run this test");
 }
+
+#[test]
+fn inline_in_a_real_terminal_supports_job_control() {
+    let repo = TestRepo::new();
+    let Some(tmux) = Tmux::start() else { return };
+    let bin_dir = std::path::Path::new(BIN).parent().unwrap();
+    // An interactive bash in a tmux pane stands in for the user's terminal.
+    let shell = format!(
+        "env -i HOME={home} PATH={bin}:/usr/bin:/bin GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 TERM=screen PS1='READY> ' bash --norc --noprofile",
+        home = repo.home().display(),
+        bin = bin_dir.display()
+    );
+    tmux.ok(&[
+        "new-window",
+        "-t",
+        "main",
+        "-n",
+        "job",
+        "-c",
+        repo.root.to_str().unwrap(),
+        &shell,
+    ]);
+    let screen = || tmux.ok(&["capture-pane", "-p", "-t", "=main:job"]);
+    wait_until("shell prompt", || screen().contains("READY>"));
+    let send = |keys: &[&str]| {
+        let mut args = vec!["send-keys", "-t", "=main:job"];
+        args.extend_from_slice(keys);
+        tmux.ok(&args);
+    };
+    send(&[
+        "git shard new z --terminal inline -- sh -c 'sleep 1; echo done-z'",
+        "Enter",
+    ]);
+    wait_until("agent running", || {
+        repo.list().iter().any(|v| v["name"] == "z" && v["status"] == "running")
+    });
+    send(&["C-z"]);
+    // The prompt comes back with the job stopped, instead of a frozen terminal.
+    wait_until("prompt after Ctrl-Z", || screen().matches("READY>").count() >= 2);
+    assert!(screen().contains("Stopped"), "{}", screen());
+    send(&["fg", "Enter"]);
+    wait_until("agent finished", || screen().contains("done-z"));
+    wait_until("prompt after the agent", || screen().matches("READY>").count() >= 3);
+    let v = repo.shard("z");
+    assert_eq!(
+        (v["status"].as_str(), v["exit_code"].as_i64()),
+        (Some("exited"), Some(0)),
+        "{v:#}"
+    );
+}
