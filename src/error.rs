@@ -8,6 +8,7 @@ use crate::agent::AgentError;
 use crate::config::ConfigError;
 use crate::git::GitError;
 use crate::shard::name::NameError;
+use crate::shard::record::RecordError;
 use crate::shard::store::StoreError;
 use crate::terminal::TerminalError;
 
@@ -70,6 +71,10 @@ impl Error {
                 GitError::InvalidBranchName { .. } => {
                     "branch names follow git's rules; see `git check-ref-format --help`"
                 }
+                GitError::NotPrunable { .. } => "`git worktree list --porcelain` shows why git keeps that entry",
+                GitError::NotAWorktree { .. } => {
+                    "git no longer knows that folder as a worktree; `git shard prune` forgets shards whose worktree is gone"
+                }
                 GitError::PathRegistered { .. } => {
                     "`git worktree prune` (or `git shard prune`) drops git's stale entry"
                 }
@@ -81,6 +86,10 @@ impl Error {
             Error::Store(s) => match s {
                 StoreError::NotFound(_) => "`git shard list` shows the shards of this repository",
                 StoreError::Exists(_) => "choose another name, or remove the old shard with `git shard rm <name>`",
+                StoreError::Unreadable {
+                    reason: RecordError::NewerVersion { .. },
+                    ..
+                } => "upgrade git-shard to manage this shard; this version never rewrites it",
                 StoreError::Unreadable { .. } => {
                     "git shard never rewrites a record it cannot read: fix the file by hand, or move it aside to forget the shard"
                 }

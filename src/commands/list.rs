@@ -23,7 +23,9 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
     super::reconcile_quietly(&ws);
     let mut shards: Vec<(Record, RunStatus)> = Vec::new();
-    for (name, record) in ws.store.list()? {
+    let listed = ws.store.list()?;
+    let none_at_all = listed.is_empty();
+    for (name, record) in listed {
         match record {
             Ok(r) => {
                 let s = RunStatus::of(r.process.as_ref());
@@ -36,7 +38,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         let view: Vec<ShardJson> = shards.iter().map(|(r, s)| ShardJson::new(r, *s)).collect();
         return print_json(&view);
     }
-    if shards.is_empty() {
+    if none_at_all {
         eprintln!("no shards yet; create one with `git shard new <name> -- <command>`");
         return Ok(());
     }

@@ -451,6 +451,12 @@ pub fn reconcile_quietly(ws: &Workspace) {
     }
 }
 
+/// `--grace` values: seconds, fractions allowed (`5`, `0.5`).
+pub fn parse_grace(raw: &str) -> std::result::Result<Duration, String> {
+    let secs: f64 = raw.parse().map_err(|_| format!("'{raw}' is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("'{raw}' is not a duration (seconds, 0 or more)"))
+}
+
 /// Is standard input a terminal? (Chooses `inline` over `background` by default.)
 pub fn stdin_is_tty() -> bool {
     std::io::stdin().is_terminal()

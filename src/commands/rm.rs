@@ -33,15 +33,14 @@ pub struct Args {
     #[arg(short = 'D', long)]
     pub delete_branch: bool,
     /// Seconds to give the agent after SIGTERM before SIGKILL.
-    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
-    pub grace: f64,
+    #[arg(long, default_value = "5", value_name = "SECS", value_parser = super::parse_grace)]
+    pub grace: Duration,
 }
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
     let (name, _) = ws.record(&args.name)?;
-    let grace = Duration::try_from_secs_f64(args.grace.max(0.0))
-        .map_err(|_| Error::refused("--grace is out of range", "give a number of seconds such as 5 or 0.5"))?;
+    let grace = args.grace;
 
     let _store = ws.store.lock_store_shared()?;
     match stop_run(&ws, &name, grace) {

@@ -18,15 +18,14 @@ pub struct Args {
     #[arg(add = clap_complete::ArgValueCandidates::new(crate::cli::shard_names))]
     pub name: String,
     /// Seconds to wait after SIGTERM before SIGKILL.
-    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
-    pub grace: f64,
+    #[arg(long, default_value = "5", value_name = "SECS", value_parser = super::parse_grace)]
+    pub grace: Duration,
 }
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
     let (name, _) = ws.record(&args.name)?;
-    let grace = Duration::try_from_secs_f64(args.grace.max(0.0))
-        .map_err(|_| Error::refused("--grace is out of range", "give a number of seconds such as 5 or 0.5"))?;
+    let grace = args.grace;
     match stop_run(&ws, &name, grace)? {
         Stopped::NothingRunning(RunStatus::Lost) | Stopped::Lost => eprintln!(
             "shard '{name}': its agent is lost (the recorded PID is gone or belongs to another process); nothing was signalled"

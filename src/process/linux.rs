@@ -29,7 +29,6 @@ pub fn parse_stat(text: &str) -> Option<Facts> {
     Some(Facts {
         comm,
         state,
-        ppid: field(4)?.parse().ok()?,
         pgid: field(5)?.parse().ok()?,
         sid: field(6)?.parse().ok()?,
         start: field(22)?.parse().ok()?,
@@ -77,8 +76,8 @@ mod tests {
     fn parses_plain_comm() {
         let f = parse_stat(&format!("123 (sleep) S 1 120 100 34816 120{TAIL}")).unwrap();
         assert_eq!(
-            (f.comm.as_str(), f.state, f.ppid, f.pgid, f.sid, f.start),
-            ("sleep", 'S', 1, 120, 100, 4242)
+            (f.comm.as_str(), f.state, f.pgid, f.sid, f.start),
+            ("sleep", 'S', 120, 100, 4242)
         );
     }
 
@@ -87,8 +86,8 @@ mod tests {
         for comm in ["a b", "x) S 9 9 9 (y", ")(", "((", "))) R 1 2 3", ""] {
             let f = parse_stat(&format!("77 ({comm}) Z 5 6 7 0 0{TAIL}")).unwrap();
             assert_eq!(
-                (f.comm.as_str(), f.state, f.ppid, f.pgid, f.sid, f.start),
-                (comm, 'Z', 5, 6, 7, 4242)
+                (f.comm.as_str(), f.state, f.pgid, f.sid, f.start),
+                (comm, 'Z', 6, 7, 4242)
             );
         }
     }

@@ -36,7 +36,6 @@ pub struct Facts {
     pub comm: String,
     /// Kernel state letter; `Z` (zombie) and `X` (dead) mean the process has ended.
     pub state: char,
-    pub ppid: u32,
     pub pgid: u32,
     pub sid: u32,
     /// The start value used for identity (see the module docs).

@@ -32,12 +32,12 @@ pub enum StoreError {
     NotFound(String),
     #[error("a shard named '{0}' already exists")]
     Exists(String),
-    #[error("the record of shard '{name}' ({path}) {source}")]
+    /// The cause is part of the message (not a `source`), so that one line says it all.
+    #[error("the record of shard '{name}' ({path}) {reason}")]
     Unreadable {
         name: String,
         path: PathBuf,
-        #[source]
-        source: RecordError,
+        reason: RecordError,
     },
     #[error("{context}: {source}")]
     Io {
@@ -138,10 +138,10 @@ impl Store {
             }
             Err(e) => return Err(io_err(format!("cannot read {}", path.display()))(e)),
         };
-        Record::from_toml(&text).map_err(|source| StoreError::Unreadable {
+        Record::from_toml(&text).map_err(|reason| StoreError::Unreadable {
             name: name.to_owned(),
             path,
-            source,
+            reason,
         })
     }
 

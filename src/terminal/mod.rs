@@ -321,15 +321,15 @@ pub enum Launched {
     Detached(Child),
 }
 
-fn open_log(path: &Path) -> Result<File, TerminalError> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|source| TerminalError::Log {
-            path: path.display().to_string(),
-            source,
-        })
+/// stdout and stderr for a detached launch: both appended to the shard's log.
+fn log_outputs(path: &Path) -> Result<(File, File), TerminalError> {
+    let fail = |source| TerminalError::Log {
+        path: path.display().to_string(),
+        source,
+    };
+    let out = OpenOptions::new().create(true).append(true).open(path).map_err(fail)?;
+    let err = out.try_clone().map_err(fail)?;
+    Ok((out, err))
 }
 
 /// Start the supervisor (`vars.cmd`) in `terminal`. Output of headless runs and of launchers goes
@@ -350,11 +350,7 @@ pub fn launch(terminal: &Terminal, vars: &Vars<'_>, log: &Path) -> Result<Launch
             spawn("inline", cmd).map(Launched::Inline)
         }
         Terminal::Background => {
-            let out = open_log(log)?;
-            let err = out.try_clone().map_err(|source| TerminalError::Log {
-                path: log.display().to_string(),
-                source,
-            })?;
+            let (out, err) = log_outputs(log)?;
             let mut cmd = Command::new(&vars.cmd[0]);
             // The supervisor detaches itself (setsid) as its first act.
             cmd.args(&vars.cmd[1..])
@@ -370,11 +366,7 @@ pub fn launch(terminal: &Terminal, vars: &Vars<'_>, log: &Path) -> Result<Launch
                 name: name.clone(),
                 var,
             })?;
-            let out = open_log(log)?;
-            let err = out.try_clone().map_err(|source| TerminalError::Log {
-                path: log.display().to_string(),
-                source,
-            })?;
+            let (out, err) = log_outputs(log)?;
             let mut cmd = Command::new(&argv[0]);
             cmd.args(&argv[1..])
                 .current_dir(vars.cwd)
