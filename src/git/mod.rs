@@ -782,19 +782,21 @@ impl Repo {
     /// * locked "initializing": every add holds that lock from right after claiming the id until
     ///   it is done, so the add never finished (whatever stage it reached);
     /// * or unlocked without a `gitdir` file: a kill right after the claim leaves it empty, and
-    ///   `git worktree prune` deletes such entries anyway;
+    ///   `git worktree prune` deletes such entries anyway. As the add writes the lock before
+    ///   `gitdir` and `.git`, such an entry never makes a folder the add's;
     /// * or unlocked and registered at `path`: an add that finished just before the kill. It is
-    ///   removed only if that loses nothing: its folder is gone or links back and has no dirt, and
-    ///   its HEAD has no `unreachable_head_commits`.
+    ///   removed only if that loses nothing: the folder has no `.git` or links back and has no
+    ///   dirt, and its HEAD has no `unreachable_head_commits`.
     ///
     /// Entries locked for any other reason, or registered at another folder, are left alone. The
     /// branch the add may have created is left alone too (it costs nothing; the caller decides).
     ///
-    /// The folder `path` is removed only if its `.git` file links back to one of those admin dirs,
-    /// or if it has no `.git` and is empty: the add writes `.git` before it checks out any file,
-    /// and we delete `.git` last, so anything else in a folder without `.git` is not the add's.
-    /// When `path` exists and is neither, this returns `PathExists` and removes nothing. It errs
-    /// as well when it cannot read what it needs to decide; everything else leaves it `Ok(false)`.
+    /// The folder `path` is removed only if its `.git` file links back to an admin dir of the
+    /// first or last kind, or if it has no `.git` and is empty: the add writes `.git` before it
+    /// checks out any file, and we delete `.git` last, so anything in a folder without `.git` is
+    /// not the add's. When `path` exists and is neither, this returns `PathExists` and removes
+    /// nothing. It errs as well when it cannot read what it needs to decide (or a deletion
+    /// fails); in all other cases it returns `Ok`, `false` when it found nothing of the add's.
     pub fn remove_incomplete_worktree(&self, path: &Path, id: &str) -> Result<bool, GitError> {
         let path = std::path::absolute(path).io_ctx(|| format!("cannot resolve {}", path.display()))?;
         let wanted = comparable_path(&path);
@@ -809,11 +811,11 @@ impl Repo {
             };
             let admin_dir = worktrees.join(candidate);
             match fs::symlink_metadata(&admin_dir) {
-                Ok(meta) if meta.is_dir() => {
-                    if self.left_by_add(&admin_dir, &path, &wanted)? {
-                        leftovers.push(admin_dir);
-                    }
-                }
+                Ok(meta) if meta.is_dir() => match self.left_by_add(&admin_dir, &path, &wanted)? {
+                    Leftover::No => {}
+                    Leftover::AdminDirOnly => leftovers.push((admin_dir, false)),
+                    Leftover::WithFolder => leftovers.push((admin_dir, true)),
+                },
                 // A stray file takes the id as well, so the add moved on past it.
                 Ok(_) => {}
                 Err(err) if err.kind() == io::ErrorKind::NotFound => break,
@@ -840,7 +842,10 @@ impl Repo {
             }
             Ok(meta) if !meta.is_dir() => return Err(refuse()),
             Ok(_) if exists(&path.join(".git"))? => {
-                if !leftovers.iter().any(|admin_dir| links_back(&path, admin_dir)) {
+                if !leftovers
+                    .iter()
+                    .any(|(admin_dir, with_folder)| *with_folder && links_back(&path, admin_dir))
+                {
                     return Err(refuse());
                 }
                 remove_folder_git_last(&path)?;
@@ -860,7 +865,7 @@ impl Repo {
         }
         // Highest suffix first, and `gitdir` before the rest: a kill halfway leaves the ids still
         // contiguous and each remaining entry still recognisable as ours.
-        for admin_dir in leftovers.iter().rev() {
+        for (admin_dir, _) in leftovers.iter().rev() {
             match fs::remove_file(admin_dir.join("gitdir")) {
                 Ok(()) => {}
                 Err(err) if err.kind() == io::ErrorKind::NotFound => {}
@@ -882,20 +887,26 @@ impl Repo {
 
     /// Whether the admin dir `admin_dir` is what an interrupted add of `path` (spelled `wanted` by
     /// `comparable_path`) left; see `remove_incomplete_worktree`.
-    fn left_by_add(&self, admin_dir: &Path, path: &Path, wanted: &Path) -> Result<bool, GitError> {
+    fn left_by_add(&self, admin_dir: &Path, path: &Path, wanted: &Path) -> Result<Leftover, GitError> {
         let registered = read_gitdir(admin_dir)?;
         if registered.as_deref().is_some_and(|at| comparable_path(at) != wanted) {
-            return Ok(false);
+            return Ok(Leftover::No);
         }
         match lock_reason(admin_dir)?.as_deref() {
-            Some("initializing") => Ok(true),
-            Some(_) => Ok(false),
-            None if registered.is_none() => Ok(true),
+            Some("initializing") => Ok(Leftover::WithFolder),
+            Some(_) => Ok(Leftover::No),
+            // Every add writes the lock before `gitdir` and `.git`, so a folder linking back to an
+            // unlocked entry without `gitdir` is some worktree that lost its `gitdir` file.
+            None if registered.is_none() => Ok(Leftover::AdminDirOnly),
             None => {
                 if exists(&path.join(".git"))? && (!links_back(path, admin_dir) || !self.dirt(path)?.is_clean()) {
-                    return Ok(false);
+                    return Ok(Leftover::No);
                 }
-                Ok(self.commits_only_in(admin_dir)? == 0)
+                Ok(if self.commits_only_in(admin_dir)? == 0 {
+                    Leftover::WithFolder
+                } else {
+                    Leftover::No
+                })
             }
         }
     }
@@ -1080,6 +1091,16 @@ impl Repo {
         entries.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(entries)
     }
+}
+
+/// What `remove_incomplete_worktree` may do with an admin dir.
+enum Leftover {
+    /// Not the interrupted add's, or not safe to remove: leave it.
+    No,
+    /// The add's, but no proof that a folder linking back to it is the add's too.
+    AdminDirOnly,
+    /// The add's, and so is a folder whose `.git` links back to it.
+    WithFolder,
 }
 
 /// Removes what a failed `add_worktree` created, on every way out (including panics) until `keep`.

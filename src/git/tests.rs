@@ -506,3 +506,211 @@ fn ids_are_sanitized() {
     assert_eq!(sanitize_id(".hidden.lock"), "hidden");
     assert_eq!(sanitize_id("a..b"), "a-b");
 }
+
+/// Commit a change to README.md in `dir` and return the new HEAD.
+fn commit_change(dir: &Path, text: &str) -> String {
+    fs::write(dir.join("README.md"), text).unwrap();
+    git(dir, &["commit", "-q", "-am", text]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+#[test]
+fn unreachable_head_commits_counts_what_only_a_detached_head_holds() {
+    let fx = Fixture::new();
+    let repo = fx.open();
+    let wt = fx.root.join("wt");
+    repo.add_worktree(&wt, "wt", "work", true, &fx.head()).unwrap();
+    assert_eq!(repo.unreachable_head_commits(&wt).unwrap(), 0);
+
+    git(&wt, &["checkout", "-q", "--detach"]);
+    commit_change(&wt, "one\n");
+    let tip = commit_change(&wt, "two\n");
+    assert_eq!(repo.unreachable_head_commits(&wt).unwrap(), 2);
+    // Annotated tags are peeled to their commit.
+    git(&wt, &["tag", "-a", "-m", "tagged", "v1", "HEAD~1"]);
+    assert_eq!(repo.unreachable_head_commits(&wt).unwrap(), 1);
+    git(&fx.repo, &["tag", "-d", "v1"]);
+    git(&wt, &["branch", "keep"]);
+    assert_eq!(repo.unreachable_head_commits(&wt).unwrap(), 0);
+    git(&fx.repo, &["branch", "-D", "keep"]);
+    // Another worktree's detached HEAD keeps them too.
+    git(&fx.repo, &["checkout", "-q", "--detach", &tip]);
+    assert_eq!(repo.unreachable_head_commits(&wt).unwrap(), 0);
+    git(&fx.repo, &["checkout", "-q", "main"]);
+    assert_eq!(repo.unreachable_head_commits(&wt).unwrap(), 2);
+    // A per-worktree ref goes with the worktree, so it keeps nothing.
+    git(&wt, &["update-ref", "refs/worktree/wip", "HEAD"]);
+    git(&wt, &["symbolic-ref", "HEAD", "refs/worktree/wip"]);
+    assert_eq!(Repo::discover(&wt).unwrap().unreachable_head_commits(&wt).unwrap(), 2);
+
+    // On a branch, the branch keeps its commits.
+    git(&wt, &["checkout", "-q", "-b", "onbranch", &tip]);
+    assert_eq!(repo.unreachable_head_commits(&wt).unwrap(), 0);
+
+    let plain = fx.root.join("plain");
+    fs::create_dir(&plain).unwrap();
+    assert!(matches!(
+        repo.unreachable_head_commits(&plain),
+        Err(GitError::NotAWorktree { .. })
+    ));
+    fs::remove_file(fx.repo.join(".git/worktrees/wt/HEAD")).unwrap();
+    assert!(matches!(repo.unreachable_head_commits(&wt), Err(GitError::Io { .. })));
+    fs::remove_dir_all(&wt).unwrap();
+    fs::remove_dir_all(fx.repo.join(".git/worktrees/wt")).unwrap();
+    assert_eq!(repo.unreachable_head_commits(&wt).unwrap(), 0);
+}
+
+/// By git's own account there are `count` worktrees (main included) and nothing to prune.
+fn assert_git_sees_worktrees(fx: &Fixture, count: usize) {
+    assert_eq!(
+        fx.worktree_list().matches("worktree ").count(),
+        count,
+        "{}",
+        fx.worktree_list()
+    );
+    let out = git_output(&fx.repo, &["worktree", "prune", "-n", "-v"]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+/// Turn the finished worktree `id` at `wt` back into what a kill during its checkout leaves: still
+/// locked "initializing", no index, only some files written.
+fn interrupt_checkout(fx: &Fixture, wt: &Path, id: &str) {
+    let admin = fx.repo.join(".git/worktrees").join(id);
+    fs::write(admin.join("locked"), "initializing\n").unwrap();
+    fs::remove_file(admin.join("index")).unwrap();
+    fs::remove_dir_all(wt.join("src")).unwrap();
+    fs::remove_file(wt.join("run.sh")).unwrap();
+}
+
+#[test]
+fn remove_incomplete_worktree_cleans_up_after_a_killed_add() {
+    let fx = Fixture::new();
+    let repo = fx.open();
+    let head = fx.head();
+
+    // (a) Still locked "initializing", no `gitdir` file, the folder half checked out.
+    let wt = fx.root.join("shards/a");
+    repo.add_worktree(&wt, "a", "a", true, &head).unwrap();
+    interrupt_checkout(&fx, &wt, "a");
+    fs::remove_file(fx.repo.join(".git/worktrees/a/gitdir")).unwrap();
+    assert!(repo.remove_incomplete_worktree(&wt, "a").unwrap());
+    assert!(!wt.exists());
+    assert!(fx.root.join("shards").exists(), "parent folders stay");
+    assert_eq!(fx.admin_ids(), Vec::<String>::new());
+    assert_git_sees_worktrees(&fx, 1);
+    assert!(!repo.remove_incomplete_worktree(&wt, "a").unwrap());
+
+    // (b) Killed during the checkout, under a suffixed id; the finished worktree that took the id
+    // first (registered elsewhere) is left alone.
+    let other = fx.root.join("other");
+    repo.add_worktree(&other, "b", "other", true, &head).unwrap();
+    let wt = fx.root.join("b");
+    assert_eq!(repo.add_worktree(&wt, "b", "b", true, &head).unwrap(), "b1");
+    interrupt_checkout(&fx, &wt, "b1");
+    assert!(repo.remove_incomplete_worktree(&wt, "b").unwrap());
+    assert!(!wt.exists());
+    assert_eq!(fx.admin_ids(), ["b"]);
+    assert_eq!(git(&other, &["status", "--porcelain"]), "");
+    assert_git_sees_worktrees(&fx, 2);
+    repo.remove_worktree(&other).unwrap();
+
+    // Killed right after claiming the folder and the id.
+    let wt = fx.root.join("c");
+    fs::create_dir(&wt).unwrap();
+    fs::create_dir(fx.repo.join(".git/worktrees/c")).unwrap();
+    assert!(repo.remove_incomplete_worktree(&wt, "c").unwrap());
+    assert!(!wt.exists());
+    assert_eq!(fx.admin_ids(), Vec::<String>::new());
+
+    // Killed after the add finished: removed only while that loses nothing.
+    let wt = fx.root.join("d");
+    repo.add_worktree(&wt, "d", "d", true, &head).unwrap();
+    fs::write(wt.join("notes.txt"), "mine\n").unwrap();
+    assert!(matches!(
+        repo.remove_incomplete_worktree(&wt, "d"),
+        Err(GitError::PathExists { .. })
+    ));
+    assert!(wt.join("notes.txt").exists());
+    fs::remove_file(wt.join("notes.txt")).unwrap();
+    assert!(repo.remove_incomplete_worktree(&wt, "d").unwrap());
+    assert!(!wt.exists());
+    assert_git_sees_worktrees(&fx, 1);
+    assert_eq!(
+        fx.branches(),
+        ["a", "b", "d", "main", "other"],
+        "branches are the caller's"
+    );
+}
+
+#[test]
+fn remove_incomplete_worktree_never_takes_what_is_not_the_adds() {
+    let fx = Fixture::new();
+    let repo = fx.open();
+    let head = fx.head();
+    let interrupted = fx.repo.join(".git/worktrees/x");
+    fs::create_dir_all(&interrupted).unwrap();
+    fs::write(interrupted.join("locked"), "initializing\n").unwrap();
+
+    // A folder that is another repository.
+    let wt = fx.root.join("x");
+    git(&fx.root, &["init", "-q", "--separate-git-dir", "elsewhere.git", "x"]);
+    assert!(matches!(
+        repo.remove_incomplete_worktree(&wt, "x"),
+        Err(GitError::PathExists { .. })
+    ));
+    assert!(wt.join(".git").exists());
+    assert!(interrupted.exists(), "nothing is removed when the folder is refused");
+    fs::remove_dir_all(&wt).unwrap();
+
+    // A folder with a user's file and no `.git`.
+    fs::create_dir(&wt).unwrap();
+    fs::write(wt.join("precious"), "keep me\n").unwrap();
+    assert!(matches!(
+        repo.remove_incomplete_worktree(&wt, "x"),
+        Err(GitError::PathExists { .. })
+    ));
+    assert!(wt.join("precious").exists());
+    assert!(interrupted.exists());
+    fs::remove_dir_all(&wt).unwrap();
+
+    // A folder linking back to an unlocked entry without `gitdir`: a worktree that lost that file.
+    let lost = fx.repo.join(".git/worktrees/z");
+    fs::create_dir(&lost).unwrap();
+    fs::write(lost.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+    let wt = fx.root.join("z");
+    fs::create_dir(&wt).unwrap();
+    fs::write(wt.join(".git"), format!("gitdir: {}\n", lost.display())).unwrap();
+    fs::write(wt.join("precious"), "keep me\n").unwrap();
+    assert!(matches!(
+        repo.remove_incomplete_worktree(&wt, "z"),
+        Err(GitError::PathExists { .. })
+    ));
+    assert!(wt.join("precious").exists() && lost.exists());
+
+    // A worktree with the same id, locked by its user or registered at another folder.
+    let admin = fx.repo.join(".git/worktrees/y");
+    let elsewhere = fx.root.join("y-elsewhere");
+    repo.add_worktree(&elsewhere, "y", "y", true, &head).unwrap();
+    fs::write(admin.join("locked"), "initializing\n").unwrap();
+    let wt = fx.root.join("y");
+    assert!(!repo.remove_incomplete_worktree(&wt, "y").unwrap());
+    assert!(admin.exists() && elsewhere.exists());
+    fs::remove_dir_all(&elsewhere).unwrap();
+    fs::write(admin.join("gitdir"), format!("{}\n", wt.join(".git").display())).unwrap();
+    fs::write(admin.join("locked"), "on a usb stick\n").unwrap();
+    assert!(!repo.remove_incomplete_worktree(&wt, "y").unwrap());
+    assert!(admin.exists());
+    // A finished one at `path` whose folder is gone, holding commits only on its detached HEAD.
+    fs::remove_file(admin.join("locked")).unwrap();
+    git(&fx.repo, &["commit", "-q", "--allow-empty", "-m", "soon unreachable"]);
+    let orphan = fx.head();
+    git(&fx.repo, &["reset", "-q", "--hard", "HEAD~1"]);
+    fs::write(admin.join("HEAD"), format!("{orphan}\n")).unwrap();
+    assert!(!repo.remove_incomplete_worktree(&wt, "y").unwrap());
+    assert!(admin.exists());
+    git(&fx.repo, &["branch", "keeps-it", &orphan]);
+    assert!(repo.remove_incomplete_worktree(&wt, "y").unwrap());
+    assert!(!admin.exists());
+}
