@@ -71,3 +71,46 @@ if want complete; then
         --export-json "$work/complete.json" "$BIN -- git-shard rm c" "git rev-parse --show-toplevel" >/dev/null)
     report "completion of shard names (\`git shard rm c<TAB>\`)" "$work/complete.json" "≤ 5 ms" "100 shards"
 fi
+
+if want list; then
+    for n in 10 100 500; do
+        r=$work/list$n; make_repo "$r" 10
+        (cd "$r" && for i in $(seq 1 "$n"); do git-shard new "l$i" --no-launch -- true 2>/dev/null; done)
+        running=$((n / 4))
+        (cd "$r" && for i in $(seq 1 "$running"); do git-shard run "l$i" --terminal background -- sleep 900 </dev/null 2>/dev/null; done)
+        (cd "$r" && hyperfine -N --warmup 5 --runs 40 --export-json "$work/list$n.json" \
+            "$BIN list --json" "git worktree list --porcelain" >/dev/null)
+        goal="—"; [ "$n" = 100 ] && goal="≤ 1.5×"
+        report "\`list --json\`, $n shards ($running running)" "$work/list$n.json" "$goal" "vs \`git worktree list --porcelain\`"
+        (cd "$r" && for i in $(seq 1 "$running"); do git-shard stop --grace 0 "l$i" >/dev/null 2>&1; done)
+    done
+fi
+
+if want new; then
+    r=$work/new; make_repo "$r" 10000
+    (cd "$r" && hyperfine --warmup 2 --runs 10 --export-json "$work/new.json" \
+        --prepare "git-shard rm --force bn >/dev/null 2>&1; git worktree remove --force ../gitwt >/dev/null 2>&1; git branch -D gb >/dev/null 2>&1; true" \
+        "$BIN new bn --no-launch -- true" "git worktree add -q -b gb ../gitwt" >/dev/null 2>&1)
+    report "\`new --no-launch\`" "$work/new.json" "≤ 1.1×" "10,000 files (39 MB), vs \`git worktree add -b\`"
+fi
+
+if want rm; then
+    r=$work/rm; make_repo "$r" 10000
+    (cd "$r" && hyperfine --warmup 2 --runs 10 --export-json "$work/rm.json" \
+        --prepare "git-shard new bn --no-launch -- true >/dev/null 2>&1; git worktree add -q -b gb ../gitwt >/dev/null 2>&1; true" \
+        "$BIN rm bn" "git worktree remove ../gitwt && git branch -d gb" >/dev/null 2>&1)
+    report "\`rm\`" "$work/rm.json" "≤ 1.1×" "10,000 files, vs \`git worktree remove\` + \`git branch -d\`"
+fi
+
+if want stop; then
+    r=$work/stop; make_repo "$r" 10
+    (cd "$r" && git-shard new polite --no-launch -- sleep 900 && git-shard new stubborn --no-launch -- sh -c "trap '' TERM; sleep 900 & wait") 2>/dev/null
+    (cd "$r" && hyperfine -N --warmup 2 --runs 20 --export-json "$work/stop.json" \
+        --prepare "$BIN run polite --terminal background" "$BIN stop polite" >/dev/null 2>&1)
+    (cd "$r" && hyperfine -N --warmup 1 --runs 10 --export-json "$work/stop-kill.json" \
+        --prepare "$BIN run stubborn --terminal background" "$BIN stop --grace 0.2 stubborn" >/dev/null 2>&1)
+    # shellcheck disable=SC2016 # backquotes are Markdown here
+    printf '| `stop` → confirmed death, agent honours SIGTERM | %s ms | — | — | < 50 ms | `sleep`, whole group confirmed gone |\n' "$(median "$work/stop.json" 0)"
+    # shellcheck disable=SC2016 # backquotes are Markdown here
+    printf '| `stop --grace 0.2` → confirmed death, agent ignores SIGTERM | %s ms | — | — | 200 + < 50 ms | SIGKILL after the grace period |\n' "$(median "$work/stop-kill.json" 0)"
+fi

@@ -21,9 +21,16 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
-    super::reconcile_quietly(&ws);
+    let mut listed = ws.store.list()?;
+    match super::reconcile::reconcile_listed(&ws, &listed) {
+        Ok(lines) if lines.is_empty() => {}
+        Ok(lines) => {
+            lines.iter().for_each(|l| eprintln!("{l}"));
+            listed = ws.store.list()?;
+        }
+        Err(e) => eprintln!("warning: reconciliation failed: {e}"),
+    }
     let mut shards: Vec<(Record, RunStatus)> = Vec::new();
-    let listed = ws.store.list()?;
     let none_at_all = listed.is_empty();
     for (name, record) in listed {
         match record {
@@ -75,7 +82,9 @@ pub fn status_text(r: &Record, s: RunStatus) -> String {
         },
         other => other.as_str().into(),
     };
-    if r.orphaned_at.is_some() {
+    if r.incomplete {
+        "incomplete (`git shard prune` undoes it)".into()
+    } else if r.orphaned_at.is_some() {
         text + ", orphaned"
     } else {
         text

@@ -76,6 +76,8 @@ pub struct ShardJson {
     pub exit_code: Option<i32>,
     pub signal: Option<i32>,
     pub worktree_exists: bool,
+    /// `new` died while creating it; `prune` or `rm` undo it.
+    pub incomplete: bool,
     /// The worktree was removed behind git-shard's back (`prune` forgets the shard).
     pub orphaned: bool,
     pub base_ref: Option<String>,
@@ -101,6 +103,7 @@ impl ShardJson {
             signal: p.and_then(|p| p.signal),
             worktree_exists: r.worktree.is_dir(),
             orphaned: r.orphaned_at.is_some(),
+            incomplete: r.incomplete,
             base_ref: r.base.refname.clone(),
             base_commit: r.base.commit.clone(),
             started_at: p.and_then(|p| p.started_at.clone()),
@@ -440,6 +443,17 @@ pub fn settle_branch(ws: &Workspace, record: &Record, force: bool, apply: bool) 
         });
     }
     Ok(BranchFate::KeptPreexisting)
+}
+
+/// Undo a shard whose `new` died mid-way (`record.incomplete`): what the interrupted worktree add
+/// left (never a folder it cannot attribute to that add), the branch if `new` created it and it
+/// holds nothing, and the record. The caller holds the shard's lock, so no `new` is still at work.
+pub fn undo_incomplete(ws: &Workspace, name: &ShardName, record: &Record) -> Result<BranchFate> {
+    ws.repo
+        .remove_incomplete_worktree(&record.worktree, &record.worktree_id)?;
+    let fate = settle_branch(ws, record, false, true)?;
+    ws.store.remove(name)?;
+    Ok(fate)
 }
 
 /// Reconcile before a command that reports or creates shards; a failure there is reported and

@@ -94,16 +94,16 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         if path.exists() {
             return Err(GitError::PathExists { path }.into());
         }
-        let worktree_id = ws
-            .repo
-            .add_worktree(&path, name.as_str(), &branch, create_branch, &base.commit)?;
-        let record = Record {
+        // The record goes first, marked incomplete: if this process dies mid-way (SIGKILL,
+        // power), the record still names what was being made, and `prune` or `rm` undo it.
+        let mut record = Record {
             version: record::VERSION,
             name: name.to_string(),
             branch: branch.clone(),
             created_branch: create_branch,
+            incomplete: true,
             worktree: path.clone(),
-            worktree_id,
+            worktree_id: name.to_string(),
             agent: agent.agent.clone(),
             command: agent.argv.clone(),
             terminal: terminal.as_ref().map_or("none", |t| t.name()).to_owned(),
@@ -117,7 +117,20 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             process: None,
             extra: BTreeMap::new(),
         };
-        if let Err(e) = ws.store.create(&record) {
+        ws.store.create(&record)?;
+        match ws
+            .repo
+            .add_worktree(&path, name.as_str(), &branch, create_branch, &base.commit)
+        {
+            Ok(id) => record.worktree_id = id,
+            Err(e) => {
+                // add_worktree rolled back its own part.
+                let _ = ws.store.remove(&name);
+                return Err(e.into());
+            }
+        }
+        record.incomplete = false;
+        if let Err(e) = ws.store.write(&record) {
             undo(&ws, &record);
             return Err(e.into());
         }

@@ -22,7 +22,7 @@ use crate::output::clean;
 use crate::shard::{Record, ShardName};
 
 use super::reconcile::{WorktreeState, worktree_state};
-use super::{BranchFate, Stopped, print_json, settle_branch, stop_run};
+use super::{BranchFate, Stopped, print_json, settle_branch, stop_run, undo_incomplete};
 
 /// Forget shards whose worktree is gone and report worktrees without a shard.
 #[derive(Debug, clap::Args)]
@@ -37,7 +37,7 @@ pub struct Args {
 
 #[derive(Debug, Serialize)]
 struct Action {
-    /// `forget-shard`, `stop-agent`, `delete-branch`, `kept-branch`, `kept-shard`,
+    /// `forget-shard`, `undo-incomplete`, `stop-agent`, `delete-branch`, `kept-branch`, `kept-shard`,
     /// `prune-worktree-entry`, `unregistered-worktree`, `unreadable-record`, `error`.
     kind: &'static str,
     target: String,
@@ -151,6 +151,23 @@ fn prune_one(
     apply: bool,
     actions: &mut Vec<Action>,
 ) -> Result<()> {
+    if record.incomplete {
+        let name = ShardName::parse(raw)?;
+        let _lock = ws.store.lock_shard(&name)?;
+        // Re-read under the lock: a `new` that was still at work has finished meanwhile.
+        if ws.store.read(&name)?.incomplete {
+            if apply {
+                undo_incomplete(ws, &name, record)?;
+            }
+            actions.push(Action::new(
+                "undo-incomplete",
+                raw.to_owned(),
+                "`git shard new` died while creating it; what it made is removed".into(),
+                apply,
+            ));
+        }
+        return Ok(());
+    }
     match worktree_state(record, entries) {
         WorktreeState::Present | WorktreeState::Moved(_) => return Ok(()),
         WorktreeState::LockedMissing(reason) => {

@@ -21,6 +21,7 @@ use rustix::fs::{FlockOperation, flock};
 use crate::context::{Context, Workspace};
 use crate::error::Result;
 use crate::git::{WorktreeEntry, lock};
+use crate::shard::store::Listed;
 use crate::shard::{Record, RunStatus, ShardName, StoreError};
 
 use super::{Stopped, stop_run};
@@ -84,6 +85,11 @@ pub fn worktree_state(record: &Record, entries: &[WorktreeEntry]) -> WorktreeSta
 
 /// Reconcile once; returns what was done, one line each.
 pub fn reconcile(ws: &Workspace) -> Result<Vec<String>> {
+    reconcile_listed(ws, &ws.store.list()?)
+}
+
+/// [`reconcile`] with the records already read (by `list`, which needs them anyway).
+pub fn reconcile_listed(ws: &Workspace, listed: &[Listed]) -> Result<Vec<String>> {
     let mut done = Vec::new();
     std::fs::create_dir_all(ws.store.dir()).ok();
     let guard = OpenOptions::new()
@@ -97,10 +103,14 @@ pub fn reconcile(ws: &Workspace) -> Result<Vec<String>> {
     }
     let common = ws.repo.common_dir();
     let entries = ws.repo.worktrees()?;
-    for (raw, record) in ws.store.list()? {
+    for (raw, record) in listed {
         let Ok(record) = record else { continue };
-        let Ok(name) = ShardName::parse(&raw) else { continue };
-        let gone = match worktree_state(&record, &entries) {
+        let Ok(name) = ShardName::parse(raw) else { continue };
+        if record.incomplete {
+            // Half made by a `new` that is running or died: `prune` and `rm` handle those.
+            continue;
+        }
+        let gone = match worktree_state(record, &entries) {
             WorktreeState::Present | WorktreeState::LockedMissing(_) => false,
             WorktreeState::Gone => true,
             WorktreeState::Moved(to) => {

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::shard::{Record, RunStatus};
 use crate::terminal::{self, Vars};
 
-use super::{Stopped, settle_branch, stop_run};
+use super::{Stopped, settle_branch, stop_run, undo_incomplete};
 
 /// Remove a shard: stop its agent, remove its worktree and (when merged) its branch.
 ///
@@ -65,6 +65,14 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
 
     let _lock = ws.store.lock_shard(&name)?;
     let mut record = ws.store.read(&name)?;
+    if record.incomplete {
+        let fate = undo_incomplete(&ws, &name, &record)?;
+        if let Some(line) = fate.describe(&record.branch) {
+            eprintln!("{line}");
+        }
+        eprintln!("removed shard '{name}' (its creation had been interrupted)");
+        return Ok(());
+    }
     // Between the stop above and this lock, a `run` may have started: never remove under it.
     // A launch no supervisor has claimed yet is cancelled, so none ever will.
     if let Some(p) = record.process.as_mut() {
@@ -105,6 +113,18 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
                     crate::output::short_path(&record.worktree)
                 ),
                 format!("commit or stash it there, or `git shard rm --force {name}` to throw it away"),
+            ));
+        }
+        let detached = ws.repo.unreachable_head_commits(&record.worktree)?;
+        if detached > 0 && !args.force {
+            return Err(Error::refused(
+                format!(
+                    "shard '{name}' has {detached} commit(s) on a detached HEAD that no branch or tag holds; nothing was removed"
+                ),
+                format!(
+                    "keep them with `git -C {} branch <new-branch>`, or `git shard rm --force {name}` to lose them",
+                    record.worktree.display()
+                ),
             ));
         }
         close_window(&ws, &record);

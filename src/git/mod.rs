@@ -199,7 +199,11 @@ pub struct WorktreeEntry {
 
 /// A repository, discovered from one of its worktrees.
 pub struct Repo {
-    repo: gix::Repository,
+    /// Opened on first use: `list`, `status` and the other readers only need the paths below,
+    /// and opening a repository (config files, object database) is most of their cost.
+    repo: std::cell::OnceCell<gix::Repository>,
+    /// Where `repo` is opened from.
+    open_at: PathBuf,
     common_dir: PathBuf,
     main_workdir: PathBuf,
     current_workdir: Option<PathBuf>,
@@ -217,6 +221,44 @@ impl Repo {
     /// Discover from any worktree (main or linked) or subfolder. Refuses bare repositories
     /// (`GitError::Bare`) and non-repositories.
     pub fn discover(cwd: &Path) -> Result<Repo, GitError> {
+        // The usual layouts (a `.git` folder, or a linked worktree's `.git` file) are read
+        // directly and the repository is opened only when a command needs more than paths;
+        // anything else (GIT_DIR, bare repositories, submodules) goes through gix's discovery.
+        if let Some(found) = locate::locate(cwd) {
+            let common_dir = canonical(&found.common_dir)?;
+            let current = canonical(&found.worktree)?;
+            let main_workdir = match found.worktree_id {
+                None => current.clone(),
+                Some(_) if common_dir.file_name().is_some_and(|n| n == ".git") => common_dir
+                    .parent()
+                    .map(Path::to_owned)
+                    .unwrap_or_else(|| common_dir.clone()),
+                Some(_) => return Repo::discover_full(cwd),
+            };
+            return Ok(Repo {
+                repo: std::cell::OnceCell::new(),
+                open_at: current.clone(),
+                common_dir,
+                main_workdir,
+                current_workdir: Some(current),
+            });
+        }
+        Repo::discover_full(cwd)
+    }
+
+    /// The gix repository, opened on first use.
+    fn gix(&self) -> Result<&gix::Repository, GitError> {
+        if let Some(repo) = self.repo.get() {
+            return Ok(repo);
+        }
+        let full = Repo::discover_full(&self.open_at)?;
+        let repo = full.repo.into_inner().ok_or_else(|| GitError::NotARepository {
+            path: self.open_at.clone(),
+        })?;
+        Ok(self.repo.get_or_init(|| repo))
+    }
+
+    fn discover_full(cwd: &Path) -> Result<Repo, GitError> {
         let mut repo = match gix::ThreadSafeRepository::discover(cwd) {
             Ok(repo) => repo.to_thread_local(),
             Err(err) => {
@@ -265,7 +307,8 @@ impl Repo {
         repo.committer_or_set_generic_fallback()
             .git_ctx(|| "cannot determine the committer for reflog entries".to_owned())?;
         Ok(Repo {
-            repo,
+            repo: std::cell::OnceCell::from(repo),
+            open_at: cwd.to_owned(),
             common_dir,
             main_workdir,
             current_workdir,
@@ -296,7 +339,7 @@ impl Repo {
         };
         // Names are looked up in git's rev-parse order, so "main" only counts as a branch when no
         // tag (or other higher-priority ref) of that name shadows it.
-        if let Ok(Some(mut reference)) = self.repo.try_find_reference(rev)
+        if let Ok(Some(mut reference)) = self.gix()?.try_find_reference(rev)
             && reference.name().category() == Some(Category::LocalBranch)
         {
             let refname = reference.name().as_bstr().to_string();
@@ -315,7 +358,7 @@ impl Repo {
     }
 
     fn head_base(&self) -> Result<Base, GitError> {
-        let mut head = self.repo.head().git_ctx(|| "cannot read HEAD".to_owned())?;
+        let mut head = self.gix()?.head().git_ctx(|| "cannot read HEAD".to_owned())?;
         if head.is_unborn() {
             return Err(GitError::NoCommits);
         }
@@ -335,7 +378,7 @@ impl Repo {
     /// The commit `rev` names, peeling tags.
     fn commit_of(&self, rev: &str) -> Result<ObjectId, GitError> {
         let bad = || GitError::BadRevision { rev: rev.to_owned() };
-        let id = self.repo.rev_parse_single(rev).map_err(|_| bad())?;
+        let id = self.gix()?.rev_parse_single(rev).map_err(|_| bad())?;
         let commit = id.object().map_err(|_| bad())?.peel_to_commit().map_err(|_| bad())?;
         Ok(commit.id)
     }
@@ -348,7 +391,7 @@ impl Repo {
 
     fn branch_tip(&self, name: &FullName) -> Result<Option<ObjectId>, GitError> {
         let Some(mut reference) = self
-            .repo
+            .gix()?
             .try_find_reference(name.as_ref())
             .git_ctx(|| format!("cannot read {name}"))?
         else {
@@ -442,14 +485,14 @@ impl Repo {
             tip
         };
         let tree = self
-            .repo
+            .gix()?
             .find_commit(tip)
             .and_then(|commit| commit.tree_id())
             .git_ctx(|| format!("cannot read the tree of commit {tip}"))?
             .detach();
 
         let mut undo = Undo {
-            repo: &self.repo,
+            repo: self.gix()?,
             worktree: None,
             admin_dir: None,
             branch: None,
@@ -520,7 +563,7 @@ impl Repo {
         let exists = || GitError::BranchExists {
             branch: branch.to_owned(),
         };
-        match self.repo.edit_reference(edit) {
+        match self.gix()?.edit_reference(edit) {
             // gix lets MustNotExist pass (as a no-op) when the ref already holds exactly the target
             // we write — which is what a racing add of the same branch from the same base does. The
             // returned edit carries the value gix saw under the lock, so "it was already there"
@@ -593,12 +636,12 @@ impl Repo {
         tree: ObjectId,
     ) -> Result<(), GitError> {
         let mut index = self
-            .repo
+            .gix()?
             .index_from_tree(&tree)
             .git_ctx(|| format!("cannot read the tree of commit {commit}"))?;
         index.set_path(admin_dir.join("index"));
         let mut options = self
-            .repo
+            .gix()?
             .checkout_options(gix::worktree::stack::state::attributes::Source::IdMapping)
             .git_ctx(|| "cannot read the checkout configuration".to_owned())?;
         // The folder was created by us a moment ago, so every file can be created without first
@@ -609,7 +652,7 @@ impl Repo {
         driver.ref_name = Some(BString::from(branch.as_bstr()));
         driver.treeish = Some(commit);
         let objects = self
-            .repo
+            .gix()?
             .objects
             .clone()
             .into_arc()
@@ -721,7 +764,7 @@ impl Repo {
         let hidden = self.kept_tips(admin_dir)?;
         let context = || format!("cannot walk the history of {}", head_file.display());
         // One walk: everything reachable from a hidden tip is cut off where it meets HEAD's history.
-        let walk = self.repo.rev_walk([tip]).with_hidden(hidden).all().git_ctx(context)?;
+        let walk = self.gix()?.rev_walk([tip]).with_hidden(hidden).all().git_ctx(context)?;
         let mut count = 0;
         for commit in walk {
             commit.git_ctx(context)?;
@@ -736,7 +779,7 @@ impl Repo {
     fn kept_tips(&self, admin_dir: &Path) -> Result<Vec<ObjectId>, GitError> {
         let context = || "cannot list the references".to_owned();
         let mut tips = Vec::new();
-        for reference in self.repo.references().git_ctx(context)?.all().git_ctx(context)? {
+        for reference in self.gix()?.references().git_ctx(context)?.all().git_ctx(context)? {
             // A ref that cannot be read, or leads to no commit, keeps nothing; skipping it only
             // errs towards counting commits as unreachable.
             let Ok(mut reference) = reference else {
@@ -760,11 +803,12 @@ impl Repo {
                 .map(|entry| entry.admin_dir)
                 .filter(|dir| dir != admin_dir),
         );
+        let repo = self.gix()?;
         for git_dir in other_heads {
             let id = read_optional(&git_dir.join("HEAD"))?
                 .and_then(|head| ObjectId::from_hex(head.trim().as_bytes()).ok())
                 // The walk fails on a hidden tip that is not a commit.
-                .filter(|id| self.repo.find_commit(*id).is_ok());
+                .filter(|id| repo.find_commit(*id).is_ok());
             tips.extend(id);
         }
         tips.sort_unstable();
@@ -921,14 +965,14 @@ impl Repo {
             });
         }
         let reference = self
-            .repo
+            .gix()?
             .try_find_reference(name.as_ref())
             .git_ctx(|| format!("cannot read {name}"))?
             .ok_or_else(|| GitError::NoSuchBranch {
                 branch: branch.to_owned(),
             })?;
         let target = reference.target().into_owned();
-        self.repo
+        self.gix()?
             .edit_reference(RefEdit {
                 change: Change::Delete {
                     expected: PreviousValue::MustExistAndMatch(target),
@@ -977,7 +1021,7 @@ impl Repo {
             Err(_) => self.commit_of(base_commit)?,
         };
         let context = || format!("cannot walk the history of '{branch}'");
-        let walk = self.repo.rev_walk([tip]).with_hidden([base]).all().git_ctx(context)?;
+        let walk = self.gix()?.rev_walk([tip]).with_hidden([base]).all().git_ctx(context)?;
         let mut count = 0;
         for commit in walk {
             commit.git_ctx(context)?;
@@ -990,11 +1034,9 @@ impl Repo {
     /// reads it) or `<common-dir>/hooks`. Returns whether it came from `core.hooksPath`.
     pub fn hooks_dir(&self) -> (PathBuf, bool) {
         let configured = self
-            .repo
-            .config_snapshot()
-            .trusted_path("core.hooksPath")
+            .gix()
             .ok()
-            .flatten();
+            .and_then(|repo| repo.config_snapshot().trusted_path("core.hooksPath").ok().flatten());
         match configured {
             Some(p) if p.is_absolute() => (p, true),
             Some(p) => (

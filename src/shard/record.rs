@@ -25,6 +25,10 @@ pub struct Record {
     /// Whether `new` created the branch (only then may `rm` delete it without being asked).
     #[serde(default)]
     pub created_branch: bool,
+    /// Set while `new` is creating the shard; still set afterwards only if `new` died mid-way,
+    /// and then `prune`/`rm` undo what it made.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub incomplete: bool,
     pub worktree: PathBuf,
     /// git's administrative id of the worktree (`<common-dir>/worktrees/<id>`).
     pub worktree_id: String,
@@ -157,6 +161,7 @@ mod tests {
             name: "fix-login".into(),
             branch: "shard/fix-login".into(),
             created_branch: true,
+            incomplete: false,
             worktree: "/tmp/r.shards/fix-login".into(),
             worktree_id: "fix-login".into(),
             agent: "custom".into(),

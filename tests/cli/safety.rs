@@ -469,3 +469,19 @@ fn prune_respects_moves_and_locked_worktrees_of_missing_folders() {
     assert_eq!(repo.list().len(), 2);
     assert_eq!(repo.branches(), ["main", "shard/moved", "shard/usb"]);
 }
+
+#[test]
+fn rm_refuses_to_lose_commits_made_on_a_detached_head() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "det", "--no-launch", "--", "true"]);
+    let wt = repo.shards_dir().join("det");
+    repo.git_in(&wt, &["checkout", "-q", "--detach"]);
+    fs::write(wt.join("f"), "x").unwrap();
+    repo.git_in(&wt, &["add", "f"]);
+    repo.git_in(&wt, &["commit", "-q", "-m", "detached work"]);
+    let err = repo.refused(&["rm", "det"]);
+    assert!(err.contains("1 commit") && err.contains("detached"), "{err}");
+    assert!(wt.is_dir());
+    repo.ok(&["rm", "--force", "det"]);
+    assert!(!wt.exists());
+}
