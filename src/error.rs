@@ -130,16 +130,19 @@ impl Error {
         if let Error::Exit(_) = self {
             return;
         }
+        // Messages quote names, branches and paths that may come from anywhere: whatever else
+        // they hold, no control character reaches the terminal raw (line breaks are kept).
+        let clean = |text: String| text.lines().map(crate::output::clean).collect::<Vec<_>>().join("\n");
         let mut err = io::stderr().lock();
-        let _ = writeln!(err, "error: {self}");
+        let _ = writeln!(err, "error: {}", clean(self.to_string()));
         // `transparent` variants forward `source()` to the wrapped error, so this walks the causes.
         let mut source = self.source();
         while let Some(s) = source {
-            let _ = writeln!(err, "  caused by: {s}");
+            let _ = writeln!(err, "  caused by: {}", clean(s.to_string()));
             source = s.source();
         }
         if let Some(h) = self.hint() {
-            let _ = writeln!(err, "hint: {h}");
+            let _ = writeln!(err, "hint: {}", clean(h));
         }
     }
 }

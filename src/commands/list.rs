@@ -84,6 +84,8 @@ pub fn status_text(r: &Record, s: RunStatus) -> String {
     };
     if r.incomplete {
         "incomplete (`git shard prune` undoes it)".into()
+    } else if r.removing {
+        "removing (interrupted; `git shard prune` finishes it)".into()
     } else if r.orphaned_at.is_some() {
         text + ", orphaned"
     } else {

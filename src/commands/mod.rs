@@ -78,6 +78,8 @@ pub struct ShardJson {
     pub worktree_exists: bool,
     /// `new` died while creating it; `prune` or `rm` undo it.
     pub incomplete: bool,
+    /// `rm` died while removing it; `prune` or `rm` finish it.
+    pub removing: bool,
     /// The worktree was removed behind git-shard's back (`prune` forgets the shard).
     pub orphaned: bool,
     pub base_ref: Option<String>,
@@ -104,6 +106,7 @@ impl ShardJson {
             worktree_exists: r.worktree.is_dir(),
             orphaned: r.orphaned_at.is_some(),
             incomplete: r.incomplete,
+            removing: r.removing,
             base_ref: r.base.refname.clone(),
             base_commit: r.base.commit.clone(),
             started_at: p.and_then(|p| p.started_at.clone()),
@@ -451,7 +454,41 @@ pub fn settle_branch(ws: &Workspace, record: &Record, force: bool, apply: bool) 
 pub fn undo_incomplete(ws: &Workspace, name: &ShardName, record: &Record) -> Result<BranchFate> {
     ws.repo
         .remove_incomplete_worktree(&record.worktree, &record.worktree_id)?;
+    ws.repo.clear_stale_branch_lock(&record.branch)?;
     let fate = settle_branch(ws, record, false, true)?;
+    ws.store.remove(name)?;
+    Ok(fate)
+}
+
+/// Remove a shard whose removal was decided (every check passed and `record.removing` was
+/// written): its worktree, git's entry, the branch unless it holds commits (or `delete_branch`),
+/// and the record last. Also finishes a removal that a killed `rm` left half done: the files it
+/// had already deleted look like modifications, but the checks had passed before deletion began,
+/// so they are not re-run. The caller holds the shard's lock.
+pub fn finish_removal(ws: &Workspace, name: &ShardName, record: &Record, delete_branch: bool) -> Result<BranchFate> {
+    let common = ws.repo.common_dir();
+    crate::git::lock::unlock_ours(&common, &record.worktree_id)
+        .map_err(|e| Error::failed(format!("cannot unlock the worktree of shard '{name}': {e}")))?;
+    match ws.repo.remove_worktree(&record.worktree) {
+        Ok(()) => {}
+        // A half-deleted folder may have lost its `.git` already: it is ours, finish the job.
+        Err(crate::git::GitError::NotAWorktree { .. }) if record.removing => {
+            if record.worktree.exists() {
+                std::fs::remove_dir_all(&record.worktree)
+                    .map_err(|e| Error::failed(format!("cannot delete {}: {e}", record.worktree.display())))?;
+            }
+            if ws
+                .repo
+                .worktrees()?
+                .iter()
+                .any(|w| w.id.as_deref() == Some(record.worktree_id.as_str()))
+            {
+                ws.repo.prune_worktree_entry(&record.worktree_id)?;
+            }
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let fate = settle_branch(ws, record, delete_branch, true)?;
     ws.store.remove(name)?;
     Ok(fate)
 }
@@ -463,6 +500,24 @@ pub fn reconcile_quietly(ws: &Workspace) {
         Ok(lines) => lines.iter().for_each(|l| eprintln!("{l}")),
         Err(e) => eprintln!("warning: reconciliation failed: {e}"),
     }
+}
+
+/// Warn about processes that escaped the run (left its group and session) and still work in the
+/// shard's worktree: git-shard cannot prove they are the run's, so it never signals them.
+pub fn warn_escaped(name: &ShardName, worktree: &Path) {
+    let escaped = crate::process::working_in(worktree);
+    if escaped.is_empty() {
+        return;
+    }
+    let list: Vec<String> = escaped
+        .iter()
+        .map(|(p, c)| format!("{p} ({})", crate::output::clean(c)))
+        .collect();
+    eprintln!(
+        "warning: shard '{name}': still running in its worktree, outside the run's process group and session \
+         (not signalled; stop them yourself if they are the agent's): {}",
+        list.join(", ")
+    );
 }
 
 /// `--grace` values: seconds, fractions allowed (`5`, `0.5`).

@@ -102,6 +102,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             branch: branch.clone(),
             created_branch: create_branch,
             incomplete: true,
+            removing: false,
             worktree: path.clone(),
             worktree_id: name.to_string(),
             agent: agent.agent.clone(),

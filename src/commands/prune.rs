@@ -22,7 +22,7 @@ use crate::output::clean;
 use crate::shard::{Record, ShardName};
 
 use super::reconcile::{WorktreeState, worktree_state};
-use super::{BranchFate, Stopped, print_json, settle_branch, stop_run, undo_incomplete};
+use super::{BranchFate, Stopped, finish_removal, print_json, settle_branch, stop_run, undo_incomplete};
 
 /// Forget shards whose worktree is gone and report worktrees without a shard.
 #[derive(Debug, clap::Args)]
@@ -37,7 +37,7 @@ pub struct Args {
 
 #[derive(Debug, Serialize)]
 struct Action {
-    /// `forget-shard`, `undo-incomplete`, `stop-agent`, `delete-branch`, `kept-branch`, `kept-shard`,
+    /// `forget-shard`, `undo-incomplete`, `finish-removal`, `stop-agent`, `delete-branch`, `kept-branch`, `kept-shard`,
     /// `prune-worktree-entry`, `unregistered-worktree`, `unreadable-record`, `error`.
     kind: &'static str,
     target: String,
@@ -151,6 +151,20 @@ fn prune_one(
     apply: bool,
     actions: &mut Vec<Action>,
 ) -> Result<()> {
+    if record.removing {
+        let name = ShardName::parse(raw)?;
+        let _lock = ws.store.lock_shard(&name)?;
+        if apply {
+            finish_removal(ws, &name, &ws.store.read(&name)?, false)?;
+        }
+        actions.push(Action::new(
+            "finish-removal",
+            raw.to_owned(),
+            "`git shard rm` died while removing it; the removal is finished".into(),
+            apply,
+        ));
+        return Ok(());
+    }
     if record.incomplete {
         let name = ShardName::parse(raw)?;
         let _lock = ws.store.lock_shard(&name)?;

@@ -106,7 +106,7 @@ pub fn reconcile_listed(ws: &Workspace, listed: &[Listed]) -> Result<Vec<String>
     for (raw, record) in listed {
         let Ok(record) = record else { continue };
         let Ok(name) = ShardName::parse(raw) else { continue };
-        if record.incomplete {
+        if record.incomplete || record.removing {
             // Half made by a `new` that is running or died: `prune` and `rm` handle those.
             continue;
         }

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::shard::{Record, RunStatus};
 use crate::terminal::{self, Vars};
 
-use super::{Stopped, settle_branch, stop_run, undo_incomplete};
+use super::{Stopped, finish_removal, settle_branch, stop_run, undo_incomplete};
 
 /// Remove a shard: stop its agent, remove its worktree and (when merged) its branch.
 ///
@@ -104,7 +104,8 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             ),
         ));
     }
-    if record.worktree.is_dir() {
+    // A removal that a killed `rm` began has passed every check already: finish it.
+    if !record.removing && record.worktree.is_dir() {
         let dirt = ws.repo.dirt(&record.worktree)?;
         if !dirt.is_clean() && !args.force {
             return Err(Error::refused(
@@ -128,21 +129,27 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             ));
         }
         close_window(&ws, &record);
-        ws.repo.remove_worktree(&record.worktree)?;
-    } else if ws
-        .repo
-        .worktrees()?
-        .iter()
-        .any(|w| w.id.as_deref() == Some(record.worktree_id.as_str()))
-    {
-        // The folder is gone but git still lists it: drop git's entry too.
-        ws.repo.prune_worktree_entry(&record.worktree_id)?;
+        super::warn_escaped(&name, &record.worktree);
     }
-
-    if let Some(line) = settle_branch(&ws, &record, args.delete_branch, true)?.describe(&record.branch) {
+    // From here on the removal is decided; say so in the record before deleting anything.
+    record.removing = true;
+    ws.store.write(&record)?;
+    let fate = if record.worktree.is_dir()
+        || ws
+            .repo
+            .worktrees()?
+            .iter()
+            .any(|w| w.id.as_deref() == Some(record.worktree_id.as_str()))
+    {
+        finish_removal(&ws, &name, &record, args.delete_branch)?
+    } else {
+        let fate = settle_branch(&ws, &record, args.delete_branch, true)?;
+        ws.store.remove(&name)?;
+        fate
+    };
+    if let Some(line) = fate.describe(&record.branch) {
         eprintln!("{line}");
     }
-    ws.store.remove(&name)?;
     eprintln!("removed shard '{name}'");
     Ok(())
 }

@@ -24,7 +24,7 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
-    let (name, _) = ws.record(&args.name)?;
+    let (name, record) = ws.record(&args.name)?;
     let grace = args.grace;
     match stop_run(&ws, &name, grace)? {
         Stopped::NothingRunning(RunStatus::Lost) | Stopped::Lost => eprintln!(
@@ -48,6 +48,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
                 "stopped"
             };
             eprintln!("shard '{name}': agent {how}");
+            super::warn_escaped(&name, &record.worktree);
         }
     }
     Ok(())

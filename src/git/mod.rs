@@ -816,6 +816,22 @@ impl Repo {
         Ok(tips)
     }
 
+    /// Remove the lock file of `refs/heads/<branch>` that a killed ref transaction left behind
+    /// (git leaves the same after a crash, and then refuses to touch the ref). Only for a branch
+    /// of a `new` known to be dead, under the shard's lock: nothing else writes that ref then.
+    pub fn clear_stale_branch_lock(&self, branch: &str) -> Result<bool, GitError> {
+        let name = branch_ref(branch)?;
+        let lock = self.common_dir.join(format!("{}.lock", name.as_bstr()));
+        match fs::remove_file(&lock) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(GitError::Io {
+                context: format!("cannot remove {}", lock.display()),
+                source: e,
+            }),
+        }
+    }
+
     /// Crash recovery for an `add_worktree(path, id, …)` whose process was killed: remove what it
     /// left and return whether anything was removed. Only call it for an add known to be dead, as
     /// a live one looks just the same.

@@ -54,16 +54,18 @@ pub fn boot_id() -> &'static str {
     })
 }
 
-/// Every process whose process group or session is `id`, zombies excluded. This scans the process
-/// table, so it is only used by `stop` to confirm that nothing of a run is left.
-pub fn members(pgid: u32, sid: Option<u32>) -> Vec<(u32, Facts)> {
+/// Every PID (a scan of the process table: for `stop` and `rm`, never for status).
+pub fn pids() -> Vec<u32> {
     let Ok(dir) = fs::read_dir("/proc") else {
         return Vec::new();
     };
     dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|pid| Some((pid, facts(pid).ok()??)))
-        .filter(|(_, f)| !f.is_zombie() && (f.pgid == pgid || Some(f.sid) == sid))
         .collect()
+}
+
+/// The working directory of a process, when we may read it.
+pub fn cwd(pid: u32) -> Option<std::path::PathBuf> {
+    fs::read_link(format!("/proc/{pid}/cwd")).ok()
 }
 
 #[cfg(test)]

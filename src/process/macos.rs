@@ -76,8 +76,8 @@ pub fn boot_id() -> &'static str {
     })
 }
 
-/// Members of a process group (or session), zombies excluded; used by `stop` only.
-pub fn members(pgid: u32, sid: Option<u32>) -> Vec<(u32, Facts)> {
+/// Every PID (a scan of the process table: for `stop` and `rm`, never for status).
+pub fn pids() -> Vec<u32> {
     let mut pids = vec![0 as libc::pid_t; 8192];
     let bytes = (pids.len() * mem::size_of::<libc::pid_t>()) as libc::c_int;
     // SAFETY: the buffer is writable and `bytes` is its size in bytes.
@@ -86,9 +86,34 @@ pub fn members(pgid: u32, sid: Option<u32>) -> Vec<(u32, Facts)> {
         return Vec::new();
     }
     pids.truncate(n as usize);
-    pids.into_iter()
-        .filter(|&p| p > 0)
-        .filter_map(|p| Some((p as u32, facts(p as u32).ok()??)))
-        .filter(|(_, f)| !f.is_zombie() && (f.pgid == pgid || Some(f.sid) == sid))
-        .collect()
+    pids.into_iter().filter(|&p| p > 0).map(|p| p as u32).collect()
+}
+
+/// The working directory of a process, when we may read it.
+pub fn cwd(pid: u32) -> Option<std::path::PathBuf> {
+    // SAFETY: `proc_vnodepathinfo` is plain old data; all-zero is a valid value.
+    let mut info: libc::proc_vnodepathinfo = unsafe { mem::zeroed() };
+    let size = mem::size_of::<libc::proc_vnodepathinfo>() as libc::c_int;
+    // SAFETY: `info` is a writable `proc_vnodepathinfo` and `size` is its size.
+    let n = unsafe {
+        libc::proc_pidinfo(
+            pid as libc::c_int,
+            libc::PROC_PIDVNODEPATHINFO,
+            0,
+            (&mut info as *mut libc::proc_vnodepathinfo).cast(),
+            size,
+        )
+    };
+    if n <= 0 {
+        return None;
+    }
+    let bytes: Vec<u8> = info
+        .pvi_cdir
+        .vip_path
+        .iter()
+        .flatten()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
+    Some(std::path::PathBuf::from(String::from_utf8_lossy(&bytes).into_owned()))
 }

@@ -10,6 +10,8 @@
 //! - the boot id makes values from an earlier boot meaningless on this one.
 //!
 //! A PID denotes our run only while the process exists, is not a zombie, and both values match.
+//! Start ticks count 1/100 s, so two processes may share a value; they never share a PID within
+//! one tick, because a PID is only reused after the kernel has cycled through the PID space.
 //! Nothing in this crate signals a process without checking that first (see [`stop`]).
 //!
 //! This module knows nothing of git or of the command line.
@@ -127,7 +129,28 @@ pub fn check(id: &Identity) -> Liveness {
 /// Processes in the group `pgid` or in the session `sid`, zombies excluded. Scans the process
 /// table: for `stop` only, never for status.
 pub fn members(pgid: u32, sid: Option<u32>) -> Vec<(u32, Facts)> {
-    platform::members(pgid, sid)
+    platform::pids()
+        .into_iter()
+        .filter_map(|pid| Some((pid, facts(pid).ok()??)))
+        .filter(|(_, f)| !f.is_zombie() && (f.pgid == pgid || Some(f.sid) == sid))
+        .collect()
+}
+
+/// Live processes whose working directory is inside `dir`: after `stop`, these are processes that
+/// left the run's group and session (`setsid`, a daemon) and still use the worktree. They are
+/// reported, never signalled: nothing proves they are the run's. Scans the process table.
+/// Processes of the caller's own session (the user's shell sitting in the worktree, say) are not
+/// counted.
+pub fn working_in(dir: &std::path::Path) -> Vec<(u32, String)> {
+    let my_session = facts(std::process::id()).ok().flatten().map(|f| f.sid);
+    platform::pids()
+        .into_iter()
+        .filter(|&pid| platform::cwd(pid).is_some_and(|cwd| cwd.starts_with(dir)))
+        .filter_map(|pid| {
+            let f = facts(pid).ok()??;
+            (!f.is_zombie() && Some(f.sid) != my_session).then_some((pid, f.comm))
+        })
+        .collect()
 }
 
 /// Restore the default SIGPIPE action (Rust ignores it), so that writing to a closed pipe ends the

@@ -29,6 +29,10 @@ pub struct Record {
     /// and then `prune`/`rm` undo what it made.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub incomplete: bool,
+    /// Set by `rm` once every check passed, just before it deletes anything; still set afterwards
+    /// only if `rm` died mid-way, and then `prune`/`rm` finish the removal.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub removing: bool,
     pub worktree: PathBuf,
     /// git's administrative id of the worktree (`<common-dir>/worktrees/<id>`).
     pub worktree_id: String,
@@ -72,7 +76,8 @@ pub struct ProcessRecord {
     pub pgid: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<u32>,
-    /// Linux: field 22 of `/proc/<pid>/stat`; macOS: start time in microseconds.
+    /// Linux: field 22 of `/proc/<pid>/stat`; macOS: start time in microseconds. Always below
+    /// i64::MAX (TOML's integer range): ticks since boot, microseconds since 1970.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_ticks: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -155,13 +160,14 @@ impl Record {
 mod tests {
     use super::*;
 
-    fn sample() -> Record {
+    pub(super) fn sample() -> Record {
         Record {
             version: VERSION,
             name: "fix-login".into(),
             branch: "shard/fix-login".into(),
             created_branch: true,
             incomplete: false,
+            removing: false,
             worktree: "/tmp/r.shards/fix-login".into(),
             worktree_id: "fix-login".into(),
             agent: "custom".into(),
@@ -206,5 +212,52 @@ mod tests {
         assert!(matches!(Record::from_toml("name = \"x\""), Err(RecordError::Parse(_))));
         let wrong_type = sample().to_toml().replace("terminal = \"background\"", "terminal = 3");
         assert!(matches!(Record::from_toml(&wrong_type), Err(RecordError::Parse(_))));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Whatever is in the file, parsing returns, it never panics.
+        #[test]
+        fn parsing_never_panics(text in ".{0,400}") {
+            let _ = Record::from_toml(&text);
+        }
+
+        /// A record that parses is written back with everything it held, unknown fields too.
+        #[test]
+        fn what_parses_round_trips(
+            name in "[a-z][a-z0-9-]{0,20}",
+            command in proptest::collection::vec(".{0,20}", 1..4),
+            pid in proptest::option::of(any::<u32>()),
+            // TOML integers are i64; start values (ticks since boot, or microseconds since the
+            // epoch on macOS) stay far below that.
+            ticks in 0..=i64::MAX as u64,
+            extra_value in ".{0,30}",
+        ) {
+            let mut r = super::tests::sample();
+            r.name = name;
+            r.command = command;
+            r.process = Some(ProcessRecord { pid, start_ticks: Some(ticks), ..ProcessRecord::default() });
+            r.extra.insert("from_the_future".into(), toml::Value::String(extra_value));
+            let text = r.to_toml();
+            let back = Record::from_toml(&text).unwrap();
+            prop_assert_eq!(&back, &r);
+            prop_assert_eq!(back.to_toml(), text);
+        }
+
+        /// Cutting a valid record anywhere gives an error or a record, never a panic.
+        #[test]
+        fn truncation_never_panics(cut in 0usize..2000) {
+            let text = super::tests::sample().to_toml();
+            let cut = cut.min(text.len());
+            if text.is_char_boundary(cut) {
+                let _ = Record::from_toml(&text[..cut]);
+            }
+        }
     }
 }

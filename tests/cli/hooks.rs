@@ -124,6 +124,9 @@ fn reconciliation_never_signals_a_reused_pid() {
     let repo = TestRepo::new();
     repo.ok(&["hooks", "install"]);
     repo.ok(&["new", "r", "--", "sleep", "300"]);
+    // Start ticks count 10 ms; a real PID is never reused within one, but this test forges the
+    // PID, so the stranger must start in a later tick than the agent to be a stranger at all.
+    std::thread::sleep(std::time::Duration::from_millis(30));
     let mut stranger = Command::new("sleep").arg("300").spawn().unwrap();
     // The agent dies without the supervisor noticing, and its PID now "belongs" to a stranger.
     let v = repo.shard("r");
@@ -139,7 +142,12 @@ fn reconciliation_never_signals_a_reused_pid() {
     fs::remove_dir_all(repo.shards_dir().join("r")).unwrap();
     commit(&repo);
     eventually("orphan marked", || repo.shard("r")["orphaned"] == true);
-    assert!(alive(stranger.id()), "a stranger is never signalled");
+    assert!(
+        alive(stranger.id()),
+        "a stranger is never signalled: {:?} {:?}",
+        proc_stat(stranger.id()),
+        stranger.try_wait()
+    );
     assert_eq!(repo.shard("r")["status"], "lost");
     stranger.kill().unwrap();
     stranger.wait().unwrap();

@@ -28,7 +28,9 @@ fn a_reused_pid_is_never_signalled() {
     repo.ok(&["new", "r", "--", "sleep", "300"]);
     let agent = pid_of(&repo.shard("r"));
     repo.ok(&["stop", "r"]);
-    // An unrelated process now "has" the recorded PID (as after PID reuse).
+    // An unrelated process now "has" the recorded PID (as after PID reuse), started in a later
+    // clock tick than the agent, as any process that reuses a PID is.
+    std::thread::sleep(std::time::Duration::from_millis(30));
     let mut stranger = Command::new("sleep").arg("300").spawn().unwrap();
     for keep_pgid in [true, false] {
         rewrite_process(&repo, "r", stranger.id(), keep_pgid);
