@@ -89,16 +89,16 @@ fi
 if want new; then
     r=$work/new; make_repo "$r" 10000
     (cd "$r" && hyperfine --warmup 2 --runs 10 --export-json "$work/new.json" \
-        --prepare "git-shard rm --force bn >/dev/null 2>&1; git worktree remove --force ../gitwt >/dev/null 2>&1; git branch -D gb >/dev/null 2>&1; true" \
-        "$BIN new bn --no-launch -- true" "git worktree add -q -b gb ../gitwt" >/dev/null 2>&1)
+        --prepare "git-shard rm --force bn >/dev/null 2>&1; git worktree remove --force ../new-gitwt >/dev/null 2>&1; git branch -D gb >/dev/null 2>&1; true" \
+        "$BIN new bn --no-launch -- true" "git worktree add -q -b gb ../new-gitwt" >/dev/null 2>&1)
     report "\`new --no-launch\`" "$work/new.json" "≤ 1.1×" "10,000 files (39 MB), vs \`git worktree add -b\`"
 fi
 
 if want rm; then
     r=$work/rm; make_repo "$r" 10000
     (cd "$r" && hyperfine --warmup 2 --runs 10 --export-json "$work/rm.json" \
-        --prepare "git-shard new bn --no-launch -- true >/dev/null 2>&1; git worktree add -q -b gb ../gitwt >/dev/null 2>&1; true" \
-        "$BIN rm bn" "git worktree remove ../gitwt && git branch -d gb" >/dev/null 2>&1)
+        --prepare "git-shard new bn --no-launch -- true >/dev/null 2>&1; git worktree add -q -b gb ../rm-gitwt >/dev/null 2>&1; true" \
+        "$BIN rm bn" "git worktree remove ../rm-gitwt && git branch -d gb" >/dev/null 2>&1)
     report "\`rm\`" "$work/rm.json" "≤ 1.1×" "10,000 files, vs \`git worktree remove\` + \`git branch -d\`"
 fi
 

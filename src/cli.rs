@@ -54,6 +54,28 @@ pub enum Command {
     Supervise(supervise::Args),
 }
 
+/// Just the `prompt` subcommand, for the fast path of `git shard prompt` (see main.rs): the
+/// same arguments and help as in [`Cli`].
+#[derive(Debug, Parser)]
+#[command(name = "git-shard", bin_name = "git shard")]
+pub struct PromptCli {
+    #[command(subcommand)]
+    pub command: PromptOnly,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PromptOnly {
+    Prompt(prompt::Args),
+}
+
+impl PromptOnly {
+    pub fn args(&self) -> &prompt::Args {
+        match self {
+            PromptOnly::Prompt(a) => a,
+        }
+    }
+}
+
 /// The clap tree with the binary's real name, for generated files.
 fn command() -> clap::Command {
     Cli::command().bin_name("git-shard")

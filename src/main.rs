@@ -12,6 +12,16 @@ fn main() -> ExitCode {
     git_shard::process::restore_sigpipe();
     // Shell completion calls us with COMPLETE=<shell>: answer and exit before anything else.
     clap_complete::CompleteEnv::with_factory(|| Cli::command().bin_name("git-shard")).complete();
+    // The prompt runs at every prompt: parse it with a command line that holds only `prompt`,
+    // instead of building the whole tree of subcommands first.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "prompt") {
+        let prompt = git_shard::cli::PromptCli::parse();
+        return match Context::from_env().and_then(|ctx| commands::prompt::run(&ctx, prompt.command.args())) {
+            Ok(()) => ExitCode::SUCCESS,
+            // The prompt never fails (see commands::prompt); only a usage error gets here.
+            Err(_) => ExitCode::SUCCESS,
+        };
+    }
     let cli = Cli::parse();
     init_tracing(cli.verbose);
     let result = Context::from_env().and_then(|ctx| commands::dispatch(&ctx, &cli.command));

@@ -502,9 +502,11 @@ mod tests {
             Some("kitty")
         );
         assert_eq!(pick(&[("TERM_PROGRAM", "WezTerm")]).as_deref(), Some("wezterm"));
+        assert_eq!(pick(&[("TERM_PROGRAM", "ghostty")]).as_deref(), Some("ghostty"));
         assert_eq!(
-            pick(&[("TERM_PROGRAM", "ghostty")]).as_deref(),
-            Some(if PLATFORM == "linux" { "ghostty" } else { "" }).filter(|s| !s.is_empty())
+            pick(&[("TERM_PROGRAM", "iTerm.app")]).as_deref(),
+            (PLATFORM == "macos").then_some("iterm2"),
+            "macOS-only terminals are not chosen elsewhere"
         );
         assert_eq!(pick(&[("TMUX", "")]), None, "an empty variable selects nothing");
         assert_eq!(pick(&[]), None);
