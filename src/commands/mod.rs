@@ -388,8 +388,7 @@ pub fn stop_run(ws: &Workspace, name: &ShardName, grace: Duration) -> Result<Sto
                 })?;
             }
             if survivors.is_empty() {
-                crate::git::lock::unlock_ours(&ws.repo.common_dir(), &record.worktree_id)
-                    .map_err(|e| Error::failed(format!("cannot unlock the worktree of shard '{name}': {e}")))?;
+                unlock_if_idle(ws, name, &record.worktree_id)?;
             }
             Ok(Stopped::Done { forced, survivors })
         }
@@ -488,9 +487,32 @@ pub fn finish_removal(ws: &Workspace, name: &ShardName, record: &Record, delete_
         }
         Err(e) => return Err(e.into()),
     }
+    if record.removing {
+        // A killed removal can also leave git's admin entry half deleted (its `gitdir` file goes
+        // first): that entry is this worktree's and holds nothing, so it goes too.
+        ws.repo
+            .remove_incomplete_worktree(&record.worktree, &record.worktree_id)?;
+    }
     let fate = settle_branch(ws, record, delete_branch, true)?;
     ws.store.remove(name)?;
     Ok(fate)
+}
+
+/// Lift git-shard's worktree lock of a shard if, checked under the shard's lock, none of its runs
+/// is alive. A supervisor locks and records a new run under that same lock, so this can never
+/// take the lock from under a run that just started.
+pub fn unlock_if_idle(ws: &Workspace, name: &ShardName, worktree_id: &str) -> Result<bool> {
+    let _lock = ws.store.lock_shard(name)?;
+    let running = match ws.store.read(name) {
+        Ok(r) => RunStatus::of(r.process.as_ref()) == RunStatus::Running,
+        Err(crate::shard::StoreError::NotFound(_)) => false,
+        Err(e) => return Err(e.into()),
+    };
+    if running {
+        return Ok(false);
+    }
+    crate::git::lock::unlock_ours(&ws.repo.common_dir(), worktree_id)
+        .map_err(|e| Error::failed(format!("cannot unlock the worktree of shard '{name}': {e}")))
 }
 
 /// Reconcile before a command that reports or creates shards; a failure there is reported and

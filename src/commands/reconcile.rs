@@ -149,12 +149,11 @@ pub fn reconcile_listed(ws: &Workspace, listed: &[Listed]) -> Result<Vec<String>
         }
         let alive = gone.then(|| RunStatus::of(ws.store.read(&name).ok().and_then(|r| r.process).as_ref()));
         let alive = alive.unwrap_or(status) == RunStatus::Running;
-        if !alive && lock::is_ours(&common, &record.worktree_id) {
-            let unlocked = lock::unlock_ours(&common, &record.worktree_id)
-                .map_err(|e| crate::error::Error::failed(format!("cannot unlock shard '{name}': {e}")))?;
-            if unlocked {
-                done.push(format!("shard '{name}': worktree unlocked (its agent is not running)"));
-            }
+        if !alive
+            && lock::is_ours(&common, &record.worktree_id)
+            && super::unlock_if_idle(ws, &name, &record.worktree_id)?
+        {
+            done.push(format!("shard '{name}': worktree unlocked (its agent is not running)"));
         }
     }
     Ok(done)

@@ -70,6 +70,8 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
     }
 
     let run_id = args.run_id.as_str();
+    // The reason our lock carries, so that we lift exactly that lock when the run ends.
+    let lock_reason = std::cell::RefCell::new(None::<String>);
     let outcome = supervisor::supervise(
         cmd,
         // Claim: under the shard's lock, the run must still be the pending launch we were
@@ -94,13 +96,15 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
             p.supervisor_start_ticks = Some(me.identity.start_ticks);
             p.started_at = Some(now_rfc3339());
             p.terminal_env = terminal_env();
-            store.write(&r)?;
-            drop(lock);
             // While the agent runs, a plain `git worktree remove` (or prune) refuses its worktree.
+            // Locked before the run is recorded, so nobody sees a running shard without its lock.
             let reason = format!("{REASON_PREFIX}agent running (pid {})", agent.identity.pid);
             if let Err(e) = lock::lock(&args.git_common_dir, &record.worktree_id, &reason) {
                 tracing::warn!("cannot lock the worktree: {e}");
             }
+            lock_reason.replace(Some(reason));
+            store.write(&r)?;
+            drop(lock);
             Ok(())
         },
     );
@@ -142,7 +146,9 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
         // The shard may have been removed meanwhile; the agent's status still goes to our caller.
         tracing::warn!("cannot record the end of the run: {e}");
     }
-    if let Err(e) = lock::unlock_ours(&args.git_common_dir, &record.worktree_id) {
+    if let Some(reason) = lock_reason.take()
+        && let Err(e) = lock::unlock_if(&args.git_common_dir, &record.worktree_id, &reason)
+    {
         tracing::warn!("cannot unlock the worktree: {e}");
     }
     match ended.exit_status() {

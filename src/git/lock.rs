@@ -47,6 +47,19 @@ pub fn lock(common_dir: &Path, id: &str, reason: &str) -> io::Result<bool> {
     }
 }
 
+/// Remove the lock of worktree `id` only if it is exactly `reason`: the supervisor lifts the lock
+/// of its own run, never the one a newer run set meanwhile.
+pub fn unlock_if(common_dir: &Path, id: &str, reason: &str) -> io::Result<bool> {
+    if self::reason(common_dir, id).as_deref() != Some(reason) {
+        return Ok(false);
+    }
+    match fs::remove_file(lock_file(common_dir, id)) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Remove the lock of worktree `id` if, and only if, it is ours. Returns whether it removed one.
 pub fn unlock_ours(common_dir: &Path, id: &str) -> io::Result<bool> {
     if !is_ours(common_dir, id) {

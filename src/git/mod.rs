@@ -902,10 +902,15 @@ impl Repo {
             }
             Ok(meta) if !meta.is_dir() => return Err(refuse()),
             Ok(_) if exists(&path.join(".git"))? => {
-                if !leftovers
-                    .iter()
-                    .any(|(admin_dir, with_folder)| *with_folder && links_back(&path, admin_dir))
-                {
+                // `.git` is written last and is not atomic: a kill can leave it empty or cut short,
+                // still a prefix of what the add was writing.
+                let partial_link = |admin_dir: &Path| {
+                    let want = format!("gitdir: {}\n", admin_dir.display());
+                    fs::read(path.join(".git")).is_ok_and(|have| want.as_bytes().starts_with(&have))
+                };
+                if !leftovers.iter().any(|(admin_dir, with_folder)| {
+                    *with_folder && (links_back(&path, admin_dir) || partial_link(admin_dir))
+                }) {
                     return Err(refuse());
                 }
                 remove_folder_git_last(&path)?;
@@ -954,6 +959,15 @@ impl Repo {
         }
         match lock_reason(admin_dir)?.as_deref() {
             Some("initializing") => Ok(Leftover::WithFolder),
+            // The add writes `locked` first, then `commondir`: a kill in between can leave the lock
+            // empty or cut short. A user's lock always sits in an entry that has `commondir`.
+            Some(partial)
+                if "initializing".starts_with(partial)
+                    && registered.is_none()
+                    && !exists(&admin_dir.join("commondir"))? =>
+            {
+                Ok(Leftover::WithFolder)
+            }
             Some(_) => Ok(Leftover::No),
             // Every add writes the lock before `gitdir` and `.git`, so a folder linking back to an
             // unlocked entry without `gitdir` is some worktree that lost its `gitdir` file.
