@@ -1,6 +1,6 @@
 //! `git shard cd`: a child process cannot change its shell's folder, so without the shell
-//! integration (which intercepts `git shard cd` before it gets here) this prints the path and
-//! says how to get the real thing.
+//! integration (which intercepts `git shard cd` before it gets here) this does what `path` does
+//! and says how to get the real thing.
 
 use crate::context::Context;
 use crate::error::Result;
@@ -14,14 +14,12 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
-    let ws = ctx.workspace()?;
-    let (_, record) = ws.record(&args.name)?;
-    println!("{}", record.worktree.display());
+    super::path::print_path(ctx, &args.name)?;
     eprintln!(
         "hint: to change directory with `git shard cd`, enable the shell integration: \
          `eval \"$(git shard init bash)\"` in ~/.bashrc (zsh: `init zsh`; fish: `git shard init fish | source`); \
          until then: cd \"$(git shard path {})\"",
-        record.name
+        crate::output::clean(&args.name)
     );
     Ok(())
 }

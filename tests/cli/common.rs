@@ -68,6 +68,13 @@ impl TestRepo {
         self.tmp.path().join("repo.shards")
     }
 
+    /// Write the user-level configuration file (what `$XDG_CONFIG_HOME/git-shard/config.toml` is).
+    pub fn user_config(&self, text: &str) {
+        let dir = self.home().join(".config/git-shard");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("config.toml"), text).unwrap();
+    }
+
     pub fn record_path(&self, name: &str) -> PathBuf {
         self.common_dir().join("shards").join(format!("{name}.toml"))
     }

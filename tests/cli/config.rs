@@ -5,16 +5,10 @@ use std::os::unix::fs::PermissionsExt;
 
 use crate::common::*;
 
-fn user_config(repo: &TestRepo, text: &str) {
-    let dir = repo.home().join(".config/git-shard");
-    fs::create_dir_all(&dir).unwrap();
-    fs::write(dir.join("config.toml"), text).unwrap();
-}
-
 #[test]
 fn later_layers_win_and_every_file_is_listed() {
     let repo = TestRepo::new();
-    user_config(&repo, "branch_prefix = \"u/\"\n");
+    repo.user_config("branch_prefix = \"u/\"\n");
     repo.ok(&["new", "a", "--no-launch", "--", "true"]);
     fs::write(repo.root.join(".git-shard.toml"), "branch_prefix = \"c/\"\n").unwrap();
     repo.ok(&["new", "b", "--no-launch", "--", "true"]);
@@ -53,17 +47,14 @@ fn later_layers_win_and_every_file_is_listed() {
 #[test]
 fn unknown_keys_and_wrong_types_are_errors_with_file_and_line() {
     let repo = TestRepo::new();
-    user_config(
-        &repo,
-        "branch_prefix = \"x/\"\n\n[terminals.t]\ncommand = [\"a\"]\nfocuss = [\"b\"]\n",
-    );
+    repo.user_config("branch_prefix = \"x/\"\n\n[terminals.t]\ncommand = [\"a\"]\nfocuss = [\"b\"]\n");
     let err = repo.refused(&["new", "x", "--", "true"]);
     assert!(
         err.contains("config.toml") && err.contains("line 5") && err.contains("focuss"),
         "{err}"
     );
     assert!(err.contains("hint:"));
-    user_config(&repo, "launch_timeout = \"soon\"\n");
+    repo.user_config("launch_timeout = \"soon\"\n");
     let err = repo.refused(&["list"]);
     assert!(err.contains("line 1") && err.contains("launch_timeout"), "{err}");
     assert!(repo.list_raw_fails_nothing_created());
@@ -148,10 +139,7 @@ fn presets_refuse_missing_programs_and_take_extra_arguments() {
     );
 
     // A command after `--` that is a preset's program is named after it; config adds presets and a default.
-    user_config(
-        &repo,
-        "default_agent = \"mine\"\n[agents.mine]\ncommand = [\"sh\", \"-c\", \"exit 4\"]\n",
-    );
+    repo.user_config("default_agent = \"mine\"\n[agents.mine]\ncommand = [\"sh\", \"-c\", \"exit 4\"]\n");
     repo.ok(&["new", "d"]);
     let v = repo.wait_for("d", "exit", |v| v["status"] == "exited");
     assert_eq!((v["agent"].as_str(), v["exit_code"].as_i64()), (Some("mine"), Some(4)));

@@ -255,13 +255,7 @@ fn a_corrupt_record_does_not_hide_the_others() {
 #[test]
 fn a_failed_launch_rolls_back_worktree_branch_and_record() {
     let repo = TestRepo::new();
-    let cfg = repo.home().join(".config/git-shard");
-    fs::create_dir_all(&cfg).unwrap();
-    fs::write(
-        cfg.join("config.toml"),
-        "[terminals.broken]\ncommand = [\"sh\", \"-c\", \"echo launcher says no >&2; exit 3\"]\n",
-    )
-    .unwrap();
+    repo.user_config("[terminals.broken]\ncommand = [\"sh\", \"-c\", \"echo launcher says no >&2; exit 3\"]\n");
     let err = repo.refused(&["new", "doomed", "--terminal", "broken", "--", "sleep", "300"]);
     assert!(
         err.contains("did not start") && err.contains("launcher says no"),
@@ -276,15 +270,11 @@ fn a_failed_launch_rolls_back_worktree_branch_and_record() {
 #[test]
 fn a_template_terminal_runs_the_supervisor_and_records_the_agent() {
     let repo = TestRepo::new();
-    let cfg = repo.home().join(".config/git-shard");
-    fs::create_dir_all(&cfg).unwrap();
     // A launcher that returns at once, like gnome-terminal: its PID is worthless, the supervisor's
     // handshake still yields the agent.
-    fs::write(
-        cfg.join("config.toml"),
+    repo.user_config(
         "[terminals.fake]\ncommand = [\"sh\", \"-c\", \"setsid \\\"$0\\\" \\\"$@\\\" >/dev/null 2>&1 < /dev/null & exit 0\", \"{cmd...}\"]\n",
-    )
-    .unwrap();
+    );
     repo.ok(&["new", "t", "--terminal", "fake", "--", "sleep", "300"]);
     let v = repo.shard("t");
     assert_eq!(
@@ -403,15 +393,11 @@ fn processes_with(needle: &str) -> Vec<u32> {
 #[test]
 fn a_launch_that_times_out_never_leaves_an_unrecorded_agent() {
     let repo = TestRepo::new();
-    let cfg = repo.home().join(".config/git-shard");
-    fs::create_dir_all(&cfg).unwrap();
     // A terminal that starts the supervisor late, and the shard's lock held across the timeout:
     // the supervisor and the rollback race for it.
-    fs::write(
-        cfg.join("config.toml"),
+    repo.user_config(
         "launch_timeout = 1\n[terminals.slow]\ncommand = [\"sh\", \"-c\", \"sleep 0.7; exec \\\"$@\\\"\", \"sh\", \"{cmd...}\"]\n",
-    )
-    .unwrap();
+    );
     for round in 0..3 {
         let name = format!("slow{round}");
         let marker = format!("sleep 32{round}");

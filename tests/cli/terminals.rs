@@ -107,13 +107,7 @@ fn gui_terminals_get_the_right_argv_and_the_agent_is_recorded() {
     let repo = TestRepo::new();
     let fakes = Fakes::new(&repo);
     // A worktree folder full of shell syntax must still arrive as one literal argument.
-    let cfg = repo.home().join(".config/git-shard");
-    fs::create_dir_all(&cfg).unwrap();
-    fs::write(
-        cfg.join("config.toml"),
-        "worktree_dir = \"{repo_parent}/odd $(touch pwned) 'q';`x` dir/{name}\"\n",
-    )
-    .unwrap();
+    repo.user_config("worktree_dir = \"{repo_parent}/odd $(touch pwned) 'q';`x` dir/{name}\"\n");
     let odd = |name: &str| {
         repo.tmp
             .path()
@@ -288,13 +282,7 @@ fn kitty_without_remote_control_opens_an_os_window_and_focus_uses_the_window_id(
 fn a_branch_full_of_metacharacters_is_one_literal_argument() {
     let repo = TestRepo::new();
     let fakes = Fakes::new(&repo);
-    let cfg = repo.home().join(".config/git-shard");
-    fs::create_dir_all(&cfg).unwrap();
-    fs::write(
-        cfg.join("config.toml"),
-        "[terminals.custom]\ncommand = [\"xterm\", \"--branch={branch}\", \"{name}\", \"{cmd...}\"]\n",
-    )
-    .unwrap();
+    repo.user_config("[terminals.custom]\ncommand = [\"xterm\", \"--branch={branch}\", \"{name}\", \"{cmd...}\"]\n");
     let branch = "feat/$(touch${IFS}pwned);`touch${IFS}pwned2`|&'\"x<>";
     run_ok(fakes.command(
         &repo,
