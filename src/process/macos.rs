@@ -40,9 +40,10 @@ pub fn facts(pid: u32) -> io::Result<Option<Facts>> {
         .take_while(|&&c| c != 0)
         .map(|&c| c as u8 as char)
         .collect();
-    let sid = rustix::process::getsid(rustix::process::Pid::from_raw(pid as i32))
-        .map(|p| p.as_raw_nonzero().get() as u32)
-        .unwrap_or(0);
+    // libc, not rustix: a session id of 0 (launchd's, or a failed call) is a value here, and
+    // rustix's `Pid` cannot hold it. 0 is never used to select processes (see `members`).
+    // SAFETY: getsid only reads another process's session id.
+    let sid = unsafe { libc::getsid(pid as libc::pid_t) }.max(0) as u32;
     Ok(Some(Facts {
         comm,
         state: if info.pbi_status == SZOMB { 'Z' } else { 'R' },

@@ -128,11 +128,16 @@ pub fn check(id: &Identity) -> Liveness {
 
 /// Processes in the group `pgid` or in the session `sid`, zombies excluded. Scans the process
 /// table: for `stop` only, never for status.
+///
+/// A group or session id of 0 selects nothing: inside a PID namespace (a container, a CI sandbox)
+/// every group and session whose leader lives outside it reads as 0, so "members of 0" would be
+/// half the machine, including the user's shell.
 pub fn members(pgid: u32, sid: Option<u32>) -> Vec<(u32, Facts)> {
+    let sid = sid.filter(|&s| s != 0);
     platform::pids()
         .into_iter()
         .filter_map(|pid| Some((pid, facts(pid).ok()??)))
-        .filter(|(_, f)| !f.is_zombie() && (f.pgid == pgid || Some(f.sid) == sid))
+        .filter(|(_, f)| !f.is_zombie() && ((pgid != 0 && f.pgid == pgid) || Some(f.sid) == sid))
         .collect()
 }
 
@@ -187,5 +192,17 @@ mod tests {
         assert_eq!(check(&id), Liveness::Gone);
         child.wait().unwrap();
         assert_eq!(check(&id), Liveness::Gone);
+    }
+
+    #[test]
+    fn id_zero_selects_no_members() {
+        // Kernel threads (and, inside a PID namespace, everything whose group or session leader
+        // is outside it) read as group 0 / session 0: they must never count as a run's members.
+        assert_eq!(members(0, Some(0)), Vec::new());
+        // A real group still selects: our own.
+        let me = facts(std::process::id()).unwrap().unwrap();
+        if me.pgid != 0 {
+            assert!(members(me.pgid, None).iter().any(|(pid, _)| *pid == std::process::id()));
+        }
     }
 }

@@ -145,14 +145,16 @@ pub fn stop(target: &Target, grace: Duration) -> io::Result<Outcome> {
         let f = facts(s.pid).ok()?;
         (s.pid == target.pgid && judge(s, f.as_ref()) == Liveness::Alive && f?.pgid == target.pgid).then_some(pinned)
     });
-    let group = match (&supervisor, agent_facts.pgid == target.pgid) {
+    // A group id of 0 is one whose leader is outside our PID namespace: nothing we can prove ours.
+    let group = match (&supervisor, target.pgid != 0 && agent_facts.pgid == target.pgid) {
         (Some(leader), _) => Some(GroupProof::Leader(leader)),
         (None, true) => Some(GroupProof::Member),
         (None, false) => None,
     };
     // Same proof for the session: only when the supervisor led it (sid == pgid) and it is provably
     // still the same session.
-    let own_session = target.sid == target.pgid && (agent_facts.sid == target.sid || supervisor.is_some());
+    let own_session =
+        target.sid != 0 && target.sid == target.pgid && (agent_facts.sid == target.sid || supervisor.is_some());
 
     let send = |sig: Signal| -> io::Result<()> {
         match &group {

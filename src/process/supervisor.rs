@@ -72,12 +72,11 @@ pub enum SuperviseError<E> {
 /// Make this process the leader of the group `stop` will signal (see the module docs).
 pub fn take_group() {
     let me = rustix::process::getpid();
-    if rustix::process::getsid(None).ok() == Some(me) {
+    if own_session() == me.as_raw_nonzero().get() {
         return;
     }
     let stdin = rustix::stdio::stdin();
-    let foreground = rustix::termios::tcgetpgrp(stdin).ok();
-    if foreground.is_some() && foreground == Some(rustix::process::getpgrp()) {
+    if foreground_group().is_some_and(|fg| fg == own_group()) {
         // A foreground job in the caller's terminal (`inline`): a new group of our own, given the
         // terminal so that Ctrl-C reaches the agent and not `git` or the shell.
         if rustix::process::setpgid(None, None).is_ok() {
@@ -108,8 +107,10 @@ pub fn wait_inline(child: &Child) -> io::Result<i32> {
         };
         if status.stopped() {
             reclaim_terminal();
-            // Stop ourselves (and `git`, in our job) the way the agent was stopped.
-            let _ = rustix::process::kill_process_group(rustix::process::getpgrp(), Signal::TSTP);
+            // Stop ourselves (and `git`, in our job) the way the agent was stopped. kill(0) names
+            // our own group even where its id is not visible to us (see `own_group`).
+            // SAFETY: a plain signal to our own process group.
+            unsafe { libc::kill(0, libc::SIGTSTP) };
             // Resumed: the terminal goes back to the agent's group, which continues.
             with_sigttou_ignored(|| {
                 let _ = rustix::termios::tcsetpgrp(rustix::stdio::stdin(), pid);
@@ -129,12 +130,35 @@ pub fn wait_inline(child: &Child) -> io::Result<i32> {
 /// Give the terminal's foreground back to our own group after an inline run (the supervisor's
 /// group took it). Without this the caller's shell would find a dead foreground group.
 fn reclaim_terminal() {
-    let stdin = rustix::stdio::stdin();
-    if rustix::termios::tcgetpgrp(stdin).is_ok() {
-        with_sigttou_ignored(|| {
-            let _ = rustix::termios::tcsetpgrp(stdin, rustix::process::getpgrp());
-        });
-    }
+    let (Some(_), Some(group)) = (foreground_group(), Pid::from_raw(own_group())) else {
+        return;
+    };
+    with_sigttou_ignored(|| {
+        let _ = rustix::termios::tcsetpgrp(rustix::stdio::stdin(), group);
+    });
+}
+
+// Session and group ids read with libc, not rustix: inside a PID namespace (containers, CI
+// sandboxes) a session or group whose leader lives outside the namespace has the id 0, which
+// rustix's `Pid` cannot hold (it asserts, or worse in release builds). 0 means "not ours to name".
+
+/// Our session's id; 0 when its leader is outside our PID namespace.
+fn own_session() -> i32 {
+    // SAFETY: getsid(0) only reads the caller's own session id.
+    unsafe { libc::getsid(0) }
+}
+
+/// Our process group's id; 0 when its leader is outside our PID namespace.
+fn own_group() -> i32 {
+    // SAFETY: getpgrp only reads the caller's own group id.
+    unsafe { libc::getpgrp() }
+}
+
+/// The foreground group of the terminal on stdin, if stdin is a terminal and the group is visible.
+fn foreground_group() -> Option<i32> {
+    // SAFETY: tcgetpgrp only reads; on a non-terminal it fails with ENOTTY.
+    let group = unsafe { libc::tcgetpgrp(libc::STDIN_FILENO) };
+    (group > 0).then_some(group)
 }
 
 /// A background group may only change the terminal's foreground with SIGTTOU ignored.

@@ -1,6 +1,10 @@
 //! The whole life of a shard with real agents: start, status, exit codes, signals, stop, logs, run.
 
 use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
 
 use crate::common::*;
 
@@ -323,4 +327,65 @@ fn an_agent_that_cannot_start_fails_new_and_rolls_back() {
     assert!(!repo.shards_dir().join("nope").exists());
     assert!(repo.list().is_empty());
     assert_eq!(repo.branches(), ["main"]);
+}
+
+/// Containers and CI sandboxes run us in a PID namespace whose outer processes (often our own
+/// session and group leaders) read as id 0. A whole lifecycle must work there, and `stop` must not
+/// mistake "group 0" or "session 0" for the run's: the namespace's init (`sh`, group 0, session 0
+/// here) must survive it.
+#[test]
+fn works_inside_a_pid_namespace_with_outside_leaders() {
+    let repo = TestRepo::new();
+    let probe = Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "true"])
+        .output();
+    match probe {
+        Err(_) => return crate::terminals::require_tool("unshare"),
+        Ok(out) if !out.status.success() => {
+            // Not a missing tool but a missing privilege (unprivileged user, locked-down sandbox).
+            eprintln!(
+                "SKIPPED: cannot create a PID namespace here: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            return;
+        }
+        Ok(_) => {}
+    }
+    let script = r#"
+        set -e
+        git-shard new ns -- sh -c 'sleep 300 & wait'
+        git-shard list --json > running.json
+        git-shard stop ns
+        git-shard list --json > stopped.json
+        echo "init survived as $$"
+    "#;
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let mut cmd = Command::new("unshare");
+    hermetic(&mut cmd, &repo.home());
+    let out = cmd
+        .env("PATH", path)
+        .args(["--pid", "--fork", "--mount-proc", "sh", "-c", script])
+        .current_dir(&repo.root)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}\nstdout: {stdout}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("init survived as 1"), "{stdout}");
+    let read = |file: &str| -> Value {
+        let list: Value = serde_json::from_str(&fs::read_to_string(repo.root.join(file)).unwrap()).unwrap();
+        list[0].clone()
+    };
+    let running = read("running.json");
+    assert_eq!(running["status"], "running", "{running:#}");
+    assert_ne!(running["process"]["pgid"], 0, "{running:#}");
+    let stopped = read("stopped.json");
+    assert_eq!(stopped["status"], "exited", "{stopped:#}");
+    assert_eq!(stopped["signal"], 15, "{stopped:#}");
 }
