@@ -1,13 +1,31 @@
 //! The `git-shard` binary: parse, dispatch, print errors, exit.
+//!
+//! No `fn main`: the C `main` below is the entry point, so std's runtime set-up does not run.
+//! That set-up finds the main thread's stack guard with `pthread_getattr_np`, which makes glibc
+//! read and `sscanf` all of `/proc/self/maps`: about a quarter of the instructions `git shard
+//! prompt` executes, at every shell prompt. What is given up: a stack overflow ends with a plain
+//! SIGSEGV instead of std's message, and stdout is flushed here rather than by std (args and
+//! everything else of std work as usual; glibc hands std the arguments before `main`).
 
-use std::process::ExitCode;
+#![no_main]
+
+use std::ffi::{c_char, c_int};
+use std::io::Write;
 
 use clap::{CommandFactory, Parser};
 use git_shard::cli::Cli;
 use git_shard::commands;
 use git_shard::context::Context;
 
-fn main() -> ExitCode {
+#[unsafe(no_mangle)]
+extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
+    let code = run();
+    // What std's runtime would do after `main`: a prompt segment has no newline to flush it.
+    let _ = std::io::stdout().flush();
+    c_int::from(code)
+}
+
+fn run() -> u8 {
     // `git shard list | head -1` must end quietly, not panic on a closed pipe.
     git_shard::process::restore_sigpipe();
     // Shell completion calls us with COMPLETE=<shell>: answer and exit before anything else.
@@ -17,19 +35,18 @@ fn main() -> ExitCode {
     if std::env::args_os().nth(1).is_some_and(|a| a == "prompt") {
         let prompt = git_shard::cli::PromptCli::parse();
         return match Context::from_env().and_then(|ctx| commands::prompt::run(&ctx, prompt.command.args())) {
-            Ok(()) => ExitCode::SUCCESS,
             // The prompt never fails (see commands::prompt); only a usage error gets here.
-            Err(_) => ExitCode::SUCCESS,
+            Ok(()) | Err(_) => 0,
         };
     }
     let cli = Cli::parse();
     init_tracing(cli.verbose);
     let result = Context::from_env().and_then(|ctx| commands::dispatch(&ctx, &cli.command));
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(e) => {
             e.report();
-            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
+            u8::try_from(e.exit_code()).unwrap_or(1)
         }
     }
 }

@@ -135,20 +135,27 @@ pub enum RecordError {
 
 impl Record {
     pub fn from_toml(text: &str) -> Result<Record, RecordError> {
-        // Look at the version before the schema, so that a newer record with a different shape is
-        // reported as newer rather than as garbage.
-        let table: toml::Table = toml::from_str(text).map_err(|e| RecordError::Parse(e.message().to_owned()))?;
-        match table.get("version") {
-            Some(toml::Value::Integer(v)) if *v > i64::from(VERSION) => {
-                return Err(RecordError::NewerVersion { found: *v as u64 });
-            }
-            Some(toml::Value::Integer(v)) if *v == i64::from(VERSION) => {}
-            Some(other) => {
-                return Err(RecordError::Parse(format!("unsupported version {other}")));
-            }
+        use serde::Deserialize as _;
+        use toml::de::{DeTable, DeValue};
+        let parse_error = |e: toml::de::Error| RecordError::Parse(e.message().to_owned());
+        // The text is parsed once, into toml's borrowing tree (parsing is most of what the prompt
+        // spends on a record). The version is read from the tree before the schema, so that a newer
+        // record with a different shape is reported as newer rather than as garbage.
+        let root = DeTable::parse(text).map_err(parse_error)?;
+        let version = match root.get_ref().get("version").map(|v| v.get_ref()) {
+            Some(DeValue::Integer(v)) => i64::from_str_radix(v.as_str(), v.radix()).ok(),
+            Some(_) => None,
             None => return Err(RecordError::Parse("missing version".into())),
+        };
+        match version {
+            Some(v) if v > i64::from(VERSION) => return Err(RecordError::NewerVersion { found: v as u64 }),
+            Some(v) if v == i64::from(VERSION) => {}
+            _ => {
+                let raw = &text[root.get_ref()["version"].span()];
+                return Err(RecordError::Parse(format!("unsupported version {raw}")));
+            }
         }
-        toml::from_str(text).map_err(|e| RecordError::Parse(e.message().to_owned()))
+        Record::deserialize(toml::de::Deserializer::from(root)).map_err(parse_error)
     }
 
     pub fn to_toml(&self) -> String {
@@ -212,6 +219,20 @@ mod tests {
         assert!(matches!(Record::from_toml("name = \"x\""), Err(RecordError::Parse(_))));
         let wrong_type = sample().to_toml().replace("terminal = \"background\"", "terminal = 3");
         assert!(matches!(Record::from_toml(&wrong_type), Err(RecordError::Parse(_))));
+    }
+
+    #[test]
+    fn version_is_read_in_any_integer_form_and_nothing_else() {
+        let with = |v: &str| Record::from_toml(&sample().to_toml().replace("version = 1", &format!("version = {v}")));
+        assert!(with("0x1").is_ok());
+        assert!(with("+1").is_ok());
+        assert!(matches!(with("0x10"), Err(RecordError::NewerVersion { found: 16 })));
+        for bad in ["0", "-1", "\"1\"", "1.0", "99999999999999999999"] {
+            match with(bad) {
+                Err(RecordError::Parse(m)) => assert!(m.contains("version"), "{bad}: {m}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
     }
 }
 
