@@ -31,9 +31,6 @@ _git__shard() {
             git__shard,config)
                 cmd="git__shard__subcmd__config"
                 ;;
-            git__shard,destroy)
-                cmd="git__shard__subcmd__rm"
-                ;;
             git__shard,help)
                 cmd="git__shard__subcmd__help"
                 ;;
@@ -182,7 +179,7 @@ _git__shard() {
 
     case "${cmd}" in
         git__shard)
-            opts="-v -h -V --verbose --help --version new list ls status run attach path cd logs stop rm destroy prune reconcile hooks prompt init config completions install-man __run help"
+            opts="-v -h -V --verbose --help --version new list ls status run attach path cd logs stop rm prune reconcile hooks prompt init config completions install-man __run help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -35,7 +35,6 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand logs 'Print the output of a shard''s background run'
             cand stop 'Stop the agent of a shard: SIGTERM to its process group, SIGKILL after the grace period'
             cand rm 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch'
-            cand destroy 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch'
             cand prune 'Forget shards whose worktree is gone and report worktrees without a shard'
             cand reconcile 'Reconcile shards with git''s worktrees (what the git hooks run)'
             cand hooks 'Manage the git hooks that notice worktrees removed behind git-shard''s back'
@@ -142,19 +141,6 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand --version 'Print version'
         }
         &'git-shard;rm'= {
-            cand --grace 'Seconds to give the agent after SIGTERM before SIGKILL'
-            cand -f 'Remove the worktree even with uncommitted or untracked changes, and go on when the agent cannot be stopped'
-            cand --force 'Remove the worktree even with uncommitted or untracked changes, and go on when the agent cannot be stopped'
-            cand -D 'Delete the branch even when it has commits that are not in its base'
-            cand --delete-branch 'Delete the branch even when it has commits that are not in its base'
-            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
-            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'git-shard;destroy'= {
             cand --grace 'Seconds to give the agent after SIGTERM before SIGKILL'
             cand -f 'Remove the worktree even with uncommitted or untracked changes, and go on when the agent cannot be stopped'
             cand --force 'Remove the worktree even with uncommitted or untracked changes, and go on when the agent cannot be stopped'

@@ -40,7 +40,9 @@ pub enum Command {
     Cd(cd::Args),
     Logs(logs::Args),
     Stop(stop::Args),
-    #[command(visible_alias = "destroy")]
+    // Not a visible alias: completion offers one spelling per command and would pick `destroy`
+    // (the first alphabetically) over `rm`. `destroy` still completes once typed (`git shard d<TAB>`).
+    #[command(alias = "destroy")]
     Rm(rm::Args),
     Prune(prune::Args),
     Reconcile(reconcile::Args),

@@ -19,7 +19,7 @@ use super::{Stopped, finish_removal, settle_branch, stop_run, undo_incomplete};
 /// Remove a shard: stop its agent, remove its worktree and (when merged) its branch.
 ///
 /// Refuses a worktree with uncommitted or untracked changes unless `--force`. Keeps a branch that
-/// has commits not in its base unless `--delete-branch`.
+/// has commits not in its base unless `--delete-branch`. Also spelled `git shard destroy`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Name of the shard.
