@@ -1,7 +1,8 @@
 //! Shell integration in real shells started without user rc files: bash, zsh and fish source the
 //! init script silently, `git shard cd` moves the calling shell, the prompt hook keeps `$?` and an
 //! existing PROMPT_COMMAND, and completion of `git shard rm <TAB>` yields live shard names through
-//! git's own completion.
+//! git's own completion (bash's `__git_wrap__git_main`, fish's `complete -C`, and an interactive
+//! zsh in tmux with keys typed at its prompt).
 
 use std::fs;
 use std::path::Path;
@@ -252,6 +253,67 @@ fn zsh_and_fish_complete_shard_names_for_git_shard() {
             "{out}"
         );
     }
+}
+
+/// The real thing in zsh: an interactive zsh (compinit, zsh's own `_git`) in a tmux pane, keys
+/// typed, the screen read back. `_git` must hand `git shard …` to `_git-shard`.
+#[test]
+fn zsh_completes_live_shard_names_at_a_real_prompt() {
+    let repo = TestRepo::new();
+    if !have("zsh") {
+        return;
+    }
+    let Some(tmux) = crate::terminals::Tmux::start() else {
+        return;
+    };
+    repo.ok(&["new", "alpha", "--no-launch", "--", "true"]);
+    repo.ok(&["new", "beta", "--no-launch", "--", "true"]);
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let zdotdir = repo.home().join("zdot");
+    fs::create_dir_all(&zdotdir).unwrap();
+    fs::write(
+        zdotdir.join(".zshrc"),
+        "autoload -Uz compinit && compinit -u -D\nPS1='READY> '\neval \"$(git-shard init zsh)\"\n",
+    )
+    .unwrap();
+    let shell = format!(
+        "env -i HOME={home} ZDOTDIR={zdot} PATH={bin}:/usr/bin:/bin GIT_CONFIG_GLOBAL=/dev/null \
+         GIT_CONFIG_NOSYSTEM=1 TERM=screen zsh -i",
+        home = repo.home().display(),
+        zdot = zdotdir.display(),
+        bin = bin_dir.display()
+    );
+    tmux.ok(&[
+        "new-window",
+        "-t",
+        "main",
+        "-n",
+        "zsh",
+        "-c",
+        repo.root.to_str().unwrap(),
+        &shell,
+    ]);
+    let screen = || tmux.ok(&["capture-pane", "-p", "-t", "=main:zsh"]);
+    let send = |keys: &[&str]| {
+        let mut args = vec!["send-keys", "-t", "=main:zsh"];
+        args.extend_from_slice(keys);
+        tmux.ok(&args);
+    };
+    eventually("zsh prompt", || screen().contains("READY>"));
+
+    // Two candidates: zsh lists both under the command line.
+    send(&["git shard rm ", "Tab"]);
+    eventually("alpha and beta listed", || {
+        let s = screen();
+        s.contains("alpha") && s.contains("beta")
+    });
+    // One candidate: zsh completes it on the command line.
+    send(&["C-u", "git shard stop al", "Tab"]);
+    eventually("alpha completed", || screen().contains("git shard stop alpha"));
+    // Subcommands through `git-shard` directly.
+    send(&["C-u", "git-shard pru", "Tab"]);
+    eventually("prune completed", || screen().contains("git-shard prune"));
+    send(&["C-u", "exit", "Enter"]);
 }
 
 #[test]

@@ -335,12 +335,12 @@ fn detection_is_reported_by_config_show() {
 }
 
 /// A private tmux server (its own socket folder), killed when dropped.
-struct Tmux {
+pub struct Tmux {
     dir: tempfile::TempDir,
 }
 
 impl Tmux {
-    fn start() -> Option<Tmux> {
+    pub fn start() -> Option<Tmux> {
         if Command::new("tmux").arg("-V").output().is_err() {
             require_tool("tmux");
             return None;
@@ -358,7 +358,7 @@ impl Tmux {
         c
     }
 
-    fn ok(&self, args: &[&str]) -> String {
+    pub fn ok(&self, args: &[&str]) -> String {
         let out = self.cmd(args).output().unwrap();
         assert!(
             out.status.success(),
