@@ -66,8 +66,13 @@ fn git_help_shard_opens_the_installed_page() {
     assert!(out.contains("share/man/man1/git-shard.1"), "{out}");
     let mut cmd = Command::new("git");
     hermetic(&mut cmd, &repo.home());
+    // git maps `help shard` to the page `git-shard` only when `git-shard` is a command on PATH
+    // (else it looks for the guide `gitshard`): on PATH, as after `cargo install`.
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
     let out = cmd
         .args(["help", "shard"])
+        .env("PATH", path)
         .env("MANPATH", prefix.join("share/man"))
         .env("MANPAGER", "cat")
         .env("MANWIDTH", "80")
