@@ -127,7 +127,7 @@ pub const COMMITTED_FILE: &str = ".git-shard.toml";
 /// Set (`Some`) or remove (`None`) a top-level key of the local configuration file. The result is
 /// validated like any layer before it is written, so a bad value never lands; comments in that
 /// file are not kept (it is meant to be written by `git shard config --set`).
-pub fn set_local(common_dir: &Path, key: &str, value: Option<&str>) -> Result<PathBuf, ConfigError> {
+pub fn set_local(common_dir: &Path, key: &str, value: Option<&str>) -> Result<SetLocal, ConfigError> {
     let path = local_file(common_dir);
     let invalid = |message: String| ConfigError::Invalid {
         path: path.clone(),
@@ -141,7 +141,9 @@ pub fn set_local(common_dir: &Path, key: &str, value: Option<&str>) -> Result<Pa
     let mut table: toml::Table = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
     match value {
         None => {
-            table.remove(key);
+            if table.remove(key).is_none() {
+                return Ok(SetLocal::Unchanged(path));
+            }
         }
         Some(raw) => {
             // A bare word is a string; anything TOML can parse as a value (true, 10, "x") is that.
@@ -160,7 +162,15 @@ pub fn set_local(common_dir: &Path, key: &str, value: Option<&str>) -> Result<Pa
             path: path.clone(),
             source,
         })?;
-    Ok(path)
+    Ok(SetLocal::Written(path))
+}
+
+/// What [`set_local`] did to the repository's local configuration file.
+#[derive(Debug)]
+pub enum SetLocal {
+    Written(PathBuf),
+    /// `--unset` of a key the file does not set: nothing was written.
+    Unchanged(PathBuf),
 }
 
 fn trust_file(common_dir: &Path) -> PathBuf {

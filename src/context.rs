@@ -30,6 +30,7 @@ impl Context {
         let repo = Repo::discover(&self.cwd)?;
         let store = Store::new(&repo.common_dir());
         let config = Config::load(Some(&repo.common_dir()), repo.current_workdir().as_deref())?;
+        tracing::debug!(common_dir = %repo.common_dir().display(), records = %store.dir().display(), "repository");
         Ok(Workspace { repo, store, config })
     }
 }

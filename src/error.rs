@@ -111,6 +111,11 @@ impl Error {
                 TerminalError::WrongPlatform { .. } => {
                     "pick another with --terminal; `git shard config --show` lists them"
                 }
+                TerminalError::Spawn { source, program, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                    return Some(format!(
+                        "`{program}` was not found on PATH: install it, or pick another terminal with --terminal"
+                    ));
+                }
                 _ => return None,
             },
             Error::Exit(_) => return None,
@@ -134,11 +139,17 @@ impl Error {
         // they hold, no control character reaches the terminal raw (line breaks are kept).
         let clean = |text: String| text.lines().map(crate::output::clean).collect::<Vec<_>>().join("\n");
         let mut err = io::stderr().lock();
-        let _ = writeln!(err, "error: {}", clean(self.to_string()));
+        let mut said = self.to_string();
+        let _ = writeln!(err, "error: {}", clean(said.clone()));
         // `transparent` variants forward `source()` to the wrapped error, so this walks the causes.
+        // A cause the message above already quotes (`cannot start …: {source}`) is not repeated.
         let mut source = self.source();
         while let Some(s) = source {
-            let _ = writeln!(err, "  caused by: {}", clean(s.to_string()));
+            let text = s.to_string();
+            if !said.contains(&text) {
+                let _ = writeln!(err, "  caused by: {}", clean(text.clone()));
+            }
+            said = text;
             source = s.source();
         }
         if let Some(h) = self.hint() {

@@ -56,8 +56,14 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             (None, Some(k)) => (k.as_str(), None),
             (None, None) => unreachable!("checked above"),
         };
-        let path = config::set_local(&repo.common_dir(), key, value)?;
-        eprintln!("updated {}", path.display());
+        match config::set_local(&repo.common_dir(), key, value)? {
+            config::SetLocal::Written(path) => eprintln!("updated {}", path.display()),
+            config::SetLocal::Unchanged(path) => eprintln!(
+                "'{}' is not set in {}; nothing changed",
+                crate::output::clean(key),
+                path.display()
+            ),
+        }
         return Ok(());
     }
     if args.trust {

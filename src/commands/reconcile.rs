@@ -99,10 +99,12 @@ pub fn reconcile_listed(ws: &Workspace, listed: &[Listed]) -> Result<Vec<String>
         .open(ws.store.dir().join(".reconcile.lock"));
     let Ok(guard) = guard else { return Ok(done) };
     if flock(&guard, FlockOperation::NonBlockingLockExclusive).is_err() {
+        tracing::debug!("reconciliation skipped: another git-shard is reconciling");
         return Ok(done);
     }
     let common = ws.repo.common_dir();
     let entries = ws.repo.worktrees()?;
+    tracing::debug!(records = listed.len(), worktrees = entries.len(), "reconciling");
     for (raw, record) in listed {
         let Ok(record) = record else { continue };
         let Ok(name) = ShardName::parse(raw) else { continue };

@@ -62,8 +62,18 @@ fn git_help_shard_opens_the_installed_page() {
         return;
     }
     let prefix = repo.tmp.path().join("prefix");
-    let out = repo.ok(&["install-man", "--prefix", prefix.to_str().unwrap()]);
-    assert!(out.contains("share/man/man1/git-shard.1"), "{out}");
+    let out = repo.run(&["install-man", "--prefix", prefix.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("share/man/man1/git-shard.1"));
+    // <prefix>/bin is not on PATH and MANPATH is unset: man will not look there, and says how.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("man does not look in") && err.contains("MANPATH"), "{err}");
+    let out = repo
+        .command_in(&repo.root, &["install-man", "--prefix", prefix.to_str().unwrap()])
+        .env("MANPATH", prefix.join("share/man"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("installed; `git help shard`"), "{err}");
     let mut cmd = Command::new("git");
     hermetic(&mut cmd, &repo.home());
     // git maps `help shard` to the page `git-shard` only when `git-shard` is a command on PATH
