@@ -69,8 +69,21 @@ fn preset(cfg: &Config, name: &str) -> Result<Vec<String>, AgentError> {
         })
 }
 
-/// Choose the command for a shard and check that its program can be found.
+/// Choose the command for a shard and check that its program can be found (what a launch needs).
 pub fn resolve(cfg: &Config, preset_flag: Option<&str>, command: &[String]) -> Result<AgentCommand, AgentError> {
+    let chosen = choose(cfg, preset_flag, command)?;
+    let program = chosen.argv.first().ok_or(AgentError::Empty)?;
+    if find_program(program).is_none() {
+        return Err(AgentError::MissingProgram {
+            program: crate::output::clean(program),
+        });
+    }
+    Ok(chosen)
+}
+
+/// Choose the command for a shard without looking for its program: `new --no-launch` records a
+/// command that may only be installed by the time `run` starts it (and `run` checks then).
+pub fn choose(cfg: &Config, preset_flag: Option<&str>, command: &[String]) -> Result<AgentCommand, AgentError> {
     let chosen = match (preset_flag, command.is_empty()) {
         (Some(p), _) => {
             let mut argv = preset(cfg, p)?;
@@ -115,11 +128,8 @@ pub fn resolve(cfg: &Config, preset_flag: Option<&str>, command: &[String]) -> R
             },
         },
     };
-    let program = chosen.argv.first().ok_or(AgentError::Empty)?;
-    if find_program(program).is_none() {
-        return Err(AgentError::MissingProgram {
-            program: crate::output::clean(program),
-        });
+    if chosen.argv.is_empty() {
+        return Err(AgentError::Empty);
     }
     Ok(chosen)
 }

@@ -215,7 +215,7 @@ pub fn launch(
     };
     let log = ws.store.log_path(name.as_str());
     tracing::debug!(terminal = terminal.name(), ?supervisor, "launching");
-    match terminal::launch(terminal, &vars, &log)? {
+    match terminal::launch(terminal, &vars, &log, &ws.repo.main_workdir())? {
         Launched::Inline(child) => {
             let code = crate::process::supervisor::wait_inline(&child)
                 .map_err(|e| Error::failed(format!("waiting for the supervisor failed: {e}")))?;
@@ -522,6 +522,20 @@ pub fn reconcile_quietly(ws: &Workspace) {
         Ok(lines) => lines.iter().for_each(|l| eprintln!("{l}")),
         Err(e) => eprintln!("warning: reconciliation failed: {e}"),
     }
+}
+
+/// With no command, no `--agent` and no `default_agent`, the agent is the user's shell: useful in
+/// a terminal, but in the background it has nothing to read and exits at once, which would look
+/// like a run that worked. Refuse that before anything is created.
+pub fn refuse_shell_without_terminal(agent: &crate::agent::AgentCommand, terminal: &Terminal) -> Result<()> {
+    if agent.agent == "shell" && matches!(terminal, Terminal::Background) {
+        return Err(Error::refused(
+            "no agent to run: without a command the agent is your shell, and in the background it would exit at once",
+            "name a command after `--` (`git shard new x -- claude`), use --agent, or set default_agent; \
+             or open it in a terminal with --terminal (inline, tmux, …)",
+        ));
+    }
+    Ok(())
 }
 
 /// Warn about processes that escaped the run (left its group and session) and still work in the

@@ -53,19 +53,18 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let name = ShardName::parse(&args.name)?;
     let ws = ctx.workspace()?;
     super::reconcile_quietly(&ws);
-    let agent = agent::resolve(&ws.config, args.agent.as_deref(), &args.command)?;
-    let terminal = if args.no_launch {
-        None
+    let (agent, terminal) = if args.no_launch {
+        (agent::choose(&ws.config, args.agent.as_deref(), &args.command)?, None)
     } else {
-        Some(
-            terminal::choose(
-                &ws.config,
-                args.terminal.as_deref(),
-                stdin_is_tty(),
-                &terminal::process_env,
-            )?
-            .0,
-        )
+        let agent = agent::resolve(&ws.config, args.agent.as_deref(), &args.command)?;
+        let (terminal, _) = terminal::choose(
+            &ws.config,
+            args.terminal.as_deref(),
+            stdin_is_tty(),
+            &terminal::process_env,
+        )?;
+        super::refuse_shell_without_terminal(&agent, &terminal)?;
+        (agent, Some(terminal))
     };
     let base = ws.repo.resolve_base(args.base.as_deref())?;
     let branch = args
@@ -154,7 +153,15 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             report(args, &ws, &name, &how)
         }
         Ok(LaunchResult::InlineExited(code)) => {
-            report(args, &ws, &name, &format!("agent exited with status {code}"))?;
+            // Said the way `list` will say it (`exited (signal 2)` after a Ctrl-C, not `130`).
+            let how = match ws.store.read(&name) {
+                Ok(r) => format!(
+                    "agent {}",
+                    super::list::status_text(&r, RunStatus::of(r.process.as_ref()))
+                ),
+                Err(_) => format!("agent exited with status {code}"),
+            };
+            report(args, &ws, &name, &how)?;
             if code == 0 { Ok(()) } else { Err(Error::Exit(code)) }
         }
         Err(e) => {

@@ -49,6 +49,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         stdin_is_tty(),
         &terminal::process_env,
     )?;
+    super::refuse_shell_without_terminal(&chosen, &terminal)?;
     // Recorded by `launch` under the lock, only once the launch is allowed.
     let changed = (chosen.argv != record.command || chosen.agent != record.agent).then_some(NewCommand {
         agent: chosen.agent,

@@ -334,7 +334,17 @@ fn log_outputs(path: &Path) -> Result<(File, File), TerminalError> {
 
 /// Start the supervisor (`vars.cmd`) in `terminal`. Output of headless runs and of launchers goes
 /// to `log`.
-pub fn launch(terminal: &Terminal, vars: &Vars<'_>, log: &Path) -> Result<Launched, TerminalError> {
+///
+/// A terminal launcher runs in `launcher_dir` (the main worktree), not in the shard's worktree:
+/// what it may start for good (a tmux server, a terminal's single-instance daemon) keeps the
+/// folder it was started in, and must not look like a process left in the shard. The agent's
+/// folder is set by the supervisor and by the template's `{cwd}`, not inherited from here.
+pub fn launch(
+    terminal: &Terminal,
+    vars: &Vars<'_>,
+    log: &Path,
+    launcher_dir: &Path,
+) -> Result<Launched, TerminalError> {
     let spawn = |name: &str, mut cmd: Command| {
         let program = cmd.get_program().to_string_lossy().into_owned();
         cmd.spawn().map_err(|source| TerminalError::Spawn {
@@ -369,7 +379,7 @@ pub fn launch(terminal: &Terminal, vars: &Vars<'_>, log: &Path) -> Result<Launch
             let (out, err) = log_outputs(log)?;
             let mut cmd = Command::new(&argv[0]);
             cmd.args(&argv[1..])
-                .current_dir(vars.cwd)
+                .current_dir(launcher_dir)
                 .stdin(Stdio::null())
                 .stdout(out)
                 .stderr(err);

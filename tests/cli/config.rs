@@ -86,7 +86,8 @@ fn committed_commands_need_consent_for_their_exact_content() {
 
     repo.ok(&["config", "--trust"]);
     repo.ok(&["new", "x", "--terminal", "evil", "--", "sleep", "300"]);
-    assert!(repo.shards_dir().join("x/owned").exists(), "trusted: its command ran");
+    // Terminal launchers run in the main worktree (see terminal::launch).
+    assert!(repo.root.join("owned").exists(), "trusted: its command ran");
     assert_eq!(repo.shard("x")["status"], "running");
 
     // Any change to the file needs a new consent.
@@ -150,4 +151,52 @@ fn presets_refuse_missing_programs_and_take_extra_arguments() {
         .unwrap();
     assert!(out.status.success());
     assert_eq!(repo.shard("e")["agent"], "claude");
+}
+
+#[test]
+fn set_and_unset_say_what_they_did() {
+    let repo = TestRepo::new();
+    let local = repo.common_dir().join("shards/config.toml");
+    let said = |args: &[&str]| String::from_utf8_lossy(&repo.run(args).stderr).into_owned();
+    assert!(said(&["config", "--set", "terminal=background"]).starts_with("updated "));
+    assert_eq!(fs::read_to_string(&local).unwrap(), "terminal = \"background\"\n");
+    assert!(said(&["config", "--unset", "terminal"]).starts_with("updated "));
+    // Unsetting what is not set writes nothing and says so.
+    let before = fs::metadata(&local).unwrap().modified().unwrap();
+    let out = said(&["config", "--unset", "terminl"]);
+    assert!(
+        out.contains("'terminl' is not set in") && out.contains("nothing changed"),
+        "{out}"
+    );
+    assert_eq!(fs::metadata(&local).unwrap().modified().unwrap(), before);
+}
+
+#[test]
+fn no_launch_records_an_agent_installed_later_and_a_bare_shell_is_not_run_headless() {
+    let repo = TestRepo::new();
+    repo.user_config("default_agent = \"claude\"\n");
+    // Nothing runs now, so a program that is not installed yet is no reason to refuse...
+    repo.ok(&["new", "later", "--no-launch"]);
+    assert_eq!(repo.shard("later")["command"], serde_json::json!(["claude"]));
+    // ...but starting it is.
+    let err = repo.refused(&["run", "later"]);
+    assert!(err.contains("'claude' was not found on PATH"), "{err}");
+    let bin = fake_program(&repo, "claude");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let out = repo
+        .command_in(&repo.root, &["run", "later"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    repo.wait_for("later", "exit", |v| v["status"] == "exited");
+
+    // No command, no preset, no default: the agent would be a shell with nothing to read.
+    repo.user_config("");
+    let err = repo.refused(&["new", "bare"]);
+    assert!(err.contains("no agent to run") && err.contains("--terminal"), "{err}");
+    assert!(!repo.shards_dir().join("bare").exists());
+    assert!(!repo.branches().contains(&"shard/bare".to_owned()));
+    let err = repo.refused(&["run", "later", "--agent", "nope"]);
+    assert!(err.contains("unknown agent preset"), "{err}");
 }

@@ -492,6 +492,34 @@ fn tmux_window_runs_the_agent_and_attach_stop_rm_act_on_it() {
     assert!(!repo.shards_dir().join("out").exists());
 }
 
+/// When `new` is what starts the tmux server, the server keeps the launcher's folder for good: that
+/// must not be the shard's worktree, or every later `rm` would report the server as a process
+/// left running in it.
+#[test]
+fn a_tmux_server_started_by_new_does_not_live_in_the_worktree() {
+    let repo = TestRepo::new();
+    if Command::new("tmux").arg("-V").output().is_err() {
+        return require_tool("tmux");
+    }
+    // No server yet on this private socket folder: `new` starts it.
+    let dir = tempfile::Builder::new().prefix("gs-tmux").tempdir_in("/tmp").unwrap();
+    let tmux = Tmux { dir };
+    run_ok(shard_in_tmux(
+        &repo,
+        &tmux,
+        &["new", "srv", "--terminal", "tmux", "--", "sleep", "300"],
+        false,
+    ));
+    let server: u32 = tmux.ok(&["display-message", "-p", "#{pid}"]).trim().parse().unwrap();
+    let cwd = fs::read_link(format!("/proc/{server}/cwd")).unwrap();
+    let worktree = repo.shards_dir().join("srv");
+    assert!(!cwd.starts_with(&worktree), "tmux server runs in {}", cwd.display());
+    let out = shard_in_tmux(&repo, &tmux, &["rm", "srv"], false).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("still running in its worktree"), "{err}");
+}
+
 /// Under CI a missing tool is a failure; on a developer's machine the test says so and skips.
 pub fn require_tool(tool: &str) {
     if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
