@@ -127,7 +127,7 @@ complete -c git-shard -n "__fish_git_shard_using_subcommand hooks; and __fish_se
 complete -c git-shard -n "__fish_git_shard_using_subcommand hooks; and __fish_seen_subcommand_from help" -f -a "uninstall" -d 'Remove the hooks and restore the ones that were there before'
 complete -c git-shard -n "__fish_git_shard_using_subcommand hooks; and __fish_seen_subcommand_from help" -f -a "status" -d 'Say which hooks are installed, where'
 complete -c git-shard -n "__fish_git_shard_using_subcommand hooks; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c git-shard -n "__fish_git_shard_using_subcommand prompt" -l format -d 'Template with {name} {status} {symbol} {glyph} {summary} {count_running} {count_ok} {count_failed} {count_lost} {count_not_started} {count_total}. Default: "{glyph} {name} {symbol}" in a shard, "{summary}" in the main worktree' -r
+complete -c git-shard -n "__fish_git_shard_using_subcommand prompt" -l format -d 'Template with {name} {status} {symbol} {glyph} {summary} {count_running} {count_ok} {count_failed} {count_lost} {count_not_started} {count_total}. Default: "{glyph} {name} {symbol}" in a shard, "{summary}" in the main worktree. When every placeholder comes out empty ({name} in the main worktree, counts in a shard), nothing is printed' -r
 complete -c git-shard -n "__fish_git_shard_using_subcommand prompt" -l json -d 'Print the facts as JSON instead'
 complete -c git-shard -n "__fish_git_shard_using_subcommand prompt" -s v -l verbose -d 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
 complete -c git-shard -n "__fish_git_shard_using_subcommand prompt" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -6,7 +6,7 @@
 
 # `git shard cd <name>`: change this shell's directory to the shard's worktree.
 function __git_shard_cd
-    set -l __git_shard_dir (command git-shard path $argv); or return
+    set -l __git_shard_dir (env _GIT_SHARD_FROM_SHELL=1 git-shard cd $argv); or return
     builtin cd $__git_shard_dir
 end
 

@@ -7,7 +7,7 @@
 # `git shard cd <name>`: change this shell's directory to the shard's worktree.
 __git_shard_cd() {
     local __git_shard_dir
-    __git_shard_dir=$(command git-shard path "$@") || return
+    __git_shard_dir=$(_GIT_SHARD_FROM_SHELL=1 command git-shard cd "$@") || return
     builtin cd -- "$__git_shard_dir"
 }
 

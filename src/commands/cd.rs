@@ -1,6 +1,8 @@
 //! `git shard cd`: a child process cannot change its shell's folder, so without the shell
 //! integration (which intercepts `git shard cd` before it gets here) this does what `path` does
-//! and says how to get the real thing.
+//! and says how to get the real thing. The integration's shell function calls `git-shard cd` with
+//! `_GIT_SHARD_FROM_SHELL=1` in its environment (not a flag: nothing to show in help, man page or
+//! completion), so that a usage error still reads `git shard cd`.
 
 use crate::context::Context;
 use crate::error::Result;
@@ -15,11 +17,21 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     super::path::print_path(ctx, &args.name)?;
-    eprintln!(
-        "hint: to change directory with `git shard cd`, enable the shell integration: \
-         `eval \"$(git shard init bash)\"` in ~/.bashrc (zsh: `init zsh`; fish: `git shard init fish | source`); \
-         until then: cd \"$(git shard path {})\"",
-        crate::output::clean(&args.name)
-    );
+    // The shell integration changes the directory itself: it wants the path and nothing else.
+    if std::env::var_os("_GIT_SHARD_FROM_SHELL").is_some() {
+        return Ok(());
+    }
+    let name = crate::output::clean(&args.name);
+    if std::env::var_os("GIT_SHARD_NO_CD").is_some() {
+        eprintln!(
+            "hint: GIT_SHARD_NO_CD is set, so the shell integration leaves `cd` alone: cd \"$(git shard path {name})\""
+        );
+    } else {
+        eprintln!(
+            "hint: to change directory with `git shard cd`, enable the shell integration: \
+             `eval \"$(git shard init bash)\"` in ~/.bashrc (zsh: `init zsh`; fish: `git shard init fish | source`); \
+             until then: cd \"$(git shard path {name})\""
+        );
+    }
     Ok(())
 }

@@ -23,7 +23,8 @@ use crate::shard::{Record, RunStatus, Store};
 pub struct Args {
     /// Template with {name} {status} {symbol} {glyph} {summary} {count_running} {count_ok}
     /// {count_failed} {count_lost} {count_not_started} {count_total}. Default: "{glyph} {name}
-    /// {symbol}" in a shard, "{summary}" in the main worktree.
+    /// {symbol}" in a shard, "{summary}" in the main worktree. When every placeholder comes out
+    /// empty ({name} in the main worktree, counts in a shard), nothing is printed.
     #[arg(long)]
     pub format: Option<String>,
     /// Print the facts as JSON instead.
@@ -49,7 +50,8 @@ struct PromptJson {
     status: Option<RunStatus>,
     exit_code: Option<i32>,
     signal: Option<i32>,
-    counts: Counts,
+    /// The repository's shards by status: in the main worktree only (null in a shard).
+    counts: Option<Counts>,
 }
 
 struct Symbols {
@@ -101,6 +103,7 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
         None => None,
     };
 
+    // Only the main worktree summarises the repository (a shard's prompt reads one record).
     let mut counts = Counts::default();
     if current.is_none() {
         for (_, record) in store.list().ok()? {
@@ -126,7 +129,7 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
             status,
             exit_code: process.and_then(|p| p.exit_code),
             signal: process.and_then(|p| p.signal),
-            counts,
+            counts: current.is_none().then_some(counts),
         };
         return serde_json::to_string(&json).ok();
     }
@@ -154,24 +157,37 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
     };
     let template = args.format.as_deref().unwrap_or(default);
     let name = current.as_ref().map(|r| clean(&r.name)).unwrap_or_default();
+    // Counts describe the main worktree; in a shard they are empty, like {name} is in the main one.
+    let count = |n: usize| {
+        if current.is_none() {
+            n.to_string()
+        } else {
+            String::new()
+        }
+    };
     let values: [(&str, String); 11] = [
         ("{name}", name),
         ("{status}", status.map(|s| s.as_str().to_owned()).unwrap_or_default()),
         ("{symbol}", symbol),
         ("{glyph}", sym.glyph.to_owned()),
         ("{summary}", summary),
-        ("{count_running}", counts.running.to_string()),
-        ("{count_ok}", counts.ok.to_string()),
-        ("{count_failed}", counts.failed.to_string()),
-        ("{count_lost}", counts.lost.to_string()),
-        ("{count_not_started}", counts.not_started.to_string()),
-        ("{count_total}", counts.total.to_string()),
+        ("{count_running}", count(counts.running)),
+        ("{count_ok}", count(counts.ok)),
+        ("{count_failed}", count(counts.failed)),
+        ("{count_lost}", count(counts.lost)),
+        ("{count_not_started}", count(counts.not_started)),
+        ("{count_total}", count(counts.total)),
     ];
     let mut out = String::with_capacity(template.len() + 16);
     let mut rest = template;
+    // Like starship: a segment whose placeholders all came out empty is no segment (a template
+    // `{name}:{status}` prints nothing in the main worktree, not a lone `:`).
+    let (mut placeholders, mut filled) = (0, 0);
     'outer: while let Some(c) = rest.chars().next() {
         for (key, value) in &values {
             if let Some(after) = rest.strip_prefix(key) {
+                placeholders += 1;
+                filled += usize::from(!value.is_empty());
                 out.push_str(value);
                 rest = after;
                 continue 'outer;
@@ -179,6 +195,9 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
         }
         out.push(c);
         rest = &rest[c.len_utf8()..];
+    }
+    if placeholders > 0 && filled == 0 {
+        return None;
     }
     // The template itself comes from the user's shell config, but clean it too: one rule for all.
     let out = clean(out.trim());

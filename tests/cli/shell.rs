@@ -109,6 +109,15 @@ fn git_shard_cd_changes_the_callers_directory() {
         let out = shell(&repo, sh, &repo.root, &format!("{init}; git shard cd ghost; pwd"));
         assert_eq!(stdout(&out).trim(), repo.root.display().to_string());
         assert!(String::from_utf8_lossy(&out.stderr).contains("no shard named 'ghost'"));
+        // No name: the usage of `cd`, and no hint (the integration is there).
+        let out = shell(&repo, sh, &repo.root, &format!("{init}; git shard cd"));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("Usage: git shard cd <NAME>") && !err.contains("hint"),
+            "{sh}: {err}"
+        );
+        let out = shell(&repo, sh, &repo.root, &format!("{init}; git shard cd there"));
+        assert!(out.stderr.is_empty(), "{sh}: {}", String::from_utf8_lossy(&out.stderr));
     }
     // Without the integration: the path on stdout and a hint on stderr.
     let out = repo.run(&["cd", "there"]);
@@ -117,6 +126,17 @@ fn git_shard_cd_changes_the_callers_directory() {
         target.display().to_string()
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("git shard init"));
+    // With the integration loaded but `cd` opted out, the hint says so instead.
+    let out = repo
+        .command_in(&repo.root, &["cd", "there"])
+        .env("GIT_SHARD_NO_CD", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("GIT_SHARD_NO_CD is set") && !err.contains("git shard init"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -358,6 +378,21 @@ fn prompt_shows_each_status_and_never_fails() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&fmt.stdout), "1/6\n");
+    // A template whose placeholders all come out empty prints nothing, not its punctuation.
+    let formatted = |dir: &Path, template: &str| {
+        let out = repo
+            .command_in(dir, &["prompt", "--format", template])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(formatted(&repo.root, "{name}:{status}"), "");
+    assert_eq!(formatted(&wt("bad"), "{name}:{status}"), "bad:exited\n");
+    assert_eq!(
+        formatted(&wt("bad"), "[{count_total}]"),
+        "",
+        "counts belong to the main worktree"
+    );
     let json: serde_json::Value = serde_json::from_slice(
         &repo
             .command_in(&wt("run"), &["prompt", "--json"])
@@ -369,6 +404,19 @@ fn prompt_shows_each_status_and_never_fails() {
     assert_eq!(
         (json["location"].as_str(), json["status"].as_str()),
         (Some("shard"), Some("running"))
+    );
+    assert!(json["counts"].is_null(), "{json}");
+    let json: serde_json::Value = serde_json::from_slice(
+        &repo
+            .command_in(&repo.root, &["prompt", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(
+        (json["location"].as_str(), json["counts"]["total"].as_u64()),
+        (Some("main"), Some(6))
     );
     let outside = tempfile::tempdir().unwrap();
     assert_eq!(prompt_in(outside.path(), &[]), "");
