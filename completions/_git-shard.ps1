@@ -46,7 +46,6 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the configuration: files read, effective settings, terminals and which one is chosen')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a static completion script for `git-shard` (for packagers; `git shard init` gives live completion of shard names, also through `git shard <TAB>`)')
             [CompletionResult]::new('install-man', 'install-man', [CompletionResultType]::ParameterValue, 'Install the man pages, so that `git help shard` and `man git-shard` open them')
-            [CompletionResult]::new('__run', '__run', [CompletionResultType]::ParameterValue, 'Supervise a shard''s agent (used by terminals; not for direct use)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -304,17 +303,6 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
-        'git-shard;__run' {
-            [CompletionResult]::new('--run-id', '--run-id', [CompletionResultType]::ParameterName, 'run-id')
-            [CompletionResult]::new('--git-common-dir', '--git-common-dir', [CompletionResultType]::ParameterName, 'git-common-dir')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
         'git-shard;help' {
             [CompletionResult]::new('new', 'new', [CompletionResultType]::ParameterValue, 'Create a shard: a new worktree on its own branch, with an agent running in it')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the shards of this repository and what their agents are doing')
@@ -334,7 +322,6 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the configuration: files read, effective settings, terminals and which one is chosen')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a static completion script for `git-shard` (for packagers; `git shard init` gives live completion of shard names, also through `git shard <TAB>`)')
             [CompletionResult]::new('install-man', 'install-man', [CompletionResultType]::ParameterValue, 'Install the man pages, so that `git help shard` and `man git-shard` open them')
-            [CompletionResult]::new('__run', '__run', [CompletionResultType]::ParameterValue, 'Supervise a shard''s agent (used by terminals; not for direct use)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -402,9 +389,6 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             break
         }
         'git-shard;help;install-man' {
-            break
-        }
-        'git-shard;help;__run' {
             break
         }
         'git-shard;help;help' {

@@ -16,9 +16,6 @@ _git__shard() {
             ",$1")
                 cmd="git__shard"
                 ;;
-            git__shard,__run)
-                cmd="git__shard__subcmd____run"
-                ;;
             git__shard,attach)
                 cmd="git__shard__subcmd__attach"
                 ;;
@@ -78,9 +75,6 @@ _git__shard() {
                 ;;
             git__shard,stop)
                 cmd="git__shard__subcmd__stop"
-                ;;
-            git__shard__subcmd__help,__run)
-                cmd="git__shard__subcmd__help__subcmd____run"
                 ;;
             git__shard__subcmd__help,attach)
                 cmd="git__shard__subcmd__help__subcmd__attach"
@@ -179,34 +173,12 @@ _git__shard() {
 
     case "${cmd}" in
         git__shard)
-            opts="-v -h -V --verbose --help --version new list ls status run attach path cd logs stop rm prune reconcile hooks prompt init config completions install-man __run help"
+            opts="-v -h -V --verbose --help --version new list ls status run attach path cd logs stop rm prune reconcile hooks prompt init config completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        git__subcmd__shard__subcmd____run)
-            opts="-v -h -V --run-id --git-common-dir --verbose --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --run-id)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --git-common-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -279,22 +251,8 @@ _git__shard() {
             return 0
             ;;
         git__subcmd__shard__subcmd__help)
-            opts="new list status run attach path cd logs stop rm prune reconcile hooks prompt init config completions install-man __run help"
+            opts="new list status run attach path cd logs stop rm prune reconcile hooks prompt init config completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        git__subcmd__shard__subcmd__help__subcmd____run)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -43,7 +43,6 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand config 'Show the configuration: files read, effective settings, terminals and which one is chosen'
             cand completions 'Print a static completion script for `git-shard` (for packagers; `git shard init` gives live completion of shard names, also through `git shard <TAB>`)'
             cand install-man 'Install the man pages, so that `git help shard` and `man git-shard` open them'
-            cand __run 'Supervise a shard''s agent (used by terminals; not for direct use)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'git-shard;new'= {
@@ -273,16 +272,6 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
-        &'git-shard;__run'= {
-            cand --run-id 'run-id'
-            cand --git-common-dir 'git-common-dir'
-            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
-            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
         &'git-shard;help'= {
             cand new 'Create a shard: a new worktree on its own branch, with an agent running in it'
             cand list 'List the shards of this repository and what their agents are doing'
@@ -302,7 +291,6 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand config 'Show the configuration: files read, effective settings, terminals and which one is chosen'
             cand completions 'Print a static completion script for `git-shard` (for packagers; `git shard init` gives live completion of shard names, also through `git shard <TAB>`)'
             cand install-man 'Install the man pages, so that `git help shard` and `man git-shard` open them'
-            cand __run 'Supervise a shard''s agent (used by terminals; not for direct use)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'git-shard;help;new'= {
@@ -349,8 +337,6 @@ set edit:completion:arg-completer[git-shard] = {|@words|
         &'git-shard;help;completions'= {
         }
         &'git-shard;help;install-man'= {
-        }
-        &'git-shard;help;__run'= {
         }
         &'git-shard;help;help'= {
         }

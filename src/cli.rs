@@ -52,8 +52,33 @@ pub enum Command {
     Config(config::Args),
     Completions(completions::Args),
     InstallMan(install_man::Args),
-    #[command(name = "__run", hide = true)]
+}
+
+/// The first argument that selects the supervisor (see [`SuperviseCli`]).
+pub const SUPERVISE: &str = "__run";
+
+/// `git-shard __run <name> …`, the supervisor that terminals start. Not part of [`Cli`]: a
+/// `hide`den subcommand still shows up in clap_complete's static scripts, and this one is for
+/// terminals, never for people, so no help, man page or completion script may offer it.
+#[derive(Debug, Parser)]
+#[command(name = "git-shard", bin_name = "git-shard")]
+pub struct SuperviseCli {
+    #[command(subcommand)]
+    pub command: SuperviseOnly,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SuperviseOnly {
+    #[command(name = SUPERVISE)]
     Supervise(supervise::Args),
+}
+
+impl SuperviseOnly {
+    pub fn args(&self) -> &supervise::Args {
+        match self {
+            SuperviseOnly::Supervise(a) => a,
+        }
+    }
 }
 
 /// Just the `prompt` subcommand, for the fast path of `git shard prompt` (see main.rs): the

@@ -33,15 +33,31 @@ fn run() -> u8 {
     // The prompt runs at every prompt: parse it with a command line that holds only `prompt`,
     // instead of building the whole tree of subcommands first.
     if std::env::args_os().nth(1).is_some_and(|a| a == "prompt") {
-        let prompt = git_shard::cli::PromptCli::parse();
-        return match Context::from_env().and_then(|ctx| commands::prompt::run(&ctx, prompt.command.args())) {
+        // Plain `git-shard prompt`, as the shell integration calls it, needs no parser at all.
+        let parsed;
+        let args = if std::env::args_os().len() == 2 {
+            &commands::prompt::Args::default()
+        } else {
+            parsed = git_shard::cli::PromptCli::parse();
+            parsed.command.args()
+        };
+        return match Context::from_env().and_then(|ctx| commands::prompt::run(&ctx, args)) {
             // The prompt never fails (see commands::prompt); only a usage error gets here.
             Ok(()) | Err(_) => 0,
         };
     }
-    let cli = Cli::parse();
-    init_tracing(cli.verbose);
-    let result = Context::from_env().and_then(|ctx| commands::dispatch(&ctx, &cli.command));
+    let result = if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == git_shard::cli::SUPERVISE)
+    {
+        let cli = git_shard::cli::SuperviseCli::parse();
+        init_tracing(0);
+        Context::from_env().and_then(|ctx| commands::supervise::run(&ctx, cli.command.args()))
+    } else {
+        let cli = Cli::parse();
+        init_tracing(cli.verbose);
+        Context::from_env().and_then(|ctx| commands::dispatch(&ctx, &cli.command))
+    };
     match result {
         Ok(()) => 0,
         Err(e) => {

@@ -57,7 +57,6 @@ pub fn dispatch(ctx: &Context, command: &Command) -> Result<()> {
         Command::Prune(a) => prune::run(ctx, a),
         Command::Reconcile(a) => reconcile::run(ctx, a),
         Command::Hooks(a) => hooks::run(ctx, a),
-        Command::Supervise(a) => supervise::run(ctx, a),
     }
 }
 
@@ -194,7 +193,7 @@ pub fn launch(
     let exe = std::env::current_exe().map_err(|e| Error::failed(format!("cannot find the git-shard binary: {e}")))?;
     let supervisor: Vec<String> = vec![
         exe.display().to_string(),
-        "__run".into(),
+        crate::cli::SUPERVISE.into(),
         name.to_string(),
         "--run-id".into(),
         run_id.clone(),

@@ -19,7 +19,7 @@ use crate::shard::{Record, RunStatus, Store};
 ///
 /// Symbols: ● running, ○ not started, ✓0 exited with code 0, ✗1 exited with code 1, ✗s9 ended by
 /// signal 9, ? lost. GIT_SHARD_ASCII=1 uses * o +0 x1 xs9 ? instead.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Default, clap::Args)]
 pub struct Args {
     /// Template with {name} {status} {symbol} {glyph} {summary} {count_running} {count_ok}
     /// {count_failed} {count_lost} {count_not_started} {count_total}. Default: "{glyph} {name}
