@@ -36,12 +36,36 @@ pub fn parse_stat(text: &str) -> Option<Facts> {
 }
 
 /// Facts of one process, `None` when there is no such process.
+///
+/// Fails when `/proc` is not our PID namespace's (see [`proc_is_ours`]): the PIDs we know (our own,
+/// our children's, those in records written here) would name other processes there, and reading
+/// their facts would pin an identity on a stranger, which `stop` could then signal.
 pub fn facts(pid: u32) -> io::Result<Option<Facts>> {
+    if !proc_is_ours() {
+        return Err(io::Error::other(
+            "/proc here belongs to another PID namespace, so process ids cannot be checked \
+             (give this namespace its own /proc, e.g. `unshare --pid --fork --mount-proc`)",
+        ));
+    }
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(text) => Ok(parse_stat(&text)),
         Err(e) if matches!(e.kind(), io::ErrorKind::NotFound) || e.raw_os_error() == Some(libc::ESRCH) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// Whether the mounted `/proc` shows our PID namespace. After `unshare --pid` without a fresh
+/// mount of `/proc` (or in a container sharing the host's), `/proc` still shows the outer
+/// namespace, where the numbers `getpid()` and `Child::id()` give us belong to other processes.
+/// `/proc/self` names us by the PID of the namespace `/proc` shows. Read once per process.
+fn proc_is_ours() -> bool {
+    static OURS: OnceLock<bool> = OnceLock::new();
+    *OURS.get_or_init(|| {
+        fs::read_link("/proc/self")
+            .ok()
+            .and_then(|p| p.to_str()?.parse::<u32>().ok())
+            == Some(std::process::id())
+    })
 }
 
 /// This boot's id: a PID and start ticks from another boot denote nothing on this one.

@@ -203,6 +203,10 @@ pub fn supervise<G, E>(
     };
     if let Err(e) = started {
         end_leftovers(Duration::ZERO);
+        // The child itself too, by the handle we hold: when its identity could not be read,
+        // `end_leftovers` cannot see it either, and waiting for it would keep an unrecorded agent
+        // running. Not reaped yet, so its PID cannot have been reused.
+        let _ = child.kill();
         let _ = child.wait();
         return Err(e);
     }

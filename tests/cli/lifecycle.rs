@@ -364,7 +364,7 @@ fn works_inside_a_pid_namespace_with_outside_leaders() {
     let mut cmd = Command::new("unshare");
     hermetic(&mut cmd, &repo.home());
     let out = cmd
-        .env("PATH", path)
+        .env("PATH", &path)
         .args(["--pid", "--fork", "--mount-proc", "sh", "-c", script])
         .current_dir(&repo.root)
         .stdin(Stdio::null())
@@ -388,4 +388,20 @@ fn works_inside_a_pid_namespace_with_outside_leaders() {
     let stopped = read("stopped.json");
     assert_eq!(stopped["status"], "exited", "{stopped:#}");
     assert_eq!(stopped["signal"], 15, "{stopped:#}");
+
+    // A PID namespace that still sees the outer /proc: our PIDs would name other processes there,
+    // so no identity may be read (it would be a stranger's) and nothing may start unrecorded.
+    let mut cmd = Command::new("unshare");
+    hermetic(&mut cmd, &repo.home());
+    let out = cmd
+        .env("PATH", &path)
+        .args(["--pid", "--fork", "git-shard", "new", "blind", "--", "sleep", "300"])
+        .current_dir(&repo.root)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("/proc here belongs to another PID namespace"), "{err}");
+    assert!(repo.list().iter().all(|v| v["name"] != "blind"));
 }
