@@ -1,28 +1,52 @@
 //! The `git-shard` binary: parse, dispatch, print errors, exit.
 //!
-//! No `fn main`: the C `main` below is the entry point, so std's runtime set-up does not run.
-//! That set-up finds the main thread's stack guard with `pthread_getattr_np`, which makes glibc
-//! read and `sscanf` all of `/proc/self/maps`: about a quarter of the instructions `git shard
-//! prompt` executes, at every shell prompt. What is given up: a stack overflow ends with a plain
-//! SIGSEGV instead of std's message, and stdout is flushed here rather than by std (args and
-//! everything else of std work as usual; glibc hands std the arguments before `main`).
+//! On Linux with glibc there is no Rust `fn main`: the C `main` below is the entry point, so std's
+//! runtime set-up does not run. That set-up finds the main thread's stack guard with
+//! `pthread_getattr_np`, which makes glibc read and `sscanf` all of `/proc/self/maps`: about a
+//! sixth of the instructions `git shard prompt` executes, at every shell prompt. Only glibc hands
+//! std the arguments before `main` (through `.init_array`); elsewhere (musl, macOS) std needs its
+//! own start-up, so there the usual `fn main` stays.
+//!
+//! What the C `main` does itself, in std's place: reopen a closed stdin/stdout/stderr on
+//! /dev/null (else the next file we open could become fd 1 and receive what we print), and flush
+//! stdout at the end. What is given up: a stack overflow ends with a plain SIGSEGV instead of
+//! std's message.
 
-#![no_main]
-
-use std::ffi::{c_char, c_int};
-use std::io::Write;
+#![cfg_attr(all(target_os = "linux", target_env = "gnu"), no_main)]
 
 use clap::{CommandFactory, Parser};
 use git_shard::cli::Cli;
 use git_shard::commands;
 use git_shard::context::Context;
 
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[unsafe(no_mangle)]
-extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
+extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
+    reopen_closed_standard_fds();
     let code = run();
     // What std's runtime would do after `main`: a prompt segment has no newline to flush it.
-    let _ = std::io::stdout().flush();
-    c_int::from(code)
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    std::ffi::c_int::from(code)
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn main() -> std::process::ExitCode {
+    std::process::ExitCode::from(run())
+}
+
+/// std's first act at start-up, which the C `main` skips: any of fds 0–2 that is closed is opened
+/// on /dev/null, so that no file opened later (a record, a lock) takes its number.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn reopen_closed_standard_fds() {
+    for fd in 0..=2 {
+        // SAFETY: F_GETFD only asks whether the descriptor is open.
+        let closed = unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1
+            && std::io::Error::last_os_error().raw_os_error() == Some(libc::EBADF);
+        if closed {
+            // SAFETY: open takes the lowest free descriptor: this one, as those below are open.
+            unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
+        }
+    }
 }
 
 fn run() -> u8 {
