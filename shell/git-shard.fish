@@ -7,7 +7,12 @@
 # `git shard cd <name>`: change this shell's directory to the shard's worktree.
 function __git_shard_cd
     set -l __git_shard_dir (env _GIT_SHARD_FROM_SHELL=1 git-shard cd $argv); or return
-    builtin cd $__git_shard_dir
+    # Not a folder: what `git shard cd --help` printed, for the user to read.
+    if test (count $__git_shard_dir) -eq 1; and test -d "$__git_shard_dir"
+        builtin cd $__git_shard_dir
+    else
+        printf '%s\n' $__git_shard_dir
+    end
 end
 
 # Only `git shard cd` and `git-shard cd` are intercepted; everything else goes to the real command.

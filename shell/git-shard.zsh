@@ -8,7 +8,12 @@
 __git_shard_cd() {
     local __git_shard_dir
     __git_shard_dir=$(_GIT_SHARD_FROM_SHELL=1 command git-shard cd "$@") || return
-    builtin cd -- "$__git_shard_dir"
+    # Not a folder: what `git shard cd --help` printed, for the user to read.
+    if [[ -d $__git_shard_dir ]]; then
+        builtin cd -- "$__git_shard_dir"
+    else
+        print -r -- "$__git_shard_dir"
+    fi
 }
 
 # Only `git shard cd` and `git-shard cd` are intercepted; everything else goes to the real command.

@@ -26,6 +26,8 @@ pub struct AgentCommand {
     /// Preset name, the program's name for a custom command, or `shell`.
     pub agent: String,
     pub argv: Vec<String>,
+    /// Nothing named a command, so this is the user's `$SHELL` (not a preset called `shell`).
+    pub fallback_shell: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +93,7 @@ pub fn choose(cfg: &Config, preset_flag: Option<&str>, command: &[String]) -> Re
             AgentCommand {
                 agent: p.to_owned(),
                 argv,
+                fallback_shell: false,
             }
         }
         (None, false) => {
@@ -110,12 +113,14 @@ pub fn choose(cfg: &Config, preset_flag: Option<&str>, command: &[String]) -> Re
             AgentCommand {
                 agent,
                 argv: command.to_vec(),
+                fallback_shell: false,
             }
         }
         (None, true) => match &cfg.default_agent {
             Some(p) => AgentCommand {
                 agent: p.clone(),
                 argv: preset(cfg, p)?,
+                fallback_shell: false,
             },
             None => AgentCommand {
                 agent: "shell".into(),
@@ -125,6 +130,7 @@ pub fn choose(cfg: &Config, preset_flag: Option<&str>, command: &[String]) -> Re
                         .filter(|s| !s.is_empty())
                         .unwrap_or_else(|| "/bin/sh".into()),
                 ],
+                fallback_shell: true,
             },
         },
     };

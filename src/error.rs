@@ -111,7 +111,12 @@ impl Error {
                 TerminalError::WrongPlatform { .. } => {
                     "pick another with --terminal; `git shard config --show` lists them"
                 }
-                TerminalError::Spawn { source, program, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                // NotFound also means a missing working folder: name the program only when it is
+                // really not there.
+                TerminalError::Spawn { source, program, .. }
+                    if source.kind() == std::io::ErrorKind::NotFound
+                        && crate::agent::find_program(program).is_none() =>
+                {
                     return Some(format!(
                         "`{program}` was not found on PATH: install it, or pick another terminal with --terminal"
                     ));

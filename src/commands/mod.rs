@@ -527,7 +527,7 @@ pub fn reconcile_quietly(ws: &Workspace) {
 /// a terminal, but in the background it has nothing to read and exits at once, which would look
 /// like a run that worked. Refuse that before anything is created.
 pub fn refuse_shell_without_terminal(agent: &crate::agent::AgentCommand, terminal: &Terminal) -> Result<()> {
-    if agent.agent == "shell" && matches!(terminal, Terminal::Background) {
+    if agent.fallback_shell && matches!(terminal, Terminal::Background) {
         return Err(Error::refused(
             "no agent to run: without a command the agent is your shell, and in the background it would exit at once",
             "name a command after `--` (`git shard new x -- claude`), use --agent, or set default_agent; \

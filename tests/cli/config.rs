@@ -199,4 +199,9 @@ fn no_launch_records_an_agent_installed_later_and_a_bare_shell_is_not_run_headle
     assert!(!repo.branches().contains(&"shard/bare".to_owned()));
     let err = repo.refused(&["run", "later", "--agent", "nope"]);
     assert!(err.contains("unknown agent preset"), "{err}");
+    // A preset that happens to be called `shell` is a real command, not the fallback.
+    repo.user_config("default_agent = \"shell\"\n[agents.shell]\ncommand = [\"sh\", \"-c\", \"exit 3\"]\n");
+    repo.ok(&["new", "named-shell"]);
+    let v = repo.wait_for("named-shell", "exit", |v| v["status"] == "exited");
+    assert_eq!(v["exit_code"], 3, "{v:#}");
 }

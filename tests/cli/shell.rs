@@ -118,6 +118,14 @@ fn git_shard_cd_changes_the_callers_directory() {
         );
         let out = shell(&repo, sh, &repo.root, &format!("{init}; git shard cd there"));
         assert!(out.stderr.is_empty(), "{sh}: {}", String::from_utf8_lossy(&out.stderr));
+        // `--help` is shown, not taken for a folder.
+        let out = shell(&repo, sh, &repo.root, &format!("{init}; git shard cd --help; pwd"));
+        let text = stdout(&out);
+        assert!(
+            text.contains("Usage: git shard cd") && text.ends_with(&format!("{}\n", repo.root.display())),
+            "{sh}: {text}"
+        );
+        assert!(out.stderr.is_empty(), "{sh}: {}", String::from_utf8_lossy(&out.stderr));
     }
     // Without the integration: the path on stdout and a hint on stderr.
     let out = repo.run(&["cd", "there"]);
