@@ -37,6 +37,8 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     }
     let chosen = if args.command.is_empty() && args.agent.is_none() {
         agent::resolve(&ws.config, None, &record.command).map(|mut c| {
+            // `shell` is recorded for the $SHELL fallback (unless a preset has that name).
+            c.fallback_shell = record.agent == "shell" && !ws.config.agents.contains_key("shell");
             c.agent = record.agent.clone();
             c
         })?

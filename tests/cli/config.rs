@@ -197,6 +197,11 @@ fn no_launch_records_an_agent_installed_later_and_a_bare_shell_is_not_run_headle
     assert!(err.contains("no agent to run") && err.contains("--terminal"), "{err}");
     assert!(!repo.shards_dir().join("bare").exists());
     assert!(!repo.branches().contains(&"shard/bare".to_owned()));
+    // The same for `run` of a shard whose recorded agent is that shell.
+    repo.ok(&["new", "bare", "--no-launch"]);
+    assert_eq!(repo.shard("bare")["agent"], "shell");
+    let err = repo.refused(&["run", "bare"]);
+    assert!(err.contains("no agent to run"), "{err}");
     let err = repo.refused(&["run", "later", "--agent", "nope"]);
     assert!(err.contains("unknown agent preset"), "{err}");
     // A preset that happens to be called `shell` is a real command, not the fallback.
