@@ -83,6 +83,15 @@ pub fn resolve(cfg: &Config, preset_flag: Option<&str>, command: &[String]) -> R
     Ok(chosen)
 }
 
+/// The command a shard recorded, to start again: its program is looked for, and the recorded
+/// agent name is kept (`shell` is what the `$SHELL` fallback records, unless a preset has that name).
+pub fn recorded(cfg: &Config, agent: &str, argv: &[String]) -> Result<AgentCommand, AgentError> {
+    let mut chosen = resolve(cfg, None, argv)?;
+    chosen.fallback_shell = agent == "shell" && !cfg.agents.contains_key("shell");
+    chosen.agent = agent.to_owned();
+    Ok(chosen)
+}
+
 /// Choose the command for a shard without looking for its program: `new --no-launch` records a
 /// command that may only be installed by the time `run` starts it (and `run` checks then).
 pub fn choose(cfg: &Config, preset_flag: Option<&str>, command: &[String]) -> Result<AgentCommand, AgentError> {

@@ -523,10 +523,13 @@ pub fn reconcile_quietly(ws: &Workspace) {
     }
 }
 
+/// The terminal a launch of `agent` goes to (`--terminal`, else configuration, else detection).
+///
 /// With no command, no `--agent` and no `default_agent`, the agent is the user's shell: useful in
 /// a terminal, but in the background it has nothing to read and exits at once, which would look
-/// like a run that worked. Refuse that before anything is created.
-pub fn refuse_shell_without_terminal(agent: &crate::agent::AgentCommand, terminal: &Terminal) -> Result<()> {
+/// like a run that worked. That is refused here, before anything is created or started.
+pub fn launch_terminal(ws: &Workspace, flag: Option<&str>, agent: &crate::agent::AgentCommand) -> Result<Terminal> {
+    let (terminal, _) = terminal::choose(&ws.config, flag, stdin_is_tty(), &terminal::process_env)?;
     if agent.fallback_shell && matches!(terminal, Terminal::Background) {
         return Err(Error::refused(
             "no agent to run: without a command the agent is your shell, and in the background it would exit at once",
@@ -534,7 +537,7 @@ pub fn refuse_shell_without_terminal(agent: &crate::agent::AgentCommand, termina
              or open it in a terminal with --terminal (inline, tmux, …)",
         ));
     }
-    Ok(())
+    Ok(terminal)
 }
 
 /// Warn about processes that escaped the run (left its group and session) and still work in the

@@ -11,9 +11,8 @@ use crate::error::{Error, Result};
 use crate::git::GitError;
 use crate::shard::record::{self, Base, Record};
 use crate::shard::{RunStatus, ShardName, StoreError};
-use crate::terminal;
 
-use super::{LaunchResult, ShardJson, launch, print_json, stdin_is_tty};
+use super::{LaunchResult, ShardJson, launch, print_json};
 
 /// Create a shard: a new worktree on its own branch, with an agent running in it.
 ///
@@ -57,13 +56,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         (agent::choose(&ws.config, args.agent.as_deref(), &args.command)?, None)
     } else {
         let agent = agent::resolve(&ws.config, args.agent.as_deref(), &args.command)?;
-        let (terminal, _) = terminal::choose(
-            &ws.config,
-            args.terminal.as_deref(),
-            stdin_is_tty(),
-            &terminal::process_env,
-        )?;
-        super::refuse_shell_without_terminal(&agent, &terminal)?;
+        let terminal = super::launch_terminal(&ws, args.terminal.as_deref(), &agent)?;
         (agent, Some(terminal))
     };
     let base = ws.repo.resolve_base(args.base.as_deref())?;

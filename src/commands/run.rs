@@ -3,9 +3,8 @@
 use crate::agent;
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::terminal;
 
-use super::{LaunchResult, NewCommand, launch, stdin_is_tty};
+use super::{LaunchResult, NewCommand, launch};
 
 /// Start an agent in an existing shard (refused while one is running there).
 ///
@@ -36,22 +35,11 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         ));
     }
     let chosen = if args.command.is_empty() && args.agent.is_none() {
-        agent::resolve(&ws.config, None, &record.command).map(|mut c| {
-            // `shell` is recorded for the $SHELL fallback (unless a preset has that name).
-            c.fallback_shell = record.agent == "shell" && !ws.config.agents.contains_key("shell");
-            c.agent = record.agent.clone();
-            c
-        })?
+        agent::recorded(&ws.config, &record.agent, &record.command)?
     } else {
         agent::resolve(&ws.config, args.agent.as_deref(), &args.command)?
     };
-    let (terminal, _) = terminal::choose(
-        &ws.config,
-        args.terminal.as_deref(),
-        stdin_is_tty(),
-        &terminal::process_env,
-    )?;
-    super::refuse_shell_without_terminal(&chosen, &terminal)?;
+    let terminal = super::launch_terminal(&ws, args.terminal.as_deref(), &chosen)?;
     // Recorded by `launch` under the lock, only once the launch is allowed.
     let changed = (chosen.argv != record.command || chosen.agent != record.agent).then_some(NewCommand {
         agent: chosen.agent,
