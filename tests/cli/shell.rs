@@ -311,22 +311,9 @@ fn zsh_completes_live_shard_names_at_a_real_prompt() {
         zdot = zdotdir.display(),
         bin = bin_dir.display()
     );
-    tmux.ok(&[
-        "new-window",
-        "-t",
-        "main",
-        "-n",
-        "zsh",
-        "-c",
-        repo.root.to_str().unwrap(),
-        &shell,
-    ]);
-    let screen = || tmux.ok(&["capture-pane", "-p", "-t", "=main:zsh"]);
-    let send = |keys: &[&str]| {
-        let mut args = vec!["send-keys", "-t", "=main:zsh"];
-        args.extend_from_slice(keys);
-        tmux.ok(&args);
-    };
+    tmux.open("zsh", &repo.root, &shell);
+    let screen = || tmux.screen("zsh");
+    let send = |keys: &[&str]| tmux.send("zsh", keys);
     eventually("zsh prompt", || screen().contains("READY>"));
 
     // Two candidates: zsh lists both under the command line.

@@ -358,6 +358,34 @@ impl Tmux {
         c
     }
 
+    /// Run `command` (a shell command line) in a new window `name` of the `main` session, in `dir`:
+    /// a stand-in for a user's terminal, driven with [`Tmux::send`] and read with [`Tmux::screen`].
+    pub fn open(&self, name: &str, dir: &std::path::Path, command: &str) {
+        self.ok(&[
+            "new-window",
+            "-t",
+            "main",
+            "-n",
+            name,
+            "-c",
+            dir.to_str().unwrap(),
+            command,
+        ]);
+    }
+
+    /// What window `name` shows now.
+    pub fn screen(&self, name: &str) -> String {
+        self.ok(&["capture-pane", "-p", "-t", &format!("=main:{name}")])
+    }
+
+    /// Type `keys` (tmux key names, e.g. `Enter`, `Tab`, `C-z`) into window `name`.
+    pub fn send(&self, name: &str, keys: &[&str]) {
+        let target = format!("=main:{name}");
+        let mut args = vec!["send-keys", "-t", &target];
+        args.extend_from_slice(keys);
+        self.ok(&args);
+    }
+
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.cmd(args).output().unwrap();
         assert!(
@@ -539,23 +567,10 @@ fn inline_in_a_real_terminal_supports_job_control() {
         home = repo.home().display(),
         bin = bin_dir.display()
     );
-    tmux.ok(&[
-        "new-window",
-        "-t",
-        "main",
-        "-n",
-        "job",
-        "-c",
-        repo.root.to_str().unwrap(),
-        &shell,
-    ]);
-    let screen = || tmux.ok(&["capture-pane", "-p", "-t", "=main:job"]);
+    tmux.open("job", &repo.root, &shell);
+    let screen = || tmux.screen("job");
+    let send = |keys: &[&str]| tmux.send("job", keys);
     wait_until("shell prompt", || screen().contains("READY>"));
-    let send = |keys: &[&str]| {
-        let mut args = vec!["send-keys", "-t", "=main:job"];
-        args.extend_from_slice(keys);
-        tmux.ok(&args);
-    };
     send(&[
         "git shard new z --terminal inline -- sh -c 'sleep 1; echo done-z'",
         "Enter",
