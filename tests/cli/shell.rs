@@ -23,7 +23,7 @@ fn have(tool: &str) -> bool {
     found
 }
 
-/// Run `script` in `shell` (no rc files) in `dir`, with git-shard first on PATH.
+/// Run `script` in `shell` (no rc files; `sh` for anything else) in `dir`, with git-shard first on PATH.
 fn shell(repo: &TestRepo, shell: &str, dir: &Path, script: &str) -> Output {
     let bin_dir = Path::new(BIN).parent().unwrap();
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
@@ -32,7 +32,8 @@ fn shell(repo: &TestRepo, shell: &str, dir: &Path, script: &str) -> Output {
     match shell {
         "bash" => cmd.args(["--norc", "--noprofile", "-c", script]),
         "zsh" => cmd.args(["-f", "-c", script]),
-        _ => cmd.args(["--no-config", "-c", script]),
+        "fish" => cmd.args(["--no-config", "-c", script]),
+        _ => cmd.args(["-c", script]),
     };
     cmd.env("PATH", path)
         .current_dir(dir)
@@ -443,4 +444,21 @@ fn prompt_escapes_control_characters_from_records() {
     assert!(shown.contains("\\u{1b}]0;pwned"), "{shown:?}");
     let listed = String::from_utf8(repo.run(&["list"]).stdout).unwrap();
     assert!(!listed.contains('\u{1b}'), "{listed:?}");
+}
+
+/// The starship module in README.md runs its command with `sh`: that command, taken from the
+/// README itself, prints the segment inside a shard.
+#[test]
+fn readme_starship_module_prints_the_segment() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "star", "--no-launch", "--", "true"]);
+    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let module = &readme[readme.find("[custom.shard]").expect("README has the starship module")..];
+    let command = module
+        .lines()
+        .find_map(|l| l.strip_prefix("command = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("the module has a command");
+    let out = shell(&repo, "sh", &repo.shards_dir().join("star"), command);
+    assert_eq!(stdout(&out), "⎇ star ○\n", "{command}: {out:?}");
 }
