@@ -29,7 +29,7 @@ impl Context {
     pub fn workspace(&self) -> Result<Workspace> {
         let repo = Repo::discover(&self.cwd)?;
         let store = Store::new(&repo.common_dir());
-        let config = Config::load(Some(&repo.common_dir()), repo.current_workdir().as_deref())?;
+        let config = Config::load(Some(&repo.common_dir()), repo.current_worktree().as_deref())?;
         tracing::debug!(common_dir = %repo.common_dir().display(), records = %store.dir().display(), "repository");
         Ok(Workspace { repo, store, config })
     }
@@ -38,7 +38,7 @@ impl Context {
 impl Workspace {
     /// The shard whose worktree holds the current folder, if any.
     pub fn current_shard(&self) -> Option<Record> {
-        let here = self.repo.current_workdir()?;
+        let here = self.repo.current_worktree()?;
         let here = here.canonicalize().unwrap_or(here);
         self.store
             .list()
@@ -48,10 +48,11 @@ impl Workspace {
             .find(|r| r.worktree.canonicalize().map(|p| p == here).unwrap_or(false))
     }
 
-    /// The main worktree's folder name (`{repo}` in templates, tmux's session name).
+    /// The repository's name (`{repo}` in templates, tmux's session name): the main worktree's
+    /// folder name, or the project's for a bare repository (see `Repo::anchor`).
     pub fn repo_name(&self) -> String {
         self.repo
-            .main_workdir()
+            .anchor()
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "repo".into())

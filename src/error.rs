@@ -59,7 +59,6 @@ impl Error {
             Error::Refused { hint, .. } => return hint.clone(),
             Error::Git(g) => match g {
                 GitError::NotARepository { .. } => "run it inside a git repository (or use `git -C <path> shard …`)",
-                GitError::Bare { .. } => "run it in a repository that has a working tree",
                 GitError::NoCommits => "make a first commit, e.g. `git commit --allow-empty -m init`",
                 GitError::BadRevision { .. } => "pass --base a branch, tag or commit that exists",
                 GitError::BranchExists { .. } => {
@@ -70,10 +69,6 @@ impl Error {
                 }
                 GitError::InvalidBranchName { .. } => {
                     "branch names follow git's rules; see `git check-ref-format --help`"
-                }
-                GitError::NotPrunable { .. } => "`git worktree list --porcelain` shows why git keeps that entry",
-                GitError::NotAWorktree { .. } => {
-                    "git no longer knows that folder as a worktree; `git shard prune` forgets shards whose worktree is gone"
                 }
                 GitError::PathRegistered { .. } => {
                     "`git worktree prune` (or `git shard prune`) drops git's stale entry"

@@ -73,7 +73,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
                 "run `git shard config --trust` in the repository whose .git-shard.toml you trust",
             ));
         };
-        let root = repo.current_workdir().unwrap_or_else(|| repo.main_workdir());
+        let root = repo.current_worktree().unwrap_or_else(|| repo.main_worktree());
         let file = root.join(COMMITTED_FILE);
         if !file.is_file() {
             return Err(Error::refused(

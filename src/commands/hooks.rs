@@ -35,14 +35,14 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     match args.action {
         Action::Install { force } => install(&ws, force, false),
         Action::Uninstall => {
-            let (dir, _) = ws.repo.hooks_dir();
+            let (dir, _) = ws.repo.hooks_dir()?;
             for (name, what) in hooks::uninstall(&dir).map_err(|e| Error::failed(e.to_string()))? {
                 println!("{name}: {what}");
             }
             Ok(())
         }
         Action::Status => {
-            let (dir, configured) = ws.repo.hooks_dir();
+            let (dir, configured) = ws.repo.hooks_dir()?;
             let from = if configured { "core.hooksPath" } else { "the default" };
             println!("hooks folder: {} ({from})", dir.display());
             for name in hooks::HOOKS {
@@ -61,7 +61,9 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
 
 /// Whether every hook of ours is in place.
 pub fn installed(ws: &Workspace) -> bool {
-    let (dir, _) = ws.repo.hooks_dir();
+    let Ok((dir, _)) = ws.repo.hooks_dir() else {
+        return false;
+    };
     hooks::HOOKS
         .iter()
         .all(|n| matches!(hooks::state(&dir, n), HookState::Ours { .. }))
@@ -69,7 +71,7 @@ pub fn installed(ws: &Workspace) -> bool {
 
 /// Install the hooks; `quiet` for the automatic install of `new`.
 pub fn install(ws: &Workspace, force: bool, quiet: bool) -> Result<()> {
-    let (dir, configured) = ws.repo.hooks_dir();
+    let (dir, configured) = ws.repo.hooks_dir()?;
     if configured
         && !force
         && let Some(tool) = hooks::managed_by(&dir)

@@ -214,7 +214,7 @@ pub fn launch(
     };
     let log = ws.store.log_path(name.as_str());
     tracing::debug!(terminal = terminal.name(), ?supervisor, "launching");
-    match terminal::launch(terminal, &vars, &log, &ws.repo.main_workdir())? {
+    match terminal::launch(terminal, &vars, &log, &ws.repo.main_worktree())? {
         Launched::Inline(child) => {
             let code = crate::process::supervisor::wait_inline(&child)
                 .map_err(|e| Error::failed(format!("waiting for the supervisor failed: {e}")))?;
@@ -392,109 +392,6 @@ pub fn stop_run(ws: &Workspace, name: &ShardName, grace: Duration) -> Result<Sto
             Ok(Stopped::Done { forced, survivors })
         }
     }
-}
-
-/// What became of a removed shard's branch.
-pub enum BranchFate {
-    Deleted,
-    /// Kept: it has this many commits that are not in its base.
-    KeptUnmerged {
-        commits: usize,
-        base: String,
-    },
-    /// Kept: the shard did not create it.
-    KeptPreexisting,
-    /// There was no branch any more.
-    Missing,
-}
-
-impl BranchFate {
-    /// One line for the user, or `None` when there is nothing to say.
-    pub fn describe(&self, branch: &str) -> Option<String> {
-        let branch = crate::output::clean(branch);
-        match self {
-            BranchFate::KeptUnmerged { commits, base } => Some(format!(
-                "kept branch '{branch}': {commits} commit(s) not in {}; `git branch -D {branch}` deletes it",
-                crate::output::clean(base)
-            )),
-            BranchFate::KeptPreexisting => Some(format!("kept branch '{branch}': it existed before the shard")),
-            BranchFate::Deleted | BranchFate::Missing => None,
-        }
-    }
-}
-
-/// Safety rule 3 in one place: delete a shard's branch only when it holds no commit outside its
-/// base and the shard created it, or when `force` (the user's explicit `--delete-branch`).
-pub fn settle_branch(ws: &Workspace, record: &Record, force: bool, apply: bool) -> Result<BranchFate> {
-    if !ws.repo.branch_exists(&record.branch)? {
-        return Ok(BranchFate::Missing);
-    }
-    let base = record.base.refname.as_deref().unwrap_or(&record.base.commit);
-    let commits = ws.repo.commits_not_in(&record.branch, base, &record.base.commit)?;
-    if force || (record.created_branch && commits == 0) {
-        if apply {
-            ws.repo.delete_branch(&record.branch)?;
-        }
-        return Ok(BranchFate::Deleted);
-    }
-    if commits > 0 {
-        return Ok(BranchFate::KeptUnmerged {
-            commits,
-            base: base.trim_start_matches("refs/heads/").to_owned(),
-        });
-    }
-    Ok(BranchFate::KeptPreexisting)
-}
-
-/// Undo a shard whose `new` died mid-way (`record.incomplete`): what the interrupted worktree add
-/// left (never a folder it cannot attribute to that add), the branch if `new` created it and it
-/// holds nothing, and the record. The caller holds the shard's lock, so no `new` is still at work.
-pub fn undo_incomplete(ws: &Workspace, name: &ShardName, record: &Record) -> Result<BranchFate> {
-    ws.repo
-        .remove_incomplete_worktree(&record.worktree, &record.worktree_id)?;
-    ws.repo.clear_stale_branch_lock(&record.branch)?;
-    let fate = settle_branch(ws, record, false, true)?;
-    ws.store.remove(name)?;
-    Ok(fate)
-}
-
-/// Remove a shard whose removal was decided (every check passed and `record.removing` was
-/// written): its worktree, git's entry, the branch unless it holds commits (or `delete_branch`),
-/// and the record last. Also finishes a removal that a killed `rm` left half done: the files it
-/// had already deleted look like modifications, but the checks had passed before deletion began,
-/// so they are not re-run. The caller holds the shard's lock.
-pub fn finish_removal(ws: &Workspace, name: &ShardName, record: &Record, delete_branch: bool) -> Result<BranchFate> {
-    let common = ws.repo.common_dir();
-    crate::git::lock::unlock_ours(&common, &record.worktree_id)
-        .map_err(|e| Error::failed(format!("cannot unlock the worktree of shard '{name}': {e}")))?;
-    match ws.repo.remove_worktree(&record.worktree) {
-        Ok(()) => {}
-        // A half-deleted folder may have lost its `.git` already: it is ours, finish the job.
-        Err(crate::git::GitError::NotAWorktree { .. }) if record.removing => {
-            if record.worktree.exists() {
-                std::fs::remove_dir_all(&record.worktree)
-                    .map_err(|e| Error::failed(format!("cannot delete {}: {e}", record.worktree.display())))?;
-            }
-            if ws
-                .repo
-                .worktrees()?
-                .iter()
-                .any(|w| w.id.as_deref() == Some(record.worktree_id.as_str()))
-            {
-                ws.repo.prune_worktree_entry(&record.worktree_id)?;
-            }
-        }
-        Err(e) => return Err(e.into()),
-    }
-    if record.removing {
-        // A killed removal can also leave git's admin entry half deleted (its `gitdir` file goes
-        // first): that entry is this worktree's and holds nothing, so it goes too.
-        ws.repo
-            .remove_incomplete_worktree(&record.worktree, &record.worktree_id)?;
-    }
-    let fate = settle_branch(ws, record, delete_branch, true)?;
-    ws.store.remove(name)?;
-    Ok(fate)
 }
 
 /// Lift git-shard's worktree lock of a shard if, checked under the shard's lock, none of its runs

@@ -9,6 +9,8 @@ use crate::agent;
 use crate::context::{Context, Workspace};
 use crate::error::{Error, Result};
 use crate::git::GitError;
+use crate::git::worktree::comparable_path;
+use crate::shard::lifecycle;
 use crate::shard::record::{self, Base, Record};
 use crate::shard::{RunStatus, ShardName, StoreError};
 
@@ -64,7 +66,10 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         .branch
         .clone()
         .unwrap_or_else(|| format!("{}{}", ws.config.branch_prefix, name));
-    let path = ws.config.worktree_path(&ws.repo.main_workdir(), name.as_str());
+    ws.repo.check_branch_name(&branch)?;
+    // The spelling git will register: the real path of what exists of it, so that the record,
+    // `git worktree list`, `list` and the prompt all name the worktree the same way.
+    let path = comparable_path(&ws.config.worktree_path(&ws.repo.anchor(), name.as_str()));
 
     let record = {
         let _store = ws.store.lock_store_shared()?;
@@ -83,9 +88,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         } else {
             true
         };
-        if path.exists() {
-            return Err(GitError::PathExists { path }.into());
-        }
+        lifecycle::check_free(&ws, &path)?;
         // The record goes first, marked incomplete: if this process dies mid-way (SIGKILL,
         // power), the record still names what was being made, and `prune` or `rm` undo it.
         let mut record = Record {
@@ -96,7 +99,11 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             incomplete: true,
             removing: false,
             worktree: path.clone(),
-            worktree_id: name.to_string(),
+            // git names the entry after the folder (with a counter if taken); the real id is
+            // recorded once git has registered it.
+            worktree_id: path
+                .file_name()
+                .map_or_else(|| name.to_string(), |n| n.to_string_lossy().into_owned()),
             agent: agent.agent.clone(),
             command: agent.argv.clone(),
             terminal: terminal.as_ref().map_or("none", |t| t.name()).to_owned(),
@@ -108,24 +115,17 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
                 extra: BTreeMap::new(),
             },
             process: None,
+            git_process: None,
             extra: BTreeMap::new(),
         };
         ws.store.create(&record)?;
-        match ws
-            .repo
-            .add_worktree(&path, name.as_str(), &branch, create_branch, &base.commit)
-        {
-            Ok(id) => record.worktree_id = id,
-            Err(e) => {
-                // add_worktree rolled back its own part.
-                let _ = ws.store.remove(&name);
-                return Err(e.into());
-            }
-        }
-        record.incomplete = false;
-        if let Err(e) = ws.store.write(&record) {
-            undo(&ws, &record);
-            return Err(e.into());
+        // `git branch` takes the base as the user spelled it, so that a remote-tracking base
+        // sets the branch's upstream as `git worktree add -b` does.
+        let start = args.base.as_deref().unwrap_or("HEAD");
+        if let Err(e) = lifecycle::create(&ws, &mut record, start) {
+            // `create` removed what it made; the record goes too.
+            let _ = ws.store.remove(&name);
+            return Err(e);
         }
         record
     };
@@ -177,16 +177,11 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
 /// record. No agent ran in the worktree (the caller checked, under the shard lock), so nothing in
 /// it is anyone's work yet.
 fn undo(ws: &Workspace, record: &Record) {
-    if let Err(e) = ws.repo.remove_worktree(&record.worktree) {
-        tracing::warn!("rollback: cannot remove worktree: {e}");
-    }
-    if record.created_branch
-        && let Err(e) = ws.repo.delete_branch(&record.branch)
-    {
-        tracing::warn!("rollback: cannot delete branch: {e}");
-    }
-    if let Ok(name) = ShardName::parse(&record.name) {
-        let _ = ws.store.remove(&name);
+    let Ok(name) = ShardName::parse(&record.name) else {
+        return;
+    };
+    if let Err(e) = lifecycle::finish_removal(ws, &name, record, false, false) {
+        tracing::warn!("rollback: {e}");
     }
 }
 

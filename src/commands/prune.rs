@@ -10,19 +10,21 @@
 //! - Records that cannot be read: reported, never touched.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::context::{Context, Workspace};
 use crate::error::{Error, Result};
+use crate::git::admin::read_gitfile;
 use crate::git::{WorktreeEntry, lock};
 use crate::output::clean;
+use crate::shard::lifecycle::{self, BranchFate};
 use crate::shard::{Record, ShardName};
 
 use super::reconcile::{WorktreeState, worktree_state};
-use super::{BranchFate, Stopped, finish_removal, print_json, settle_branch, stop_run, undo_incomplete};
+use super::{Stopped, print_json, stop_run};
 
 /// Forget shards whose worktree is gone and report worktrees without a shard.
 #[derive(Debug, clap::Args)]
@@ -83,13 +85,17 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         }
     }
 
-    for w in &entries {
+    // git's entries whose folder is gone and that nothing locks, as `git worktree prune` sees them,
+    // pruned by git itself.
+    let mut prunable = false;
+    for w in ws.repo.worktrees()? {
         if let Some(id) = &w.id
             && w.prunable
-            && !known_paths.contains(&w.path)
         {
-            if apply {
-                ws.repo.prune_worktree_entry(id)?;
+            prunable = true;
+            if known_paths.contains(&w.path) {
+                // A shard's entry: `forget-shard` says it.
+                continue;
             }
             actions.push(Action::new(
                 "prune-worktree-entry",
@@ -99,11 +105,14 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             ));
         }
     }
+    if prunable && apply {
+        lifecycle::prune_worktrees(&ws)?;
+    }
 
     // Worktrees of this repository (their `.git` points into our common dir) under the shards
     // folder that no record names: reported only, they may hold work.
     let common = ws.repo.common_dir();
-    if let Some(dir) = ws.config.worktree_path(&ws.repo.main_workdir(), "x").parent()
+    if let Some(dir) = ws.config.worktree_path(&ws.repo.anchor(), "x").parent()
         && let Ok(folders) = std::fs::read_dir(dir)
     {
         for path in folders.flatten().map(|e| e.path()) {
@@ -155,7 +164,7 @@ fn prune_one(
         let name = ShardName::parse(raw)?;
         let _lock = ws.store.lock_shard(&name)?;
         if apply {
-            finish_removal(ws, &name, &ws.store.read(&name)?, false)?;
+            lifecycle::finish_removal(ws, &name, &ws.store.read(&name)?, false, false)?;
         }
         actions.push(Action::new(
             "finish-removal",
@@ -171,7 +180,7 @@ fn prune_one(
         // Re-read under the lock: a `new` that was still at work has finished meanwhile.
         if ws.store.read(&name)?.incomplete {
             if apply {
-                undo_incomplete(ws, &name, record)?;
+                lifecycle::undo_incomplete(ws, &name, record)?;
             }
             actions.push(Action::new(
                 "undo-incomplete",
@@ -217,17 +226,14 @@ fn prune_one(
         }
     }
     let _lock = ws.store.lock_shard(&name)?;
-    let common = ws.repo.common_dir();
-    if apply
-        && entries
-            .iter()
-            .any(|w| w.id.as_deref() == Some(record.worktree_id.as_str()))
-    {
-        lock::unlock_ours(&common, &record.worktree_id)
+    if apply {
+        // git's stale entry still names the branch as checked out: lift our lock and let git prune
+        // it first, as `git worktree prune` would.
+        lock::unlock_ours(&ws.repo.common_dir(), &record.worktree_id)
             .map_err(|e| Error::failed(format!("cannot unlock the worktree entry: {e}")))?;
-        ws.repo.prune_worktree_entry(&record.worktree_id)?;
+        lifecycle::prune_worktrees(ws)?;
     }
-    match settle_branch(ws, record, false, apply)? {
+    match lifecycle::settle_branch(ws, record, false, apply)? {
         BranchFate::Deleted => actions.push(Action::new(
             "delete-branch",
             record.branch.clone(),
@@ -262,8 +268,7 @@ fn prune_one(
 
 /// Is `dir` a linked worktree of the repository whose common dir is `common`?
 fn belongs_to(dir: &Path, common: &Path) -> bool {
-    std::fs::read_to_string(dir.join(".git"))
-        .ok()
-        .and_then(|t| t.strip_prefix("gitdir:").map(|p| PathBuf::from(p.trim())))
-        .is_some_and(|gitdir| gitdir.starts_with(common.join("worktrees")))
+    read_gitfile(&dir.join(".git")).is_some_and(|admin| {
+        std::fs::canonicalize(admin).is_ok_and(|admin| admin.starts_with(common.join("worktrees")))
+    })
 }

@@ -16,9 +16,12 @@ fn lock_file(common_dir: &Path, id: &str) -> PathBuf {
     common_dir.join("worktrees").join(id).join("locked")
 }
 
-/// The reason of the current lock, `None` when not locked.
+/// The reason of the current lock, `None` when not locked (without the newline git adds when
+/// it writes one, as in `git worktree add --lock --reason`).
 pub fn reason(common_dir: &Path, id: &str) -> Option<String> {
-    fs::read_to_string(lock_file(common_dir, id)).ok()
+    fs::read_to_string(lock_file(common_dir, id))
+        .ok()
+        .map(|r| r.strip_suffix('\n').map(str::to_owned).unwrap_or(r))
 }
 
 /// Whether the lock (if any) is ours.

@@ -25,6 +25,7 @@ mod macos;
 #[cfg(target_os = "macos")]
 use macos as platform;
 
+pub mod gate;
 pub mod info;
 pub mod stop;
 pub mod supervisor;

@@ -48,8 +48,42 @@ pub struct Record {
     pub base: Base,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process: Option<ProcessRecord>,
+    /// The git process `new` or `rm` started for this shard (`git branch`, `git worktree add`,
+    /// `git worktree remove`), recorded before it began (`process::gate`): if `new` or `rm` died,
+    /// that git may still be at work, and recovery waits for it before judging what is there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_process: Option<GitProcess>,
     #[serde(flatten)]
     pub extra: BTreeMap<String, toml::Value>,
+}
+
+/// The identity of a git process (see `crate::process` for why a PID alone is not one).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GitProcess {
+    pub pid: u32,
+    pub start_ticks: u64,
+    pub boot_id: String,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, toml::Value>,
+}
+
+impl GitProcess {
+    pub fn new(id: &crate::process::Identity) -> GitProcess {
+        GitProcess {
+            pid: id.pid,
+            start_ticks: id.start_ticks,
+            boot_id: id.boot_id.clone(),
+            extra: BTreeMap::new(),
+        }
+    }
+
+    pub fn identity(&self) -> crate::process::Identity {
+        crate::process::Identity {
+            pid: self.pid,
+            start_ticks: self.start_ticks,
+            boot_id: self.boot_id.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -188,13 +222,21 @@ mod tests {
                 extra: BTreeMap::new(),
             },
             process: None,
+            git_process: None,
             extra: BTreeMap::new(),
         }
     }
 
     #[test]
     fn round_trips() {
-        let r = sample();
+        let mut r = sample();
+        assert_eq!(Record::from_toml(&r.to_toml()).unwrap(), r);
+        r.git_process = Some(GitProcess {
+            pid: 42,
+            start_ticks: 7,
+            boot_id: "b".into(),
+            extra: BTreeMap::new(),
+        });
         assert_eq!(Record::from_toml(&r.to_toml()).unwrap(), r);
     }
 

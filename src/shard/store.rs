@@ -1,8 +1,8 @@
 //! The record store: `<git-common-dir>/shards/`.
 //!
 //! Files: `<name>.toml` (record), `<name>.lock` (per-shard lock), `<name>.log` (output of headless
-//! runs), `.store.lock` (store-wide lock), `config.toml` (repository-local configuration; the name
-//! `config` is therefore reserved).
+//! runs), `.store.lock` (store-wide lock), `.worktrees.lock` (around git's worktree mutations),
+//! `config.toml` (repository-local configuration; the name `config` is therefore reserved).
 //!
 //! Invariants:
 //! - A reader never sees half a record: every write goes to a temporary file in the same folder,
@@ -119,6 +119,14 @@ impl Store {
     /// Exclusive store lock: held by `prune` while it judges the whole folder.
     pub fn lock_store_exclusive(&self) -> Result<Lock, StoreError> {
         self.lock_file(".store.lock", FlockOperation::LockExclusive)
+    }
+
+    /// Exclusive lock around every `git worktree add`, `remove` and `prune` git-shard runs: git does
+    /// not make these safe against each other (a `git worktree add` that lists the entries while
+    /// another add is writing its own dies with "failed to read …/commondir"; a prune can delete an
+    /// entry an add has just claimed). The innermost lock: nothing else is taken while it is held.
+    pub fn lock_worktrees(&self) -> Result<Lock, StoreError> {
+        self.lock_file(".worktrees.lock", FlockOperation::LockExclusive)
     }
 
     pub fn exists(&self, name: &ShardName) -> bool {

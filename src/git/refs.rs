@@ -1,0 +1,179 @@
+//! Revisions and branches, through git itself: every ref backend (files, reftable) and object
+//! format (SHA-1, SHA-256) git supports, with git's own name rules and ambiguity order.
+//!
+//! Reads cost one `git` process each (about a millisecond); they run in `new`, `rm` and `prune`,
+//! which also run a worktree command that costs far more. Two checks stay in-process because they
+//! are plain file reads with the files backend: whether a worktree's HEAD is on a branch, and which
+//! worktree holds a branch; with reftable, where HEAD files are stubs, git answers those too.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::admin::Admin;
+use super::{Base, GitError, Repo};
+
+/// The stub git writes into HEAD files of a reftable repository.
+const REFTABLE_STUB: &str = "ref: refs/heads/.invalid";
+
+impl Repo {
+    /// The base of a new shard: `rev` (branch, tag, commit, `HEAD~2`, `origin/main`, resolved in
+    /// git's order) or, when `None`, the HEAD of where git-shard was called. `refname` is set when
+    /// `rev` names a local branch, or is `None`/`HEAD` and HEAD is on one.
+    pub fn resolve_base(&self, rev: Option<&str>) -> Result<Base, GitError> {
+        let rev = rev.unwrap_or("HEAD");
+        if rev.starts_with('-') || rev.is_empty() {
+            return Err(GitError::BadRevision { rev: rev.to_owned() });
+        }
+        let commit = self
+            .git()
+            .args(["rev-parse", "--verify", "--quiet", "--end-of-options"])
+            .arg(format!("{rev}^{{commit}}"))
+            .ask()?;
+        let Some(commit) = commit.map(|c| c.trim().to_owned()) else {
+            if rev == "HEAD" {
+                return Err(GitError::NoCommits);
+            }
+            return Err(GitError::BadRevision { rev: rev.to_owned() });
+        };
+        // Only informative (which branch the shard forked from): a revision git cannot name as a
+        // ref (`HEAD~2`, a commit id) simply has none.
+        let name = self.git().args(["rev-parse", "--symbolic-full-name", rev]).ask();
+        let refname = name
+            .ok()
+            .flatten()
+            .map(|n| n.trim().to_owned())
+            .filter(|n| n.starts_with("refs/heads/"));
+        Ok(Base { refname, commit })
+    }
+
+    /// Refuse what git would not take as a new branch name (`git check-ref-format --branch`),
+    /// including the `@{-1}` shorthands, which name another branch than they spell.
+    pub fn check_branch_name(&self, branch: &str) -> Result<(), GitError> {
+        let invalid = || GitError::InvalidBranchName {
+            branch: branch.to_owned(),
+        };
+        if branch.starts_with('-') {
+            return Err(invalid());
+        }
+        match self.git().args(["check-ref-format", "--branch", branch]).read() {
+            Ok(out) if out.trim_end_matches('\n') == branch => Ok(()),
+            Ok(_) | Err(GitError::Failed { .. }) => Err(invalid()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The commit `refs/heads/<branch>` points to, `None` when there is no such branch.
+    pub fn branch_tip(&self, branch: &str) -> Result<Option<String>, GitError> {
+        Ok(self
+            .repository()
+            .args(["rev-parse", "--verify", "--quiet"])
+            .arg(format!("refs/heads/{branch}^{{commit}}"))
+            .ask()?
+            .map(|tip| tip.trim().to_owned()))
+    }
+
+    pub fn branch_exists(&self, branch: &str) -> Result<bool, GitError> {
+        Ok(self.branch_tip(branch)?.is_some())
+    }
+
+    /// The worktree (main or linked) that has `branch` checked out, or is rebasing or bisecting
+    /// it, which git counts as checked out too.
+    pub fn branch_checked_out_at(&self, branch: &str) -> Result<Option<PathBuf>, GitError> {
+        let wanted = format!("refs/heads/{branch}");
+        let mut holders = vec![(self.common_dir(), self.main_worktree())];
+        for admin in Admin::list(&self.common_dir()).map_err(|e| self.io(e))? {
+            if let Some(path) = admin.worktree().map_err(|e| self.io(e))? {
+                holders.push((admin.dir, path));
+            }
+        }
+        let mut reftable = false;
+        for (git_dir, path) in &holders {
+            match holds_branch(git_dir, &wanted) {
+                Holds::Yes => return Ok(Some(path.clone())),
+                Holds::No => {}
+                Holds::AskGit => reftable = true,
+            }
+        }
+        if !reftable {
+            return Ok(None);
+        }
+        // Reftable: HEAD lives in the ref store, so ask git for every worktree's branch.
+        let list = self
+            .repository()
+            .args(["worktree", "list", "--porcelain", "-z"])
+            .read_bytes()?;
+        let list = String::from_utf8_lossy(&list);
+        let mut path = None;
+        for field in list.split('\0') {
+            if let Some(p) = field.strip_prefix("worktree ") {
+                path = Some(PathBuf::from(p));
+            } else if field.strip_prefix("branch ") == Some(wanted.as_str()) {
+                return Ok(path);
+            }
+        }
+        Ok(None)
+    }
+
+    /// Delete `refs/heads/<branch>` only while it still points at `tip` (the commit the caller
+    /// judged), then its `branch.<name>.*` configuration, as `git branch -D` does. Refuses a
+    /// branch that a worktree has checked out.
+    pub fn delete_branch(&self, branch: &str, tip: &str) -> Result<(), GitError> {
+        if let Some(path) = self.branch_checked_out_at(branch)? {
+            return Err(GitError::BranchCheckedOut {
+                branch: branch.to_owned(),
+                path,
+            });
+        }
+        self.repository()
+            .args(["update-ref", "-m", "git-shard: delete branch", "-d"])
+            .arg(format!("refs/heads/{branch}"))
+            .arg(tip)
+            .read()?;
+        if self.has_branch_section(branch) {
+            self.repository()
+                .args(["config", "--remove-section"])
+                .arg(format!("branch.{branch}"))
+                .read()?;
+        }
+        Ok(())
+    }
+
+    /// Whether the repository's config file has a `[branch "<branch>"]` section (upstream,
+    /// description, …) that deleting the branch must take along. `git config --remove-section`
+    /// edits that one file, so reading it tells exactly whether there is something to remove.
+    fn has_branch_section(&self, branch: &str) -> bool {
+        let quoted = branch.replace('\\', "\\\\").replace('"', "\\\"");
+        let header = format!("[branch \"{quoted}\"]");
+        fs::read_to_string(self.common_dir().join("config"))
+            .is_ok_and(|text| text.lines().any(|l| l.trim_start().starts_with(&header)))
+    }
+}
+
+enum Holds {
+    Yes,
+    No,
+    /// The HEAD file is reftable's stub: only git knows.
+    AskGit,
+}
+
+/// Whether the worktree with this git dir has `wanted` (a full ref name) checked out, or is in the
+/// middle of rebasing or bisecting it (git's `is_worktree_being_rebased`/`_bisected`).
+fn holds_branch(git_dir: &Path, wanted: &str) -> Holds {
+    let read = |name: &str| fs::read_to_string(git_dir.join(name)).ok();
+    let head = read("HEAD").map(|h| h.trim().to_owned()).unwrap_or_default();
+    let rebasing = ["rebase-merge/head-name", "rebase-apply/head-name"]
+        .iter()
+        .filter_map(|file| read(file))
+        .any(|name| name.trim() == wanted);
+    let bisecting = read("BISECT_START").is_some_and(|start| {
+        let start = start.trim();
+        wanted.strip_prefix("refs/heads/") == Some(start) || wanted == start
+    });
+    if head.strip_prefix("ref:").map(str::trim) == Some(wanted) || rebasing || bisecting {
+        Holds::Yes
+    } else if head == REFTABLE_STUB {
+        Holds::AskGit
+    } else {
+        Holds::No
+    }
+}

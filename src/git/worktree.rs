@@ -1,0 +1,320 @@
+//! Linked worktrees: listed from git's admin files, created and removed by git itself.
+//!
+//! `git worktree add` and `git worktree remove` do the work, so a shard's worktree is exactly what
+//! git makes: checkout with every attribute and filter (`working-tree-encoding`, `ident`, LFS and
+//! other drivers, run in the new worktree), sparse-checkout patterns and `config.worktree` copied
+//! from the current worktree, the `post-checkout` hook, relative links where configured, every ref
+//! backend and object format. This module only builds those commands and reads what they left;
+//! the caller starts them (gated, so it can record who is at work before git begins) and decides.
+//!
+//! git's own judgement is kept where it protects work: the caller checks dirt with `git status`
+//! (see `status`), refuses submodules like git (`submodules`), and passes `--force` to `remove`
+//! only after those checks, so git deletes exactly the folder it registered.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::admin::{Admin, links_back, read_gitfile};
+use super::{GitError, Repo, WorktreeEntry};
+
+/// What git registered for a worktree it added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    pub id: String,
+    /// The worktree root as git recorded it (a real path).
+    pub path: PathBuf,
+}
+
+impl Repo {
+    /// All worktrees git knows, main first, then linked ones by id. Reads only the small files in
+    /// `<common-dir>/worktrees/*/`; entries without a `gitdir` file are skipped, as git skips them.
+    pub fn worktrees(&self) -> Result<Vec<WorktreeEntry>, GitError> {
+        let mut out = vec![WorktreeEntry {
+            id: None,
+            path: self.main_worktree(),
+            locked: None,
+            prunable: false,
+        }];
+        for admin in self.admins()? {
+            let Some(path) = admin.worktree().map_err(|e| self.io(e))? else {
+                continue;
+            };
+            let locked = admin.lock_reason().map_err(|e| self.io(e))?;
+            let prunable = locked.is_none() && !path.join(".git").exists();
+            out.push(WorktreeEntry {
+                id: Some(admin.id),
+                path,
+                locked,
+                prunable,
+            });
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn admins(&self) -> Result<Vec<Admin>, GitError> {
+        Admin::list(&self.common_dir()).map_err(|e| self.io(e))
+    }
+
+    /// The admin folder of the linked worktree registered at `path` (compared as real paths).
+    pub fn admin_of(&self, path: &Path) -> Result<Option<Admin>, GitError> {
+        let wanted = comparable_path(path);
+        for admin in self.admins()? {
+            if let Some(at) = admin.worktree().map_err(|e| self.io(e))?
+                && comparable_path(&at) == wanted
+            {
+                return Ok(Some(admin));
+            }
+        }
+        Ok(None)
+    }
+
+    /// `git branch <branch> <start>`: what `git worktree add -b` runs first, so the new branch gets
+    /// git's reflog entry and, from a remote-tracking start, its upstream (`branch.autoSetupMerge`).
+    pub fn create_branch_command(&self, branch: &str, start: &str) -> (Command, String) {
+        self.git()
+            .args(["branch", "--quiet", "--end-of-options", branch, start])
+            .into_command()
+    }
+
+    /// `git worktree add --lock --reason <lock> <path> <branch>` for an existing branch (git
+    /// refuses one that a worktree has checked out). git writes `lock` as the entry's lock before
+    /// anything else and keeps it: until the caller lifts it, a plain `git worktree prune` or
+    /// `remove` leaves the entry alone, and a leftover of a killed add carries a reason that says
+    /// whose it is (git's own "initializing" is translated, so it cannot be recognised).
+    pub fn add_worktree_command(&self, path: &Path, branch: &str, lock: &str) -> (Command, String) {
+        self.git()
+            .args(["worktree", "add", "--quiet", "--lock", "--reason", lock])
+            .arg(path)
+            .arg(branch)
+            .into_command()
+    }
+
+    /// git's entry for the worktree just added at `path`, `None` if git registered none.
+    pub fn registered(&self, path: &Path) -> Result<Option<Registered>, GitError> {
+        let Some(admin) = self.admin_of(path)? else {
+            return Ok(None);
+        };
+        let at = admin.worktree().map_err(|e| self.io(e))?.unwrap_or_default();
+        Ok(Some(Registered { id: admin.id, path: at }))
+    }
+
+    /// `git worktree remove --force <path>`, with `--force` twice when a lock that is not
+    /// git-shard's must be overridden (the caller has the user's `--force` for that). The caller
+    /// has checked dirt, submodules and the folder's identity already.
+    pub fn remove_worktree_command(&self, path: &Path, override_lock: bool) -> (Command, String) {
+        let mut git = self.git().args(["worktree", "remove", "--force"]);
+        if override_lock {
+            git = git.arg("--force");
+        }
+        git.arg(path).into_command()
+    }
+
+    /// `git worktree prune`: drop every entry whose folder is gone and that no lock keeps.
+    pub fn prune_worktrees(&self) -> Result<(), GitError> {
+        self.git().args(["worktree", "prune"]).read().map(|_| ())
+    }
+
+    /// Prove that `path` is the worktree git registered under `id`, now: a real folder (not a
+    /// symlink to another one), whose `.git` links back to that entry, and which the entry names.
+    pub fn is_registered_worktree(&self, path: &Path, id: &str) -> Result<bool, GitError> {
+        let Some(admin) = Admin::open(&self.common_dir(), id) else {
+            return Ok(false);
+        };
+        let meta = match fs::symlink_metadata(path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(self.io(e)),
+        };
+        let registered = admin.worktree().map_err(|e| self.io(e))?;
+        Ok(meta.is_dir()
+            && registered.is_some_and(|at| comparable_path(&at) == comparable_path(path))
+            && links_back(path, &admin.dir))
+    }
+
+    /// Crash recovery for an add of `path` with lock reason `lock` (see `add_worktree_command`)
+    /// whose `git worktree add` was itself killed; the caller has made sure no git process of that
+    /// add is still at work. git leaves its entry locked and perhaps a half checked-out folder,
+    /// which `git worktree prune` never removes. This removes exactly that: the entries still
+    /// locked with `lock` (or a prefix of it: git writes the file without renaming) whose `gitdir`
+    /// names `path`, or that have no `gitdir` yet and carry the id git gives `path`; and the folder
+    /// only if it links back to one of them or is empty. Returns whether anything was removed;
+    /// refuses (`PathExists`) a folder that is neither, and leaves every other entry alone.
+    pub fn remove_interrupted_add(&self, path: &Path, lock: &str) -> Result<bool, GitError> {
+        let wanted = comparable_path(path);
+        let id_prefix = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let mut leftovers = Vec::new();
+        for admin in self.admins()? {
+            let registered = admin.worktree().map_err(|e| self.io(e))?;
+            let ours = match &registered {
+                Some(at) => comparable_path(at) == wanted,
+                // git writes `locked`, then the folder's `.git`, then `gitdir`: a kill in between
+                // leaves an entry that names nothing yet. It is this add's if it has git's id for
+                // `path` (the folder name, or it with a counter).
+                None => id_prefix.as_deref().is_some_and(|p| {
+                    admin
+                        .id
+                        .strip_prefix(p)
+                        .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit()))
+                }),
+            };
+            let adding = admin
+                .lock_reason()
+                .map_err(|e| self.io(e))?
+                .is_some_and(|r| lock.starts_with(r.as_str()));
+            if ours && adding {
+                leftovers.push(admin);
+            }
+        }
+        let mut removed = false;
+        match fs::symlink_metadata(path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(self.io(e)),
+            Ok(meta) if !meta.is_dir() => return Err(GitError::PathExists { path: path.to_owned() }),
+            Ok(_) if path.join(".git").exists() => {
+                let target = read_gitfile(&path.join(".git"));
+                let belongs = leftovers.iter().any(|admin| {
+                    target
+                        .as_ref()
+                        .is_some_and(|t| comparable_path(t) == comparable_path(&admin.dir))
+                });
+                if !belongs {
+                    return Err(GitError::PathExists { path: path.to_owned() });
+                }
+                fs::remove_dir_all(path).map_err(|e| self.io(e))?;
+                removed = true;
+            }
+            // `remove_dir` takes only an empty folder, atomically.
+            Ok(_) => match fs::remove_dir(path) {
+                Ok(()) => removed = true,
+                Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty => {
+                    return Err(GitError::PathExists { path: path.to_owned() });
+                }
+                Err(e) => return Err(self.io(e)),
+            },
+        }
+        for admin in leftovers {
+            fs::remove_dir_all(&admin.dir).map_err(|e| self.io(e))?;
+            removed = true;
+        }
+        Ok(removed)
+    }
+}
+
+/// A spelling of `path` that matches the real path git records, even when `path` itself is gone:
+/// the real path of its deepest existing ancestor, with the rest appended.
+pub fn comparable_path(path: &Path) -> PathBuf {
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let path = super::admin::normalize(&path);
+    if let Ok(real) = fs::canonicalize(&path) {
+        return real;
+    }
+    let mut rest = Vec::new();
+    let mut at = path.as_path();
+    while let Some(parent) = at.parent() {
+        if let Some(name) = at.file_name() {
+            rest.push(name.to_owned());
+        }
+        if let Ok(real) = fs::canonicalize(parent) {
+            return rest.iter().rev().fold(real, |acc, n| acc.join(n));
+        }
+        at = parent;
+    }
+    path
+}
+
+/// The submodules that make git refuse to remove a worktree (`validate_no_submodules`): any
+/// submodule repository under its admin folder, or a populated gitlink (a submodule path with its
+/// own `.git`). Their git dirs are what removal would delete with the worktree.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Submodules {
+    /// Every submodule repository (git dir) removal would delete, nested ones included.
+    pub git_dirs: Vec<PathBuf>,
+}
+
+impl Submodules {
+    pub fn is_empty(&self) -> bool {
+        self.git_dirs.is_empty()
+    }
+}
+
+impl Repo {
+    /// Submodules of the linked worktree `admin` rooted at `worktree` (see [`Submodules`]).
+    pub fn submodules(&self, admin: &Admin, worktree: &Path) -> Result<Submodules, GitError> {
+        let mut git_dirs = Vec::new();
+        if admin.has_submodule_repositories() {
+            collect_git_dirs(&admin.dir.join("modules"), &mut git_dirs).map_err(|e| self.io(e))?;
+            if git_dirs.is_empty() {
+                // git refuses on the folder alone; so do we, naming the folder.
+                git_dirs.push(admin.dir.join("modules"));
+            }
+        }
+        if worktree.is_dir() {
+            // Gitlinks (mode 160000) in the worktree's index whose folder has its own `.git`.
+            let index = super::cmd::Git::on_worktree(worktree)
+                .args(["ls-files", "--stage", "-z"])
+                .read_bytes()?;
+            for entry in index.split(|b| *b == 0).filter(|e| e.starts_with(b"160000 ")) {
+                let Some(tab) = entry.iter().position(|b| *b == b'\t') else {
+                    continue;
+                };
+                let path = worktree.join(String::from_utf8_lossy(&entry[tab + 1..]).as_ref());
+                let dot_git = path.join(".git");
+                if dot_git.is_dir() {
+                    git_dirs.push(dot_git);
+                } else if let Some(target) = read_gitfile(&dot_git) {
+                    // Absorbed into `<admin>/modules/`: already counted when it lives there.
+                    if !git_dirs.iter().any(|d| comparable_path(d) == comparable_path(&target)) {
+                        git_dirs.push(target);
+                    }
+                }
+            }
+        }
+        Ok(Submodules { git_dirs })
+    }
+
+    /// Commits of the submodule repository `git_dir` that no remote-tracking branch of it has
+    /// (what `git push --recurse-submodules=check` calls unpushed): removing its only clone would
+    /// lose them.
+    pub fn unpushed_commits(&self, git_dir: &Path) -> Result<usize, GitError> {
+        let mut git = super::cmd::Git::on_repository(git_dir);
+        git = git.args([
+            "rev-list",
+            "--count",
+            "--branches",
+            "--tags",
+            "HEAD",
+            "--not",
+            "--remotes",
+        ]);
+        let out = git.read()?;
+        out.trim().parse().map_err(|_| GitError::Failed {
+            command: "git rev-list --count".into(),
+            message: format!("unexpected output: {out:?}"),
+        })
+    }
+}
+
+/// Git dirs below `dir` (a `modules` folder): a folder with `HEAD` and `objects` is one; its own
+/// `modules` folder may hold nested submodules.
+fn collect_git_dirs(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if !entry.file_type()?.is_dir() {
+            continue;
+        }
+        let path = entry.path();
+        if path.join("HEAD").is_file() && path.join("objects").is_dir() {
+            let nested = path.join("modules");
+            out.push(path);
+            if nested.is_dir() {
+                collect_git_dirs(&nested, out)?;
+            }
+        } else {
+            // A submodule named `libs/x` lives at `modules/libs/x`.
+            collect_git_dirs(&path, out)?;
+        }
+    }
+    Ok(())
+}

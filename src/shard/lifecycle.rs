@@ -1,0 +1,342 @@
+//! A shard's worktree and branch over its life: made by `new`, taken apart by `rm` and `prune`,
+//! and what a killed `new` or `rm` left, undone or finished.
+//!
+//! git does the work (`git branch`, `git worktree add`, `git worktree remove`; see `crate::git`);
+//! this module decides when, and keeps the record able to say what is going on at any instant:
+//!
+//! - The record goes first and leaves last: `new` writes it (`incomplete`) before git creates
+//!   anything, `rm` marks it `removing` before git deletes anything, and it is removed only when
+//!   nothing of the shard is left. A crash at any point leaves a record naming what remains.
+//! - Every git process that changes the shard's branch or worktree is on record (`git_process`)
+//!   before it starts (`process::gate`). A killed `new` or `rm` does not kill its git, which goes on
+//!   and finishes; recovery waits for it (bounded) before judging what is there, so it never undoes
+//!   half of what a live git is still doing. The caller holds the shard's lock throughout.
+//! - While git adds the worktree, git itself keeps it locked with a reason naming the shard
+//!   ([`adding_reason`]): a plain `git worktree prune` leaves it alone, and what a killed add left
+//!   is recognised as this add's, whatever the locale.
+//! - Nothing is deleted without proof that it is the shard's: a folder only as the worktree git
+//!   registered under the record's id, linking back to it (never through a symlink); a branch only
+//!   while it points at the commit that was judged (safety rules 3 and 7).
+
+use std::path::Path;
+use std::process::{Command, ExitStatus};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::record::GitProcess;
+use super::{Record, ShardName};
+use crate::context::Workspace;
+use crate::error::{Error, Result};
+use crate::git::lock;
+use crate::process::{self, Liveness};
+
+/// How long recovery waits for a git process that a killed `new` or `rm` left at work.
+const GIT_WAIT: Duration = Duration::from_secs(60);
+
+/// The lock git holds on a worktree while `new` adds it.
+pub fn adding_reason(name: &str) -> String {
+    format!("{}adding the worktree of shard '{name}'", lock::REASON_PREFIX)
+}
+
+/// Run a git command for `record`'s shard with its identity on record first (see the module docs).
+fn run_recorded(ws: &Workspace, record: &mut Record, (cmd, what): (Command, String)) -> Result<ExitStatus> {
+    let failed = |e: std::io::Error| Error::failed(format!("cannot run `{what}` (git-shard needs git on PATH): {e}"));
+    let mut gated = process::gate::start(&cmd).map_err(failed)?;
+    record.git_process = Some(GitProcess::new(&gated.identity));
+    ws.store.write(record)?;
+    gated.release().map_err(failed)?;
+    gated.wait().map_err(failed)
+}
+
+/// The error for a git command that failed; git has said why on standard error already.
+fn git_failed(what: &str, status: ExitStatus, name: &str) -> Error {
+    Error::refused(
+        format!("`{what}` failed for shard '{name}' ({status}); git's message is above"),
+        "fix what git reports and run the command again",
+    )
+}
+
+/// Wait while the git process a killed `new` or `rm` left is still at work.
+pub fn wait_for_git(record: &Record) -> Result<()> {
+    let Some(git) = &record.git_process else {
+        return Ok(());
+    };
+    let id = git.identity();
+    let deadline = Instant::now() + GIT_WAIT;
+    while process::check(&id) == Liveness::Alive {
+        if Instant::now() >= deadline {
+            return Err(Error::refused(
+                format!(
+                    "shard '{}': the git process (pid {}) that an interrupted `git shard new` or `rm` started is still at work",
+                    record.name, id.pid
+                ),
+                "run the command again once it has finished",
+            ));
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
+/// Create the shard's branch (when the record says `new` creates it) and its worktree, exactly as
+/// `git worktree add -b <branch> <path> <start>` does: `git branch <branch> <start>`, then
+/// `git worktree add <path> <branch>`. On success the record holds the worktree's id and path as
+/// git registered them and is complete. On failure whatever this call created is removed again
+/// (git removes a worktree it could not finish itself), and the record is left to the caller.
+pub fn create(ws: &Workspace, record: &mut Record, start: &str) -> Result<()> {
+    let name = record.name.clone();
+    if record.created_branch {
+        let cmd = ws.repo.create_branch_command(&record.branch, start);
+        let what = cmd.1.clone();
+        let status = run_recorded(ws, record, cmd)?;
+        if !status.success() {
+            // Not ours: a racing `new` may have made this branch. Leave it.
+            record.created_branch = false;
+            return Err(git_failed(&what, status, &name));
+        }
+        if let Some(tip) = ws.repo.branch_tip(&record.branch)? {
+            record.base.commit = tip;
+        }
+    }
+    let reason = adding_reason(&name);
+    let cmd = ws.repo.add_worktree_command(&record.worktree, &record.branch, &reason);
+    let what = cmd.1.clone();
+    let status = {
+        let _worktrees = ws.store.lock_worktrees()?;
+        run_recorded(ws, record, cmd)?
+    };
+    let registered = ws.repo.registered(&record.worktree)?;
+    if let Some(at) = &registered {
+        record.worktree = at.path.clone();
+        record.worktree_id = at.id.clone();
+    }
+    if !status.success() {
+        if registered.is_some() {
+            // git finished the worktree and then its post-checkout hook failed: git keeps the
+            // worktree, but a shard whose set-up failed is no shard. Nothing ran in it yet.
+            remove_registered(ws, record, true)?;
+            settle_branch(ws, record, false, true)?;
+            return Err(Error::refused(
+                format!(
+                    "the post-checkout hook failed for shard '{name}' ({status}), so its new worktree was removed again; the hook's message is above"
+                ),
+                "fix the hook (`git rev-parse --git-path hooks` shows where it is) and run `git shard new` again",
+            ));
+        }
+        settle_branch(ws, record, false, true)?;
+        return Err(git_failed(&what, status, &name));
+    }
+    let Some(at) = registered else {
+        return Err(Error::failed(format!(
+            "`{what}` succeeded but git registered no worktree at {}",
+            record.worktree.display()
+        )));
+    };
+    lock::unlock_if(&ws.repo.common_dir(), &at.id, &reason)
+        .map_err(|e| Error::failed(format!("cannot unlock the worktree of shard '{name}': {e}")))?;
+    record.incomplete = false;
+    record.git_process = None;
+    ws.store.write(record)?;
+    Ok(())
+}
+
+/// `git worktree remove --force` of the record's worktree, recorded (see the module docs).
+/// `override_lock` adds git's second `--force`, for a lock that is not git-shard's.
+fn remove_registered(ws: &Workspace, record: &mut Record, override_lock: bool) -> Result<()> {
+    let cmd = ws.repo.remove_worktree_command(&record.worktree, override_lock);
+    let what = cmd.1.clone();
+    let _worktrees = ws.store.lock_worktrees()?;
+    let status = run_recorded(ws, record, cmd)?;
+    if !status.success() {
+        return Err(git_failed(&what, status, &record.name));
+    }
+    Ok(())
+}
+
+/// What became of a removed shard's branch.
+pub enum BranchFate {
+    Deleted,
+    /// Kept: it has this many commits that are not in its base.
+    KeptUnmerged {
+        commits: usize,
+        base: String,
+    },
+    /// Kept: the shard did not create it.
+    KeptPreexisting,
+    /// There was no branch any more.
+    Missing,
+}
+
+impl BranchFate {
+    /// One line for the user, or `None` when there is nothing to say.
+    pub fn describe(&self, branch: &str) -> Option<String> {
+        let branch = crate::output::clean(branch);
+        match self {
+            BranchFate::KeptUnmerged { commits, base } => Some(format!(
+                "kept branch '{branch}': {commits} commit(s) not in {}; `git branch -D {branch}` deletes it",
+                crate::output::clean(base)
+            )),
+            BranchFate::KeptPreexisting => Some(format!("kept branch '{branch}': it existed before the shard")),
+            BranchFate::Deleted | BranchFate::Missing => None,
+        }
+    }
+}
+
+/// Safety rule 3 in one place: delete a shard's branch only when it holds no commit outside its
+/// base and the shard created it, or when `force` (the user's explicit `--delete-branch`); and
+/// only while it still points at the commit judged here.
+pub fn settle_branch(ws: &Workspace, record: &Record, force: bool, apply: bool) -> Result<BranchFate> {
+    let Some(tip) = ws.repo.branch_tip(&record.branch)? else {
+        return Ok(BranchFate::Missing);
+    };
+    let base = record.base.refname.as_deref().unwrap_or(&record.base.commit);
+    let commits = ws.repo.commits_not_in(&tip, base, &record.base.commit)?;
+    if force || (record.created_branch && commits == 0) {
+        if apply {
+            ws.repo.delete_branch(&record.branch, &tip)?;
+        }
+        return Ok(BranchFate::Deleted);
+    }
+    if commits > 0 {
+        return Ok(BranchFate::KeptUnmerged {
+            commits,
+            base: base.trim_start_matches("refs/heads/").to_owned(),
+        });
+    }
+    Ok(BranchFate::KeptPreexisting)
+}
+
+/// Undo a shard whose `new` died mid-way (`record.incomplete`): wait for the git it left at work,
+/// remove the worktree its add made (only what is provably that add's, see below), the branch if
+/// `new` created it and it holds nothing, and the record. The caller holds the shard's lock, so no
+/// `new` is still at work.
+///
+/// The worktree registered at the record's path is the add's if git still holds it locked with
+/// the add's reason (git finished, or was killed mid-way), or, unlocked, if it links back and has
+/// no uncommitted work (git finished and `new` died right after lifting the lock; no agent ever
+/// ran in it). Anything else at that path is left alone and reported.
+pub fn undo_incomplete(ws: &Workspace, name: &ShardName, record: &Record) -> Result<BranchFate> {
+    wait_for_git(record)?;
+    let mut record = record.clone();
+    let reason = adding_reason(name.as_str());
+    let refuse = |why: &str| {
+        Error::refused(
+            format!(
+                "shard '{name}': {} {why}, so it was left alone",
+                crate::output::short_path(&record.worktree)
+            ),
+            format!(
+                "look at it; `git worktree remove {}` removes it if you do not need it",
+                record.worktree.display()
+            ),
+        )
+    };
+    if let Some(at) = ws.repo.registered(&record.worktree)? {
+        let locked =
+            crate::git::admin::Admin::open(&ws.repo.common_dir(), &at.id).and_then(|a| a.lock_reason().ok().flatten());
+        let whole = ws.repo.is_registered_worktree(&record.worktree, &at.id)?;
+        match locked {
+            Some(r) if reason.starts_with(r.as_str()) && whole => {
+                record.worktree_id = at.id;
+                remove_registered(ws, &mut record, true)?;
+            }
+            Some(r) if reason.starts_with(r.as_str()) => {
+                let _worktrees = ws.store.lock_worktrees()?;
+                ws.repo.remove_interrupted_add(&record.worktree, &reason)?;
+            }
+            None if whole && crate::git::status::dirt(&record.worktree)?.is_clean() => {
+                record.worktree_id = at.id;
+                remove_registered(ws, &mut record, false)?;
+            }
+            _ => {
+                return Err(refuse(
+                    "is a worktree the interrupted `git shard new` cannot be proven to have made",
+                ));
+            }
+        }
+    } else {
+        let _worktrees = ws.store.lock_worktrees()?;
+        if ws.repo.remove_interrupted_add(&record.worktree, &reason).is_err() {
+            return Err(refuse("is not a worktree git knows"));
+        }
+    }
+    let fate = settle_branch(ws, &record, false, true)?;
+    ws.store.remove(name)?;
+    Ok(fate)
+}
+
+/// Remove a shard whose removal was decided (every check passed and `record.removing` is set, or
+/// is set here in the same write that records git's process): its worktree as git registered it,
+/// the branch unless it holds commits (or `delete_branch`), and the record last. Also finishes a
+/// removal that a killed `rm` left, after waiting for the git it left at work. `override_lock` is
+/// the user's `--force` for a lock that is not git-shard's. The caller holds the shard's lock.
+///
+/// The folder goes only as the worktree git registered under the record's id and linking back to
+/// it: a folder that is something else now (replaced, a symlink to another worktree) is refused,
+/// and the record stays.
+pub fn finish_removal(
+    ws: &Workspace,
+    name: &ShardName,
+    record: &Record,
+    delete_branch: bool,
+    override_lock: bool,
+) -> Result<BranchFate> {
+    wait_for_git(record)?;
+    let mut record = record.clone();
+    record.removing = true;
+    let common = ws.repo.common_dir();
+    lock::unlock_ours(&common, &record.worktree_id)
+        .map_err(|e| Error::failed(format!("cannot unlock the worktree of shard '{name}': {e}")))?;
+    let entry = crate::git::admin::Admin::open(&common, &record.worktree_id);
+    let registered_here = match &entry {
+        Some(admin) => admin.worktree().ok().flatten().is_some_and(|at| {
+            crate::git::worktree::comparable_path(&at) == crate::git::worktree::comparable_path(&record.worktree)
+        }),
+        None => false,
+    };
+    let folder = std::fs::symlink_metadata(&record.worktree).is_ok();
+    let stranger = if registered_here {
+        folder && !ws.repo.is_registered_worktree(&record.worktree, &record.worktree_id)?
+    } else {
+        folder
+    };
+    if stranger {
+        return Err(Error::refused(
+            format!(
+                "shard '{name}': {} is not the worktree git registered for it (replaced, or a link to another \
+                 folder), so nothing was removed",
+                crate::output::short_path(&record.worktree)
+            ),
+            "move that folder away if it is not the shard's (`git worktree list` shows git's worktrees), \
+             then run the command again",
+        ));
+    }
+    if registered_here {
+        remove_registered(ws, &mut record, override_lock)?;
+    }
+    let fate = settle_branch(ws, &record, delete_branch, true)?;
+    ws.store.remove(name)?;
+    Ok(fate)
+}
+
+/// `git worktree prune`, serialised with git-shard's other worktree changes.
+pub fn prune_worktrees(ws: &Workspace) -> Result<()> {
+    let _worktrees = ws.store.lock_worktrees()?;
+    ws.repo.prune_worktrees()?;
+    Ok(())
+}
+
+/// Whether `path` is free for a new worktree: nothing there, and git has no entry for it.
+pub fn check_free(ws: &Workspace, path: &Path) -> Result<()> {
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Err(crate::git::GitError::PathExists { path: path.to_owned() }.into());
+    }
+    if let Some(at) = ws.repo.registered(path)? {
+        return Err(crate::git::GitError::PathRegistered {
+            path: path.to_owned(),
+            id: at.id,
+        }
+        .into());
+    }
+    Ok(())
+}
