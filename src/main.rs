@@ -97,7 +97,7 @@ fn init_tracing(verbose: u8) {
         (Ok(directive), _) if !directive.is_empty() => directive,
         (_, 0) => return,
         (_, 1) => "git_shard=debug".to_owned(),
-        _ => "git_shard=trace,gix=debug".to_owned(),
+        _ => "git_shard=trace".to_owned(),
     };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))

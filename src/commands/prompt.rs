@@ -1,6 +1,6 @@
 //! `git shard prompt`: the prompt segment, run at every prompt.
 //!
-//! Budget and rules (STYLE.md 7): no git subprocess, no gix repository open, no network, no
+//! Budget and rules (STYLE.md 7): no git subprocess, no repository opened beyond its `.git` files, no network, no
 //! process-table scan: the repository is found by reading `.git` files (`git::locate`), and each
 //! shard reported costs one record read and one `/proc/<pid>/stat` read. It never fails: on any
 //! error it prints nothing and exits 0. Names are cleaned of control characters so a crafted
