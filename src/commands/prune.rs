@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::context::{Context, Workspace};
 use crate::error::{Error, Result};
 use crate::git::admin::read_gitfile;
+use crate::git::worktree::comparable_path;
 use crate::git::{WorktreeEntry, lock};
 use crate::output::clean;
 use crate::shard::lifecycle::{self, BranchFate};
@@ -115,8 +116,9 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     if let Some(dir) = ws.config.worktree_path(&ws.repo.anchor(), "x").parent()
         && let Ok(folders) = std::fs::read_dir(dir)
     {
+        let known: BTreeSet<_> = known_paths.iter().map(|p| comparable_path(p)).collect();
         for path in folders.flatten().map(|e| e.path()) {
-            if !known_paths.contains(&path) && belongs_to(&path, &common) {
+            if !known.contains(&comparable_path(&path)) && belongs_to(&path, &common) {
                 actions.push(Action::new(
                     "unregistered-worktree",
                     path.display().to_string(),

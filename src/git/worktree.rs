@@ -202,26 +202,27 @@ impl Repo {
     }
 }
 
-/// A spelling of `path` that matches the real path git records, even when `path` itself is gone:
-/// the real path of its deepest existing ancestor, with the rest appended.
+/// The spelling of `path` git records: its real path, even when `path` (or part of it) does not
+/// exist yet. The deepest existing ancestor is resolved by the kernel (symlinks, then `..`, as
+/// `mkdir` and `realpath` resolve them), and the rest, which git creates as plain folders, is
+/// appended with its `.` and `..` resolved in place.
 pub fn comparable_path(path: &Path) -> PathBuf {
     let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
-    let path = super::admin::normalize(&path);
-    if let Ok(real) = fs::canonicalize(&path) {
-        return real;
-    }
+    let mut existing = path.as_path();
     let mut rest = Vec::new();
-    let mut at = path.as_path();
-    while let Some(parent) = at.parent() {
-        if let Some(name) = at.file_name() {
-            rest.push(name.to_owned());
+    loop {
+        if let Ok(real) = fs::canonicalize(existing) {
+            let tail: PathBuf = rest.iter().rev().collect();
+            return super::admin::normalize(&real.join(tail));
         }
-        if let Ok(real) = fs::canonicalize(parent) {
-            return rest.iter().rev().fold(real, |acc, n| acc.join(n));
+        match (existing.parent(), existing.components().next_back()) {
+            (Some(parent), Some(last)) => {
+                rest.push(last.as_os_str().to_owned());
+                existing = parent;
+            }
+            _ => return super::admin::normalize(&path),
         }
-        at = parent;
     }
-    path
 }
 
 /// The submodules that make git refuse to remove a worktree (`validate_no_submodules`): any
@@ -317,4 +318,26 @@ fn collect_git_dirs(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comparable_paths_are_what_mkdir_and_realpath_make() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(tmp.path()).unwrap();
+        fs::create_dir_all(root.join("real/sub")).unwrap();
+        std::os::unix::fs::symlink(root.join("real/sub"), root.join("link")).unwrap();
+        // `link/..` is the parent of the link's target, not `root`.
+        assert_eq!(
+            comparable_path(&root.join("link/../shards/x")),
+            root.join("real/shards/x")
+        );
+        assert_eq!(comparable_path(&root.join("link/x")), root.join("real/sub/x"));
+        // Past what exists, `..` undoes the folder before it, as `mkdir -p` would create it.
+        assert_eq!(comparable_path(&root.join("new/../y/./z")), root.join("y/z"));
+        assert_eq!(comparable_path(&root.join("real")), root.join("real"));
+    }
 }

@@ -5,6 +5,7 @@ mod common;
 mod config;
 mod generated;
 mod hooks;
+mod interop;
 mod lifecycle;
 mod safety;
 mod shell;
