@@ -2,6 +2,8 @@
 //! live completion candidates). Each subcommand's arguments live beside its code in
 //! `commands/<verb>.rs`; their doc comments are the help texts.
 
+use std::path::PathBuf;
+
 use clap::{CommandFactory, Parser, Subcommand};
 use clap_complete::CompletionCandidate;
 
@@ -146,16 +148,25 @@ pub fn man_pages() -> Vec<(String, Vec<u8>)> {
     pages
 }
 
-/// Live candidates for a shard name: the record files of this repository (nothing parsed, no
-/// git opened), so that TAB stays instant with hundreds of shards.
+/// Where completion is: the repository's common dir and the current worktree. From `.git` files
+/// where they settle it (the usual layouts, no process started); in the others (a bare
+/// repository, `GIT_DIR`) from git, which costs one `git rev-parse` at that TAB.
+fn here() -> Option<(PathBuf, Option<PathBuf>)> {
+    let cwd = std::env::current_dir().ok()?;
+    if let Some(found) = crate::git::locate::locate(&cwd) {
+        return Some((found.common_dir, Some(found.worktree)));
+    }
+    let repo = crate::git::Repo::discover(&cwd).ok()?;
+    Some((repo.common_dir(), repo.current_worktree()))
+}
+
+/// Live candidates for a shard name: the record files of this repository (nothing parsed), so
+/// that TAB stays instant with hundreds of shards.
 pub fn shard_names() -> Vec<CompletionCandidate> {
-    let Some(here) = std::env::current_dir()
-        .ok()
-        .and_then(|d| crate::git::locate::locate(&d))
-    else {
+    let Some((common_dir, _)) = here() else {
         return Vec::new();
     };
-    crate::shard::Store::new(&here.common_dir)
+    crate::shard::Store::new(&common_dir)
         .names()
         .unwrap_or_default()
         .into_iter()
@@ -164,12 +175,10 @@ pub fn shard_names() -> Vec<CompletionCandidate> {
 }
 
 fn config_here() -> crate::config::Config {
-    let here = std::env::current_dir()
-        .ok()
-        .and_then(|d| crate::git::locate::locate(&d));
+    let here = here();
     crate::config::Config::load(
-        here.as_ref().map(|h| h.common_dir.as_path()),
-        here.as_ref().map(|h| h.worktree.as_path()),
+        here.as_ref().map(|(common, _)| common.as_path()),
+        here.as_ref().and_then(|(_, worktree)| worktree.as_deref()),
     )
     .unwrap_or_default()
 }

@@ -29,7 +29,8 @@ pub struct ConfigFile {
     /// Prefix of branch names made from shard names (default `shard/`).
     pub branch_prefix: Option<String>,
     /// Where worktrees go: a path template with `{repo_parent}`, `{repo}`, `{name}`; relative paths
-    /// are relative to the main worktree; `~/` is the home folder.
+    /// are relative to the main worktree (for a bare repository, to the project folder it is named
+    /// after); `~/` is the home folder.
     pub worktree_dir: Option<String>,
     /// Agent preset used when neither `--` nor `--agent` says otherwise.
     pub default_agent: Option<String>,
@@ -298,7 +299,8 @@ impl Config {
         Ok(cfg)
     }
 
-    /// The worktree folder for shard `name` of the repository whose main worktree is `main`.
+    /// The worktree folder for shard `name` of the repository named by `main`: its main worktree,
+    /// or for a bare repository the project folder it stands for (`git::Repo::anchor`).
     pub fn worktree_path(&self, main: &Path, name: &str) -> PathBuf {
         let repo = main
             .file_name()

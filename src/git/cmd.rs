@@ -58,30 +58,27 @@ impl Git {
 
     /// `git` on the repository whose common dir is `common_dir`, from inside it.
     pub fn on_repository(common_dir: &Path) -> Git {
-        let mut cmd = Command::new("git");
-        for var in LOCATION_ENV {
-            cmd.env_remove(var);
-        }
-        cmd.current_dir(common_dir).env("GIT_DIR", common_dir);
-        Git {
-            cmd,
-            what: "git".into(),
-        }
+        let mut git = Git::isolated(common_dir);
+        git.cmd.env("GIT_DIR", common_dir);
+        git
     }
 
     /// `git` on the worktree at `worktree` and nothing else.
     pub fn on_worktree(worktree: &Path) -> Git {
-        let mut cmd = Command::new("git");
-        for var in LOCATION_ENV {
-            cmd.env_remove(var);
-        }
-        cmd.current_dir(worktree)
+        let mut git = Git::isolated(worktree);
+        git.cmd
             .env("GIT_DIR", worktree.join(".git"))
             .env("GIT_WORK_TREE", worktree);
-        Git {
-            cmd,
-            what: "git".into(),
+        git
+    }
+
+    /// `git` in `dir`, deaf to the caller's location variables.
+    fn isolated(dir: &Path) -> Git {
+        let mut git = Git::here(dir);
+        for var in LOCATION_ENV {
+            git.cmd.env_remove(var);
         }
+        git
     }
 
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Git {

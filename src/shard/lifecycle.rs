@@ -110,6 +110,14 @@ pub fn create(ws: &Workspace, record: &mut Record, start: &str) -> Result<()> {
         record.worktree = at.path.clone();
         record.worktree_id = at.id.clone();
     }
+    if status.code() == Some(129) {
+        // git's exit status for options it does not know: `--reason` came with git 2.33.
+        settle_branch(ws, record, false, true)?;
+        return Err(Error::refused(
+            format!("`{what}` did not accept git-shard's options, so shard '{name}' was not created"),
+            "git-shard needs git 2.33 or newer; `git --version` shows yours",
+        ));
+    }
     if !status.success() {
         if registered.is_some() {
             // git finished the worktree and then its post-checkout hook failed: git keeps the

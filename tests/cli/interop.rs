@@ -414,23 +414,33 @@ fn sparse_checkout_and_per_worktree_config_are_inherited() {
     assert!(!s.files.contains_key("app/f.txt"), "{:?}", s.files);
 }
 
+/// A fresh repository `name` made with `git init <flag>` (skipped, loudly, where git cannot), with
+/// the probes and the checkout fixtures, and a tag `v1`.
+fn init_kind(repo: &TestRepo, name: &str, flag: &str, what: &str) -> Option<PathBuf> {
+    if !git_supports(repo, &["init", "-q", flag]) {
+        require_git(what);
+        return None;
+    }
+    git_in(repo, repo.tmp.path(), &["init", "-q", "-b", "main", flag, name]);
+    let root = repo.tmp.path().join(name);
+    install_probes(repo, &root.join(".git"));
+    add_checkout_fixtures(repo, &root);
+    git_in(repo, &root, &["tag", "v1"]);
+    Some(root)
+}
+
 #[test]
 fn sha256_repositories() {
     let repo = TestRepo::new();
-    if !git_supports(&repo, &["init", "-q", "--object-format=sha256"]) {
-        return require_git("SHA-256 repositories (git 2.29+)");
-    }
-    let root = repo.tmp.path().join("sha256");
-    git_in(
+    let Some(root) = init_kind(
         &repo,
-        repo.tmp.path(),
-        &["init", "-q", "-b", "main", "--object-format=sha256", "sha256"],
-    );
-    install_probes(&repo, &root.join(".git"));
-    add_checkout_fixtures(&repo, &root);
-    git_in(&repo, &root, &["tag", "v1"]);
-    let place = at(&repo, &root);
-    let s = shard_and_twin(&place, "s256", Some("v1"), &[]);
+        "sha256",
+        "--object-format=sha256",
+        "SHA-256 repositories (git 2.29+)",
+    ) else {
+        return;
+    };
+    let s = shard_and_twin(&at(&repo, &root), "s256", Some("v1"), &[]);
     assert!(
         s.worktree_entry
             .lines()
@@ -443,18 +453,9 @@ fn sha256_repositories() {
 #[test]
 fn reftable_repositories() {
     let repo = TestRepo::new();
-    if !git_supports(&repo, &["init", "-q", "--ref-format=reftable"]) {
-        return require_git("reftable (git 2.45+)");
-    }
-    let root = repo.tmp.path().join("rt");
-    git_in(
-        &repo,
-        repo.tmp.path(),
-        &["init", "-q", "-b", "main", "--ref-format=reftable", "rt"],
-    );
-    install_probes(&repo, &root.join(".git"));
-    add_checkout_fixtures(&repo, &root);
-    git_in(&repo, &root, &["tag", "v1"]);
+    let Some(root) = init_kind(&repo, "rt", "--ref-format=reftable", "reftable (git 2.45+)") else {
+        return;
+    };
     let place = at(&repo, &root);
     shard_and_twin(&place, "tabled", Some("v1"), &[]);
     shard_and_twin(&place, "headed", None, &[]);
@@ -494,6 +495,14 @@ fn bare_repositories_with_linked_worktrees() {
         )),
         "{out}"
     );
+    // Completion finds them from the bare repository too (git answers where no `.git` is).
+    let mut complete = repo.command_in(&bare, &["--", "git-shard", "rm", "b"]);
+    complete
+        .env("COMPLETE", "bash")
+        .env("_CLAP_IFS", "\n")
+        .env("_CLAP_COMPLETE_INDEX", "2");
+    let names = String::from_utf8(complete.output().unwrap().stdout).unwrap();
+    assert!(names.lines().any(|l| l == "b2"), "{names:?}");
     // From one of its worktrees, the same repository and the same shards.
     let from_worktree = at(&repo, &repo.tmp.path().join("app-main"));
     assert!(from_worktree.shard_ok(&["list", "--json"]).contains("\"name\": \"b2\""));
