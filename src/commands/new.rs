@@ -189,6 +189,12 @@ fn undo(ws: &Workspace, record: &Record) {
 /// automatically when the configuration says so (`auto_install_hooks`), otherwise offered once
 /// per repository, never installed silently.
 fn offer_hooks(ws: &Workspace) {
+    let marker = ws.store.dir().join(".hooks-offered");
+    // Offered once: from then on only `auto_install_hooks` needs to look (which asks git where
+    // the hooks folder is).
+    if marker.exists() && !ws.config.auto_install_hooks {
+        return;
+    }
     if super::hooks::installed(ws) {
         return;
     }
@@ -197,10 +203,6 @@ fn offer_hooks(ws: &Workspace) {
             Ok(()) => eprintln!("installed git-shard's git hooks (auto_install_hooks = true)"),
             Err(e) => eprintln!("warning: cannot install git-shard's git hooks: {e}"),
         }
-        return;
-    }
-    let marker = ws.store.dir().join(".hooks-offered");
-    if marker.exists() {
         return;
     }
     eprintln!(

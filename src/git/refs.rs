@@ -24,25 +24,27 @@ impl Repo {
         if rev.starts_with('-') || rev.is_empty() {
             return Err(GitError::BadRevision { rev: rev.to_owned() });
         }
-        let commit = self
+        // One process: the commit, then (informative: which branch the shard forked from) the
+        // full name, which is empty for what is not a ref (`HEAD~2`, a commit id) and for a name
+        // that git finds ambiguous (a tag shadowing a branch).
+        let out = self
             .git()
-            .args(["rev-parse", "--verify", "--quiet", "--end-of-options"])
+            .arg("rev-parse")
             .arg(format!("{rev}^{{commit}}"))
-            .ask()?;
-        let Some(commit) = commit.map(|c| c.trim().to_owned()) else {
-            if rev == "HEAD" {
-                return Err(GitError::NoCommits);
-            }
-            return Err(GitError::BadRevision { rev: rev.to_owned() });
+            .args(["--symbolic-full-name", rev, "--"])
+            .read();
+        let out = match out {
+            Ok(out) => out,
+            Err(GitError::Failed { .. }) if rev == "HEAD" => return Err(GitError::NoCommits),
+            Err(GitError::Failed { .. }) => return Err(GitError::BadRevision { rev: rev.to_owned() }),
+            Err(e) => return Err(e),
         };
-        // Only informative (which branch the shard forked from): a revision git cannot name as a
-        // ref (`HEAD~2`, a commit id) simply has none.
-        let name = self.git().args(["rev-parse", "--symbolic-full-name", rev]).ask();
-        let refname = name
-            .ok()
-            .flatten()
-            .map(|n| n.trim().to_owned())
-            .filter(|n| n.starts_with("refs/heads/"));
+        let mut lines = out.lines();
+        let commit = lines.next().unwrap_or_default().to_owned();
+        let refname = lines
+            .next()
+            .filter(|name| name.starts_with("refs/heads/"))
+            .map(str::to_owned);
         Ok(Base { refname, commit })
     }
 

@@ -94,9 +94,6 @@ pub fn create(ws: &Workspace, record: &mut Record, start: &str) -> Result<()> {
             record.created_branch = false;
             return Err(git_failed(&what, status, &name));
         }
-        if let Some(tip) = ws.repo.branch_tip(&record.branch)? {
-            record.base.commit = tip;
-        }
     }
     let reason = adding_reason(&name);
     let cmd = ws.repo.add_worktree_command(&record.worktree, &record.branch, &reason);
