@@ -43,6 +43,7 @@ const SCENARIOS: &[Scenario] = &[
         "crashes: SIGKILL `new` while it waits for the supervisor",
         crash_new_launching,
     ),
+    ("crashes: SIGKILL `new` and its git together", crash_new_and_git),
     ("crashes: SIGKILL `rm` at many points", crash_rm),
     (
         "hostile identity: PID 1, own PID, stranger, zombie, other boot",
@@ -377,6 +378,55 @@ fn crash_new(cases: &Cases) {
         interrupted >= 3,
         "only {interrupted} kills landed in the middle of a creation"
     );
+}
+
+/// As `crash_new`, but the kill takes the whole process group: `new`, the `git worktree add` it
+/// runs, and git's own children (its checkout). What git leaves then (an entry still locked with
+/// git-shard's reason, a half checked-out folder) is what `prune` must recognise and remove.
+fn crash_new_and_git(cases: &Cases) {
+    use std::os::unix::process::CommandExt;
+    let repo = TestRepo::new();
+    add_files(&repo, 2000);
+    // How long git's own add takes here: the kills are spread over that window, from the moment
+    // git has claimed its entry.
+    let twin = repo.tmp.path().join("twin");
+    let took = timed(|| repo.git(&["worktree", "add", "-q", "-b", "twin", &twin.display().to_string()]));
+    repo.git(&["worktree", "remove", &twin.display().to_string()]);
+    repo.git(&["branch", "-D", "twin"]);
+    let mut left_locked = 0;
+    for step in 0..20 {
+        let name = format!("g{step}");
+        let mut child = repo
+            .command_in(&repo.root, &["new", &name, "--no-launch", "--", "true"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let lock = repo.common_dir().join("worktrees").join(&name).join("locked");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !lock.exists() && Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+            thread::sleep(Duration::from_micros(200));
+        }
+        thread::sleep(took.mul_f64(step as f64 / 20.0));
+        // `kill -9 -<pgid>` would read the group as a signal option: `-s KILL -- -<pgid>`.
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{}", child.id())])
+            .status();
+        let _ = child.wait();
+        if lock.exists() {
+            left_locked += 1;
+        }
+        repo.ok(&["prune"]);
+        assert_agreement(&repo, &[]);
+        if !repo.record_path(&name).exists() {
+            repo.ok(&["new", &name, "--no-launch", "--", "true"]);
+        }
+        repo.ok(&["rm", &name]);
+        assert_agreement(&repo, &[]);
+        cases.one();
+    }
+    assert!(left_locked >= 3, "only {left_locked} kills left git's entry behind");
 }
 
 fn crash_new_launching(cases: &Cases) {

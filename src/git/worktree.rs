@@ -198,6 +198,9 @@ impl Repo {
             fs::remove_dir_all(&admin.dir).map_err(|e| self.io(e))?;
             removed = true;
         }
+        // As git does after a removal: an empty `worktrees` folder goes too (`rmdir` only takes
+        // an empty one, so a concurrent add's entry is never at risk).
+        let _ = fs::remove_dir(self.common_dir().join("worktrees"));
         Ok(removed)
     }
 }

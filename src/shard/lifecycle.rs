@@ -217,9 +217,11 @@ pub fn settle_branch(ws: &Workspace, record: &Record, force: bool, apply: bool) 
 /// `new` is still at work.
 ///
 /// The worktree registered at the record's path is the add's if git still holds it locked with
-/// the add's reason (git finished, or was killed mid-way), or, unlocked, if it links back and has
-/// no uncommitted work (git finished and `new` died right after lifting the lock; no agent ever
-/// ran in it). Anything else at that path is left alone and reported.
+/// the add's reason (git finished, or was killed mid-way: then removed as `remove_interrupted_add`
+/// removes it, since git may not be able to read a half-written entry), or, unlocked, if it links
+/// back and has no uncommitted work (git finished and `new` died right after lifting the lock; no
+/// agent ever ran in it; then git removes it). Anything else at that path is left alone and
+/// reported.
 pub fn undo_incomplete(ws: &Workspace, name: &ShardName, record: &Record) -> Result<BranchFate> {
     wait_for_git(record)?;
     let mut record = record.clone();
@@ -241,10 +243,8 @@ pub fn undo_incomplete(ws: &Workspace, name: &ShardName, record: &Record) -> Res
             crate::git::admin::Admin::open(&ws.repo.common_dir(), &at.id).and_then(|a| a.lock_reason().ok().flatten());
         let whole = ws.repo.is_registered_worktree(&record.worktree, &at.id)?;
         match locked {
-            Some(r) if reason.starts_with(r.as_str()) && whole => {
-                record.worktree_id = at.id;
-                remove_registered(ws, &mut record, true)?;
-            }
+            // Still locked by the add: whatever state git reached (a killed git can leave an
+            // entry that git itself can no longer read), it is the add's, and no agent ran in it.
             Some(r) if reason.starts_with(r.as_str()) => {
                 let _worktrees = ws.store.lock_worktrees()?;
                 ws.repo.remove_interrupted_add(&record.worktree, &reason)?;
