@@ -5,7 +5,8 @@
 //! few small files, which keeps `list` and `status` near the cost of the git command they stand
 //! beside. Everything else is answered by `git rev-parse` itself, the reference: bare repositories
 //! and their linked worktrees, separate git dirs, `GIT_DIR`/`GIT_WORK_TREE`/`GIT_COMMON_DIR`,
-//! `core.worktree`, `safe.directory` refusals. `git -C <path> shard …` needs nothing special: git
+//! `core.worktree`, and repositories owned by someone else (git refuses those unless
+//! `safe.directory` allows them, and only git reads that setting). `git -C <path> shard …` needs nothing special: git
 //! changes into `<path>` before it runs us.
 
 use std::fs;
@@ -35,8 +36,10 @@ impl Repo {
         if let Some(found) = locate::locate(cwd)
             && (found.worktree_id.is_some() || found.common_dir.file_name().is_some_and(|n| n == ".git"))
             && !config_moves_worktree(&found.common_dir)
+            && owned_by_caller(&found.worktree)
+            && let Ok(common_dir) = fs::canonicalize(&found.common_dir)
+            && owned_by_caller(&common_dir)
         {
-            let common_dir = canonical(&found.common_dir)?;
             return Ok(Repo {
                 cwd: cwd.to_owned(),
                 main_worktree: main_worktree_of(&common_dir),
@@ -132,6 +135,24 @@ impl Repo {
         let configured = fs::canonicalize(&dir).map_or(dir.clone(), |d| d) != default;
         Ok((dir, configured))
     }
+}
+
+/// Whether `path` belongs to the user git-shard runs as, as git's `is_path_owned_by_current_uid`
+/// decides (`lstat`; root may use what root owns, and under sudo what the sudoing user owns).
+fn owned_by_caller(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return false;
+    };
+    let euid = rustix::process::geteuid().as_raw();
+    if euid == 0 && meta.uid() == 0 {
+        return true;
+    }
+    let me = match std::env::var("SUDO_UID").ok().and_then(|u| u.parse().ok()) {
+        Some(sudo_uid) if euid == 0 => sudo_uid,
+        _ => euid,
+    };
+    meta.uid() == me
 }
 
 /// What git's `get_main_worktree` names: the real path of the common dir without `/.git`.

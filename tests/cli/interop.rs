@@ -577,6 +577,23 @@ fn git_dir_and_work_tree_variables_and_git_dash_c() {
         ],
     };
     shard_and_twin(&place, "env", None, &[]);
+    // GIT_COMMON_DIR with GIT_DIR naming a linked worktree's admin folder, as git's own test
+    // suite sets them: the same repository and its shards.
+    place.shard_ok(&["new", "common", "--no-launch", "--", "true"]);
+    let linked = At {
+        repo: &repo,
+        dir: elsewhere.clone(),
+        env: vec![
+            (
+                "GIT_DIR",
+                repo.common_dir().join("worktrees/common").display().to_string(),
+            ),
+            ("GIT_COMMON_DIR", repo.common_dir().display().to_string()),
+            ("GIT_WORK_TREE", repo.shards_dir().join("common").display().to_string()),
+        ],
+    };
+    assert!(linked.shard_ok(&["list", "--json"]).contains("\"name\": \"common\""));
+    linked.shard_ok(&["rm", "common"]);
 
     // `git -C <repo> shard …`, with git-shard found on PATH as git finds it.
     let bin_dir = Path::new(BIN).parent().unwrap();
@@ -788,4 +805,37 @@ fn rm_from_inside_the_shard_and_a_symlinked_worktree_path() {
     fs::rename(&moved, &a).unwrap();
     repo.ok(&["rm", "a"]);
     repo.ok(&["rm", "b"]);
+}
+
+#[test]
+fn a_repository_someone_else_owns_is_refused_with_gits_reason() {
+    let repo = TestRepo::new();
+    if !is_root() {
+        eprintln!("SKIPPED: needs root to give the repository to another user");
+        return;
+    }
+    let status = Command::new("chown")
+        .args(["-R", "65534:65534", &repo.root.display().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // git refuses such a repository unless `safe.directory` allows it; so does git-shard, in git's
+    // words, before it creates anything.
+    let err = repo.refused(&["new", "theirs", "--no-launch", "--", "true"]);
+    assert!(err.contains("dubious ownership"), "{err}");
+    assert!(!repo.shards_dir().exists() && !repo.common_dir().join("shards").exists());
+    // Allowed the way git allows it, it is used.
+    let mut cmd = repo.command_in(&repo.root, &["new", "theirs", "--no-launch", "--", "true"]);
+    cmd.env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", "safe.directory")
+        .env("GIT_CONFIG_VALUE_0", repo.root.display().to_string());
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
