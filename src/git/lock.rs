@@ -9,19 +9,21 @@ use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use super::admin::Admin;
+
 /// How our lock reasons start; the rest says which agent holds it.
 pub const REASON_PREFIX: &str = "git-shard: ";
 
-fn lock_file(common_dir: &Path, id: &str) -> PathBuf {
-    common_dir.join("worktrees").join(id).join("locked")
+/// The lock file of worktree `id`, `None` when there is no such entry. Through [`Admin::open`], so
+/// an id from a record (which anyone can edit) never leads outside `<common-dir>/worktrees/`.
+fn lock_file(common_dir: &Path, id: &str) -> Option<PathBuf> {
+    Admin::open(common_dir, id).map(|admin| admin.dir.join("locked"))
 }
 
 /// The reason of the current lock, `None` when not locked (without the newline git adds when
 /// it writes one, as in `git worktree add --lock --reason`).
 pub fn reason(common_dir: &Path, id: &str) -> Option<String> {
-    fs::read_to_string(lock_file(common_dir, id))
-        .ok()
-        .map(|r| r.strip_suffix('\n').map(str::to_owned).unwrap_or(r))
+    Admin::open(common_dir, id)?.lock_reason().ok().flatten()
 }
 
 /// Whether the lock (if any) is ours.
@@ -33,10 +35,9 @@ pub fn is_ours(common_dir: &Path, id: &str) -> bool {
 /// changing nothing, when the entry is gone or someone else holds a lock.
 pub fn lock(common_dir: &Path, id: &str, reason: &str) -> io::Result<bool> {
     debug_assert!(reason.starts_with(REASON_PREFIX));
-    let path = lock_file(common_dir, id);
-    if !path.parent().is_some_and(Path::is_dir) {
+    let Some(path) = lock_file(common_dir, id) else {
         return Ok(false);
-    }
+    };
     match OpenOptions::new().write(true).create_new(true).open(&path) {
         Ok(mut f) => f.write_all(reason.as_bytes()).map(|_| true),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
@@ -53,10 +54,11 @@ pub fn lock(common_dir: &Path, id: &str, reason: &str) -> io::Result<bool> {
 /// Remove the lock of worktree `id` only if it is exactly `reason`: the supervisor lifts the lock
 /// of its own run, never the one a newer run set meanwhile.
 pub fn unlock_if(common_dir: &Path, id: &str, reason: &str) -> io::Result<bool> {
-    if self::reason(common_dir, id).as_deref() != Some(reason) {
+    let Some(path) = lock_file(common_dir, id).filter(|_| self::reason(common_dir, id).as_deref() == Some(reason))
+    else {
         return Ok(false);
-    }
-    match fs::remove_file(lock_file(common_dir, id)) {
+    };
+    match fs::remove_file(path) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(e),
@@ -65,10 +67,10 @@ pub fn unlock_if(common_dir: &Path, id: &str, reason: &str) -> io::Result<bool> 
 
 /// Remove the lock of worktree `id` if, and only if, it is ours. Returns whether it removed one.
 pub fn unlock_ours(common_dir: &Path, id: &str) -> io::Result<bool> {
-    if !is_ours(common_dir, id) {
+    let Some(path) = lock_file(common_dir, id).filter(|_| is_ours(common_dir, id)) else {
         return Ok(false);
-    }
-    match fs::remove_file(lock_file(common_dir, id)) {
+    };
+    match fs::remove_file(path) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(e),
@@ -101,5 +103,9 @@ mod tests {
             !lock(common, "gone", "git-shard: x").unwrap(),
             "no admin entry: nothing to lock"
         );
+        // An id from an edited record never reaches outside `worktrees/`.
+        fs::create_dir_all(common.join("elsewhere")).unwrap();
+        assert!(!lock(common, "../elsewhere", "git-shard: x").unwrap());
+        assert!(!common.join("elsewhere/locked").exists());
     }
 }
