@@ -7,7 +7,8 @@
 //! links may be relative: `gitdir` relative to the admin dir, the `.git` file relative to the
 //! worktree root. Every reader in git-shard (discovery, the worktree list, reconciliation, prune,
 //! recovery and the supervisor's lock) goes through [`Admin`] and [`read_gitfile`], so a relative
-//! link is never misread in one place and right in another.
+//! link is never misread in one place and right in another; [`holds_branch`] reads which branch a
+//! git dir has checked out (or is rebasing or bisecting) for the main worktree and linked ones.
 //!
 //! Nothing here writes: every change to these files is made by git itself (`git worktree add`,
 //! `remove`, `prune`), except git-shard's own lock reason (`super::lock`).
@@ -153,6 +154,39 @@ fn read_optional(path: &Path) -> io::Result<Option<String>> {
         Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+/// The stub git writes into HEAD files of a reftable repository.
+pub const REFTABLE_STUB: &str = "ref: refs/heads/.invalid";
+
+/// Whether a worktree holds a branch, as far as its files tell.
+pub enum Holds {
+    Yes,
+    No,
+    /// The HEAD file is reftable's stub: only git knows.
+    AskGit,
+}
+
+/// Whether the worktree with this git dir has `wanted` (a full ref name) checked out, or is in the
+/// middle of rebasing or bisecting it (git's `is_worktree_being_rebased`/`_bisected`).
+pub fn holds_branch(git_dir: &Path, wanted: &str) -> Holds {
+    let read = |name: &str| fs::read_to_string(git_dir.join(name)).ok();
+    let head = read("HEAD").map(|h| h.trim().to_owned()).unwrap_or_default();
+    let rebasing = ["rebase-merge/head-name", "rebase-apply/head-name"]
+        .iter()
+        .filter_map(|file| read(file))
+        .any(|name| name.trim() == wanted);
+    let bisecting = read("BISECT_START").is_some_and(|start| {
+        let start = start.trim();
+        wanted.strip_prefix("refs/heads/") == Some(start) || wanted == start
+    });
+    if head.strip_prefix("ref:").map(str::trim) == Some(wanted) || rebasing || bisecting {
+        Holds::Yes
+    } else if head == REFTABLE_STUB {
+        Holds::AskGit
+    } else {
+        Holds::No
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::admin::Admin;
+use super::admin::{Admin, REFTABLE_STUB};
 use super::cmd::Git;
 use super::{GitError, Repo};
 
@@ -38,7 +38,7 @@ impl Repo {
         // The usual answer is in the HEAD file; a detached HEAD, a HEAD on a per-worktree ref and
         // reftable's stub HEAD are resolved by git in the worktree itself.
         let head = admin.head_file().unwrap_or_default();
-        if head.starts_with("ref: refs/heads/") && !head.starts_with("ref: refs/heads/.invalid") {
+        if head.starts_with("ref: refs/heads/") && head != REFTABLE_STUB {
             return Ok(0);
         }
         let on_branch = Git::on_worktree(worktree)

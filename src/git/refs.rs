@@ -7,13 +7,10 @@
 //! worktree holds a branch; with reftable, where HEAD files are stubs, git answers those too.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use super::admin::Admin;
+use super::admin::{Admin, Holds, holds_branch};
 use super::{Base, GitError, Repo};
-
-/// The stub git writes into HEAD files of a reftable repository.
-const REFTABLE_STUB: &str = "ref: refs/heads/.invalid";
 
 impl Repo {
     /// The base of a new shard: `rev` (branch, tag, commit, `HEAD~2`, `origin/main`, resolved in
@@ -148,34 +145,5 @@ impl Repo {
         let header = format!("[branch \"{quoted}\"]");
         fs::read_to_string(self.common_dir().join("config"))
             .is_ok_and(|text| text.lines().any(|l| l.trim_start().starts_with(&header)))
-    }
-}
-
-enum Holds {
-    Yes,
-    No,
-    /// The HEAD file is reftable's stub: only git knows.
-    AskGit,
-}
-
-/// Whether the worktree with this git dir has `wanted` (a full ref name) checked out, or is in the
-/// middle of rebasing or bisecting it (git's `is_worktree_being_rebased`/`_bisected`).
-fn holds_branch(git_dir: &Path, wanted: &str) -> Holds {
-    let read = |name: &str| fs::read_to_string(git_dir.join(name)).ok();
-    let head = read("HEAD").map(|h| h.trim().to_owned()).unwrap_or_default();
-    let rebasing = ["rebase-merge/head-name", "rebase-apply/head-name"]
-        .iter()
-        .filter_map(|file| read(file))
-        .any(|name| name.trim() == wanted);
-    let bisecting = read("BISECT_START").is_some_and(|start| {
-        let start = start.trim();
-        wanted.strip_prefix("refs/heads/") == Some(start) || wanted == start
-    });
-    if head.strip_prefix("ref:").map(str::trim) == Some(wanted) || rebasing || bisecting {
-        Holds::Yes
-    } else if head == REFTABLE_STUB {
-        Holds::AskGit
-    } else {
-        Holds::No
     }
 }
