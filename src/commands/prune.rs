@@ -166,7 +166,12 @@ fn prune_one(
         let name = ShardName::parse(raw)?;
         let _lock = ws.store.lock_shard(&name)?;
         if apply {
-            lifecycle::finish_removal(ws, &name, &ws.store.read(&name)?, false, false)?;
+            let record = ws.store.read(&name)?;
+            lifecycle::wait_for_git(&record)?;
+            if std::fs::symlink_metadata(&record.worktree).is_ok() {
+                lifecycle::check_removable(ws, &name, &record, false)?;
+            }
+            lifecycle::finish_removal(ws, &name, &record, false, false)?;
         }
         actions.push(Action::new(
             "finish-removal",

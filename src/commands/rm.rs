@@ -11,8 +11,7 @@ use std::process::{Command, Stdio};
 
 use crate::context::{Context, Workspace};
 use crate::error::{Error, Result};
-use crate::git::admin::Admin;
-use crate::shard::{Record, RunStatus, ShardName, lifecycle};
+use crate::shard::{Record, RunStatus, lifecycle};
 use crate::terminal::{self, Vars};
 
 use super::{Stopped, stop_run};
@@ -106,87 +105,21 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             ),
         ));
     }
-    // A removal that a killed `rm` began has passed every check already: finish it.
-    if !record.removing && record.worktree.exists() {
-        check_removable(&ws, &name, &record, args.force)?;
-        close_window(&ws, &record);
-        super::warn_escaped(&name, &record.worktree);
+    // Every check again, also when an earlier `rm` was interrupted: what is there now decides,
+    // once the git that `rm` may have left at work has finished.
+    lifecycle::wait_for_git(&record)?;
+    if std::fs::symlink_metadata(&record.worktree).is_ok() {
+        lifecycle::check_removable(&ws, &name, &record, args.force)?;
+        if !record.removing {
+            close_window(&ws, &record);
+            super::warn_escaped(&name, &record.worktree);
+        }
     }
     let fate = lifecycle::finish_removal(&ws, &name, &record, args.delete_branch, foreign_lock.is_some())?;
     if let Some(line) = fate.describe(&record.branch) {
         eprintln!("{line}");
     }
     eprintln!("removed shard '{name}'");
-    Ok(())
-}
-
-/// Everything that must hold before a shard's worktree may be deleted: it is the worktree git
-/// registered for the shard (not a folder put in its place, not a link to another worktree), it has
-/// no submodule whose commits would be lost, no uncommitted work and no commits only a detached
-/// HEAD holds (each overridable by `--force` except a submodule commit that exists nowhere else).
-fn check_removable(ws: &Workspace, name: &ShardName, record: &Record, force: bool) -> Result<()> {
-    let at = crate::output::short_path(&record.worktree);
-    if !ws.repo.is_registered_worktree(&record.worktree, &record.worktree_id)? {
-        return Err(Error::refused(
-            format!(
-                "{at} is not the worktree git registered for shard '{name}' (replaced, or a link to another folder); \
-                 nothing was removed"
-            ),
-            "`git worktree list` shows git's worktrees; move that folder away if it is not the shard's",
-        ));
-    }
-    let Some(admin) = Admin::open(&ws.repo.common_dir(), &record.worktree_id) else {
-        return Err(Error::failed(format!(
-            "git has no entry '{}' any more",
-            record.worktree_id
-        )));
-    };
-    let submodules = ws.repo.submodules(&admin, &record.worktree)?;
-    if !submodules.is_empty() {
-        if !force {
-            return Err(Error::refused(
-                format!(
-                    "shard '{name}' has initialised submodules; git refuses to remove such a worktree \
-                     (their repositories would go with it), and so does git shard; nothing was removed"
-                ),
-                format!(
-                    "push the submodules' commits, then `git shard rm --force {name}` (it checks that none is lost)"
-                ),
-            ));
-        }
-        for git_dir in &submodules.git_dirs {
-            let unpushed = ws.repo.unpushed_commits(git_dir)?;
-            if unpushed > 0 {
-                return Err(Error::refused(
-                    format!(
-                        "a submodule of shard '{name}' has {unpushed} commit(s) that none of its remote-tracking \
-                         branches has ({}); removing the worktree would lose them, even with --force; nothing was removed",
-                        git_dir.display()
-                    ),
-                    "push them (`git push` in that submodule), then run `git shard rm --force` again",
-                ));
-            }
-        }
-    }
-    let dirt = crate::git::status::dirt(&record.worktree)?;
-    if !dirt.is_clean() && !force {
-        return Err(Error::refused(
-            format!("shard '{name}' has uncommitted work ({dirt}) in {at}; nothing was removed"),
-            format!("commit or stash it there, or `git shard rm --force {name}` to throw it away"),
-        ));
-    }
-    let detached = ws.repo.unreachable_head_commits(&admin, &record.worktree)?;
-    if detached > 0 && !force {
-        return Err(Error::refused(
-            format!(
-                "shard '{name}' has {detached} commit(s) on a detached HEAD that no branch or tag holds; nothing was removed"
-            ),
-            format!(
-                "keep them with `git -C {} branch <new-branch>`, or `git shard rm --force {name}` to lose them",
-                record.worktree.display()
-            ),
-        ));
-    }
     Ok(())
 }
 

@@ -43,6 +43,8 @@ pub struct Git {
     cmd: Command,
     /// `git <subcommand>`, for messages.
     what: String,
+    /// The name is complete (an option came after it).
+    named: bool,
 }
 
 impl Git {
@@ -53,6 +55,7 @@ impl Git {
         Git {
             cmd,
             what: "git".into(),
+            named: false,
         }
     }
 
@@ -82,8 +85,13 @@ impl Git {
     }
 
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Git {
-        if self.what == "git" {
-            self.what = format!("git {}", arg.as_ref().to_string_lossy());
+        // Messages name the command as people say it (`git worktree remove`): the words before
+        // the first option.
+        let text = arg.as_ref().to_string_lossy();
+        if !self.named && !text.starts_with('-') && self.what.split(' ').count() < 3 {
+            self.what = format!("{} {text}", self.what);
+        } else if self.what != "git" {
+            self.named = true;
         }
         self.cmd.arg(arg);
         self
@@ -152,10 +160,12 @@ impl Git {
 }
 
 fn spawn_error(what: &str, e: std::io::Error) -> GitError {
-    GitError::Io {
-        context: format!("cannot run `{what}` (git-shard needs git on PATH)"),
-        source: e,
-    }
+    let context = if e.kind() == std::io::ErrorKind::NotFound {
+        format!("cannot run `{what}`: git-shard needs git on PATH")
+    } else {
+        format!("cannot run `{what}`")
+    };
+    GitError::Io { context, source: e }
 }
 
 /// git's own words from its standard error (`fatal: ` and `error: ` prefixes dropped: we print

@@ -137,9 +137,9 @@ impl Repo {
     /// whose `git worktree add` was itself killed; the caller has made sure no git process of that
     /// add is still at work. git leaves its entry locked and perhaps a half checked-out folder,
     /// which `git worktree prune` never removes. This removes exactly that: the entries still
-    /// locked with `lock` (or a prefix of it: git writes the file without renaming) whose `gitdir`
-    /// names `path`, or that have no `gitdir` yet and carry the id git gives `path`; and the folder
-    /// only if it links back to one of them or is empty. Returns whether anything was removed;
+    /// locked with `lock` whose `gitdir` names `path`, or that have no `gitdir` yet, carry the id
+    /// git gives `path` and a lock that is the start of `lock` (git writes the file in place); and
+    /// the folder only if it links back to one of them or is empty. Returns whether anything was removed;
     /// refuses (`PathExists`) a folder that is neither, and leaves every other entry alone.
     pub fn remove_interrupted_add(&self, path: &Path, lock: &str) -> Result<bool, GitError> {
         let wanted = comparable_path(path);
@@ -147,23 +147,26 @@ impl Repo {
         let mut leftovers = Vec::new();
         for admin in self.admins()? {
             let registered = admin.worktree().map_err(|e| self.io(e))?;
-            let ours = match &registered {
-                Some(at) => comparable_path(at) == wanted,
-                // git writes `locked`, then the folder's `.git`, then `gitdir`: a kill in between
-                // leaves an entry that names nothing yet. It is this add's if it has git's id for
-                // `path` (the folder name, or it with a counter).
-                None => id_prefix.as_deref().is_some_and(|p| {
-                    admin
-                        .id
-                        .strip_prefix(p)
-                        .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit()))
-                }),
+            let reason = admin.lock_reason().map_err(|e| self.io(e))?;
+            let ours = match (&registered, reason.as_deref()) {
+                // Registered at `path`: only with the add's exact lock.
+                (Some(at), Some(reason)) => comparable_path(at) == wanted && reason == lock,
+                // git writes `locked` first (and not atomically: a kill can leave it empty or cut
+                // short), then `gitdir`: an entry that names nothing yet is this add's if its lock
+                // is the start of the add's and it has git's id for `path` (the folder name, or it
+                // with a counter).
+                (None, Some(reason)) => {
+                    lock.starts_with(reason)
+                        && id_prefix.as_deref().is_some_and(|p| {
+                            admin
+                                .id
+                                .strip_prefix(p)
+                                .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit()))
+                        })
+                }
+                (_, None) => false,
             };
-            let adding = admin
-                .lock_reason()
-                .map_err(|e| self.io(e))?
-                .is_some_and(|r| lock.starts_with(r.as_str()));
-            if ours && adding {
+            if ours {
                 leftovers.push(admin);
             }
         }

@@ -27,7 +27,10 @@ use super::record::GitProcess;
 use super::{Record, ShardName};
 use crate::context::Workspace;
 use crate::error::{Error, Result};
+use crate::git::admin::Admin;
 use crate::git::lock;
+use crate::git::worktree::comparable_path;
+use crate::process::gate::Group;
 use crate::process::{self, Liveness};
 
 /// How long recovery waits for a git process that a killed `new` or `rm` left at work.
@@ -39,9 +42,14 @@ pub fn adding_reason(name: &str) -> String {
 }
 
 /// Run a git command for `record`'s shard with its identity on record first (see the module docs).
-fn run_recorded(ws: &Workspace, record: &mut Record, (cmd, what): (Command, String)) -> Result<ExitStatus> {
-    let failed = |e: std::io::Error| Error::failed(format!("cannot run `{what}` (git-shard needs git on PATH): {e}"));
-    let mut gated = process::gate::start(&cmd).map_err(failed)?;
+fn run_recorded(
+    ws: &Workspace,
+    record: &mut Record,
+    (cmd, what): (Command, String),
+    group: Group,
+) -> Result<ExitStatus> {
+    let failed = |e: std::io::Error| Error::failed(format!("cannot run `{what}`: {e}"));
+    let mut gated = process::gate::start(&cmd, group).map_err(failed)?;
     record.git_process = Some(GitProcess::new(&gated.identity));
     ws.store.write(record)?;
     gated.release().map_err(failed)?;
@@ -88,7 +96,7 @@ pub fn create(ws: &Workspace, record: &mut Record, start: &str) -> Result<()> {
     if record.created_branch {
         let cmd = ws.repo.create_branch_command(&record.branch, start);
         let what = cmd.1.clone();
-        let status = run_recorded(ws, record, cmd)?;
+        let status = run_recorded(ws, record, cmd, Group::Callers)?;
         if !status.success() {
             // Not ours: a racing `new` may have made this branch. Leave it.
             record.created_branch = false;
@@ -98,17 +106,20 @@ pub fn create(ws: &Workspace, record: &mut Record, start: &str) -> Result<()> {
     let reason = adding_reason(&name);
     let cmd = ws.repo.add_worktree_command(&record.worktree, &record.branch, &reason);
     let what = cmd.1.clone();
+    // In the caller's process group: the checkout may ask for a password (LFS), and a Ctrl-C
+    // makes git remove what it had begun, after which `new` removes the branch and the record.
     let status = {
         let _worktrees = ws.store.lock_worktrees()?;
-        run_recorded(ws, record, cmd)?
+        run_recorded(ws, record, cmd, Group::Callers)?
     };
     let registered = ws.repo.registered(&record.worktree)?;
     if let Some(at) = &registered {
         record.worktree = at.path.clone();
         record.worktree_id = at.id.clone();
     }
-    if status.code() == Some(129) {
-        // git's exit status for options it does not know: `--reason` came with git 2.33.
+    if status.code() == Some(129) && registered.is_none() {
+        // git's exit status for options it does not know: `--reason` came with git 2.33. (A hook
+        // may exit 129 too, but then the worktree exists.)
         settle_branch(ws, record, false, true)?;
         return Err(Error::refused(
             format!("`{what}` did not accept git-shard's options, so shard '{name}' was not created"),
@@ -137,11 +148,14 @@ pub fn create(ws: &Workspace, record: &mut Record, start: &str) -> Result<()> {
             record.worktree.display()
         )));
     };
-    lock::unlock_if(&ws.repo.common_dir(), &at.id, &reason)
-        .map_err(|e| Error::failed(format!("cannot unlock the worktree of shard '{name}': {e}")))?;
+    // Complete first, unlocked second: a worktree git registered for an incomplete record is
+    // then always still locked with the add's reason, which is what proves it the add's. A kill
+    // in between leaves a complete shard with git-shard's lock, which reconciliation lifts.
     record.incomplete = false;
     record.git_process = None;
     ws.store.write(record)?;
+    lock::unlock_if(&ws.repo.common_dir(), &at.id, &reason)
+        .map_err(|e| Error::failed(format!("cannot unlock the worktree of shard '{name}': {e}")))?;
     Ok(())
 }
 
@@ -151,7 +165,9 @@ fn remove_registered(ws: &Workspace, record: &mut Record, override_lock: bool) -
     let cmd = ws.repo.remove_worktree_command(&record.worktree, override_lock);
     let what = cmd.1.clone();
     let _worktrees = ws.store.lock_worktrees()?;
-    let status = run_recorded(ws, record, cmd)?;
+    // In a process group of its own: git deletes file by file, and a Ctrl-C or a closed terminal
+    // must not leave half a worktree. If `rm` is killed anyway, git finishes; recovery waits.
+    let status = run_recorded(ws, record, cmd, Group::Own)?;
     if !status.success() {
         return Err(git_failed(&what, status, &record.name));
     }
@@ -216,15 +232,13 @@ pub fn settle_branch(ws: &Workspace, record: &Record, force: bool, apply: bool) 
 /// `new` created it and it holds nothing, and the record. The caller holds the shard's lock, so no
 /// `new` is still at work.
 ///
-/// The worktree registered at the record's path is the add's if git still holds it locked with
-/// the add's reason (git finished, or was killed mid-way: then removed as `remove_interrupted_add`
-/// removes it, since git may not be able to read a half-written entry), or, unlocked, if it links
-/// back and has no uncommitted work (git finished and `new` died right after lifting the lock; no
-/// agent ever ran in it; then git removes it). Anything else at that path is left alone and
-/// reported.
+/// The worktree registered at the record's path is the add's only while git still holds it
+/// locked with the add's exact reason (git finished, or was killed mid-way); it is removed as
+/// `remove_interrupted_add` removes it, since git may not be able to read a half-written entry.
+/// Anything else at that path is left alone and reported.
 pub fn undo_incomplete(ws: &Workspace, name: &ShardName, record: &Record) -> Result<BranchFate> {
     wait_for_git(record)?;
-    let mut record = record.clone();
+    let record = record.clone();
     let reason = adding_reason(name.as_str());
     let refuse = |why: &str| {
         Error::refused(
@@ -239,30 +253,21 @@ pub fn undo_incomplete(ws: &Workspace, name: &ShardName, record: &Record) -> Res
         )
     };
     if let Some(at) = ws.repo.registered(&record.worktree)? {
-        let locked =
-            crate::git::admin::Admin::open(&ws.repo.common_dir(), &at.id).and_then(|a| a.lock_reason().ok().flatten());
-        let whole = ws.repo.is_registered_worktree(&record.worktree, &at.id)?;
-        match locked {
-            // Still locked by the add: whatever state git reached (a killed git can leave an
-            // entry that git itself can no longer read), it is the add's, and no agent ran in it.
-            Some(r) if reason.starts_with(r.as_str()) => {
-                let _worktrees = ws.store.lock_worktrees()?;
-                ws.repo.remove_interrupted_add(&record.worktree, &reason)?;
-            }
-            None if whole && crate::git::status::dirt(&record.worktree)?.is_clean() => {
-                record.worktree_id = at.id;
-                remove_registered(ws, &mut record, false)?;
-            }
-            _ => {
-                return Err(refuse(
-                    "is a worktree the interrupted `git shard new` cannot be proven to have made",
-                ));
-            }
+        let locked = Admin::open(&ws.repo.common_dir(), &at.id).and_then(|a| a.lock_reason().ok().flatten());
+        // Still locked with the add's reason: whatever state git reached (a killed git can leave
+        // an entry that git itself can no longer read), it is the add's, and no agent ran in it.
+        // Anything else registered there (unlocked, or locked by someone) is not provably the
+        // add's: `create` records the shard complete before it lifts that lock.
+        if locked.as_deref() != Some(reason.as_str()) {
+            return Err(refuse(
+                "is a worktree the interrupted `git shard new` cannot be proven to have made",
+            ));
         }
-    } else {
+    }
+    {
         let _worktrees = ws.store.lock_worktrees()?;
         if ws.repo.remove_interrupted_add(&record.worktree, &reason).is_err() {
-            return Err(refuse("is not a worktree git knows"));
+            return Err(refuse("is not what the interrupted `git shard new` left"));
         }
     }
     let fate = settle_branch(ws, &record, false, true)?;
@@ -292,13 +297,9 @@ pub fn finish_removal(
     let common = ws.repo.common_dir();
     lock::unlock_ours(&common, &record.worktree_id)
         .map_err(|e| Error::failed(format!("cannot unlock the worktree of shard '{name}': {e}")))?;
-    let entry = crate::git::admin::Admin::open(&common, &record.worktree_id);
-    let registered_here = match &entry {
-        Some(admin) => admin.worktree().ok().flatten().is_some_and(|at| {
-            crate::git::worktree::comparable_path(&at) == crate::git::worktree::comparable_path(&record.worktree)
-        }),
-        None => false,
-    };
+    let registered_here = Admin::open(&common, &record.worktree_id)
+        .and_then(|admin| admin.worktree().ok().flatten())
+        .is_some_and(|at| comparable_path(&at) == comparable_path(&record.worktree));
     let folder = std::fs::symlink_metadata(&record.worktree).is_ok();
     let stranger = if registered_here {
         folder && !ws.repo.is_registered_worktree(&record.worktree, &record.worktree_id)?
@@ -322,6 +323,107 @@ pub fn finish_removal(
     let fate = settle_branch(ws, &record, delete_branch, true)?;
     ws.store.remove(name)?;
     Ok(fate)
+}
+
+/// Everything that must hold before a shard's worktree may be deleted, checked at that moment
+/// (also when finishing a removal an earlier `rm` began): it is the worktree git registered for
+/// the shard (not a folder put in its place, not a link to another worktree, not what an
+/// interrupted removal left), it has no submodule whose commits would be lost, no uncommitted work
+/// and no commits only a detached HEAD holds (each overridable by `--force` except a submodule
+/// commit that exists nowhere else).
+pub fn check_removable(ws: &Workspace, name: &ShardName, record: &Record, force: bool) -> Result<()> {
+    let refusal = checks(ws, name, record, force);
+    if refusal.is_err() && record.removing && ws.repo.is_registered_worktree(&record.worktree, &record.worktree_id)? {
+        // An earlier removal stopped before it deleted anything: the shard is whole again, and
+        // `list` must not say that `prune` finishes it.
+        let mut whole = record.clone();
+        whole.removing = false;
+        ws.store.write(&whole)?;
+    }
+    refusal
+}
+
+fn checks(ws: &Workspace, name: &ShardName, record: &Record, force: bool) -> Result<()> {
+    let at = crate::output::short_path(&record.worktree);
+    if !ws.repo.is_registered_worktree(&record.worktree, &record.worktree_id)? {
+        let admin = Admin::open(&ws.repo.common_dir(), &record.worktree_id);
+        let names_it = admin
+            .and_then(|a| a.worktree().ok().flatten())
+            .is_some_and(|p| comparable_path(&p) == comparable_path(&record.worktree));
+        if names_it && record.removing && !record.worktree.join(".git").exists() {
+            return Err(Error::refused(
+                format!(
+                    "the removal of shard '{name}' stopped partway: {at} has lost its `.git` but still holds \
+                     files; nothing more was deleted"
+                ),
+                format!(
+                    "look at what is left, delete the folder yourself if you do not need it (`rm -rf {}`), \
+                     then `git shard rm {name}` finishes",
+                    record.worktree.display()
+                ),
+            ));
+        }
+        return Err(Error::refused(
+            format!(
+                "{at} is not the worktree git registered for shard '{name}' (replaced, or a link to another folder); \
+                 nothing was removed"
+            ),
+            "`git worktree list` shows git's worktrees; move that folder away if it is not the shard's",
+        ));
+    }
+    let Some(admin) = Admin::open(&ws.repo.common_dir(), &record.worktree_id) else {
+        return Err(Error::failed(format!(
+            "git has no entry '{}' any more",
+            record.worktree_id
+        )));
+    };
+    let submodules = ws.repo.submodules(&admin, &record.worktree)?;
+    if !submodules.is_empty() {
+        if !force {
+            return Err(Error::refused(
+                format!(
+                    "shard '{name}' has initialised submodules; git refuses to remove such a worktree \
+                     (their repositories would go with it), and so does git shard; nothing was removed"
+                ),
+                format!(
+                    "push the submodules' commits, then `git shard rm --force {name}` (it checks that none is lost)"
+                ),
+            ));
+        }
+        for git_dir in &submodules.git_dirs {
+            let unpushed = ws.repo.unpushed_commits(git_dir)?;
+            if unpushed > 0 {
+                return Err(Error::refused(
+                    format!(
+                        "a submodule of shard '{name}' has {unpushed} commit(s) that none of its remote-tracking \
+                         branches has ({}); removing the worktree would lose them, even with --force; nothing was removed",
+                        git_dir.display()
+                    ),
+                    "push them (`git push` in that submodule), then run `git shard rm --force` again",
+                ));
+            }
+        }
+    }
+    let dirt = crate::git::status::dirt(&record.worktree)?;
+    if !dirt.is_clean() && !force {
+        return Err(Error::refused(
+            format!("shard '{name}' has uncommitted work ({dirt}) in {at}; nothing was removed"),
+            format!("commit or stash it there, or `git shard rm --force {name}` to throw it away"),
+        ));
+    }
+    let detached = ws.repo.unreachable_head_commits(&admin, &record.worktree)?;
+    if detached > 0 && !force {
+        return Err(Error::refused(
+            format!(
+                "shard '{name}' has {detached} commit(s) on a detached HEAD that no branch or tag holds; nothing was removed"
+            ),
+            format!(
+                "keep them with `git -C {} branch <new-branch>`, or `git shard rm --force {name}` to lose them",
+                record.worktree.display()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// `git worktree prune`, serialised with git-shard's other worktree changes.

@@ -125,8 +125,30 @@ impl Store {
     /// not make these safe against each other (a `git worktree add` that lists the entries while
     /// another add is writing its own dies with "failed to read …/commondir"; a prune can delete an
     /// entry an add has just claimed). The innermost lock: nothing else is taken while it is held.
+    ///
+    /// Waited for at most two minutes: git runs the `post-checkout` hook while `git worktree add`
+    /// holds it, and a hook that calls `git shard new` would otherwise wait forever.
     pub fn lock_worktrees(&self) -> Result<Lock, StoreError> {
-        self.lock_file(".worktrees.lock", FlockOperation::LockExclusive)
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            match self.lock_file(".worktrees.lock", FlockOperation::NonBlockingLockExclusive) {
+                Ok(lock) => return Ok(lock),
+                Err(StoreError::Io { source, .. })
+                    if source.kind() == io::ErrorKind::WouldBlock && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(StoreError::Io { source, .. }) if source.kind() == io::ErrorKind::WouldBlock => {
+                    return Err(StoreError::Io {
+                        context: "another git-shard has been adding or removing a worktree of this repository for \
+                                  two minutes (a git hook that runs `git shard new` or `rm` cannot work)"
+                            .into(),
+                        source,
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     pub fn exists(&self, name: &ShardName) -> bool {

@@ -769,17 +769,24 @@ fn a_failing_post_checkout_hook_fails_new_and_leaves_nothing() {
     let repo = TestRepo::new();
     let hook = repo.common_dir().join("hooks/post-checkout");
     fs::create_dir_all(hook.parent().unwrap()).unwrap();
-    fs::write(&hook, "#!/bin/sh\necho 'post-checkout says no' >&2\nexit 3\n").unwrap();
-    fs::set_permissions(&hook, fs::Permissions::from_mode(0o755)).unwrap();
-    let before = git_state(&at(&repo, &repo.root));
-    let err = repo.refused(&["new", "hooked", "--no-launch", "--", "true"]);
-    assert!(
-        err.contains("post-checkout says no") && err.contains("post-checkout hook failed"),
-        "{err}"
-    );
-    assert_eq!(git_state(&at(&repo, &repo.root)), before);
-    assert!(!repo.shards_dir().join("hooked").exists());
-    assert!(!repo.record_path("hooked").exists());
+    // 129 is also git's status for an unknown option: still the hook's failure here.
+    for code in [3, 129] {
+        fs::write(
+            &hook,
+            format!("#!/bin/sh\necho 'post-checkout says no' >&2\nexit {code}\n"),
+        )
+        .unwrap();
+        fs::set_permissions(&hook, fs::Permissions::from_mode(0o755)).unwrap();
+        let before = git_state(&at(&repo, &repo.root));
+        let err = repo.refused(&["new", "hooked", "--no-launch", "--", "true"]);
+        assert!(
+            err.contains("post-checkout says no") && err.contains("post-checkout hook failed"),
+            "{err}"
+        );
+        assert_eq!(git_state(&at(&repo, &repo.root)), before);
+        assert!(!repo.shards_dir().join("hooked").exists());
+        assert!(!repo.record_path("hooked").exists());
+    }
 }
 
 #[test]

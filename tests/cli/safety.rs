@@ -473,3 +473,137 @@ fn rm_refuses_to_lose_commits_made_on_a_detached_head() {
     repo.ok(&["rm", "--force", "det"]);
     assert!(!wt.exists());
 }
+
+/// A `git` in front of the real one that sleeps before the commands whose arguments contain
+/// `slow`: a window in which to kill git-shard (or its git) at a chosen step. Returns the PATH.
+fn slow_git(repo: &TestRepo, slow: &str) -> String {
+    let real = Command::new("sh").args(["-c", "command -v git"]).output().unwrap();
+    let real = String::from_utf8(real.stdout).unwrap().trim().to_owned();
+    let dir = repo.tmp.path().join("slow-git");
+    fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("git");
+    fs::write(
+        &script,
+        format!("#!/bin/sh\ncase \"$*\" in *'{slow}'*) sleep 2;; esac\nexec {real} \"$@\"\n"),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default())
+}
+
+fn kill_group(pgid: u32, signal: &str) {
+    // `kill -9 -<pgid>` would read the group as a second signal.
+    let ok = Command::new("kill")
+        .args(["-s", signal, "--", &format!("-{pgid}")])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+fn record_text(repo: &TestRepo, name: &str) -> String {
+    fs::read_to_string(repo.record_path(name)).unwrap_or_default()
+}
+
+#[test]
+fn recovering_an_interrupted_new_never_takes_a_worktree_the_user_made() {
+    use std::os::unix::process::CommandExt;
+    let repo = TestRepo::new();
+    let path = slow_git(&repo, "branch --quiet");
+    let mut child = repo
+        .command_in(&repo.root, &["new", "x", "--no-launch", "--", "true"])
+        .env("PATH", &path)
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    eventually("the branch step under way", || {
+        record_text(&repo, "x").contains("git_process")
+    });
+    kill_group(child.id(), "KILL");
+    child.wait().unwrap();
+    // Meanwhile the user makes their own worktree there, locks it (no reason) and works in it.
+    let wt = repo.shards_dir().join("x");
+    repo.git(&["worktree", "add", "-q", "-b", "shard/x", &wt.display().to_string()]);
+    repo.git(&["worktree", "lock", &wt.display().to_string()]);
+    fs::write(wt.join("notes.txt"), "precious\n").unwrap();
+    let out = repo.run(&["prune"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("cannot be proven"), "{said}");
+    assert!(wt.join("notes.txt").exists(), "the user's worktree was removed");
+    // Unlocked, and with a commit only its detached HEAD has: still not taken.
+    repo.git(&["worktree", "unlock", &wt.display().to_string()]);
+    repo.git_in(&wt, &["checkout", "-q", "--detach"]);
+    repo.git_in(&wt, &["add", "notes.txt"]);
+    repo.git_in(&wt, &["commit", "-q", "-m", "mine"]);
+    let err = repo.refused(&["rm", "x"]);
+    assert!(err.contains("cannot be proven"), "{err}");
+    assert!(wt.join("notes.txt").exists());
+}
+
+#[test]
+fn terminal_signals_during_rm_never_leave_half_a_worktree() {
+    use std::os::unix::process::CommandExt;
+    let repo = TestRepo::new();
+    let path = slow_git(&repo, "worktree remove");
+    for (signal, name) in [("INT", "int"), ("HUP", "hup")] {
+        repo.ok(&["new", name, "--no-launch", "--", "true"]);
+        let mut child = repo
+            .command_in(&repo.root, &["rm", name])
+            .env("PATH", &path)
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        eventually("git's removal under way", || {
+            record_text(&repo, name).contains("removing")
+        });
+        // What a Ctrl-C or a closed terminal sends to the foreground group.
+        kill_group(child.id(), signal);
+        let status = child.wait().unwrap();
+        if signal == "INT" {
+            // Ignored while git works, as system(3) does: rm sees git finish and completes.
+            assert!(status.success(), "{status}");
+        }
+        // git was not in that group: it finishes the removal, and prune (or rm) the rest.
+        eventually("git finished", || !repo.shards_dir().join(name).exists());
+        repo.ok(&["prune"]);
+        assert!(!repo.record_path(name).exists());
+        assert!(!repo.branches().contains(&format!("shard/{name}")));
+        assert_eq!(repo.worktrees().len(), 1, "{:?}", repo.worktrees());
+    }
+}
+
+#[test]
+fn a_removal_stopped_before_git_deleted_anything_checks_again() {
+    use std::os::unix::process::CommandExt;
+    let repo = TestRepo::new();
+    let path = slow_git(&repo, "worktree remove");
+    repo.ok(&["new", "stopped", "--no-launch", "--", "true"]);
+    let mut child = repo
+        .command_in(&repo.root, &["rm", "stopped"])
+        .env("PATH", &path)
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    eventually("git's removal under way", || {
+        record_text(&repo, "stopped").contains("removing")
+    });
+    // rm and its git both die before git deletes a file.
+    let record: toml::Table = toml::from_str(&record_text(&repo, "stopped")).unwrap();
+    let git_pid = record["git_process"]["pid"].as_integer().unwrap();
+    kill(git_pid as u32, 9);
+    kill_group(child.id(), "KILL");
+    child.wait().unwrap();
+    let wt = repo.shards_dir().join("stopped");
+    assert!(wt.join("README").exists());
+    // Work made since: prune does not finish that removal blind.
+    fs::write(wt.join("work.txt"), "new work\n").unwrap();
+    let out = repo.run(&["prune"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("uncommitted work"));
+    assert!(wt.join("work.txt").exists(), "new work was deleted");
+    let listed = repo.list();
+    let shard = listed.iter().find(|v| v["name"] == "stopped").unwrap();
+    assert_eq!(shard["removing"], false, "{shard:#}");
+    fs::remove_file(wt.join("work.txt")).unwrap();
+    repo.ok(&["rm", "stopped"]);
+    assert!(!wt.exists());
+}
