@@ -67,7 +67,7 @@ impl Admin {
     /// admin folder when relative. `None` when the file is missing or empty: git skips such an
     /// entry (it is being created or deleted) and `git worktree prune` removes it.
     pub fn worktree(&self) -> io::Result<Option<PathBuf>> {
-        let Some(text) = read_optional(&self.dir.join("gitdir"))? else {
+        let Some(text) = self.gitdir_text()? else {
             return Ok(None);
         };
         let text = text.trim_end_matches(['\n', '\r']);
@@ -79,6 +79,12 @@ impl Admin {
             Some(name) if name == ".git" => dot_git.parent().map(Path::to_owned).unwrap_or(dot_git),
             _ => dot_git,
         }))
+    }
+
+    /// The `gitdir` file as it is, `None` when missing: for telling a file git was killed while
+    /// writing (cut short) from one it finished.
+    pub fn gitdir_text(&self) -> io::Result<Option<String>> {
+        read_optional(&self.dir.join("gitdir"))
     }
 
     /// The lock reason (`Some("")` when locked without one), `None` when not locked.
@@ -132,6 +138,22 @@ pub fn resolve(base: &Path, link: &Path) -> PathBuf {
     } else {
         normalize(&base.join(link))
     }
+}
+
+/// `target` relative to `base` (both absolute, without `..`), as git's `relative_path` writes
+/// links with `worktree.useRelativePaths`.
+pub fn relative_path(target: &Path, base: &Path) -> PathBuf {
+    let t: Vec<_> = target.components().collect();
+    let b: Vec<_> = base.components().collect();
+    let common = t.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for part in &t[common..] {
+        out.push(part);
+    }
+    out
 }
 
 /// Resolve `.` and `..` lexically (no system call per component: discovery runs at every prompt).
@@ -230,6 +252,16 @@ mod tests {
         assert!(links_back(&root.join("shards/rel"), &list[1].dir));
         assert!(links_back(&root.join("abs"), &list[0].dir));
         assert!(!links_back(&root.join("abs"), &list[1].dir));
+    }
+
+    #[test]
+    fn relative_paths_as_git_writes_them() {
+        let rel = relative_path(Path::new("/r/.git/worktrees/w"), Path::new("/r.shards/w"));
+        assert_eq!(rel, Path::new("../../r/.git/worktrees/w"));
+        assert_eq!(
+            resolve(Path::new("/r.shards/w"), &rel),
+            Path::new("/r/.git/worktrees/w")
+        );
     }
 
     #[test]

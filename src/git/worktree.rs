@@ -16,7 +16,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::admin::{Admin, links_back, read_gitfile};
+use super::admin::{Admin, links_back, read_gitfile, relative_path};
 use super::{GitError, Repo, WorktreeEntry};
 
 /// What git registered for a worktree it added.
@@ -136,35 +136,48 @@ impl Repo {
     /// Crash recovery for an add of `path` with lock reason `lock` (see `add_worktree_command`)
     /// whose `git worktree add` was itself killed; the caller has made sure no git process of that
     /// add is still at work. git leaves its entry locked and perhaps a half checked-out folder,
-    /// which `git worktree prune` never removes. This removes exactly that: the entries still
-    /// locked with `lock` whose `gitdir` names `path`, or that have no `gitdir` yet, carry the id
-    /// git gives `path` and a lock that is the start of `lock` (git writes the file in place); and
-    /// the folder only if it links back to one of them or is empty. Returns whether anything was removed;
-    /// refuses (`PathExists`) a folder that is neither, and leaves every other entry alone.
+    /// which `git worktree prune` never removes. This removes exactly that: the entries locked
+    /// with `lock` whose `gitdir` names `path`, or, where `gitdir` is missing or cut short, that
+    /// carry git's id for `path` and a lock that is the start of `lock`; and the folder only if its
+    /// `.git` links back to one of them (or is the start of such a link) or it is empty. Returns
+    /// whether anything was removed; refuses (`PathExists`) a folder that is neither, and leaves
+    /// every other entry alone.
     pub fn remove_interrupted_add(&self, path: &Path, lock: &str) -> Result<bool, GitError> {
         let wanted = comparable_path(path);
         let id_prefix = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        // git writes every file of the entry in place (open, write, close), so a kill can leave
+        // one empty or cut short: a start of what git writes counts as git's. What it writes:
+        // the lock reason; `gitdir` (`<path>/.git`, absolute or relative to the admin folder);
+        // the folder's `.git` (`gitdir: <admin folder>`, absolute or relative to the folder).
+        let cut_short = |have: &str, full: &[String]| full.iter().any(|f| f.starts_with(have) && f != have);
         let mut leftovers = Vec::new();
         for admin in self.admins()? {
-            let registered = admin.worktree().map_err(|e| self.io(e))?;
-            let reason = admin.lock_reason().map_err(|e| self.io(e))?;
-            let ours = match (&registered, reason.as_deref()) {
-                // Registered at `path`: only with the add's exact lock.
-                (Some(at), Some(reason)) => comparable_path(at) == wanted && reason == lock,
-                // git writes `locked` first (and not atomically: a kill can leave it empty or cut
-                // short), then `gitdir`: an entry that names nothing yet is this add's if its lock
-                // is the start of the add's and it has git's id for `path` (the folder name, or it
-                // with a counter).
-                (None, Some(reason)) => {
-                    lock.starts_with(reason)
-                        && id_prefix.as_deref().is_some_and(|p| {
-                            admin
-                                .id
-                                .strip_prefix(p)
-                                .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit()))
-                        })
+            let Some(reason) = admin.lock_reason().map_err(|e| self.io(e))? else {
+                continue;
+            };
+            let has_git_id = id_prefix.as_deref().is_some_and(|p| {
+                admin
+                    .id
+                    .strip_prefix(p)
+                    .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit()))
+            });
+            let gitdir_files = [
+                format!("{}/.git", wanted.display()),
+                format!("{}/.git", relative_path(&wanted, &admin.dir).display()),
+            ];
+            let gitdir = admin.gitdir_text().map_err(|e| self.io(e))?;
+            let ours = match gitdir.as_deref().map(|t| t.trim_end_matches(['\n', '\r'])) {
+                // Registered: at `path`, with the add's exact lock (written before `gitdir`).
+                Some(text) if !text.is_empty() && !cut_short(text, &gitdir_files) => {
+                    reason == lock
+                        && admin
+                            .worktree()
+                            .map_err(|e| self.io(e))?
+                            .is_some_and(|at| comparable_path(&at) == wanted)
                 }
-                (_, None) => false,
+                // Not registered yet, or `gitdir` cut short: git's id for `path` (the folder name,
+                // or it with a counter) and a lock that is the start of the add's.
+                _ => has_git_id && lock.starts_with(reason.as_str()),
             };
             if ours {
                 leftovers.push(admin);
@@ -177,10 +190,16 @@ impl Repo {
             Ok(meta) if !meta.is_dir() => return Err(GitError::PathExists { path: path.to_owned() }),
             Ok(_) if path.join(".git").exists() => {
                 let target = read_gitfile(&path.join(".git"));
+                let text = fs::read_to_string(path.join(".git")).unwrap_or_default();
                 let belongs = leftovers.iter().any(|admin| {
+                    let links = [
+                        format!("gitdir: {}", admin.dir.display()),
+                        format!("gitdir: {}", relative_path(&admin.dir, &wanted).display()),
+                    ];
                     target
                         .as_ref()
                         .is_some_and(|t| comparable_path(t) == comparable_path(&admin.dir))
+                        || cut_short(text.trim_end_matches(['\n', '\r']), &links)
                 });
                 if !belongs {
                     return Err(GitError::PathExists { path: path.to_owned() });

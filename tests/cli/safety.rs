@@ -607,3 +607,62 @@ fn a_removal_stopped_before_git_deleted_anything_checks_again() {
     repo.ok(&["rm", "stopped"]);
     assert!(!wt.exists());
 }
+
+#[test]
+fn what_a_killed_git_worktree_add_left_is_recognised_however_far_it_got() {
+    use std::os::unix::process::CommandExt;
+    let repo = TestRepo::new();
+    let path = slow_git(&repo, "worktree add");
+    let reason = |name: &str| format!("git-shard: adding the worktree of shard '{name}'");
+    // (lock, gitdir, the folder's .git) as git may leave them when killed while writing each:
+    // files are written in place, so each can be cut short.
+    type Leftover = fn(&str, &str, &str) -> (String, Option<String>, Option<String>);
+    let states: [Leftover; 4] = [
+        |reason, _, _| (reason[..10].to_owned(), None, None),
+        |reason, gitdir, _| (reason.to_owned(), Some(gitdir[..gitdir.len() - 6].to_owned()), None),
+        |reason, gitdir, _| (reason.to_owned(), Some(gitdir.to_owned()), Some(String::new())),
+        |reason, gitdir, link| {
+            (
+                reason.to_owned(),
+                Some(gitdir.to_owned()),
+                Some(link[..link.len() - 3].to_owned()),
+            )
+        },
+    ];
+    for (i, state) in states.iter().enumerate() {
+        let name = format!("cut{i}");
+        let mut child = repo
+            .command_in(&repo.root, &["new", &name, "--no-launch", "--", "true"])
+            .env("PATH", &path)
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        // The branch made, the slowed add not begun: kill, then lay out what git would have left.
+        eventually("the branch made", || repo.branches().contains(&format!("shard/{name}")));
+        kill_group(child.id(), "KILL");
+        child.wait().unwrap();
+        let wt = repo.shards_dir().join(&name);
+        let admin = repo.common_dir().join("worktrees").join(&name);
+        let (lock, gitdir, link) = state(
+            &reason(&name),
+            &format!("{}/.git\n", wt.display()),
+            &format!("gitdir: {}\n", admin.display()),
+        );
+        fs::create_dir_all(&admin).unwrap();
+        fs::write(admin.join("locked"), lock).unwrap();
+        if let Some(gitdir) = gitdir {
+            fs::write(admin.join("gitdir"), gitdir).unwrap();
+            fs::create_dir_all(&wt).unwrap();
+        }
+        if let Some(link) = link {
+            fs::write(wt.join(".git"), link).unwrap();
+        }
+        let out = repo.ok(&["prune"]);
+        assert!(out.contains("undo-incomplete"), "state {i}: {out}");
+        assert!(!wt.exists() && !admin.exists(), "state {i}: leftovers stay");
+        assert!(
+            !repo.record_path(&name).exists() && repo.branches() == ["main"],
+            "state {i}"
+        );
+    }
+}
