@@ -40,6 +40,8 @@ pub enum AgentError {
     Empty,
     #[error("agent preset '{name}' is defined in {path}, which is committed in the repository and not trusted")]
     Untrusted { name: String, path: String },
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
 }
 
 /// Every preset name: built-ins and those the configuration adds.
@@ -126,11 +128,14 @@ pub fn choose(cfg: &Config, preset_flag: Option<&str>, command: &[String]) -> Re
             }
         }
         (None, true) => match &cfg.default_agent {
-            Some(p) => AgentCommand {
-                agent: p.clone(),
-                argv: preset(cfg, p)?,
-                fallback_shell: false,
-            },
+            Some(p) => {
+                cfg.trusted("default_agent")?;
+                AgentCommand {
+                    agent: p.clone(),
+                    argv: preset(cfg, p)?,
+                    fallback_shell: false,
+                }
+            }
             None => AgentCommand {
                 agent: "shell".into(),
                 argv: vec![

@@ -67,6 +67,9 @@ pub struct Config {
     /// Terminals and agents defined by an untrusted committed file (name → file).
     pub untrusted_terminals: BTreeMap<String, PathBuf>,
     pub untrusted_agents: BTreeMap<String, PathBuf>,
+    /// Settings whose value comes from an untrusted committed file (key → file): see
+    /// [`TRUST_GATED`].
+    pub untrusted_settings: BTreeMap<&'static str, PathBuf>,
     /// Every file consulted, in order.
     pub files: Vec<FileInfo>,
 }
@@ -99,10 +102,17 @@ pub struct FileInfo {
 
 pub const DEFAULT_WORKTREE_DIR: &str = "{repo_parent}/{repo}.shards/{name}";
 
+/// The settings of a committed file that decide where files are written or what runs: used only
+/// once the file's content is trusted (`git shard config --trust`), like its terminals and agents.
+/// `launch_timeout` is the one setting a repository may choose for you.
+pub const TRUST_GATED: &[&str] = &["branch_prefix", "worktree_dir", "default_agent", "terminal"];
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("invalid configuration in {path}: {message}")]
     Invalid { path: PathBuf, message: String },
+    #[error("`{key}` is set in {path}, which is committed in the repository and not trusted")]
+    Untrusted { key: &'static str, path: PathBuf },
     #[error("cannot read configuration {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
 }
@@ -254,6 +264,19 @@ impl Config {
                 trusted,
             });
             let Some((l, _)) = read else { continue };
+            let untrusted = trusted == Some(false);
+            // A later layer that sets a key takes the value, and with it the trust question.
+            let mut gate = |key: &'static str, set: bool| {
+                if set && untrusted {
+                    cfg.untrusted_settings.insert(key, path.clone());
+                } else if set {
+                    cfg.untrusted_settings.remove(key);
+                }
+            };
+            gate("branch_prefix", l.branch_prefix.is_some());
+            gate("worktree_dir", l.worktree_dir.is_some());
+            gate("default_agent", l.default_agent.is_some());
+            gate("terminal", l.terminal.is_some());
             if let Some(v) = l.branch_prefix {
                 cfg.branch_prefix = v;
             }
@@ -278,7 +301,6 @@ impl Config {
                 }
                 cfg.auto_install_hooks = v;
             }
-            let untrusted = trusted == Some(false);
             for (name, spec) in l.terminals {
                 if untrusted {
                     cfg.untrusted_terminals.insert(name.clone(), path.clone());
@@ -297,6 +319,17 @@ impl Config {
             }
         }
         Ok(cfg)
+    }
+
+    /// `Ok` when `key` may be used: not set by an untrusted committed file.
+    pub fn trusted(&self, key: &'static str) -> Result<(), ConfigError> {
+        match self.untrusted_settings.get(key) {
+            Some(path) => Err(ConfigError::Untrusted {
+                key,
+                path: path.clone(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// The worktree folder for shard `name` of the repository named by `main`: its main worktree,

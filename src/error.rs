@@ -37,7 +37,14 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 const UNTRUSTED_HINT: &str =
-    "read the file, then `git shard config --trust` allows the commands of its current content";
+    "read the file, then `git shard config --trust` allows the commands and settings of its current content";
+
+fn config_hint(error: &ConfigError) -> &'static str {
+    match error {
+        ConfigError::Untrusted { .. } => UNTRUSTED_HINT,
+        _ => "fix or remove the key; `git shard config --path` lists the files that are read",
+    }
+}
 
 impl Error {
     pub fn refused(message: impl Into<String>, hint: impl Into<String>) -> Error {
@@ -91,7 +98,7 @@ impl Error {
                 StoreError::Io { .. } => return None,
             },
             Error::Name(_) => NameError::RULE,
-            Error::Config(_) => "fix or remove the key; `git shard config --path` lists the files that are read",
+            Error::Config(c) => config_hint(c),
             Error::Agent(a) => match a {
                 AgentError::MissingProgram { .. } => {
                     "install it, or put its folder on PATH, or name another command after `--`"
@@ -99,10 +106,12 @@ impl Error {
                 AgentError::UnknownPreset { .. } => "add it as [agents.<name>] command = [...] in the configuration",
                 AgentError::Empty => "name a command after `--`",
                 AgentError::Untrusted { .. } => UNTRUSTED_HINT,
+                AgentError::Config(c) => config_hint(c),
             },
             Error::Terminal(t) => match t {
                 TerminalError::Unknown { .. } => "add it as [terminals.<name>] command = [...] in the configuration",
                 TerminalError::Untrusted { .. } => UNTRUSTED_HINT,
+                TerminalError::Config(c) => config_hint(c),
                 TerminalError::WrongPlatform { .. } => {
                     "pick another with --terminal; `git shard config --show` lists them"
                 }

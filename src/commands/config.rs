@@ -92,7 +92,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         for f in &config.files {
             let state = match (f.exists, f.trusted) {
                 (false, _) => "missing",
-                (true, Some(false)) => "present, commands not trusted",
+                (true, Some(false)) => "present, commands and settings not trusted",
                 (true, _) => "present",
             };
             println!("{}\t{}\t{state}", f.layer.as_str(), f.path.display());
@@ -101,13 +101,28 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     }
     let c = &config;
     let mut out = String::new();
-    out.push_str(&format!("branch_prefix = {:?}\n", c.branch_prefix));
-    out.push_str(&format!("worktree_dir = {:?}\n", c.worktree_dir));
+    let gated = |key: &str| {
+        if c.untrusted_settings.contains_key(key) {
+            "  # committed, not trusted: refused until `git shard config --trust`"
+        } else {
+            ""
+        }
+    };
+    out.push_str(&format!(
+        "branch_prefix = {:?}{}\n",
+        c.branch_prefix,
+        gated("branch_prefix")
+    ));
+    out.push_str(&format!(
+        "worktree_dir = {:?}{}\n",
+        c.worktree_dir,
+        gated("worktree_dir")
+    ));
     if let Some(a) = &c.default_agent {
-        out.push_str(&format!("default_agent = {a:?}\n"));
+        out.push_str(&format!("default_agent = {a:?}{}\n", gated("default_agent")));
     }
     if let Some(t) = &c.terminal {
-        out.push_str(&format!("terminal = {t:?}\n"));
+        out.push_str(&format!("terminal = {t:?}{}\n", gated("terminal")));
     }
     out.push_str(&format!("launch_timeout = {}\n", c.launch_timeout));
     out.push_str(&format!("auto_install_hooks = {}\n", c.auto_install_hooks));

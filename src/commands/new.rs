@@ -62,14 +62,19 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         (agent, Some(terminal))
     };
     let base = ws.repo.resolve_base(args.base.as_deref())?;
-    let branch = args
-        .branch
-        .clone()
-        .unwrap_or_else(|| format!("{}{}", ws.config.branch_prefix, name));
+    let branch = match &args.branch {
+        Some(branch) => branch.clone(),
+        None => {
+            ws.config.trusted("branch_prefix")?;
+            format!("{}{}", ws.config.branch_prefix, name)
+        }
+    };
     ws.repo.check_branch_name(&branch)?;
+    ws.config.trusted("worktree_dir")?;
     // The spelling git will register: the real path of what exists of it, so that the record,
     // `git worktree list`, `list` and the prompt all name the worktree the same way.
     let path = comparable_path(&ws.config.worktree_path(&ws.repo.anchor(), name.as_str()));
+    lifecycle::check_location(&ws, &path)?;
 
     let record = {
         let _store = ws.store.lock_store_shared()?;

@@ -113,7 +113,8 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     // Worktrees of this repository (their `.git` points into our common dir) under the shards
     // folder that no record names: reported only, they may hold work.
     let common = ws.repo.common_dir();
-    if let Some(dir) = ws.config.worktree_path(&ws.repo.anchor(), "x").parent()
+    if ws.config.trusted("worktree_dir").is_ok()
+        && let Some(dir) = ws.config.worktree_path(&ws.repo.anchor(), "x").parent()
         && let Ok(folders) = std::fs::read_dir(dir)
     {
         let known: BTreeSet<_> = known_paths.iter().map(|p| comparable_path(p)).collect();

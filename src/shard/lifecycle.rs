@@ -433,6 +433,36 @@ pub fn prune_worktrees(ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
+/// Refuse a worktree location that would put a shard where git-shard must never write, whatever
+/// the configuration says (trusted or not): inside a git directory (`git gc` and `git worktree
+/// prune` may delete it, and git reads files there as its own), or inside one of the repository's
+/// worktrees (the shard's files would show up there as untracked, and removing that worktree would
+/// take the shard along).
+pub fn check_location(ws: &Workspace, path: &Path) -> Result<()> {
+    let refuse = |what: String| {
+        Error::refused(
+            format!("the worktree location {} is inside {what}", path.display()),
+            "set `worktree_dir` to a folder outside the repository (the default is \
+             `{repo_parent}/{repo}.shards/{name}`)",
+        )
+    };
+    let mut at = path.parent();
+    while let Some(dir) = at {
+        let is_git_dir = dir.file_name().is_some_and(|n| n == ".git")
+            || (dir.join("HEAD").is_file() && dir.join("objects").is_dir() && dir.join("refs").is_dir());
+        if is_git_dir {
+            return Err(refuse(format!("the git directory {}", dir.display())));
+        }
+        at = dir.parent();
+    }
+    for worktree in ws.repo.worktrees()? {
+        if path.starts_with(comparable_path(&worktree.path)) {
+            return Err(refuse(format!("the worktree {}", worktree.path.display())));
+        }
+    }
+    Ok(())
+}
+
 /// Whether `path` is free for a new worktree: nothing there, and git has no entry for it.
 pub fn check_free(ws: &Workspace, path: &Path) -> Result<()> {
     if std::fs::symlink_metadata(path).is_ok() {

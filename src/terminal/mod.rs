@@ -129,6 +129,8 @@ pub enum TerminalError {
     WrongPlatform { name: String, platforms: String },
     #[error("terminal '{name}' is defined in {path}, which is committed in the repository and not trusted")]
     Untrusted { name: String, path: String },
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error("cannot {what} in terminal '{name}': {var} was not recorded when the agent started")]
     MissingEnv {
         what: &'static str,
@@ -232,6 +234,7 @@ pub fn choose(
         return Ok((by_name(cfg, name)?, "--terminal".into()));
     }
     if let Some(name) = &cfg.terminal {
+        cfg.trusted("terminal")?;
         return Ok((by_name(cfg, name)?, "configuration key `terminal`".into()));
     }
     if let Some((name, why)) = detect(cfg, env) {

@@ -11,6 +11,7 @@ fn later_layers_win_and_every_file_is_listed() {
     repo.user_config("branch_prefix = \"u/\"\n");
     repo.ok(&["new", "a", "--no-launch", "--", "true"]);
     fs::write(repo.root.join(".git-shard.toml"), "branch_prefix = \"c/\"\n").unwrap();
+    repo.ok(&["config", "--trust"]);
     repo.ok(&["new", "b", "--no-launch", "--", "true"]);
     fs::create_dir_all(repo.common_dir().join("shards")).unwrap();
     fs::write(repo.common_dir().join("shards/config.toml"), "branch_prefix = \"l/\"\n").unwrap();
@@ -82,7 +83,10 @@ fn committed_commands_need_consent_for_their_exact_content() {
     let err = repo.refused(&["new", "y", "--agent", "evil"]);
     assert!(err.contains("not trusted"), "{err}");
     assert!(!repo.root.join("owned").exists() && !repo.shards_dir().exists());
-    assert!(repo.ok(&["config", "--path"]).contains("commands not trusted"));
+    assert!(
+        repo.ok(&["config", "--path"])
+            .contains("commands and settings not trusted")
+    );
 
     repo.ok(&["config", "--trust"]);
     repo.ok(&["new", "x", "--terminal", "evil", "--", "sleep", "300"]);
@@ -209,4 +213,100 @@ fn no_launch_records_an_agent_installed_later_and_a_bare_shell_is_not_run_headle
     repo.ok(&["new", "named-shell"]);
     let v = repo.wait_for("named-shell", "exit", |v| v["status"] == "exited");
     assert_eq!(v["exit_code"], 3, "{v:#}");
+}
+
+#[test]
+fn every_committed_setting_that_writes_or_runs_needs_consent() {
+    let repo = TestRepo::new();
+    let outside = repo.tmp.path().join("outside");
+    let cases = [
+        format!("worktree_dir = \"{}/{{name}}\"\n", outside.display()),
+        "branch_prefix = \"theirs/\"\n".to_owned(),
+        "default_agent = \"aider\"\n".to_owned(),
+        "terminal = \"background\"\n".to_owned(),
+    ];
+    for (i, text) in cases.iter().enumerate() {
+        fs::write(repo.root.join(".git-shard.toml"), text).unwrap();
+        let key = text.split(' ').next().unwrap();
+        // Without --no-launch for the keys that only matter to a launch.
+        let args: Vec<&str> = match key {
+            "default_agent" => vec!["new", "c"],
+            "terminal" => vec!["new", "c", "--", "true"],
+            _ => vec!["new", "c", "--no-launch", "--", "true"],
+        };
+        let err = repo.refused(&args);
+        assert!(
+            err.contains(&format!("`{key}` is set in")) && err.contains("not trusted") && err.contains("--trust"),
+            "case {i}: {err}"
+        );
+        assert!(!outside.exists() && !repo.shards_dir().join("c").exists() && repo.branches() == ["main"]);
+        assert!(!repo.record_path("c").exists());
+        let shown = repo.ok(&["config", "--show"]);
+        assert!(shown.contains("committed, not trusted"), "{shown}");
+        // The user's own layers decide without consent: a local value overrides the committed one.
+        fs::create_dir_all(repo.common_dir().join("shards")).unwrap();
+        let local = match key {
+            "worktree_dir" => "worktree_dir = \"{repo_parent}/{repo}.shards/{name}\"\n",
+            "default_agent" => "default_agent = \"mine\"\n[agents.mine]\ncommand = [\"true\"]\n",
+            _ => "",
+        };
+        if !local.is_empty() {
+            fs::write(repo.common_dir().join("shards/config.toml"), local).unwrap();
+            repo.ok(&["new", "c", "--no-launch", "--", "true"]);
+            repo.ok(&["rm", "c"]);
+            fs::remove_file(repo.common_dir().join("shards/config.toml")).unwrap();
+        }
+    }
+    // Trusted, the repository's own choice applies.
+    fs::write(
+        repo.root.join(".git-shard.toml"),
+        format!(
+            "worktree_dir = \"{}/{{name}}\"\nbranch_prefix = \"theirs/\"\n",
+            outside.display()
+        ),
+    )
+    .unwrap();
+    repo.ok(&["config", "--trust"]);
+    repo.ok(&["new", "t", "--no-launch", "--", "true"]);
+    assert!(outside.join("t/README").exists());
+    assert!(repo.branches().contains(&"theirs/t".to_owned()));
+    repo.ok(&["rm", "t"]);
+}
+
+#[test]
+fn worktrees_never_go_into_a_git_directory_or_a_worktree_even_when_trusted() {
+    let repo = TestRepo::new();
+    fs::create_dir_all(repo.common_dir().join("shards")).unwrap();
+    let other = TestRepo::new();
+    for (dir, what) in [
+        (".git/worktrees/{name}".to_owned(), "the git directory"),
+        ("{repo_parent}/repo/.git/x/{name}".to_owned(), "the git directory"),
+        ("inside/{name}".to_owned(), "the worktree"),
+        (
+            format!("{}/nested/{{name}}", other.common_dir().display()),
+            "the git directory",
+        ),
+    ] {
+        fs::write(
+            repo.common_dir().join("shards/config.toml"),
+            format!("worktree_dir = \"{dir}\"\n"),
+        )
+        .unwrap();
+        let err = repo.refused(&["new", "loc", "--no-launch", "--", "true"]);
+        assert!(err.contains(&format!("is inside {what}")), "{dir}: {err}");
+        assert!(
+            repo.branches() == ["main"] && !repo.record_path("loc").exists(),
+            "{dir}"
+        );
+    }
+    // A shard's own worktree is a worktree too.
+    fs::remove_file(repo.common_dir().join("shards/config.toml")).unwrap();
+    repo.ok(&["new", "host", "--no-launch", "--", "true"]);
+    fs::write(
+        repo.common_dir().join("shards/config.toml"),
+        format!("worktree_dir = \"{}/host/sub/{{name}}\"\n", repo.shards_dir().display()),
+    )
+    .unwrap();
+    let err = repo.refused(&["new", "loc", "--no-launch", "--", "true"]);
+    assert!(err.contains("is inside the worktree"), "{err}");
 }
