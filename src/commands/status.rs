@@ -99,7 +99,7 @@ fn human(r: &Record, status: RunStatus, live: Option<&ProcessInfo>) -> String {
                     .as_deref()
                     .map(clean)
                     .unwrap_or_else(|| "detached".into()),
-                &r.base.commit[..r.base.commit.len().min(12)]
+                r.base.commit.chars().take(12).collect::<String>()
             ),
         ),
         (
@@ -156,5 +156,9 @@ fn human(r: &Record, status: RunStatus, live: Option<&ProcessInfo>) -> String {
         ));
     }
     let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    lines.into_iter().map(|(k, v)| format!("{k:>width$}: {v}\n")).collect()
+    // Every value comes from a record anyone can edit: no control character reaches the terminal.
+    lines
+        .into_iter()
+        .map(|(k, v)| format!("{k:>width$}: {}\n", clean(&v)))
+        .collect()
 }

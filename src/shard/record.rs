@@ -163,6 +163,10 @@ impl ProcessRecord {
 pub enum RecordError {
     #[error("cannot parse: {0}")]
     Parse(String),
+    #[error("is not a regular file (a link, a pipe or a device); records are plain files")]
+    NotAFile,
+    #[error("is {size} bytes; a record is at most {} bytes", crate::shard::store::MAX_RECORD)]
+    TooLarge { size: u64 },
     #[error("written by a newer git-shard (record version {found}, this binary knows {VERSION})")]
     NewerVersion { found: u64 },
 }
@@ -189,7 +193,13 @@ impl Record {
                 return Err(RecordError::Parse(format!("unsupported version {raw}")));
             }
         }
-        Record::deserialize(toml::de::Deserializer::from(root)).map_err(parse_error)
+        let record = Record::deserialize(toml::de::Deserializer::from(root)).map_err(parse_error)?;
+        // The supervisor runs `command[0]`: a record without one is refused by name, not run as
+        // something else.
+        if record.command.first().is_none_or(|c| c.is_empty()) {
+            return Err(RecordError::Parse("`command` is empty".into()));
+        }
+        Ok(record)
     }
 
     pub fn to_toml(&self) -> String {
@@ -295,7 +305,7 @@ mod properties {
         #[test]
         fn what_parses_round_trips(
             name in "[a-z][a-z0-9-]{0,20}",
-            command in proptest::collection::vec(".{0,20}", 1..4),
+            command in proptest::collection::vec(".{1,20}", 1..4),
             pid in proptest::option::of(any::<u32>()),
             // TOML integers are i64; start values (ticks since boot, or microseconds since the
             // epoch on macOS) stay far below that.

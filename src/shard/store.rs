@@ -161,18 +161,20 @@ impl Store {
 
     fn read_raw(&self, name: &str) -> Result<Record, StoreError> {
         let path = self.record_path(name);
-        let text = match fs::read_to_string(&path) {
-            Ok(t) => t,
+        let unreadable = |reason| StoreError::Unreadable {
+            name: name.to_owned(),
+            path: path.clone(),
+            reason,
+        };
+        let text = match read_bounded(&path) {
+            Ok(Ok(t)) => t,
+            Ok(Err(reason)) => return Err(unreadable(reason)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(StoreError::NotFound(name.to_owned()));
             }
             Err(e) => return Err(io_err(format!("cannot read {}", path.display()))(e)),
         };
-        Record::from_toml(&text).map_err(|reason| StoreError::Unreadable {
-            name: name.to_owned(),
-            path,
-            reason,
-        })
+        Record::from_toml(&text).map_err(unreadable)
     }
 
     /// Every record, sorted by name. Files that are not records are skipped; records that cannot
@@ -264,6 +266,44 @@ impl Store {
                 .map_err(io_err(format!("cannot remove {}", extra.display())))?;
         }
         Ok(())
+    }
+}
+
+/// Records are about a kilobyte; a file far larger is not one.
+pub const MAX_RECORD: u64 = 1 << 20;
+
+/// Read a record file the way the prompt can afford at every prompt, whatever was put in its
+/// place: not through a symlink (`/dev/zero`), without waiting on a FIFO that nobody writes, only
+/// a regular file, and at most [`MAX_RECORD`] bytes.
+fn read_bounded(path: &Path) -> io::Result<Result<String, RecordError>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(Err(RecordError::NotAFile)),
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Ok(Err(RecordError::NotAFile));
+    }
+    if meta.len() > MAX_RECORD {
+        return Ok(Err(RecordError::TooLarge { size: meta.len() }));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_RECORD + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_RECORD {
+        return Ok(Err(RecordError::TooLarge {
+            size: bytes.len() as u64,
+        }));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Ok(text)),
+        Err(_) => Ok(Err(RecordError::Parse("not UTF-8 text".into()))),
     }
 }
 

@@ -666,3 +666,90 @@ fn what_a_killed_git_worktree_add_left_is_recognised_however_far_it_got() {
         );
     }
 }
+
+/// Run git-shard and give it five seconds: a hang is a failure, not a stuck test.
+fn run_within(repo: &TestRepo, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut child = repo
+        .command_in(dir, args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("git-shard {args:?} hung");
+        }
+        thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn hostile_records_are_data_never_control() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "fine", "--no-launch", "--", "true"]);
+    let good = fs::read_to_string(repo.record_path("fine")).unwrap();
+    let shards = repo.common_dir().join("shards");
+    // A FIFO nobody writes, a link to an endless device, a huge file.
+    assert!(
+        Command::new("mkfifo")
+            .arg(shards.join("fifo.toml"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::os::unix::fs::symlink("/dev/zero", shards.join("zero.toml")).unwrap();
+    fs::write(shards.join("huge.toml"), "x".repeat(3 << 20)).unwrap();
+    // An empty command, and a base commit with non-ASCII text and a terminal escape.
+    fs::write(
+        shards.join("empty.toml"),
+        good.replace("name = \"fine\"", "name = \"empty\"")
+            .replace("command = [\"true\"]", "command = []"),
+    )
+    .unwrap();
+    let commit_line = good.lines().find(|l| l.starts_with("commit = ")).unwrap();
+    fs::write(
+        shards.join("odd.toml"),
+        good.replace("name = \"fine\"", "name = \"odd\"").replace(
+            commit_line,
+            "commit = \"\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\\u001b]0;pwned\\u0007\"",
+        ),
+    )
+    .unwrap();
+    let wt = repo.shards_dir().join("fine");
+    for (dir, args) in [
+        (&repo.root, vec!["prompt"]),
+        (&wt, vec!["prompt"]),
+        (&repo.root, vec!["list"]),
+        (&repo.root, vec!["list", "--json"]),
+        (&repo.root, vec!["status", "odd"]),
+        (&repo.root, vec!["status", "fifo"]),
+        (&repo.root, vec!["run", "empty"]),
+        (&repo.root, vec!["prune", "--dry-run"]),
+    ] {
+        let out = run_within(&repo, dir, &args);
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{args:?} crashed: {all}");
+        assert!(!all.contains('\u{1b}'), "{args:?} printed an escape: {all:?}");
+    }
+    let listed = String::from_utf8(run_within(&repo, &repo.root, &["list"]).stderr).unwrap();
+    for name in ["fifo", "zero", "huge", "empty"] {
+        assert!(
+            listed.contains(&format!("shard '{name}'")),
+            "{name} not reported: {listed}"
+        );
+    }
+    assert!(
+        listed.contains("not a regular file") && listed.contains("at most"),
+        "{listed}"
+    );
+    assert!(repo.list().iter().any(|v| v["name"] == "fine"));
+    let err = repo.refused(&["run", "empty"]);
+    assert!(err.contains("`command` is empty"), "{err}");
+}
