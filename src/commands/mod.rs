@@ -167,6 +167,9 @@ pub fn launch(
     let record = {
         let _lock = ws.store.lock_shard(name)?;
         let mut r = ws.store.read(name)?;
+        // Checked under the shard's lock, so no interrupted `new` or `rm` can be resumed by
+        // `prune` under an agent that starts here.
+        refuse_unsettled(name, &r)?;
         if let Some(p) = &r.process
             && (launch_pending(p, timeout) || RunStatus::of(Some(p)) == RunStatus::Running)
         {
@@ -224,6 +227,23 @@ pub fn launch(
             wait_for_run(ws, name, &run_id, child, timeout, &log).map(|p| LaunchResult::Started(Box::new(p)))
         }
     }
+}
+
+/// Refuse to start an agent in a shard that an interrupted `new` or `rm` left half done: `prune`
+/// or `rm` will finish that, and must not do it under a running agent.
+pub fn refuse_unsettled(name: &ShardName, r: &Record) -> Result<()> {
+    if !r.incomplete && !r.removing {
+        return Ok(());
+    }
+    let what = if r.incomplete {
+        "half made (its `git shard new` was interrupted)"
+    } else {
+        "being removed (its `git shard rm` was interrupted)"
+    };
+    Err(Error::refused(
+        format!("shard '{name}' is {what}; no agent was started"),
+        format!("`git shard rm {name}` or `git shard prune` finishes that first"),
+    ))
 }
 
 /// Poll the record (cheap: one small file) until the supervisor has written this run's identity.

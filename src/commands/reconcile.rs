@@ -73,7 +73,14 @@ pub fn worktree_state(record: &Record, entries: &[WorktreeEntry]) -> WorktreeSta
         return WorktreeState::Gone;
     };
     let folder = entry.path.join(".git").exists();
+    // git gives a new worktree the id of a removed one when their folders share a name: an entry
+    // elsewhere on another branch is someone else's worktree, not the shard's, moved.
+    let same_branch = entry
+        .head_ref
+        .as_deref()
+        .is_none_or(|head| head.strip_prefix("refs/heads/") == Some(record.branch.as_str()));
     match (folder, &entry.locked) {
+        (true, _) if entry.path != record.worktree && !same_branch => WorktreeState::Gone,
         (true, _) if entry.path != record.worktree => WorktreeState::Moved(entry.path.clone()),
         (true, _) => WorktreeState::Present,
         (false, Some(reason)) if !reason.starts_with(lock::REASON_PREFIX) => {

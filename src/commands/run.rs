@@ -28,6 +28,7 @@ pub struct Args {
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
     let (name, record) = ws.record(&args.name)?;
+    super::refuse_unsettled(&name, &record)?;
     if !record.worktree.is_dir() {
         return Err(Error::refused(
             format!("the worktree of shard '{name}' is gone ({})", record.worktree.display()),

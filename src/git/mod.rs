@@ -126,6 +126,9 @@ pub struct WorktreeEntry {
     pub id: Option<String>,
     /// The worktree's root folder (as git recorded it; it may be gone, see `prunable`).
     pub path: PathBuf,
+    /// The ref its HEAD file names (`refs/heads/<branch>`); `None` when detached, or with
+    /// reftable, where HEAD files are stubs.
+    pub head_ref: Option<String>,
     /// Lock reason; `Some("")` when locked without a reason.
     pub locked: Option<String>,
     /// Its folder is gone and it is not locked, so `git worktree prune` would remove it.

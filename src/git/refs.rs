@@ -7,9 +7,10 @@
 //! worktree holds a branch; with reftable, where HEAD files are stubs, git answers those too.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::admin::{Admin, Holds, holds_branch};
+use super::admin::{Admin, Holds, REFTABLE_STUB, holds_branch};
+use super::cmd::Git;
 use super::{Base, GitError, Repo};
 
 impl Repo {
@@ -111,6 +112,19 @@ impl Repo {
             }
         }
         Ok(None)
+    }
+
+    /// The ref HEAD of the linked worktree `admin` (rooted at `worktree`) is on, `None` when
+    /// detached. The HEAD file says it, except with reftable, where git is asked.
+    pub fn worktree_head_ref(&self, admin: &Admin, worktree: &Path) -> Result<Option<String>, GitError> {
+        let head = admin.head_file().unwrap_or_default();
+        if head != REFTABLE_STUB {
+            return Ok(head.strip_prefix("ref:").map(|r| r.trim().to_owned()));
+        }
+        Ok(Git::on_worktree(worktree)
+            .args(["symbolic-ref", "--quiet", "HEAD"])
+            .ask()?
+            .map(|r| r.trim().to_owned()))
     }
 
     /// Delete `refs/heads/<branch>` only while it still points at `tip` (the commit the caller

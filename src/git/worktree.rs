@@ -16,7 +16,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::admin::{Admin, links_back, read_gitfile, relative_path};
+use super::admin::{Admin, REFTABLE_STUB, links_back, read_gitfile, relative_path};
 use super::{GitError, Repo, WorktreeEntry};
 
 /// What git registered for a worktree it added.
@@ -31,9 +31,15 @@ impl Repo {
     /// All worktrees git knows, main first, then linked ones by id. Reads only the small files in
     /// `<common-dir>/worktrees/*/`; entries without a `gitdir` file are skipped, as git skips them.
     pub fn worktrees(&self) -> Result<Vec<WorktreeEntry>, GitError> {
+        let head_ref = |head: Option<String>| {
+            head.filter(|h| h != REFTABLE_STUB)
+                .and_then(|h| h.strip_prefix("ref:").map(|r| r.trim().to_owned()))
+        };
+        let main_head = std::fs::read_to_string(self.common_dir().join("HEAD")).ok();
         let mut out = vec![WorktreeEntry {
             id: None,
             path: self.main_worktree(),
+            head_ref: head_ref(main_head.map(|h| h.trim().to_owned())),
             locked: None,
             prunable: false,
         }];
@@ -44,6 +50,7 @@ impl Repo {
             let locked = admin.lock_reason().map_err(|e| self.io(e))?;
             let prunable = locked.is_none() && !path.join(".git").exists();
             out.push(WorktreeEntry {
+                head_ref: head_ref(admin.head_file()),
                 id: Some(admin.id),
                 path,
                 locked,

@@ -377,6 +377,26 @@ fn checks(ws: &Workspace, name: &ShardName, record: &Record, force: bool) -> Res
             record.worktree_id
         )));
     };
+
+    // The shard's branch, or detached (what only that HEAD holds is counted below): a worktree
+    // switched to another branch is no longer provably the shard's, whatever --force says.
+    let wanted = format!("refs/heads/{}", record.branch);
+    if let Some(head) = ws.repo.worktree_head_ref(&admin, &record.worktree)?
+        && head != wanted
+    {
+        return Err(Error::refused(
+            format!(
+                "the worktree of shard '{name}' is on {} now, not on its branch '{}'; nothing was removed",
+                head.trim_start_matches("refs/heads/"),
+                record.branch
+            ),
+            format!(
+                "switch it back (`git -C {} switch {}`), or remove that worktree with git itself",
+                record.worktree.display(),
+                record.branch
+            ),
+        ));
+    }
     let submodules = ws.repo.submodules(&admin, &record.worktree)?;
     if !submodules.is_empty() {
         if !force {

@@ -753,3 +753,76 @@ fn hostile_records_are_data_never_control() {
     let err = repo.refused(&["run", "empty"]);
     assert!(err.contains("`command` is empty"), "{err}");
 }
+
+#[test]
+fn run_refuses_a_shard_that_is_half_made_or_being_removed() {
+    use std::os::unix::process::CommandExt;
+    let repo = TestRepo::new();
+    let path = slow_git(&repo, "worktree add");
+    let mut child = repo
+        .command_in(&repo.root, &["new", "half", "--no-launch", "--", "true"])
+        .env("PATH", &path)
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    eventually("the branch made", || repo.branches().contains(&"shard/half".to_owned()));
+    kill_group(child.id(), "KILL");
+    child.wait().unwrap();
+    let err = repo.refused(&["run", "half", "--terminal", "background", "--", "sleep", "300"]);
+    assert!(
+        err.contains("half made") && err.contains("no agent was started"),
+        "{err}"
+    );
+    repo.ok(&["prune"]);
+    assert!(!repo.record_path("half").exists());
+}
+
+#[test]
+fn a_refused_rm_leaves_the_agent_running() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "busy", "--", "sleep", "300"]);
+    let pid = pid_of(&repo.shard("busy"));
+    fs::write(repo.shards_dir().join("busy/draft.txt"), "the agent's work\n").unwrap();
+    let err = repo.refused(&["rm", "busy"]);
+    assert!(err.contains("uncommitted work"), "{err}");
+    assert!(alive(pid), "rm stopped the agent and then refused");
+    assert_eq!(repo.shard("busy")["status"], "running");
+    repo.ok(&["rm", "--force", "busy"]);
+    assert!(!alive(pid));
+}
+
+#[test]
+fn rm_refuses_a_worktree_switched_to_another_branch() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "sw", "--no-launch", "--", "true"]);
+    let wt = repo.shards_dir().join("sw");
+    repo.git_in(&wt, &["switch", "-q", "-c", "elsewhere"]);
+    for args in [vec!["rm", "sw"], vec!["rm", "--force", "sw"]] {
+        let err = repo.refused(&args);
+        assert!(err.contains("is on elsewhere now"), "{err}");
+        assert!(wt.join("README").exists());
+    }
+    repo.git_in(&wt, &["switch", "-q", "shard/sw"]);
+    repo.ok(&["rm", "sw"]);
+    assert!(!wt.exists());
+}
+
+#[test]
+fn a_users_worktree_that_took_a_shards_id_is_not_the_shard() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "x", "--no-launch", "--", "true"]);
+    let wt = repo.shards_dir().join("x");
+    repo.git(&["worktree", "remove", "--force", &wt.display().to_string()]);
+    // The user's own worktree, in another folder also named `x`: git gives it the id `x` again.
+    let mine = repo.tmp.path().join("mine/x");
+    repo.git(&["worktree", "add", "-q", "-b", "mine", &mine.display().to_string()]);
+    assert!(repo.common_dir().join("worktrees/x").exists());
+    fs::write(mine.join(".env"), "SECRET=1\n").unwrap();
+    let listed = repo.list();
+    let shard = listed.iter().find(|v| v["name"] == "x").unwrap();
+    assert_eq!(shard["orphaned"], true, "{shard:#}");
+    assert_ne!(shard["path"].as_str(), Some(mine.to_str().unwrap()));
+    repo.ok(&["rm", "x"]);
+    assert!(mine.join(".env").exists() && mine.join("README").exists());
+    assert!(repo.worktrees().contains(&mine.display().to_string()));
+}
