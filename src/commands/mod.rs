@@ -265,6 +265,13 @@ fn wait_for_run(
                     if let Some(e) = &p.start_error {
                         return Err(launch_failed(name, e.clone(), log));
                     }
+                    if p.pid.is_none() && p.ended_by.as_deref() == Some("cancelled") {
+                        return Err(launch_failed(
+                            name,
+                            "the launch was cancelled before an agent started (a `git shard rm` took the shard)".into(),
+                            log,
+                        ));
+                    }
                     if p.pid.is_some() || p.has_ended() {
                         return Ok(p);
                     }

@@ -79,60 +79,13 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let record = {
         let _store = ws.store.lock_store_shared()?;
         let _shard = ws.store.lock_shard(&name)?;
-        if ws.store.exists(&name) {
-            return Err(StoreError::Exists(name.to_string()).into());
-        }
-        let create_branch = if ws.repo.branch_exists(&branch)? {
-            if args.branch.is_none() {
-                return Err(GitError::BranchExists { branch }.into());
-            }
-            if let Some(at) = ws.repo.branch_checked_out_at(&branch)? {
-                return Err(GitError::BranchCheckedOut { branch, path: at }.into());
-            }
-            false
-        } else {
-            true
-        };
-        lifecycle::check_free(&ws, &path)?;
-        // The record goes first, marked incomplete: if this process dies mid-way (SIGKILL,
-        // power), the record still names what was being made, and `prune` or `rm` undo it.
-        let mut record = Record {
-            version: record::VERSION,
-            name: name.to_string(),
-            branch: branch.clone(),
-            created_branch: create_branch,
-            incomplete: true,
-            removing: false,
-            worktree: path.clone(),
-            // git names the entry after the folder (with a counter if taken); the real id is
-            // recorded once git has registered it.
-            worktree_id: path
-                .file_name()
-                .map_or_else(|| name.to_string(), |n| n.to_string_lossy().into_owned()),
-            agent: agent.agent.clone(),
-            command: agent.argv.clone(),
-            terminal: terminal.as_ref().map_or("none", |t| t.name()).to_owned(),
-            created_at: crate::output::now_rfc3339(),
-            orphaned_at: None,
-            base: Base {
-                refname: base.refname.clone(),
-                commit: base.commit.clone(),
-                extra: BTreeMap::new(),
-            },
-            process: None,
-            git_process: None,
-            extra: BTreeMap::new(),
-        };
-        ws.store.create(&record)?;
-        // `git branch` takes the base as the user spelled it, so that a remote-tracking base
-        // sets the branch's upstream as `git worktree add -b` does.
-        let start = args.base.as_deref().unwrap_or("HEAD");
-        if let Err(e) = lifecycle::create(&ws, &mut record, start) {
-            // `create` removed what it made; the record goes too.
+        let created = create(&ws, args, &name, &agent, terminal.as_ref(), &base, &branch, &path);
+        if created.is_err() && !ws.store.exists(&name) {
+            // Refused before (or rolled back after) the record was written: the lock file
+            // `lock_shard` made goes too, so a refused `new` leaves nothing behind.
             let _ = ws.store.remove(&name);
-            return Err(e);
         }
-        record
+        created?
     };
     tracing::debug!(name = %name, path = %path.display(), branch, "created");
 
@@ -176,6 +129,82 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             Err(e)
         }
     }
+}
+
+/// The locked part of `new`: refuse what cannot be made, then record and create. The caller holds
+/// the store and shard locks.
+#[allow(clippy::too_many_arguments)]
+fn create(
+    ws: &Workspace,
+    args: &Args,
+    name: &ShardName,
+    agent: &agent::AgentCommand,
+    terminal: Option<&crate::terminal::Terminal>,
+    base: &crate::git::Base,
+    branch: &str,
+    path: &std::path::Path,
+) -> Result<Record> {
+    if ws.store.exists(name) {
+        return Err(StoreError::Exists(name.to_string()).into());
+    }
+    let create_branch = if ws.repo.branch_exists(branch)? {
+        if args.branch.is_none() {
+            return Err(GitError::BranchExists {
+                branch: branch.to_owned(),
+            }
+            .into());
+        }
+        if let Some(at) = ws.repo.branch_checked_out_at(branch)? {
+            return Err(GitError::BranchCheckedOut {
+                branch: branch.to_owned(),
+                path: at,
+            }
+            .into());
+        }
+        false
+    } else {
+        true
+    };
+    lifecycle::check_free(ws, path)?;
+    // The record goes first, marked incomplete: if this process dies mid-way (SIGKILL,
+    // power), the record still names what was being made, and `prune` or `rm` undo it.
+    let mut record = Record {
+        version: record::VERSION,
+        name: name.to_string(),
+        branch: branch.to_owned(),
+        created_branch: create_branch,
+        incomplete: true,
+        removing: false,
+        worktree: path.to_owned(),
+        // git names the entry after the folder (with a counter if taken); the real id is
+        // recorded once git has registered it.
+        worktree_id: path
+            .file_name()
+            .map_or_else(|| name.to_string(), |n| n.to_string_lossy().into_owned()),
+        agent: agent.agent.clone(),
+        command: agent.argv.clone(),
+        terminal: terminal.as_ref().map_or("none", |t| t.name()).to_owned(),
+        created_at: crate::output::now_rfc3339(),
+        orphaned_at: None,
+        base: Base {
+            refname: base.refname.clone(),
+            commit: base.commit.clone(),
+            extra: BTreeMap::new(),
+        },
+        process: None,
+        git_process: None,
+        extra: BTreeMap::new(),
+    };
+    ws.store.create(&record)?;
+    // `git branch` takes the base as the user spelled it, so that a remote-tracking base
+    // sets the branch's upstream as `git worktree add -b` does.
+    let start = args.base.as_deref().unwrap_or("HEAD");
+    if let Err(e) = lifecycle::create(ws, &mut record, start) {
+        // `create` removed what it made; the record goes too.
+        let _ = ws.store.remove(name);
+        return Err(e);
+    }
+    Ok(record)
 }
 
 /// Remove what `new` created for `record`, best effort: worktree, branch (if we created it),

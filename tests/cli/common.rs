@@ -21,10 +21,60 @@ pub struct TestRepo {
     pub root: PathBuf,
 }
 
+/// The programs of git-shard's agent presets: a test must not find the developer's own.
+const AGENT_PROGRAMS: &[&str] = &[
+    "claude",
+    "codex",
+    "gemini",
+    "aider",
+    "opencode",
+    "amp",
+    "goose",
+    "cursor-agent",
+    "copilot",
+    "kiro-cli",
+];
+
+/// The test process's PATH with the agent programs hidden: each folder that holds one is replaced
+/// by a mirror of links to everything else in it (so git, tmux and the shells are the same ones).
+/// Made once per test binary.
+pub fn test_path() -> &'static std::ffi::OsStr {
+    static PATH: std::sync::OnceLock<std::ffi::OsString> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let original = std::env::var_os("PATH").unwrap_or_default();
+        // Named after the PATH, so runs share one set of mirrors instead of leaving one each.
+        let key = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            original.hash(&mut h);
+            h.finish()
+        };
+        let mirrors = std::env::temp_dir().join(format!("git-shard-test-path-{key:016x}"));
+        let dirs: Vec<PathBuf> = std::env::split_paths(&original)
+            .enumerate()
+            .map(|(i, dir)| {
+                if !AGENT_PROGRAMS.iter().any(|p| dir.join(p).exists()) {
+                    return dir;
+                }
+                let mirror = mirrors.join(i.to_string());
+                fs::create_dir_all(&mirror).unwrap();
+                for entry in fs::read_dir(&dir).into_iter().flatten().flatten() {
+                    let name = entry.file_name();
+                    if !AGENT_PROGRAMS.iter().any(|p| name == *p) {
+                        let _ = std::os::unix::fs::symlink(entry.path(), mirror.join(&name));
+                    }
+                }
+                mirror
+            })
+            .collect();
+        std::env::join_paths(dirs).unwrap()
+    })
+}
+
 /// Environment shared by git and git-shard in tests.
 pub fn hermetic(cmd: &mut Command, home: &Path) {
     cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PATH", test_path())
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join(".config"))
         .env("GIT_CONFIG_GLOBAL", "/dev/null")

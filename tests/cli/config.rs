@@ -128,7 +128,7 @@ fn presets_refuse_missing_programs_and_take_extra_arguments() {
     );
 
     let bin = fake_program(&repo, "claude");
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let path = format!("{}:{}", bin.display(), test_path().to_string_lossy());
     let out = repo
         .command_in(&repo.root, &["new", "c", "--agent", "claude", "--", "--model", "opus"])
         .env("PATH", &path)
@@ -186,7 +186,7 @@ fn no_launch_records_an_agent_installed_later_and_a_bare_shell_is_not_run_headle
     let err = repo.refused(&["run", "later"]);
     assert!(err.contains("'claude' was not found on PATH"), "{err}");
     let bin = fake_program(&repo, "claude");
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let path = format!("{}:{}", bin.display(), test_path().to_string_lossy());
     let out = repo
         .command_in(&repo.root, &["run", "later"])
         .env("PATH", &path)

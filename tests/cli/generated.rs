@@ -79,7 +79,7 @@ fn git_help_shard_opens_the_installed_page() {
     // git maps `help shard` to the page `git-shard` only when `git-shard` is a command on PATH
     // (else it looks for the guide `gitshard`): on PATH, as after `cargo install`.
     let bin_dir = Path::new(BIN).parent().unwrap();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!("{}:{}", bin_dir.display(), test_path().to_string_lossy());
     let out = cmd
         .args(["help", "shard"])
         .env("PATH", path)

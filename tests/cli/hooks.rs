@@ -17,7 +17,7 @@ fn git_out(repo: &TestRepo, dir: &Path, args: &[&str]) -> std::process::Output {
         .current_dir(dir)
         .env(
             "PATH",
-            format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+            format!("{}:{}", bin_dir.display(), test_path().to_string_lossy()),
         )
         .output()
         .unwrap()

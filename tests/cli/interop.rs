@@ -597,7 +597,7 @@ fn git_dir_and_work_tree_variables_and_git_dash_c() {
 
     // `git -C <repo> shard …`, with git-shard found on PATH as git finds it.
     let bin_dir = Path::new(BIN).parent().unwrap();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!("{}:{}", bin_dir.display(), test_path().to_string_lossy());
     let run = |args: &[&str]| {
         let mut cmd = Command::new("git");
         hermetic(&mut cmd, &repo.home());

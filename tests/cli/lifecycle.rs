@@ -360,7 +360,7 @@ fn works_inside_a_pid_namespace_with_outside_leaders() {
         echo "init survived as $$"
     "#;
     let bin_dir = Path::new(BIN).parent().unwrap();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!("{}:{}", bin_dir.display(), test_path().to_string_lossy());
     let mut cmd = Command::new("unshare");
     hermetic(&mut cmd, &repo.home());
     let out = cmd

@@ -489,7 +489,7 @@ fn slow_git(repo: &TestRepo, slow: &str) -> String {
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
-    format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default())
+    format!("{}:{}", dir.display(), test_path().to_string_lossy())
 }
 
 fn kill_group(pgid: u32, signal: &str) {
@@ -825,4 +825,16 @@ fn a_users_worktree_that_took_a_shards_id_is_not_the_shard() {
     repo.ok(&["rm", "x"]);
     assert!(mine.join(".env").exists() && mine.join("README").exists());
     assert!(repo.worktrees().contains(&mine.display().to_string()));
+}
+
+#[test]
+fn a_refused_new_leaves_nothing_behind() {
+    let repo = TestRepo::new();
+    repo.git(&["branch", "shard/taken"]);
+    let err = repo.refused(&["new", "taken", "--no-launch", "--", "true"]);
+    assert!(err.contains("already exists"), "{err}");
+    let left: Vec<String> = fs::read_dir(repo.common_dir().join("shards"))
+        .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    assert!(!left.iter().any(|f| f.starts_with("taken")), "{left:?}");
 }

@@ -26,7 +26,7 @@ fn have(tool: &str) -> bool {
 /// Run `script` in `shell` (no rc files; `sh` for anything else) in `dir`, with git-shard first on PATH.
 fn shell(repo: &TestRepo, shell: &str, dir: &Path, script: &str) -> Output {
     let bin_dir = Path::new(BIN).parent().unwrap();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
+    let path = format!("{}:{}", bin_dir.display(), test_path().to_string_lossy());
     let mut cmd = Command::new(shell);
     hermetic(&mut cmd, &repo.home());
     match shell {
@@ -169,7 +169,7 @@ fn bash_prompt_hook_keeps_status_and_existing_prompt_command() {
         .args(["--rcfile", rc.to_str().unwrap(), "--noprofile", "-i"])
         .env(
             "PATH",
-            format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+            format!("{}:{}", bin_dir.display(), test_path().to_string_lossy()),
         )
         .current_dir(&wt)
         .stdin(Stdio::piped())

@@ -56,7 +56,7 @@ impl Fakes {
 
     fn command(&self, repo: &TestRepo, args: &[&str]) -> Command {
         let mut cmd = repo.command_in(&repo.root, args);
-        let path = format!("{}:{}", self.bin.display(), std::env::var("PATH").unwrap());
+        let path = format!("{}:{}", self.bin.display(), test_path().to_string_lossy());
         cmd.env("PATH", path).env("FAKE_LOG", &self.log);
         cmd
     }
