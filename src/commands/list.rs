@@ -22,7 +22,7 @@ pub struct Args {
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
     let mut listed = ws.store.list()?;
-    match super::reconcile::reconcile_listed(&ws, &listed) {
+    match super::reconcile::reconcile_listed(&ws, &listed, super::reconcile::Stopping::Background) {
         Ok(lines) if lines.is_empty() => {}
         Ok(lines) => {
             lines.iter().for_each(|l| eprintln!("{l}"));

@@ -92,11 +92,21 @@ pub fn worktree_state(record: &Record, entries: &[WorktreeEntry]) -> WorktreeSta
 
 /// Reconcile once; returns what was done, one line each.
 pub fn reconcile(ws: &Workspace) -> Result<Vec<String>> {
-    reconcile_listed(ws, &ws.store.list()?)
+    reconcile_listed(ws, &ws.store.list()?, Stopping::Now)
+}
+
+/// When reconciliation stops the agent of a vanished worktree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopping {
+    /// Here and now (`reconcile`, `new`, `prune`).
+    Now,
+    /// In a `git shard reconcile` started in the background: `list` must answer at once, and a
+    /// stop can take the whole grace period.
+    Background,
 }
 
 /// [`reconcile`] with the records already read (by `list`, which needs them anyway).
-pub fn reconcile_listed(ws: &Workspace, listed: &[Listed]) -> Result<Vec<String>> {
+pub fn reconcile_listed(ws: &Workspace, listed: &[Listed], stopping: Stopping) -> Result<Vec<String>> {
     let mut done = Vec::new();
     std::fs::create_dir_all(ws.store.dir()).ok();
     let guard = OpenOptions::new()
@@ -111,6 +121,7 @@ pub fn reconcile_listed(ws: &Workspace, listed: &[Listed]) -> Result<Vec<String>
     }
     let common = ws.repo.common_dir();
     let entries = ws.repo.worktrees()?;
+    let mut stop_later = false;
     tracing::debug!(records = listed.len(), worktrees = entries.len(), "reconciling");
     for (raw, record) in listed {
         let Ok(record) = record else { continue };
@@ -136,7 +147,12 @@ pub fn reconcile_listed(ws: &Workspace, listed: &[Listed]) -> Result<Vec<String>
         };
         let status = RunStatus::of(record.process.as_ref());
         if gone {
-            if status == RunStatus::Running {
+            if status == RunStatus::Running && stopping == Stopping::Background {
+                stop_later = true;
+                done.push(format!(
+                    "shard '{name}': worktree gone, its agent is being stopped in the background"
+                ));
+            } else if status == RunStatus::Running {
                 match stop_run(ws, &name, Duration::from_secs(5))? {
                     Stopped::Done { .. } => done.push(format!("shard '{name}': worktree gone, agent stopped")),
                     Stopped::Lost => done.push(format!("shard '{name}': worktree gone, agent lost (not signalled)")),
@@ -165,5 +181,28 @@ pub fn reconcile_listed(ws: &Workspace, listed: &[Listed]) -> Result<Vec<String>
             done.push(format!("shard '{name}': worktree unlocked (its agent is not running)"));
         }
     }
+    // After our reconciliation lock is released, or the background one would find it taken.
+    drop(guard);
+    if stop_later && !spawn_background_reconcile() {
+        done.push("warning: could not start the background reconciliation; run `git shard reconcile`".into());
+    }
     Ok(done)
+}
+
+/// Start `git-shard reconcile --quiet` detached (its own process group, output nowhere).
+/// Returns whether it was started.
+fn spawn_background_reconcile() -> bool {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    let Ok(exe) = std::env::current_exe() else {
+        return false;
+    };
+    Command::new(exe)
+        .args(["reconcile", "--quiet"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .is_ok()
 }

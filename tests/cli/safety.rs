@@ -352,14 +352,12 @@ fn prune_stops_and_forgets_shards_whose_worktree_is_gone() {
     );
     assert!(dry.contains("stray") && !dry.contains("unrelated"), "{dry}");
     assert!(!session_members(sid).is_empty(), "a dry run changes nothing");
-    // Any command that reconciles (here `list`) stops the orphan's agent and marks it.
+    // Any command that reconciles (here `list`, which leaves the stop to the background) marks
+    // the orphan and stops its agent.
     let orphan = repo.list().into_iter().find(|v| v["name"] == "orphan").unwrap();
-    assert_eq!(
-        (orphan["orphaned"].as_bool(), orphan["status"].as_str()),
-        (Some(true), Some("exited")),
-        "{orphan:#}"
-    );
-    assert!(session_members(sid).is_empty(), "its agent was stopped");
+    assert_eq!(orphan["orphaned"].as_bool(), Some(true), "{orphan:#}");
+    eventually("its agent stopped", || session_members(sid).is_empty());
+    assert_eq!(repo.shard("orphan")["status"], "exited");
     let done = repo.ok(&["prune"]);
     assert!(done.contains("forget-shard: orphan"), "{done}");
     let names: Vec<_> = repo
@@ -834,7 +832,31 @@ fn a_refused_new_leaves_nothing_behind() {
     let err = repo.refused(&["new", "taken", "--no-launch", "--", "true"]);
     assert!(err.contains("already exists"), "{err}");
     let left: Vec<String> = fs::read_dir(repo.common_dir().join("shards"))
-        .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     assert!(!left.iter().any(|f| f.starts_with("taken")), "{left:?}");
+}
+
+#[test]
+fn list_answers_at_once_and_stops_orphaned_agents_in_the_background() {
+    let repo = TestRepo::new();
+    // An agent that ignores SIGTERM: stopping it takes the whole grace period.
+    repo.ok(&["new", "deaf", "--", "sh", "-c", "trap '' TERM; sleep 300 & wait"]);
+    let pid = pid_of(&repo.shard("deaf"));
+    let wt = repo.shards_dir().join("deaf");
+    repo.git(&["worktree", "remove", "-f", "-f", &wt.display().to_string()]);
+    let started = std::time::Instant::now();
+    let out = repo.run(&["list"]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "list waited for the stop ({:?})",
+        started.elapsed()
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stopped in the background"));
+    eventually("the agent stopped", || !alive(pid));
+    assert_eq!(repo.shard("deaf")["orphaned"], true);
 }
