@@ -860,3 +860,35 @@ fn list_answers_at_once_and_stops_orphaned_agents_in_the_background() {
     eventually("the agent stopped", || !alive(pid));
     assert_eq!(repo.shard("deaf")["orphaned"], true);
 }
+
+#[test]
+fn a_record_edited_to_name_another_folder_never_gets_it_deleted() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "aimed", "--no-launch", "--", "true"]);
+    let victim = repo.tmp.path().join("victim");
+    fs::create_dir_all(victim.join("sub")).unwrap();
+    fs::write(victim.join("sub/precious.txt"), "mine\n").unwrap();
+    let path = repo.record_path("aimed");
+    let text = fs::read_to_string(&path).unwrap();
+    let wt = repo.shards_dir().join("aimed");
+    let aimed = text.replace(
+        &format!("worktree = \"{}\"", wt.display()),
+        &format!("worktree = \"{}\"", victim.display()),
+    );
+    assert_ne!(aimed, text);
+    for removing in [false, true] {
+        let edited = if removing {
+            aimed.replace("created_branch = true", "created_branch = true\nremoving = true")
+        } else {
+            aimed.clone()
+        };
+        fs::write(&path, &edited).unwrap();
+        for args in [vec!["rm", "aimed"], vec!["rm", "--force", "aimed"], vec!["prune"]] {
+            let _ = repo.run(&args);
+            assert!(
+                victim.join("sub/precious.txt").exists(),
+                "{args:?} (removing={removing}) deleted it"
+            );
+        }
+    }
+}
