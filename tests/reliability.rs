@@ -49,6 +49,7 @@ const SCENARIOS: &[Scenario] = &[
         "hostile identity: PID 1, own PID, stranger, zombie, other boot",
         hostile_identity,
     ),
+    ("soak: seeded commands, SIGKILLs and a user at work", soak),
     ("hostile input: fuzzed records", hostile_records),
     ("hostile input: metacharacters in branches", hostile_branches),
     ("process trees: grandchildren and ignored SIGTERM", trees_grandchildren),
@@ -490,6 +491,198 @@ fn crash_rm(cases: &Cases) {
         cases.one();
     }
     assert!(interrupted >= 1, "no kill landed in the middle of a removal");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Soak: random commands, some killed midway, while a user writes files and commits in the shards.
+// Afterwards nothing of the user's is lost (every file they wrote is where they wrote it, every
+// commit on its branch), no agent runs unrecorded, and records, worktrees and branches agree.
+// SOAK_TRACE=1 prints each step.
+
+/// What `soak`'s agents run: unique, so leftovers can be found in /proc.
+const SOAK_AGENT: &str = "sleep 97531";
+
+fn soak_agents() -> Vec<u32> {
+    fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).replace('\0', " ").contains(SOAK_AGENT))
+                && alive(*pid)
+        })
+        .collect()
+}
+
+fn soak(cases: &Cases) {
+    for seed in [
+        0x5eed_0001_u64,
+        0x5eed_0002,
+        0x5eed_0003,
+        0x5eed_0004,
+        0x5eed_0005,
+        0x5eed_0006,
+    ] {
+        soak_seed(seed, cases);
+    }
+}
+
+fn soak_seed(seed: u64, cases: &Cases) {
+    use std::os::unix::process::CommandExt;
+    let repo = TestRepo::new();
+    add_files(&repo, 300);
+    let mut rng = Rng(seed);
+    let names = ["a", "b", "c", "d"];
+    // The user's work: files (path → content) and commits (branch → commit).
+    let mut files: Vec<(std::path::PathBuf, String)> = Vec::new();
+    let mut commits: Vec<(String, String)> = Vec::new();
+    for step in 0..40 {
+        let name = names[rng.below(names.len())];
+        let wt = repo.shards_dir().join(name);
+        let op = rng.below(9);
+        let args: Vec<String> = match op {
+            0 | 1 => vec![
+                "new".into(),
+                name.into(),
+                "--no-launch".into(),
+                "--".into(),
+                "true".into(),
+            ],
+            2 => vec![
+                "run".into(),
+                name.into(),
+                "--terminal".into(),
+                "background".into(),
+                "--".into(),
+                "sh".into(),
+                "-c".into(),
+                format!("{SOAK_AGENT} & wait"),
+            ],
+            3 => vec!["stop".into(), "--grace".into(), "0.2".into(), name.into()],
+            4 | 5 => vec!["rm".into(), name.into()],
+            6 => vec!["prune".into()],
+            _ => Vec::new(),
+        };
+        if args.is_empty() {
+            // The user at work in an existing shard: a new file, or a commit.
+            if std::env::var_os("SOAK_TRACE").is_some() {
+                eprintln!(
+                    "seed {seed:#x} step {step}: user op {op} in {name} (exists: {})",
+                    wt.join(".git").is_file()
+                );
+            }
+            if wt.join(".git").is_file() {
+                if op == 7 {
+                    let file = wt.join(format!("user-{step}.txt"));
+                    fs::write(&file, format!("step {step}\n")).unwrap();
+                    files.push((file, format!("step {step}\n")));
+                } else if let Ok(branch) = Command::new("git")
+                    .args(["-C", &wt.display().to_string(), "symbolic-ref", "--short", "HEAD"])
+                    .output()
+                {
+                    let branch = String::from_utf8_lossy(&branch.stdout).trim().to_owned();
+                    let file = format!("commit-{step}.txt");
+                    fs::write(wt.join(&file), "committed\n").unwrap();
+                    // In a half-made shard git itself may refuse (a killed checkout leaves its
+                    // index.lock): then the user has a file, not a commit.
+                    let git = |args: &[&str]| {
+                        let mut cmd = Command::new("git");
+                        hermetic(&mut cmd, &repo.home());
+                        cmd.current_dir(&wt).args(args).output().unwrap()
+                    };
+                    let committed = git(&["add", &file]).status.success()
+                        && git(&["commit", "-q", "-m", &format!("user {step}")]).status.success();
+                    if committed {
+                        commits.push((branch, repo.git_in(&wt, &["rev-parse", "HEAD"]).trim().to_owned()));
+                    } else {
+                        files.push((wt.join(&file), "committed\n".into()));
+                    }
+                }
+            }
+            cases.one();
+            continue;
+        }
+        let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut child = repo
+            .command_in(&repo.root, &args_ref)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        // A third of `new` and `rm` are killed midway, with their git, as a closed terminal or
+        // the OOM killer would.
+        if matches!(op, 0 | 1 | 4 | 5) && rng.below(3) == 0 {
+            thread::sleep(Duration::from_millis(rng.below(120) as u64));
+            let _ = Command::new("kill")
+                .args(["-s", "KILL", "--", &format!("-{}", child.id())])
+                .status();
+        }
+        let status = child.wait();
+        if std::env::var_os("SOAK_TRACE").is_some() {
+            eprintln!("seed {seed:#x} step {step}: {args:?} -> {status:?}");
+        }
+        for (file, content) in &files {
+            assert_eq!(
+                fs::read_to_string(file).ok().as_deref(),
+                Some(content.as_str()),
+                "seed {seed:#x} step {step} ({args:?}): the user's {} was lost",
+                file.display()
+            );
+        }
+        for (branch, commit) in &commits {
+            let out = Command::new("git")
+                .args([
+                    "-C",
+                    &repo.root.display().to_string(),
+                    "merge-base",
+                    "--is-ancestor",
+                    commit,
+                    branch,
+                ])
+                .status()
+                .unwrap();
+            assert!(
+                out.success(),
+                "seed {seed:#x} step {step} ({args:?}): commit {commit} left {branch}"
+            );
+        }
+        cases.one();
+    }
+    // Whatever was interrupted is finished or undone; then every agent is stopped by name.
+    let _ = repo.run(&["prune"]);
+    // A half-made shard the user wrote into is left alone and reported. The user takes their
+    // files out, as the report suggests; then prune undoes it.
+    let mut half_made = false;
+    for v in repo.list() {
+        if v["incomplete"] == true {
+            half_made = true;
+            let wt = std::path::PathBuf::from(v["path"].as_str().unwrap());
+            files.retain(|(file, _)| {
+                let theirs = file.starts_with(&wt);
+                if theirs {
+                    fs::remove_file(file).unwrap();
+                }
+                !theirs
+            });
+        }
+    }
+    if half_made {
+        repo.ok(&["prune"]);
+    }
+    for v in repo.list() {
+        if v["status"] == "running" {
+            repo.ok(&["stop", "--grace", "0.2", v["name"].as_str().unwrap()]);
+        }
+    }
+    eventually("no agent left unrecorded", || soak_agents().is_empty());
+    let kept: Vec<String> = commits.iter().map(|(b, _)| b.clone()).collect();
+    let listed = repo.list();
+    for v in &listed {
+        assert_eq!(v["incomplete"], false, "seed {seed:#x}: {v:#}");
+        assert_eq!(v["removing"], false, "seed {seed:#x}: {v:#}");
+    }
+    assert_agreement(&repo, &kept);
 }
 
 // ---------------------------------------------------------------------------------------------

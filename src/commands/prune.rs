@@ -187,15 +187,27 @@ fn prune_one(
         let _lock = ws.store.lock_shard(&name)?;
         // Re-read under the lock: a `new` that was still at work has finished meanwhile.
         if ws.store.read(&name)?.incomplete {
-            if apply {
-                lifecycle::undo_incomplete(ws, &name, record)?;
-            }
-            actions.push(Action::new(
-                "undo-incomplete",
-                raw.to_owned(),
-                "`git shard new` died while creating it; what it made is removed".into(),
-                apply,
-            ));
+            let adopted = apply
+                && matches!(
+                    lifecycle::undo_incomplete(ws, &name, record)?,
+                    lifecycle::Undone::Adopted
+                );
+            actions.push(if adopted {
+                Action::new(
+                    "kept-shard",
+                    raw.to_owned(),
+                    "`git shard new` died after its worktree was made, and it holds work now: kept as a whole shard"
+                        .into(),
+                    false,
+                )
+            } else {
+                Action::new(
+                    "undo-incomplete",
+                    raw.to_owned(),
+                    "`git shard new` died while creating it; what it made is removed".into(),
+                    apply,
+                )
+            });
         }
         return Ok(());
     }

@@ -76,12 +76,22 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let _lock = ws.store.lock_shard(&name)?;
     let mut record = ws.store.read(&name)?;
     if record.incomplete {
-        let fate = lifecycle::undo_incomplete(&ws, &name, &record)?;
-        if let Some(line) = fate.describe(&record.branch) {
-            eprintln!("{line}");
+        match lifecycle::undo_incomplete(&ws, &name, &record)? {
+            lifecycle::Undone::Removed(fate) => {
+                if let Some(line) = fate.describe(&record.branch) {
+                    eprintln!("{line}");
+                }
+                eprintln!("removed shard '{name}' (its creation had been interrupted)");
+                return Ok(());
+            }
+            lifecycle::Undone::Adopted => {
+                eprintln!(
+                    "shard '{name}': its creation had finished and its worktree holds work; kept as a whole shard"
+                );
+                // From here on, a whole shard: every check below applies.
+                record = ws.store.read(&name)?;
+            }
         }
-        eprintln!("removed shard '{name}' (its creation had been interrupted)");
-        return Ok(());
     }
     // Between the stop above and this lock, a `run` may have started: never remove under it.
     // A launch no supervisor has claimed yet is cancelled, so none ever will.

@@ -105,6 +105,15 @@ impl Git {
         args.into_iter().fold(self, Git::arg)
     }
 
+    /// Run it in a process group of its own, for a change that must not be cut short: no terminal
+    /// signal reaches it, and a kill of git-shard's group (a closed terminal) leaves it to finish
+    /// instead of leaving git's lock files behind.
+    pub fn own_group(mut self) -> Git {
+        use std::os::unix::process::CommandExt;
+        self.cmd.process_group(0);
+        self
+    }
+
     pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Git {
         self.cmd.env(key, value);
         self

@@ -138,12 +138,14 @@ impl Repo {
             });
         }
         self.repository()
+            .own_group()
             .args(["update-ref", "-m", "git-shard: delete branch", "-d"])
             .arg(format!("refs/heads/{branch}"))
             .arg(tip)
             .read()?;
         if self.has_branch_section(branch) {
             self.repository()
+                .own_group()
                 .args(["config", "--remove-section"])
                 .arg(format!("branch.{branch}"))
                 .read()?;

@@ -120,7 +120,7 @@ impl Repo {
 
     /// `git worktree prune`: drop every entry whose folder is gone and that no lock keeps.
     pub fn prune_worktrees(&self) -> Result<(), GitError> {
-        self.git().args(["worktree", "prune"]).read().map(|_| ())
+        self.git().own_group().args(["worktree", "prune"]).read().map(|_| ())
     }
 
     /// Prove that `path` is the worktree git registered under `id`, now: a real folder (not a
@@ -198,20 +198,28 @@ impl Repo {
             Ok(_) if path.join(".git").exists() => {
                 let target = read_gitfile(&path.join(".git"));
                 let text = fs::read_to_string(path.join(".git")).unwrap_or_default();
-                let belongs = leftovers.iter().any(|admin| {
+                let links_fully = leftovers.iter().any(|admin| {
+                    target
+                        .as_ref()
+                        .is_some_and(|t| comparable_path(t) == comparable_path(&admin.dir))
+                });
+                let cut = leftovers.iter().any(|admin| {
                     let links = [
                         format!("gitdir: {}", admin.dir.display()),
                         format!("gitdir: {}", relative_path(&admin.dir, &wanted).display()),
                     ];
-                    target
-                        .as_ref()
-                        .is_some_and(|t| comparable_path(t) == comparable_path(&admin.dir))
-                        || cut_short(text.trim_end_matches(['\n', '\r']), &links)
+                    cut_short(text.trim_end_matches(['\n', '\r']), &links)
                 });
-                if !belongs {
+                if links_fully {
+                    fs::remove_dir_all(path).map_err(|e| self.io(e))?;
+                } else if cut && fs::read_dir(path).map_err(|e| self.io(e))?.count() == 1 {
+                    // git was killed writing `.git`, before any checkout: only that file is git's,
+                    // and it is all there is.
+                    fs::remove_file(path.join(".git")).map_err(|e| self.io(e))?;
+                    fs::remove_dir(path).map_err(|e| self.io(e))?;
+                } else {
                     return Err(GitError::PathExists { path: path.to_owned() });
                 }
-                fs::remove_dir_all(path).map_err(|e| self.io(e))?;
                 removed = true;
             }
             // `remove_dir` takes only an empty folder, atomically.
@@ -254,6 +262,37 @@ pub fn comparable_path(path: &Path) -> PathBuf {
             }
             _ => return super::admin::normalize(&path),
         }
+    }
+}
+
+impl Repo {
+    /// Whether the folder of a worktree whose checkout did not finish holds a file that git did not
+    /// put there: any file or link not in the tree of its HEAD (with no HEAD yet, any at all).
+    pub fn files_outside_head(&self, worktree: &Path) -> Result<bool, GitError> {
+        let listed = super::cmd::Git::on_worktree(worktree)
+            .args(["ls-tree", "-r", "-z", "--name-only", "HEAD"])
+            .read_bytes()
+            .unwrap_or_default();
+        let tree: std::collections::HashSet<&[u8]> = listed.split(|b| *b == 0).filter(|p| !p.is_empty()).collect();
+        let mut pending = vec![worktree.to_owned()];
+        while let Some(dir) = pending.pop() {
+            for entry in fs::read_dir(&dir).map_err(|e| self.io(e))? {
+                let entry = entry.map_err(|e| self.io(e))?;
+                let path = entry.path();
+                if path == worktree.join(".git") {
+                    continue;
+                }
+                if entry.file_type().map_err(|e| self.io(e))?.is_dir() {
+                    pending.push(path);
+                    continue;
+                }
+                let relative = path.strip_prefix(worktree).unwrap_or(&path);
+                if !tree.contains(relative.as_os_str().as_encoded_bytes()) {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
     }
 }
 

@@ -96,7 +96,8 @@ pub fn create(ws: &Workspace, record: &mut Record, start: &str) -> Result<()> {
     if record.created_branch {
         let cmd = ws.repo.create_branch_command(&record.branch, start);
         let what = cmd.1.clone();
-        let status = run_recorded(ws, record, cmd, Group::Callers)?;
+        // In a group of its own: a kill of `new`'s group must not leave git's ref lock behind.
+        let status = run_recorded(ws, record, cmd, Group::Own)?;
         if !status.success() {
             // Not ours: a racing `new` may have made this branch. Leave it.
             record.created_branch = false;
@@ -227,20 +228,32 @@ pub fn settle_branch(ws: &Workspace, record: &Record, force: bool, apply: bool) 
     Ok(BranchFate::KeptPreexisting)
 }
 
+/// What recovery made of a shard whose `new` died mid-way.
+pub enum Undone {
+    /// Everything the add made is gone, and the record too.
+    Removed(BranchFate),
+    /// The add had finished and the worktree holds work someone did since: the shard is kept,
+    /// now complete, and every rule of `rm` applies to it.
+    Adopted,
+}
+
 /// Undo a shard whose `new` died mid-way (`record.incomplete`): wait for the git it left at work,
 /// remove the worktree its add made (only what is provably that add's, see below), the branch if
 /// `new` created it and it holds nothing, and the record. The caller holds the shard's lock, so no
 /// `new` is still at work.
 ///
 /// The worktree registered at the record's path is the add's only while git still holds it
-/// locked with the add's exact reason (git finished, or was killed mid-way); it is removed as
-/// `remove_interrupted_add` removes it, since git may not be able to read a half-written entry.
-/// Anything else at that path is left alone and reported.
-pub fn undo_incomplete(ws: &Workspace, name: &ShardName, record: &Record) -> Result<BranchFate> {
+/// locked with the add's exact reason (git finished, or was killed mid-way); anything else at that
+/// path is left alone and reported. Even then, someone may have worked in it since: a finished
+/// worktree with uncommitted or untracked work is adopted (the record completed) instead of
+/// removed, and a half checked-out one holding files that are not git's is left alone. What is
+/// left of the add is removed as `remove_interrupted_add` removes it, since git may not be able
+/// to read a half-written entry.
+pub fn undo_incomplete(ws: &Workspace, name: &ShardName, record: &Record) -> Result<Undone> {
     wait_for_git(record)?;
-    let record = record.clone();
+    let mut record = record.clone();
     let reason = adding_reason(name.as_str());
-    let refuse = |why: &str| {
+    let refuse = |record: &Record, why: &str| {
         Error::refused(
             format!(
                 "shard '{name}': {} {why}, so it was left alone",
@@ -253,26 +266,48 @@ pub fn undo_incomplete(ws: &Workspace, name: &ShardName, record: &Record) -> Res
         )
     };
     if let Some(at) = ws.repo.registered(&record.worktree)? {
-        let locked = Admin::open(&ws.repo.common_dir(), &at.id).and_then(|a| a.lock_reason().ok().flatten());
-        // Still locked with the add's reason: whatever state git reached (a killed git can leave
-        // an entry that git itself can no longer read), it is the add's, and no agent ran in it.
-        // Anything else registered there (unlocked, or locked by someone) is not provably the
-        // add's: `create` records the shard complete before it lifts that lock.
+        let admin = Admin::open(&ws.repo.common_dir(), &at.id);
+        let locked = admin.as_ref().and_then(|a| a.lock_reason().ok().flatten());
+        // Anything registered there that is not still locked with the add's reason is not
+        // provably the add's: `create` records the shard complete before it lifts that lock.
         if locked.as_deref() != Some(reason.as_str()) {
             return Err(refuse(
+                &record,
                 "is a worktree the interrupted `git shard new` cannot be proven to have made",
             ));
+        }
+        if let Some(admin) = admin
+            && ws.repo.is_registered_worktree(&record.worktree, &at.id)?
+        {
+            if admin.dir.join("index").is_file() {
+                // git wrote the index last: the checkout finished, and `git status` is meaningful.
+                if !crate::git::status::dirt(&record.worktree)?.is_clean() {
+                    record.worktree = at.path;
+                    record.worktree_id = at.id.clone();
+                    record.incomplete = false;
+                    record.git_process = None;
+                    ws.store.write(&record)?;
+                    lock::unlock_if(&ws.repo.common_dir(), &at.id, &reason)
+                        .map_err(|e| Error::failed(format!("cannot unlock the worktree of shard '{name}': {e}")))?;
+                    return Ok(Undone::Adopted);
+                }
+            } else if ws.repo.files_outside_head(&record.worktree)? {
+                return Err(refuse(
+                    &record,
+                    "is half checked out and holds files that are not git's",
+                ));
+            }
         }
     }
     {
         let _worktrees = ws.store.lock_worktrees()?;
         if ws.repo.remove_interrupted_add(&record.worktree, &reason).is_err() {
-            return Err(refuse("is not what the interrupted `git shard new` left"));
+            return Err(refuse(&record, "is not what the interrupted `git shard new` left"));
         }
     }
     let fate = settle_branch(ws, &record, false, true)?;
     ws.store.remove(name)?;
-    Ok(fate)
+    Ok(Undone::Removed(fate))
 }
 
 /// Remove a shard whose removal was decided (every check passed and `record.removing` is set, or
