@@ -33,7 +33,7 @@ use crate::cli::Command;
 use crate::context::{Context, Workspace};
 use crate::error::{Error, Result};
 use crate::process::stop::{Outcome, Target};
-use crate::shard::record::ProcessRecord;
+use crate::shard::record::{EndedBy, ProcessRecord};
 use crate::shard::{Record, RunStatus, ShardName};
 use crate::terminal::{self, Launched, Terminal, Vars};
 
@@ -265,7 +265,7 @@ fn wait_for_run(
                     if let Some(e) = &p.start_error {
                         return Err(launch_failed(name, e.clone(), log));
                     }
-                    if p.pid.is_none() && p.ended_by.as_deref() == Some("cancelled") {
+                    if p.was_cancelled() {
                         return Err(launch_failed(
                             name,
                             "the launch was cancelled before an agent started (a `git shard rm` took the shard)".into(),
@@ -324,8 +324,7 @@ pub fn cancel_launch(ws: &Workspace, name: &ShardName, run_id: &str) -> Result<O
     if p.pid.is_some() || p.has_ended() {
         return Ok(Some(p.clone()));
     }
-    p.ended_at = Some(crate::output::now_rfc3339());
-    p.ended_by = Some("cancelled".into());
+    p.cancel();
     ws.store.write(&r)?;
     Ok(None)
 }
@@ -406,9 +405,7 @@ pub fn stop_run(ws: &Workspace, name: &ShardName, grace: Duration) -> Result<Sto
             if crate::process::check(&target.agent) != crate::process::Liveness::Alive {
                 ws.store.update(name, |r| {
                     if let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id && !p.has_ended()) {
-                        p.ended_at = Some(crate::output::now_rfc3339());
-                        p.signal = Some(if forced { 9 } else { 15 });
-                        p.ended_by = Some("stop".into());
+                        p.end(EndedBy::Stop, None, Some(if forced { 9 } else { 15 }));
                     }
                     Ok(())
                 })?;

@@ -103,8 +103,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             ));
         }
         if p.pid.is_none() && !p.has_ended() {
-            p.ended_at = Some(crate::output::now_rfc3339());
-            p.ended_by = Some("cancelled".into());
+            p.cancel();
             ws.store.write(&record)?;
         }
     }

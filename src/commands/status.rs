@@ -73,7 +73,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             launched_at: p.launched_at.clone(),
             started_at: p.started_at.clone(),
             ended_at: p.ended_at.clone(),
-            ended_by: p.ended_by.clone(),
+            ended_by: p.ended_by.map(|b| b.as_str().to_owned()),
             live: live.clone(),
         });
         return print_json(&StatusJson {
@@ -128,8 +128,7 @@ fn human(r: &Record, status: RunStatus, live: Option<&ProcessInfo>) -> String {
                 format!(
                     "{e}{}",
                     p.ended_by
-                        .as_deref()
-                        .map(|b| format!(" (recorded by {b})"))
+                        .map(|b| format!(" (recorded by {})", b.as_str()))
                         .unwrap_or_default()
                 ),
             ));

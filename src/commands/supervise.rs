@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::git::lock::{self, REASON_PREFIX};
 use crate::output::now_rfc3339;
 use crate::process::supervisor::{self, SuperviseError};
+use crate::shard::record::EndedBy;
 use crate::shard::{ShardName, Store, StoreError};
 
 /// Supervise a shard's agent (used by terminals; not for direct use).
@@ -115,10 +116,8 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
             let why = format!("cannot start {}: {source}", crate::output::clean(&program));
             let _ = store.update(&name, |r| {
                 if let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id) {
-                    p.ended_at = Some(now_rfc3339());
-                    p.exit_code = Some(127);
+                    p.end(EndedBy::Supervisor, Some(127), None);
                     p.start_error = Some(why.clone());
-                    p.ended_by = Some("supervisor".into());
                 }
                 Ok(())
             });
@@ -135,10 +134,7 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
     };
     let recorded = store.update(&name, |r| {
         if let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id && !p.has_ended()) {
-            p.ended_at = Some(now_rfc3339());
-            p.exit_code = ended.code;
-            p.signal = ended.signal;
-            p.ended_by = Some("supervisor".into());
+            p.end(EndedBy::Supervisor, ended.code, ended.signal);
         }
         Ok(())
     });

@@ -128,10 +128,10 @@ pub struct ProcessRecord {
     pub exit_code: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signal: Option<i32>,
-    /// `supervisor` when the supervisor saw the agent end, `stop` when `git shard stop` had to
-    /// record it because SIGKILL took the supervisor too.
+    /// Who recorded the end (see [`EndedBy`]); set only through [`ProcessRecord::end`] and
+    /// [`ProcessRecord::cancel`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ended_by: Option<String>,
+    pub ended_by: Option<EndedBy>,
     /// Why the supervisor could not start the agent (then `exit_code` is 127).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_error: Option<String>,
@@ -143,9 +143,49 @@ pub struct ProcessRecord {
     pub extra: BTreeMap<String, toml::Value>,
 }
 
+/// Who recorded how a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndedBy {
+    /// The supervisor saw the agent end (or fail to start).
+    Supervisor,
+    /// `git shard stop` (or `rm`), because SIGKILL took the supervisor too.
+    Stop,
+    /// The launch was taken back before any supervisor claimed it: no agent ever ran.
+    Cancelled,
+}
+
+impl EndedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndedBy::Supervisor => "supervisor",
+            EndedBy::Stop => "stop",
+            EndedBy::Cancelled => "cancelled",
+        }
+    }
+}
+
 impl ProcessRecord {
     pub fn has_ended(&self) -> bool {
         self.ended_at.is_some()
+    }
+
+    /// Record how the run ended, now: an exit code or the signal that ended it.
+    pub fn end(&mut self, by: EndedBy, exit_code: Option<i32>, signal: Option<i32>) {
+        self.ended_at = Some(crate::output::now_rfc3339());
+        self.exit_code = exit_code;
+        self.signal = signal;
+        self.ended_by = Some(by);
+    }
+
+    /// Take back a launch no supervisor has claimed: none ever will.
+    pub fn cancel(&mut self) {
+        self.end(EndedBy::Cancelled, None, None);
+    }
+
+    /// A launch that was taken back before an agent started.
+    pub fn was_cancelled(&self) -> bool {
+        self.pid.is_none() && self.ended_by == Some(EndedBy::Cancelled)
     }
 
     /// The identity of the agent, when the supervisor recorded one.
