@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::shard::RunStatus;
 use crate::terminal::{self, Terminal, TerminalError, Vars};
 
-use super::logs::print_log;
+use super::print_log;
 
 /// Bring the terminal window or pane of a shard's agent to the front.
 ///

@@ -16,7 +16,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
-    super::path::print_path(ctx, &args.name)?;
+    super::print_path(ctx, &args.name)?;
     // The shell integration changes the directory itself: it wants the path and nothing else.
     if std::env::var_os("_GIT_SHARD_FROM_SHELL").is_some() {
         return Ok(());

@@ -1,7 +1,7 @@
 //! `git shard hooks install | uninstall | status`: the git hooks that reconcile shards after git
 //! commands, so an agent whose worktree was removed behind git-shard's back is stopped soon after.
 
-use crate::context::{Context, Workspace};
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::git::hooks::{self, HookState};
 
@@ -33,7 +33,7 @@ pub enum Action {
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
     match args.action {
-        Action::Install { force } => install(&ws, force, false),
+        Action::Install { force } => super::install_hooks(&ws, force, false),
         Action::Uninstall => {
             let (dir, _) = ws.repo.hooks_dir()?;
             for (name, what) in hooks::uninstall(&dir).map_err(|e| Error::failed(e.to_string()))? {
@@ -57,41 +57,4 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             Ok(())
         }
     }
-}
-
-/// Whether every hook of ours is in place.
-pub fn installed(ws: &Workspace) -> bool {
-    let Ok((dir, _)) = ws.repo.hooks_dir() else {
-        return false;
-    };
-    hooks::HOOKS
-        .iter()
-        .all(|n| matches!(hooks::state(&dir, n), HookState::Ours { .. }))
-}
-
-/// Install the hooks; `quiet` for the automatic install of `new`.
-pub fn install(ws: &Workspace, force: bool, quiet: bool) -> Result<()> {
-    let (dir, configured) = ws.repo.hooks_dir()?;
-    if configured
-        && !force
-        && let Some(tool) = hooks::managed_by(&dir)
-    {
-        return Err(Error::refused(
-            format!("core.hooksPath points to {}, which {tool} manages", dir.display()),
-            format!(
-                "add `git shard reconcile --quiet >/dev/null 2>&1 &` to {tool}'s post-checkout, post-commit and post-merge \
-                 hooks (see README, \"Git hooks\"), or use --force to install into that folder anyway"
-            ),
-        ));
-    }
-    let exe = std::env::current_exe().map_err(|e| Error::failed(format!("cannot find the git-shard binary: {e}")))?;
-    let done =
-        hooks::install(&dir, &exe).map_err(|e| Error::refused(e.to_string(), "move that file away and try again"))?;
-    if !quiet {
-        println!("hooks folder: {}", dir.display());
-        for (name, what) in done {
-            println!("{name}: {what}");
-        }
-    }
-    Ok(())
 }

@@ -7,9 +7,11 @@
 use crate::context::Context;
 use crate::error::Result;
 use crate::output::{Cell, Paint, age, short_path, table};
+use crate::shard::status::describe;
 use crate::shard::{Record, RunStatus};
 
 use super::{ShardJson, print_json};
+use crate::shard::lifecycle::reconcile;
 
 /// List the shards of this repository and what their agents are doing.
 #[derive(Debug, clap::Args)]
@@ -22,7 +24,7 @@ pub struct Args {
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
     let mut listed = ws.store.list()?;
-    match super::reconcile::reconcile_listed(&ws, &listed, super::reconcile::Stopping::Background) {
+    match reconcile::reconcile_listed(&ws, &listed, reconcile::Stopping::Background) {
         Ok(lines) if lines.is_empty() => {}
         Ok(lines) => {
             lines.iter().for_each(|l| eprintln!("{l}"));
@@ -70,31 +72,8 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// `running (pid 123)`, `exited (0)`, `exited (signal 9)`, `lost`, `not-started`.
-pub fn status_text(r: &Record, s: RunStatus) -> String {
-    let p = r.process.as_ref();
-    let text: String = match s {
-        RunStatus::Running => format!("running (pid {})", p.and_then(|p| p.pid).unwrap_or(0)),
-        RunStatus::Exited => match (p.and_then(|p| p.exit_code), p.and_then(|p| p.signal)) {
-            (Some(c), _) => format!("exited ({c})"),
-            (None, Some(sig)) => format!("exited (signal {sig})"),
-            _ => "exited".into(),
-        },
-        other => other.as_str().into(),
-    };
-    if r.incomplete {
-        "incomplete (`git shard prune` undoes it)".into()
-    } else if r.removing {
-        "removing (interrupted; `git shard prune` finishes it)".into()
-    } else if r.orphaned_at.is_some() {
-        text + ", orphaned"
-    } else {
-        text
-    }
-}
-
 fn status_cell(r: &Record, s: RunStatus, paint: Paint) -> Cell {
-    let text = status_text(r, s);
+    let text = describe(r, s);
     match s {
         RunStatus::Running => Cell::painted(&text, |t| paint.green(t)),
         RunStatus::Exited if r.process.as_ref().and_then(|p| p.exit_code) == Some(0) => Cell::plain(text),

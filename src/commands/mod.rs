@@ -1,6 +1,6 @@
 //! One file per subcommand, each with its `Args` (whose doc comment is the help text) and
-//! `pub fn run(ctx, args)`. Shared pieces used by several commands live here: the JSON view of a
-//! shard, launching a run, stopping a run.
+//! `pub fn run(ctx, args)`: parse, call the domain (`crate::shard::lifecycle`), print. Shared
+//! pieces of the command line live here: the JSON view of a shard, choosing a terminal, `--grace`.
 
 pub mod attach;
 pub mod cd;
@@ -22,20 +22,20 @@ pub mod status;
 pub mod stop;
 pub mod supervise;
 
-use std::io::IsTerminal;
+use std::fs::File;
+use std::io::{self, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::cli::Command;
 use crate::context::{Context, Workspace};
 use crate::error::{Error, Result};
-use crate::process::stop::{Outcome, Target};
-use crate::shard::record::{EndedBy, ProcessRecord};
+use crate::git::hooks as git_hooks;
 use crate::shard::{Record, RunStatus, ShardName};
-use crate::terminal::{self, Launched, Terminal, Vars};
+use crate::terminal::{self, Terminal};
 
 pub fn dispatch(ctx: &Context, command: &Command) -> Result<()> {
     match command {
@@ -120,325 +120,10 @@ pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
     Ok(())
 }
 
-/// A run that is launching has a run id but no identity yet; it blocks a second launch for as
-/// long as `new`/`run` would wait for it.
-pub fn launch_pending(p: &ProcessRecord, timeout: Duration) -> bool {
-    if p.pid.is_some() || p.has_ended() {
-        return false;
-    }
-    match p.launched_at.parse::<jiff::Timestamp>() {
-        Ok(t) => jiff::Timestamp::now().as_second() - t.as_second() <= timeout.as_secs() as i64 + 1,
-        Err(_) => false,
-    }
-}
-
-/// A fresh id for one run, unique enough to tell two launches of one shard apart.
-fn new_run_id() -> String {
-    let now = jiff::Timestamp::now();
-    format!("{}-{}", now.as_nanosecond(), std::process::id())
-}
-
-/// What `new`/`run` should do after the supervisor was started.
-pub enum LaunchResult {
-    /// Recorded and running (or already ended) in a detached terminal.
-    Started(Box<ProcessRecord>),
-    /// An inline run finished; its exit status.
-    InlineExited(i32),
-}
-
-/// The command a launch should record first (`run -- <command>`), if it changes.
-pub struct NewCommand {
-    pub agent: String,
-    pub argv: Vec<String>,
-}
-
-/// Launch the shard's agent in `terminal`. The caller holds no lock (the supervisor needs the
-/// shard's lock to record itself). Returns once the supervisor recorded the run (or, inline, once
-/// the agent has exited). A launch that fails or times out is cancelled under the lock first, so
-/// a supervisor that starts late can never run an agent nobody waits for.
-pub fn launch(
-    ws: &Workspace,
-    name: &ShardName,
-    terminal: &Terminal,
-    command: Option<NewCommand>,
-) -> Result<LaunchResult> {
-    let run_id = new_run_id();
-    let timeout = Duration::from_secs(ws.config.launch_timeout);
-    let record = {
-        let _lock = ws.store.lock_shard(name)?;
-        let mut r = ws.store.read(name)?;
-        // Checked under the shard's lock, so no interrupted `new` or `rm` can be resumed by
-        // `prune` under an agent that starts here.
-        refuse_unsettled(name, &r)?;
-        if let Some(p) = &r.process
-            && (launch_pending(p, timeout) || RunStatus::of(Some(p)) == RunStatus::Running)
-        {
-            return Err(Error::refused(
-                format!("shard '{name}' already has a running or launching agent"),
-                format!("stop it first with `git shard stop {name}`"),
-            ));
-        }
-        if let Some(c) = command {
-            r.agent = c.agent;
-            r.command = c.argv;
-        }
-        r.terminal = terminal.name().to_owned();
-        r.process = Some(ProcessRecord {
-            run_id: run_id.clone(),
-            terminal: terminal.name().to_owned(),
-            launched_at: crate::output::now_rfc3339(),
-            ..ProcessRecord::default()
-        });
-        ws.store.write(&r)?;
-        r
-    };
-
-    let exe = std::env::current_exe().map_err(|e| Error::failed(format!("cannot find the git-shard binary: {e}")))?;
-    let supervisor: Vec<String> = vec![
-        exe.display().to_string(),
-        crate::cli::SUPERVISE.into(),
-        name.to_string(),
-        "--run-id".into(),
-        run_id.clone(),
-        "--git-common-dir".into(),
-        ws.repo.common_dir().display().to_string(),
-    ];
-    let title = format!("git shard: {name}");
-    let repo_name = ws.repo_name();
-    let no_env = std::collections::BTreeMap::new();
-    let vars = Vars {
-        cwd: &record.worktree,
-        name: name.as_str(),
-        branch: &record.branch,
-        title: &title,
-        repo: &repo_name,
-        cmd: &supervisor,
-        env: &no_env,
-    };
-    let log = ws.store.log_path(name.as_str());
-    tracing::debug!(terminal = terminal.name(), ?supervisor, "launching");
-    match terminal::launch(terminal, &vars, &log, &ws.repo.main_worktree())? {
-        Launched::Inline(child) => {
-            let code = crate::process::supervisor::wait_inline(&child)
-                .map_err(|e| Error::failed(format!("waiting for the supervisor failed: {e}")))?;
-            Ok(LaunchResult::InlineExited(code))
-        }
-        Launched::Detached(child) => {
-            wait_for_run(ws, name, &run_id, child, timeout, &log).map(|p| LaunchResult::Started(Box::new(p)))
-        }
-    }
-}
-
-/// Refuse to start an agent in a shard that an interrupted `new` or `rm` left half done: `prune`
-/// or `rm` will finish that, and must not do it under a running agent.
-pub fn refuse_unsettled(name: &ShardName, r: &Record) -> Result<()> {
-    if !r.incomplete && !r.removing {
-        return Ok(());
-    }
-    let what = if r.incomplete {
-        "half made (its `git shard new` was interrupted)"
-    } else {
-        "being removed (its `git shard rm` was interrupted)"
-    };
-    Err(Error::refused(
-        format!("shard '{name}' is {what}; no agent was started"),
-        format!("`git shard rm {name}` or `git shard prune` finishes that first"),
-    ))
-}
-
-/// Poll the record (cheap: one small file) until the supervisor has written this run's identity.
-fn wait_for_run(
-    ws: &Workspace,
-    name: &ShardName,
-    run_id: &str,
-    mut launcher: std::process::Child,
-    timeout: Duration,
-    log: &Path,
-) -> Result<ProcessRecord> {
-    let deadline = Instant::now() + timeout;
-    let mut nap = Duration::from_millis(2);
-    let mut launcher_failed: Option<(std::process::ExitStatus, Instant)> = None;
-    let why = loop {
-        match ws.store.read(name) {
-            Ok(r) => {
-                if let Some(p) = r.process.filter(|p| p.run_id == run_id) {
-                    if let Some(e) = &p.start_error {
-                        return Err(launch_failed(name, e.clone(), log));
-                    }
-                    if p.was_cancelled() {
-                        return Err(launch_failed(
-                            name,
-                            "the launch was cancelled before an agent started (a `git shard rm` took the shard)".into(),
-                            log,
-                        ));
-                    }
-                    if p.pid.is_some() || p.has_ended() {
-                        return Ok(p);
-                    }
-                }
-            }
-            Err(crate::shard::StoreError::NotFound(_)) => {
-                return Err(Error::failed(format!(
-                    "shard '{name}' was removed while its agent was launching"
-                )));
-            }
-            Err(e) => return Err(e.into()),
-        }
-        if launcher_failed.is_none()
-            && let Ok(Some(status)) = launcher.try_wait()
-            && !status.success()
-        {
-            launcher_failed = Some((status, Instant::now()));
-        }
-        // A launcher that failed may still have started the supervisor: give it a moment.
-        if let Some((status, at)) = launcher_failed
-            && at.elapsed() > Duration::from_millis(300)
-        {
-            break format!("the terminal launcher exited with {status}");
-        }
-        if Instant::now() >= deadline {
-            break format!("the supervisor did not record the run within {} s", timeout.as_secs());
-        }
-        thread::sleep(nap);
-        nap = (nap * 2).min(Duration::from_millis(25));
-    };
-    // Cancel under the lock; if the supervisor recorded the run just now, the launch worked.
-    match cancel_launch(ws, name, run_id)? {
-        Some(p) if p.pid.is_some() => Ok(p),
-        _ => Err(launch_failed(name, why, log)),
-    }
-}
-
-/// Mark a launch that no supervisor has claimed as cancelled, so none ever will. Returns the run
-/// as it is if a supervisor got there first (`None` when it was cancelled or is gone).
-pub fn cancel_launch(ws: &Workspace, name: &ShardName, run_id: &str) -> Result<Option<ProcessRecord>> {
-    let _lock = ws.store.lock_shard(name)?;
-    let mut r = match ws.store.read(name) {
-        Ok(r) => r,
-        Err(crate::shard::StoreError::NotFound(_)) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id) else {
-        return Ok(None);
-    };
-    if p.pid.is_some() || p.has_ended() {
-        return Ok(Some(p.clone()));
-    }
-    p.cancel();
-    ws.store.write(&r)?;
-    Ok(None)
-}
-
-fn launch_failed(name: &ShardName, why: String, log: &Path) -> Error {
-    let tail = std::fs::read_to_string(log)
-        .map(|t| {
-            let lines: Vec<&str> = t.lines().collect();
-            lines[lines.len().saturating_sub(10)..].join("\n")
-        })
-        .unwrap_or_default();
-    let mut message = format!("the agent of shard '{name}' did not start: {why}");
-    if !tail.trim().is_empty() {
-        message.push_str(&format!(
-            "\nlast lines of {}:\n{}",
-            log.display(),
-            crate::output::clean(&tail).replace("\\n", "\n")
-        ));
-    }
-    Error::refused(
-        message,
-        "check the terminal and agent command; `git shard run <name>` tries again",
-    )
-}
-
-/// Result of stopping a shard's run, for messages.
-pub enum Stopped {
-    /// There was no live run (nothing recorded, already ended, or lost).
-    NothingRunning(RunStatus),
-    /// The PID no longer denotes our agent; nothing was signalled.
-    Lost,
-    /// Stopped; `forced` when SIGKILL was needed; `survivors` if something could not be ended.
-    Done {
-        forced: bool,
-        survivors: Vec<(u32, String)>,
-    },
-}
-
-/// Stop a shard's run (see `process::stop`) and make sure the record says how it ended.
-pub fn stop_run(ws: &Workspace, name: &ShardName, grace: Duration) -> Result<Stopped> {
-    let record = ws.store.read(name)?;
-    let Some(p) = record.process.as_ref() else {
-        return Ok(Stopped::NothingRunning(RunStatus::NotStarted));
-    };
-    let status = RunStatus::of(Some(p));
-    if status != RunStatus::Running {
-        return Ok(Stopped::NothingRunning(status));
-    }
-    let (Some(agent), Some(pgid), Some(sid)) = (p.identity(), p.pgid, p.sid) else {
-        return Ok(Stopped::NothingRunning(status));
-    };
-    let supervisor = match (p.supervisor_pid, p.supervisor_start_ticks) {
-        (Some(pid), Some(start_ticks)) => Some(crate::process::Identity {
-            pid,
-            start_ticks,
-            boot_id: agent.boot_id.clone(),
-        }),
-        _ => None,
-    };
-    let target = Target {
-        agent,
-        pgid,
-        sid,
-        supervisor,
-    };
-    tracing::debug!(?target, ?grace, "stopping");
-    let outcome = crate::process::stop::stop(&target, grace)
-        .map_err(|e| Error::failed(format!("cannot stop shard '{name}': {e}")))?;
-    let run_id = p.run_id.clone();
-    match outcome {
-        Outcome::NotRunning => Ok(Stopped::NothingRunning(RunStatus::of(
-            ws.store.read(name)?.process.as_ref(),
-        ))),
-        Outcome::Mismatch => Ok(Stopped::Lost),
-        Outcome::Stopped { forced, survivors } => {
-            // The supervisor records the end itself; when SIGKILL took it too, we record it, but
-            // only once the agent is really gone.
-            if crate::process::check(&target.agent) != crate::process::Liveness::Alive {
-                ws.store.update(name, |r| {
-                    if let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id && !p.has_ended()) {
-                        p.end(EndedBy::Stop, None, Some(if forced { 9 } else { 15 }));
-                    }
-                    Ok(())
-                })?;
-            }
-            if survivors.is_empty() {
-                unlock_if_idle(ws, name, &record.worktree_id)?;
-            }
-            Ok(Stopped::Done { forced, survivors })
-        }
-    }
-}
-
-/// Lift git-shard's worktree lock of a shard if, checked under the shard's lock, none of its runs
-/// is alive. A supervisor locks and records a new run under that same lock, so this can never
-/// take the lock from under a run that just started.
-pub fn unlock_if_idle(ws: &Workspace, name: &ShardName, worktree_id: &str) -> Result<bool> {
-    let _lock = ws.store.lock_shard(name)?;
-    let running = match ws.store.read(name) {
-        Ok(r) => RunStatus::of(r.process.as_ref()) == RunStatus::Running,
-        Err(crate::shard::StoreError::NotFound(_)) => false,
-        Err(e) => return Err(e.into()),
-    };
-    if running {
-        return Ok(false);
-    }
-    crate::git::lock::unlock_ours(&ws.repo.common_dir(), worktree_id)
-        .map_err(|e| Error::failed(format!("cannot unlock the worktree of shard '{name}': {e}")))
-}
-
 /// Reconcile before a command that reports or creates shards; a failure there is reported and
 /// does not stop the command.
 pub fn reconcile_quietly(ws: &Workspace) {
-    match reconcile::reconcile(ws) {
+    match crate::shard::lifecycle::reconcile::reconcile(ws) {
         Ok(lines) => lines.iter().for_each(|l| eprintln!("{l}")),
         Err(e) => eprintln!("warning: reconciliation failed: {e}"),
     }
@@ -488,4 +173,96 @@ pub fn parse_grace(raw: &str) -> std::result::Result<Duration, String> {
 /// Is standard input a terminal? (Chooses `inline` over `background` by default.)
 pub fn stdin_is_tty() -> bool {
     std::io::stdin().is_terminal()
+}
+
+/// Print a shard's worktree path on stdout (also what `cd` does without the shell integration).
+pub fn print_path(ctx: &Context, name: &str) -> Result<()> {
+    let ws = ctx.workspace()?;
+    let (_, record) = ws.record(name)?;
+    println!("{}", record.worktree.display());
+    Ok(())
+}
+
+/// Print a shard's log; with `follow`, keep printing until its run is no longer running.
+pub fn print_log(ws: &Workspace, name: &ShardName, record: &Record, follow: bool) -> Result<()> {
+    let path = ws.store.log_path(name.as_str());
+    let mut file = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(Error::refused(
+                format!("shard '{name}' has no log"),
+                format!(
+                    "only background runs write one; this shard ran in terminal '{}': its output is there",
+                    crate::output::clean(&record.terminal)
+                ),
+            ));
+        }
+        Err(e) => return Err(Error::failed(format!("cannot read {}: {e}", path.display()))),
+    };
+    let mut out = io::stdout().lock();
+    let copy = |file: &mut File, out: &mut io::StdoutLock<'_>| -> io::Result<()> {
+        let mut buf = Vec::new();
+        file.read_to_end(&mut buf)?;
+        out.write_all(&buf)?;
+        out.flush()
+    };
+    let fail = |e: io::Error| Error::failed(format!("cannot print {}: {e}", path.display()));
+    copy(&mut file, &mut out).map_err(fail)?;
+    if !follow {
+        return Ok(());
+    }
+    loop {
+        let running = ws
+            .store
+            .read(name)
+            .map(|r| RunStatus::of(r.process.as_ref()) == RunStatus::Running)
+            .unwrap_or(false);
+        thread::sleep(Duration::from_millis(100));
+        // A log truncated by hand: start again from its beginning.
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        if file.stream_position().map(|p| p > len).unwrap_or(false) {
+            file.seek(SeekFrom::Start(0)).map_err(fail)?;
+        }
+        copy(&mut file, &mut out).map_err(fail)?;
+        if !running {
+            return Ok(());
+        }
+    }
+}
+
+/// Whether every git hook of git-shard's is in place.
+pub fn hooks_installed(ws: &Workspace) -> bool {
+    let Ok((dir, _)) = ws.repo.hooks_dir() else {
+        return false;
+    };
+    git_hooks::HOOKS
+        .iter()
+        .all(|n| matches!(git_hooks::state(&dir, n), git_hooks::HookState::Ours { .. }))
+}
+
+/// Install git-shard's git hooks (see `git::hooks`); `quiet` for the automatic install of `new`.
+pub fn install_hooks(ws: &Workspace, force: bool, quiet: bool) -> Result<()> {
+    let (dir, configured) = ws.repo.hooks_dir()?;
+    if configured
+        && !force
+        && let Some(tool) = git_hooks::managed_by(&dir)
+    {
+        return Err(Error::refused(
+            format!("core.hooksPath points to {}, which {tool} manages", dir.display()),
+            format!(
+                "add `git shard reconcile --quiet >/dev/null 2>&1 &` to {tool}'s post-checkout, post-commit and post-merge \
+                 hooks (see README, \"Git hooks\"), or use --force to install into that folder anyway"
+            ),
+        ));
+    }
+    let exe = std::env::current_exe().map_err(|e| Error::failed(format!("cannot find the git-shard binary: {e}")))?;
+    let done = git_hooks::install(&dir, &exe)
+        .map_err(|e| Error::refused(e.to_string(), "move that file away and try again"))?;
+    if !quiet {
+        println!("hooks folder: {}", dir.display());
+        for (name, what) in done {
+            println!("{name}: {what}");
+        }
+    }
+    Ok(())
 }

@@ -14,7 +14,8 @@ use crate::shard::lifecycle;
 use crate::shard::record::{self, Base, Record};
 use crate::shard::{RunStatus, ShardName, StoreError};
 
-use super::{LaunchResult, ShardJson, launch, print_json};
+use super::{ShardJson, print_json};
+use crate::shard::lifecycle::run::{LaunchResult, launch};
 
 /// Create a shard: a new worktree on its own branch, with an agent running in it.
 ///
@@ -108,7 +109,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             let how = match ws.store.read(&name) {
                 Ok(r) => format!(
                     "agent {}",
-                    super::list::status_text(&r, RunStatus::of(r.process.as_ref()))
+                    crate::shard::status::describe(&r, RunStatus::of(r.process.as_ref()))
                 ),
                 Err(_) => format!("agent exited with status {code}"),
             };
@@ -229,11 +230,11 @@ fn offer_hooks(ws: &Workspace) {
     if marker.exists() && !ws.config.auto_install_hooks {
         return;
     }
-    if super::hooks::installed(ws) {
+    if super::hooks_installed(ws) {
         return;
     }
     if ws.config.auto_install_hooks {
-        match super::hooks::install(ws, false, true) {
+        match super::install_hooks(ws, false, true) {
             Ok(()) => eprintln!("installed git-shard's git hooks (auto_install_hooks = true)"),
             Err(e) => eprintln!("warning: cannot install git-shard's git hooks: {e}"),
         }

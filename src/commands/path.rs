@@ -12,13 +12,5 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
-    print_path(ctx, &args.name)
-}
-
-/// Print a shard's worktree path on stdout (also what `cd` does without the shell integration).
-pub fn print_path(ctx: &Context, name: &str) -> Result<()> {
-    let ws = ctx.workspace()?;
-    let (_, record) = ws.record(name)?;
-    println!("{}", record.worktree.display());
-    Ok(())
+    super::print_path(ctx, &args.name)
 }

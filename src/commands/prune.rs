@@ -24,8 +24,9 @@ use crate::output::clean;
 use crate::shard::lifecycle::{self, BranchFate};
 use crate::shard::{Record, ShardName};
 
-use super::reconcile::{WorktreeState, worktree_state};
-use super::{Stopped, print_json, stop_run};
+use super::print_json;
+use crate::shard::lifecycle::reconcile::{WorktreeState, worktree_state};
+use crate::shard::lifecycle::run::{Stopped, stop_run};
 
 /// Forget shards whose worktree is gone and report worktrees without a shard.
 #[derive(Debug, clap::Args)]

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::shard::{Record, RunStatus, lifecycle};
 use crate::terminal::{self, Vars};
 
-use super::{Stopped, stop_run};
+use crate::shard::lifecycle::run::{Stopped, stop_run};
 
 /// Remove a shard: stop its agent, remove its worktree and (when merged) its branch.
 ///

@@ -4,7 +4,7 @@ use crate::agent;
 use crate::context::Context;
 use crate::error::{Error, Result};
 
-use super::{LaunchResult, NewCommand, launch};
+use crate::shard::lifecycle::run::{LaunchResult, NewCommand, launch};
 
 /// Start an agent in an existing shard (refused while one is running there).
 ///
@@ -28,7 +28,7 @@ pub struct Args {
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
     let (name, record) = ws.record(&args.name)?;
-    super::refuse_unsettled(&name, &record)?;
+    crate::shard::lifecycle::run::refuse_unsettled(&name, &record)?;
     if !record.worktree.is_dir() {
         return Err(Error::refused(
             format!("the worktree of shard '{name}' is gone ({})", record.worktree.display()),

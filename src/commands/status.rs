@@ -88,7 +88,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
 fn human(r: &Record, status: RunStatus, live: Option<&ProcessInfo>) -> String {
     let mut lines: Vec<(&str, String)> = vec![
         ("shard", clean(&r.name)),
-        ("status", super::list::status_text(r, status)),
+        ("status", crate::shard::status::describe(r, status)),
         ("branch", clean(&r.branch)),
         (
             "base",

@@ -6,7 +6,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::shard::RunStatus;
 
-use super::{Stopped, stop_run};
+use crate::shard::lifecycle::run::{Stopped, stop_run};
 
 /// Stop the agent of a shard: SIGTERM to its process group, SIGKILL after the grace period.
 ///

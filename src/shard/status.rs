@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::record::ProcessRecord;
+use super::record::{ProcessRecord, Record};
 use crate::process::{self, Liveness};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -43,5 +43,28 @@ impl RunStatus {
                 Liveness::Gone | Liveness::Reused => RunStatus::Lost,
             },
         }
+    }
+}
+
+/// `running (pid 123)`, `exited (0)`, `exited (signal 9)`, `lost`, `not-started`.
+pub fn describe(r: &Record, s: RunStatus) -> String {
+    let p = r.process.as_ref();
+    let text: String = match s {
+        RunStatus::Running => format!("running (pid {})", p.and_then(|p| p.pid).unwrap_or(0)),
+        RunStatus::Exited => match (p.and_then(|p| p.exit_code), p.and_then(|p| p.signal)) {
+            (Some(c), _) => format!("exited ({c})"),
+            (None, Some(sig)) => format!("exited (signal {sig})"),
+            _ => "exited".into(),
+        },
+        other => other.as_str().into(),
+    };
+    if r.incomplete {
+        "incomplete (`git shard prune` undoes it)".into()
+    } else if r.removing {
+        "removing (interrupted; `git shard prune` finishes it)".into()
+    } else if r.orphaned_at.is_some() {
+        text + ", orphaned"
+    } else {
+        text
     }
 }

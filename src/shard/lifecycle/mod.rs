@@ -1,5 +1,7 @@
-//! A shard's worktree and branch over its life: made by `new`, taken apart by `rm` and `prune`,
-//! and what a killed `new` or `rm` left, undone or finished.
+//! A shard's life, in one place: its worktree and branch (this file: made by `new`, taken apart
+//! by `rm` and `prune`, and what a killed `new` or `rm` left, undone or finished), its runs
+//! (`run`: launch, cancel, stop, git-shard's worktree lock) and reconciliation with what git says
+//! (`reconcile`). Commands parse, call these, and print; they never call each other.
 //!
 //! git does the work (`git branch`, `git worktree add`, `git worktree remove`; see `crate::git`);
 //! this module decides when, and keeps the record able to say what is going on at any instant:
@@ -17,6 +19,9 @@
 //! - Nothing is deleted without proof that it is the shard's: a folder only as the worktree git
 //!   registered under the record's id, linking back to it (never through a symlink); a branch only
 //!   while it points at the commit that was judged (safety rules 3 and 7).
+
+pub mod reconcile;
+pub mod run;
 
 use std::path::Path;
 use std::process::{Command, ExitStatus};
