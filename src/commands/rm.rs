@@ -43,12 +43,14 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let grace = args.grace;
 
     let _store = ws.store.lock_store_shared()?;
-    // Checked before the agent is stopped, too: a removal that would be refused must not end the
-    // agent session the user may most want to keep. Checked again after the stop, under the lock.
+    // With an agent running, checked before it is stopped too: a removal that would be refused
+    // must not end the agent session the user may most want to keep. Checked again after the
+    // stop, under the lock.
     if !args.force {
         let _lock = ws.store.lock_shard(&name)?;
         let record = ws.store.read(&name)?;
-        if !record.incomplete && std::fs::symlink_metadata(&record.worktree).is_ok() {
+        let running = RunStatus::of(record.process.as_ref()) == RunStatus::Running;
+        if running && !record.incomplete && std::fs::symlink_metadata(&record.worktree).is_ok() {
             lifecycle::wait_for_git(&record)?;
             lifecycle::check_removable(&ws, &name, &record, false)?;
         }
