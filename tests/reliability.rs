@@ -667,20 +667,26 @@ fn soak_seed(seed: u64, cases: &Cases) {
             });
         }
     }
+    let mut said = String::new();
     if half_made {
-        repo.ok(&["prune"]);
+        let out = repo.run(&["prune"]);
+        said.push_str(&String::from_utf8_lossy(&out.stdout));
+        said.push_str(&String::from_utf8_lossy(&out.stderr));
     }
+    // `list` may have left a stop to a background reconciliation: a stop racing it may find the
+    // run already ended. What counts is that no agent is left.
     for v in repo.list() {
         if v["status"] == "running" {
-            repo.ok(&["stop", "--grace", "0.2", v["name"].as_str().unwrap()]);
+            let out = repo.run(&["stop", "--grace", "0.2", v["name"].as_str().unwrap()]);
+            said.push_str(&String::from_utf8_lossy(&out.stderr));
         }
     }
     eventually("no agent left unrecorded", || soak_agents().is_empty());
     let kept: Vec<String> = commits.iter().map(|(b, _)| b.clone()).collect();
     let listed = repo.list();
     for v in &listed {
-        assert_eq!(v["incomplete"], false, "seed {seed:#x}: {v:#}");
-        assert_eq!(v["removing"], false, "seed {seed:#x}: {v:#}");
+        assert_eq!(v["incomplete"], false, "seed {seed:#x}: {v:#}\n{said}");
+        assert_eq!(v["removing"], false, "seed {seed:#x}: {v:#}\n{said}");
     }
     assert_agreement(&repo, &kept);
 }
