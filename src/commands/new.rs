@@ -75,6 +75,16 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     // The spelling git will register: the real path of what exists of it, so that the record,
     // `git worktree list`, `list` and the prompt all name the worktree the same way.
     let path = comparable_path(&ws.config.worktree_path(&ws.repo.anchor(), name.as_str()));
+    if path.to_str().is_none() {
+        // Records are TOML, which holds text only: a path that is not UTF-8 could not be named.
+        return Err(Error::refused(
+            format!(
+                "the worktree path {} is not UTF-8 text, which git-shard cannot record",
+                path.display()
+            ),
+            "set `worktree_dir` to a folder whose path is UTF-8 (`git shard config --set worktree_dir=…`)",
+        ));
+    }
     lifecycle::check_location(&ws, &path)?;
 
     let record = {

@@ -13,8 +13,10 @@
 //! Nothing here writes: every change to these files is made by git itself (`git worktree add`,
 //! `remove`, `prune`), except git-shard's own lock reason (`super::lock`).
 
+use std::ffi::OsStr;
 use std::fs;
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
 /// One linked worktree's administrative folder.
@@ -67,14 +69,14 @@ impl Admin {
     /// admin folder when relative. `None` when the file is missing or empty: git skips such an
     /// entry (it is being created or deleted) and `git worktree prune` removes it.
     pub fn worktree(&self) -> io::Result<Option<PathBuf>> {
-        let Some(text) = self.gitdir_text()? else {
+        let Some(bytes) = read_bytes(&self.dir.join("gitdir"))? else {
             return Ok(None);
         };
-        let text = text.trim_end_matches(['\n', '\r']);
-        if text.is_empty() {
+        let link = trim_newlines(&bytes);
+        if link.is_empty() {
             return Ok(None);
         }
-        let dot_git = resolve(&self.dir, Path::new(text));
+        let dot_git = resolve(&self.dir, Path::new(OsStr::from_bytes(link)));
         Ok(Some(match dot_git.file_name() {
             Some(name) if name == ".git" => dot_git.parent().map(Path::to_owned).unwrap_or(dot_git),
             _ => dot_git,
@@ -84,20 +86,17 @@ impl Admin {
     /// The `gitdir` file as it is, `None` when missing: for telling a file git was killed while
     /// writing (cut short) from one it finished.
     pub fn gitdir_text(&self) -> io::Result<Option<String>> {
-        read_optional(&self.dir.join("gitdir"))
+        Ok(read_bytes(&self.dir.join("gitdir"))?.map(|b| String::from_utf8_lossy(&b).into_owned()))
     }
 
     /// The lock reason (`Some("")` when locked without one), `None` when not locked.
     pub fn lock_reason(&self) -> io::Result<Option<String>> {
-        Ok(read_optional(&self.dir.join("locked"))?.map(|r| r.trim_end_matches(['\n', '\r']).to_owned()))
+        Ok(read_bytes(&self.dir.join("locked"))?.map(|r| String::from_utf8_lossy(trim_newlines(&r)).into_owned()))
     }
 
-    /// What the `HEAD` file says, trimmed. With the reftable backend this is only a stub
-    /// (`ref: refs/heads/.invalid`) and the real HEAD lives in the worktree's reftable.
-    pub fn head_file(&self) -> Option<String> {
-        fs::read_to_string(self.dir.join("HEAD"))
-            .ok()
-            .map(|h| h.trim().to_owned())
+    /// What its `HEAD` file says.
+    pub fn head(&self) -> Head {
+        Head::of(&self.dir)
     }
 
     /// Whether a submodule was ever initialised in this worktree: its repository lives in
@@ -110,12 +109,12 @@ impl Admin {
 /// The folder a `.git` file links to (`gitdir: <path>`, relative paths resolved against the
 /// folder holding the file), or `None` when `dot_git` is not such a file.
 pub fn read_gitfile(dot_git: &Path) -> Option<PathBuf> {
-    let text = fs::read_to_string(dot_git).ok()?;
-    let target = text.strip_prefix("gitdir:")?.trim();
+    let bytes = fs::read(dot_git).ok()?;
+    let target = bytes.strip_prefix(b"gitdir:")?.trim_ascii();
     if target.is_empty() {
         return None;
     }
-    Some(resolve(dot_git.parent()?, Path::new(target)))
+    Some(resolve(dot_git.parent()?, Path::new(OsStr::from_bytes(target))))
 }
 
 /// Whether `<worktree>/.git` is a file linking to `admin_dir` (both compared as real paths).
@@ -171,16 +170,53 @@ pub fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-fn read_optional(path: &Path) -> io::Result<Option<String>> {
+/// A file's bytes as they are (paths in git's files need not be UTF-8), `None` when missing.
+fn read_bytes(path: &Path) -> io::Result<Option<Vec<u8>>> {
     match fs::read(path) {
-        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }
 }
 
-/// The stub git writes into HEAD files of a reftable repository.
-pub const REFTABLE_STUB: &str = "ref: refs/heads/.invalid";
+fn trim_newlines(bytes: &[u8]) -> &[u8] {
+    let end = bytes
+        .iter()
+        .rposition(|b| !matches!(b, b'\n' | b'\r'))
+        .map_or(0, |i| i + 1);
+    &bytes[..end]
+}
+
+/// What a git dir's `HEAD` file says: the one reader of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Head {
+    /// `ref: <name>`, e.g. `refs/heads/main`.
+    Ref(String),
+    /// A commit id, or no readable file.
+    Detached,
+    /// reftable's stub (`ref: refs/heads/.invalid`): the real HEAD is in the ref store, and only
+    /// git can read it.
+    Reftable,
+}
+
+impl Head {
+    pub fn of(git_dir: &Path) -> Head {
+        let text = fs::read_to_string(git_dir.join("HEAD")).unwrap_or_default();
+        match text.trim().strip_prefix("ref:").map(str::trim) {
+            Some("refs/heads/.invalid") => Head::Reftable,
+            Some(name) => Head::Ref(name.to_owned()),
+            None => Head::Detached,
+        }
+    }
+
+    /// The ref, when the file names one.
+    pub fn ref_name(&self) -> Option<&str> {
+        match self {
+            Head::Ref(name) => Some(name),
+            _ => None,
+        }
+    }
+}
 
 /// Whether a worktree holds a branch, as far as its files tell.
 pub enum Holds {
@@ -194,7 +230,7 @@ pub enum Holds {
 /// middle of rebasing or bisecting it (git's `is_worktree_being_rebased`/`_bisected`).
 pub fn holds_branch(git_dir: &Path, wanted: &str) -> Holds {
     let read = |name: &str| fs::read_to_string(git_dir.join(name)).ok();
-    let head = read("HEAD").map(|h| h.trim().to_owned()).unwrap_or_default();
+    let head = Head::of(git_dir);
     let rebasing = ["rebase-merge/head-name", "rebase-apply/head-name"]
         .iter()
         .filter_map(|file| read(file))
@@ -203,9 +239,9 @@ pub fn holds_branch(git_dir: &Path, wanted: &str) -> Holds {
         let start = start.trim();
         wanted.strip_prefix("refs/heads/") == Some(start) || wanted == start
     });
-    if head.strip_prefix("ref:").map(str::trim) == Some(wanted) || rebasing || bisecting {
+    if head.ref_name() == Some(wanted) || rebasing || bisecting {
         Holds::Yes
-    } else if head == REFTABLE_STUB {
+    } else if head == Head::Reftable {
         Holds::AskGit
     } else {
         Holds::No

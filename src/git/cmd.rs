@@ -36,7 +36,6 @@ pub const LOCATION_ENV: &[&str] = &[
     "GIT_GRAFT_FILE",
     "GIT_NO_REPLACE_OBJECTS",
     "GIT_REPLACE_REF_BASE",
-    "GIT_NAMESPACE",
 ];
 
 pub struct Git {

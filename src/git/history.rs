@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::admin::{Admin, REFTABLE_STUB};
+use super::admin::Admin;
 use super::cmd::Git;
 use super::{GitError, Repo};
 
@@ -35,17 +35,12 @@ impl Repo {
     /// unborn branch has none). This worktree's own per-worktree refs (`refs/bisect/`,
     /// `refs/worktree/`) go with it, so they keep nothing.
     pub fn unreachable_head_commits(&self, admin: &Admin, worktree: &Path) -> Result<usize, GitError> {
-        // The usual answer is in the HEAD file; a detached HEAD, a HEAD on a per-worktree ref and
-        // reftable's stub HEAD are resolved by git in the worktree itself.
-        let head = admin.head_file().unwrap_or_default();
-        if head.starts_with("ref: refs/heads/") && head != REFTABLE_STUB {
-            return Ok(0);
-        }
-        let on_branch = Git::on_worktree(worktree)
-            .args(["symbolic-ref", "--quiet", "HEAD"])
-            .ask()?
-            .is_some_and(|name| name.starts_with("refs/heads/"));
-        if on_branch {
+        // A HEAD on a branch is answered by the HEAD file (or git, with reftable); a detached
+        // HEAD, or one on a per-worktree ref, is resolved by git in the worktree itself.
+        if self
+            .worktree_head_ref(admin, worktree)?
+            .is_some_and(|name| name.starts_with("refs/heads/"))
+        {
             return Ok(0);
         }
         let tip = Git::on_worktree(worktree)

@@ -9,7 +9,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::admin::{Admin, Holds, REFTABLE_STUB, holds_branch};
+use super::admin::{Admin, Head, Holds, holds_branch};
 use super::cmd::Git;
 use super::{Base, GitError, Repo};
 
@@ -117,9 +117,10 @@ impl Repo {
     /// The ref HEAD of the linked worktree `admin` (rooted at `worktree`) is on, `None` when
     /// detached. The HEAD file says it, except with reftable, where git is asked.
     pub fn worktree_head_ref(&self, admin: &Admin, worktree: &Path) -> Result<Option<String>, GitError> {
-        let head = admin.head_file().unwrap_or_default();
-        if head != REFTABLE_STUB {
-            return Ok(head.strip_prefix("ref:").map(|r| r.trim().to_owned()));
+        match admin.head() {
+            Head::Ref(name) => return Ok(Some(name)),
+            Head::Detached => return Ok(None),
+            Head::Reftable => {}
         }
         Ok(Git::on_worktree(worktree)
             .args(["symbolic-ref", "--quiet", "HEAD"])

@@ -6,10 +6,13 @@
 //! beside. Everything else is answered by `git rev-parse` itself, the reference: bare repositories
 //! and their linked worktrees, separate git dirs, `GIT_DIR`/`GIT_WORK_TREE`/`GIT_COMMON_DIR`,
 //! `core.worktree`, and repositories owned by someone else (git refuses those unless
-//! `safe.directory` allows them, and only git reads that setting). `git -C <path> shard …` needs nothing special: git
-//! changes into `<path>` before it runs us.
+//! `safe.directory` allows them, and only git reads that setting). `git -C <path> shard …` needs
+//! nothing special: git changes into `<path>` before it runs us. Paths git prints are taken as
+//! bytes: a folder name need not be UTF-8.
 
+use std::ffi::OsStr;
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use super::cmd::Git;
@@ -51,10 +54,12 @@ impl Repo {
     }
 
     fn ask_git(cwd: &Path) -> Result<Repo, GitError> {
+        // In the C locale only to recognise "not a git repository"; any other refusal (dubious
+        // ownership, a broken config) is shown in git's words.
         let out = Git::here(cwd)
             .env("LC_ALL", "C")
             .args(["rev-parse", "--git-common-dir", "--is-inside-work-tree", "--show-cdup"])
-            .read();
+            .read_bytes();
         let out = match out {
             Ok(out) => out,
             Err(GitError::Failed { message, .. }) if message.contains("not a git repository") => {
@@ -62,16 +67,16 @@ impl Repo {
             }
             Err(e) => return Err(e),
         };
-        let mut lines = out.lines();
+        let mut lines = out.split(|b| *b == b'\n');
         let (Some(common), Some(inside)) = (lines.next(), lines.next()) else {
             return Err(GitError::Failed {
                 command: "git rev-parse".into(),
-                message: format!("unexpected output: {out:?}"),
+                message: format!("unexpected output: {:?}", String::from_utf8_lossy(&out)),
             });
         };
-        let common_dir = canonical(&cwd.join(common))?;
+        let common_dir = canonical(&cwd.join(OsStr::from_bytes(common)))?;
         let current_worktree = match (inside, lines.next()) {
-            ("true", cdup) => Some(canonical(&cwd.join(cdup.unwrap_or_default()))?),
+            (b"true", cdup) => Some(canonical(&cwd.join(OsStr::from_bytes(cdup.unwrap_or_default())))?),
             _ => None,
         };
         Ok(Repo {
@@ -96,11 +101,6 @@ impl Repo {
     /// inside a `.git` folder.
     pub fn current_worktree(&self) -> Option<PathBuf> {
         self.current_worktree.clone()
-    }
-
-    /// Where git-shard was called.
-    pub fn cwd(&self) -> &Path {
-        &self.cwd
     }
 
     /// The folder that names the repository and that shards go beside
@@ -129,8 +129,8 @@ impl Repo {
     /// The folder git runs hooks from (`git rev-parse --git-path hooks`, which honours
     /// `core.hooksPath` exactly as git does) and whether `core.hooksPath` moved it there.
     pub fn hooks_dir(&self) -> Result<(PathBuf, bool), GitError> {
-        let out = self.git().args(["rev-parse", "--git-path", "hooks"]).read()?;
-        let dir = self.cwd.join(out.trim_end_matches(['\n', '\r']));
+        let out = self.git().args(["rev-parse", "--git-path", "hooks"]).read_bytes()?;
+        let dir = self.cwd.join(OsStr::from_bytes(out.trim_ascii_end()));
         let default = self.common_dir.join("hooks");
         let configured = fs::canonicalize(&dir).map_or(dir.clone(), |d| d) != default;
         Ok((dir, configured))

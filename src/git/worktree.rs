@@ -13,10 +13,11 @@
 
 use std::fs;
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::admin::{Admin, REFTABLE_STUB, links_back, read_gitfile, relative_path};
+use super::admin::{Admin, Head, links_back, read_gitfile, relative_path};
 use super::{GitError, Repo, WorktreeEntry};
 
 /// What git registered for a worktree it added.
@@ -31,15 +32,10 @@ impl Repo {
     /// All worktrees git knows, main first, then linked ones by id. Reads only the small files in
     /// `<common-dir>/worktrees/*/`; entries without a `gitdir` file are skipped, as git skips them.
     pub fn worktrees(&self) -> Result<Vec<WorktreeEntry>, GitError> {
-        let head_ref = |head: Option<String>| {
-            head.filter(|h| h != REFTABLE_STUB)
-                .and_then(|h| h.strip_prefix("ref:").map(|r| r.trim().to_owned()))
-        };
-        let main_head = std::fs::read_to_string(self.common_dir().join("HEAD")).ok();
         let mut out = vec![WorktreeEntry {
             id: None,
             path: self.main_worktree(),
-            head_ref: head_ref(main_head.map(|h| h.trim().to_owned())),
+            head_ref: Head::of(&self.common_dir()).ref_name().map(str::to_owned),
             locked: None,
             prunable: false,
         }];
@@ -50,7 +46,7 @@ impl Repo {
             let locked = admin.lock_reason().map_err(|e| self.io(e))?;
             let prunable = locked.is_none() && !path.join(".git").exists();
             out.push(WorktreeEntry {
-                head_ref: head_ref(admin.head_file()),
+                head_ref: admin.head().ref_name().map(str::to_owned),
                 id: Some(admin.id),
                 path,
                 locked,
@@ -331,7 +327,7 @@ impl Repo {
                 let Some(tab) = entry.iter().position(|b| *b == b'\t') else {
                     continue;
                 };
-                let path = worktree.join(String::from_utf8_lossy(&entry[tab + 1..]).as_ref());
+                let path = worktree.join(std::ffi::OsStr::from_bytes(&entry[tab + 1..]));
                 let dot_git = path.join(".git");
                 if dot_git.is_dir() {
                     git_dirs.push(dot_git);

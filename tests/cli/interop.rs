@@ -44,7 +44,7 @@ impl At<'_> {
             self.dir.display(),
             String::from_utf8_lossy(&out.stderr)
         );
-        String::from_utf8(out.stdout).unwrap()
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     fn shard(&self, args: &[&str]) -> Output {
@@ -138,9 +138,10 @@ struct Snapshot {
 }
 
 fn admin_dir(worktree: &Path) -> PathBuf {
-    let text = fs::read_to_string(worktree.join(".git")).unwrap();
-    let link = PathBuf::from(text.strip_prefix("gitdir:").unwrap().trim());
-    fs::canonicalize(worktree.join(link)).unwrap()
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = fs::read(worktree.join(".git")).unwrap();
+    let link = bytes.strip_prefix(b"gitdir:").unwrap().trim_ascii();
+    fs::canonicalize(worktree.join(std::ffi::OsStr::from_bytes(link))).unwrap()
 }
 
 fn files_of(dir: &Path, prefix: &str, out: &mut BTreeMap<String, String>) {
@@ -845,4 +846,24 @@ fn is_root() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+#[test]
+fn a_c_locale_and_a_repository_folder_name_that_is_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let repo = TestRepo::new();
+    // A repository in a folder named with a Latin-1 byte, used under the C locale.
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9");
+    let root = repo.tmp.path().join(name);
+    fs::create_dir(&root).unwrap();
+    git_in(&repo, &root, &["init", "-q", "-b", "main"]);
+    add_checkout_fixtures(&repo, &root);
+    let place = At {
+        repo: &repo,
+        dir: root.clone(),
+        env: vec![("LC_ALL", "C".into()), ("LANG", "C".into())],
+    };
+    // The shard goes beside it (its folder named with the replacement character, as the
+    // `{repo}` placeholder is text), and everything git writes about both is read byte for byte.
+    shard_and_twin(&place, "c-locale", None, &[]);
 }
