@@ -351,6 +351,19 @@ fn kill_after(mut child: std::process::Child, delay: Duration) {
     let _ = child.wait();
 }
 
+/// After a killed `new` of `name`: the next prune brings everything back into agreement, and the
+/// name is usable again (or the shard is whole) and goes with `rm`. Returns what prune said.
+fn prune_and_reuse(repo: &TestRepo, name: &str) -> String {
+    let pruned = repo.ok(&["prune"]);
+    assert_agreement(repo, &[]);
+    if !repo.record_path(name).exists() {
+        repo.ok(&["new", name, "--no-launch", "--", "true"]);
+    }
+    repo.ok(&["rm", name]);
+    assert_agreement(repo, &[]);
+    pruned
+}
+
 fn crash_new(cases: &Cases) {
     let repo = TestRepo::new();
     add_files(&repo, 2000);
@@ -362,17 +375,9 @@ fn crash_new(cases: &Cases) {
         let name = format!("c{step}");
         let child = spawn_shard(&repo, &["new", &name, "--no-launch", "--", "true"]);
         kill_after(child, took.mul_f64(1.2 * step as f64 / 30.0));
-        // The next prune brings everything back into agreement.
-        if repo.ok(&["prune"]).contains("undo-incomplete") {
+        if prune_and_reuse(&repo, &name).contains("undo-incomplete") {
             interrupted += 1;
         }
-        assert_agreement(&repo, &[]);
-        // And the name is usable again, or the shard is whole.
-        if !repo.record_path(&name).exists() {
-            repo.ok(&["new", &name, "--no-launch", "--", "true"]);
-        }
-        repo.ok(&["rm", &name]);
-        assert_agreement(&repo, &[]);
         cases.one();
     }
     assert!(
@@ -385,7 +390,6 @@ fn crash_new(cases: &Cases) {
 /// runs, and git's own children (its checkout). What git leaves then (an entry still locked with
 /// git-shard's reason, a half checked-out folder) is what `prune` must recognise and remove.
 fn crash_new_and_git(cases: &Cases) {
-    use std::os::unix::process::CommandExt;
     let repo = TestRepo::new();
     add_files(&repo, 2000);
     // How long git's own add takes here: the kills are spread over that window, from the moment
@@ -397,34 +401,19 @@ fn crash_new_and_git(cases: &Cases) {
     let mut left_locked = 0;
     for step in 0..20 {
         let name = format!("g{step}");
-        let mut child = repo
-            .command_in(&repo.root, &["new", &name, "--no-launch", "--", "true"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .unwrap();
+        let mut child = repo.spawn_job(&["new", &name, "--no-launch", "--", "true"], None);
         let lock = repo.common_dir().join("worktrees").join(&name).join("locked");
         let deadline = Instant::now() + Duration::from_secs(10);
         while !lock.exists() && Instant::now() < deadline && child.try_wait().unwrap().is_none() {
             thread::sleep(Duration::from_micros(200));
         }
         thread::sleep(took.mul_f64(step as f64 / 20.0));
-        // `kill -9 -<pgid>` would read the group as a signal option: `-s KILL -- -<pgid>`.
-        let _ = Command::new("kill")
-            .args(["-s", "KILL", "--", &format!("-{}", child.id())])
-            .status();
+        kill_group(child.id(), "KILL");
         let _ = child.wait();
         if lock.exists() {
             left_locked += 1;
         }
-        repo.ok(&["prune"]);
-        assert_agreement(&repo, &[]);
-        if !repo.record_path(&name).exists() {
-            repo.ok(&["new", &name, "--no-launch", "--", "true"]);
-        }
-        repo.ok(&["rm", &name]);
-        assert_agreement(&repo, &[]);
+        prune_and_reuse(&repo, &name);
         cases.one();
     }
     assert!(left_locked >= 3, "only {left_locked} kills left git's entry behind");
@@ -528,7 +517,6 @@ fn soak(cases: &Cases) {
 }
 
 fn soak_seed(seed: u64, cases: &Cases) {
-    use std::os::unix::process::CommandExt;
     let repo = TestRepo::new();
     add_files(&repo, 300);
     let mut rng = Rng(seed);
@@ -603,20 +591,12 @@ fn soak_seed(seed: u64, cases: &Cases) {
             continue;
         }
         let args_ref: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut child = repo
-            .command_in(&repo.root, &args_ref)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .unwrap();
+        let mut child = repo.spawn_job(&args_ref, None);
         // A third of `new` and `rm` are killed midway, with their git, as a closed terminal or
         // the OOM killer would.
         if matches!(op, 0 | 1 | 4 | 5) && rng.below(3) == 0 {
             thread::sleep(Duration::from_millis(rng.below(120) as u64));
-            let _ = Command::new("kill")
-                .args(["-s", "KILL", "--", &format!("-{}", child.id())])
-                .status();
+            kill_group(child.id(), "KILL");
         }
         let status = child.wait();
         if std::env::var_os("SOAK_TRACE").is_some() {

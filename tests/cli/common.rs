@@ -153,6 +153,22 @@ impl TestRepo {
         cmd
     }
 
+    /// Start git-shard in the main worktree as a shell starts a job: in a process group of its
+    /// own, so that a test can kill the whole group (git-shard and the git it runs), as a closed
+    /// terminal or the OOM killer would. `path` replaces PATH when given.
+    pub fn spawn_job(&self, args: &[&str], path: Option<&str>) -> std::process::Child {
+        use std::os::unix::process::CommandExt;
+        let mut cmd = self.command_in(&self.root, args);
+        if let Some(path) = path {
+            cmd.env("PATH", path);
+        }
+        cmd.stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap()
+    }
+
     /// Run git-shard in the main worktree.
     pub fn run(&self, args: &[&str]) -> Output {
         self.command_in(&self.root, args).output().unwrap()
@@ -279,6 +295,15 @@ pub fn eventually(what: &str, pred: impl Fn() -> bool) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Send `signal` (a name: `KILL`, `INT`, …) to the process group `pgid`; whether it was sent.
+pub fn kill_group(pgid: u32, signal: &str) -> bool {
+    // `kill -9 -<pgid>` would read the group as a second signal option.
+    Command::new("kill")
+        .args(["-s", signal, "--", &format!("-{pgid}")])
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 pub fn kill(pid: u32, sig: i32) {

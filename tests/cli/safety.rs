@@ -490,34 +490,19 @@ fn slow_git(repo: &TestRepo, slow: &str) -> String {
     format!("{}:{}", dir.display(), test_path().to_string_lossy())
 }
 
-fn kill_group(pgid: u32, signal: &str) {
-    // `kill -9 -<pgid>` would read the group as a second signal.
-    let ok = Command::new("kill")
-        .args(["-s", signal, "--", &format!("-{pgid}")])
-        .status()
-        .unwrap();
-    assert!(ok.success());
-}
-
 fn record_text(repo: &TestRepo, name: &str) -> String {
     fs::read_to_string(repo.record_path(name)).unwrap_or_default()
 }
 
 #[test]
 fn recovering_an_interrupted_new_never_takes_a_worktree_the_user_made() {
-    use std::os::unix::process::CommandExt;
     let repo = TestRepo::new();
     let path = slow_git(&repo, "branch --quiet");
-    let mut child = repo
-        .command_in(&repo.root, &["new", "x", "--no-launch", "--", "true"])
-        .env("PATH", &path)
-        .process_group(0)
-        .spawn()
-        .unwrap();
+    let mut child = repo.spawn_job(&["new", "x", "--no-launch", "--", "true"], Some(&path));
     eventually("the branch step under way", || {
         record_text(&repo, "x").contains("git_process")
     });
-    kill_group(child.id(), "KILL");
+    assert!(kill_group(child.id(), "KILL"));
     child.wait().unwrap();
     // Meanwhile the user makes their own worktree there, locks it (no reason) and works in it.
     let wt = repo.shards_dir().join("x");
@@ -540,22 +525,16 @@ fn recovering_an_interrupted_new_never_takes_a_worktree_the_user_made() {
 
 #[test]
 fn terminal_signals_during_rm_never_leave_half_a_worktree() {
-    use std::os::unix::process::CommandExt;
     let repo = TestRepo::new();
     let path = slow_git(&repo, "worktree remove");
     for (signal, name) in [("INT", "int"), ("HUP", "hup")] {
         repo.ok(&["new", name, "--no-launch", "--", "true"]);
-        let mut child = repo
-            .command_in(&repo.root, &["rm", name])
-            .env("PATH", &path)
-            .process_group(0)
-            .spawn()
-            .unwrap();
+        let mut child = repo.spawn_job(&["rm", name], Some(&path));
         eventually("git's removal under way", || {
             record_text(&repo, name).contains("removing")
         });
         // What a Ctrl-C or a closed terminal sends to the foreground group.
-        kill_group(child.id(), signal);
+        assert!(kill_group(child.id(), signal));
         let status = child.wait().unwrap();
         if signal == "INT" {
             // Ignored while git works, as system(3) does: rm sees git finish and completes.
@@ -572,16 +551,10 @@ fn terminal_signals_during_rm_never_leave_half_a_worktree() {
 
 #[test]
 fn a_removal_stopped_before_git_deleted_anything_checks_again() {
-    use std::os::unix::process::CommandExt;
     let repo = TestRepo::new();
     let path = slow_git(&repo, "worktree remove");
     repo.ok(&["new", "stopped", "--no-launch", "--", "true"]);
-    let mut child = repo
-        .command_in(&repo.root, &["rm", "stopped"])
-        .env("PATH", &path)
-        .process_group(0)
-        .spawn()
-        .unwrap();
+    let mut child = repo.spawn_job(&["rm", "stopped"], Some(&path));
     eventually("git's removal under way", || {
         record_text(&repo, "stopped").contains("removing")
     });
@@ -589,7 +562,7 @@ fn a_removal_stopped_before_git_deleted_anything_checks_again() {
     let record: toml::Table = toml::from_str(&record_text(&repo, "stopped")).unwrap();
     let git_pid = record["git_process"]["pid"].as_integer().unwrap();
     kill(git_pid as u32, 9);
-    kill_group(child.id(), "KILL");
+    assert!(kill_group(child.id(), "KILL"));
     child.wait().unwrap();
     let wt = repo.shards_dir().join("stopped");
     assert!(wt.join("README").exists());
@@ -608,7 +581,6 @@ fn a_removal_stopped_before_git_deleted_anything_checks_again() {
 
 #[test]
 fn what_a_killed_git_worktree_add_left_is_recognised_however_far_it_got() {
-    use std::os::unix::process::CommandExt;
     let repo = TestRepo::new();
     let path = slow_git(&repo, "worktree add");
     let reason = |name: &str| format!("git-shard: adding the worktree of shard '{name}'");
@@ -629,15 +601,10 @@ fn what_a_killed_git_worktree_add_left_is_recognised_however_far_it_got() {
     ];
     for (i, state) in states.iter().enumerate() {
         let name = format!("cut{i}");
-        let mut child = repo
-            .command_in(&repo.root, &["new", &name, "--no-launch", "--", "true"])
-            .env("PATH", &path)
-            .process_group(0)
-            .spawn()
-            .unwrap();
+        let mut child = repo.spawn_job(&["new", &name, "--no-launch", "--", "true"], Some(&path));
         // The branch made, the slowed add not begun: kill, then lay out what git would have left.
         eventually("the branch made", || repo.branches().contains(&format!("shard/{name}")));
-        kill_group(child.id(), "KILL");
+        assert!(kill_group(child.id(), "KILL"));
         child.wait().unwrap();
         let wt = repo.shards_dir().join(&name);
         let admin = repo.common_dir().join("worktrees").join(&name);
@@ -754,17 +721,11 @@ fn hostile_records_are_data_never_control() {
 
 #[test]
 fn run_refuses_a_shard_that_is_half_made_or_being_removed() {
-    use std::os::unix::process::CommandExt;
     let repo = TestRepo::new();
     let path = slow_git(&repo, "worktree add");
-    let mut child = repo
-        .command_in(&repo.root, &["new", "half", "--no-launch", "--", "true"])
-        .env("PATH", &path)
-        .process_group(0)
-        .spawn()
-        .unwrap();
+    let mut child = repo.spawn_job(&["new", "half", "--no-launch", "--", "true"], Some(&path));
     eventually("the branch made", || repo.branches().contains(&"shard/half".to_owned()));
-    kill_group(child.id(), "KILL");
+    assert!(kill_group(child.id(), "KILL"));
     child.wait().unwrap();
     let err = repo.refused(&["run", "half", "--terminal", "background", "--", "sleep", "300"]);
     assert!(
