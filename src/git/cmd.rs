@@ -125,11 +125,7 @@ impl Git {
     }
 
     pub fn read_bytes(mut self) -> Result<Vec<u8>, GitError> {
-        let out = self
-            .cmd
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| spawn_error(&self.what, e))?;
+        let out = self.output()?;
         if out.status.success() {
             return Ok(out.stdout);
         }
@@ -143,11 +139,7 @@ impl Git {
     /// `show-ref --verify --quiet`): `Ok(Some(stdout))` on 0, `Ok(None)` on 1, an error otherwise
     /// (git dies with 128 when it cannot read the repository at all).
     pub fn ask(mut self) -> Result<Option<String>, GitError> {
-        let out = self
-            .cmd
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| spawn_error(&self.what, e))?;
+        let out = self.output()?;
         match out.status.code() {
             Some(0) => Ok(Some(String::from_utf8_lossy(&out.stdout).into_owned())),
             Some(1) => Ok(None),
@@ -156,6 +148,13 @@ impl Git {
                 message: message_of(&out.stderr, out.status),
             }),
         }
+    }
+
+    fn output(&mut self) -> Result<std::process::Output, GitError> {
+        self.cmd
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| spawn_error(&self.what, e))
     }
 
     /// The command, for a caller that starts it itself (a gated start whose identity is recorded
