@@ -155,8 +155,8 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
         }
         'git-shard;rm' {
             [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Seconds to give the agent after SIGTERM before SIGKILL')
-            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Remove the worktree even with uncommitted or untracked changes, and go on when the agent cannot be stopped')
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Remove the worktree even with uncommitted or untracked changes, and go on when the agent cannot be stopped')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Remove the worktree even with uncommitted or untracked changes, commits only a detached HEAD holds, initialised submodules (whose commits are all on a remote) or a lock someone else set, and go on when the agent cannot be stopped')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Remove the worktree even with uncommitted or untracked changes, commits only a detached HEAD holds, initialised submodules (whose commits are all on a remote) or a lock someone else set, and go on when the agent cannot be stopped')
             [CompletionResult]::new('-D', '-D ', [CompletionResultType]::ParameterName, 'Delete the branch even when it has commits that are not in its base')
             [CompletionResult]::new('--delete-branch', '--delete-branch', [CompletionResultType]::ParameterName, 'Delete the branch even when it has commits that are not in its base')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')

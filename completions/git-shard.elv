@@ -141,8 +141,8 @@ set edit:completion:arg-completer[git-shard] = {|@words|
         }
         &'git-shard;rm'= {
             cand --grace 'Seconds to give the agent after SIGTERM before SIGKILL'
-            cand -f 'Remove the worktree even with uncommitted or untracked changes, and go on when the agent cannot be stopped'
-            cand --force 'Remove the worktree even with uncommitted or untracked changes, and go on when the agent cannot be stopped'
+            cand -f 'Remove the worktree even with uncommitted or untracked changes, commits only a detached HEAD holds, initialised submodules (whose commits are all on a remote) or a lock someone else set, and go on when the agent cannot be stopped'
+            cand --force 'Remove the worktree even with uncommitted or untracked changes, commits only a detached HEAD holds, initialised submodules (whose commits are all on a remote) or a lock someone else set, and go on when the agent cannot be stopped'
             cand -D 'Delete the branch even when it has commits that are not in its base'
             cand --delete-branch 'Delete the branch even when it has commits that are not in its base'
             cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'

@@ -18,15 +18,19 @@ use crate::shard::lifecycle::run::{Stopped, stop_run};
 
 /// Remove a shard: stop its agent, remove its worktree and (when merged) its branch.
 ///
-/// Refuses a worktree with uncommitted or untracked changes unless `--force`. Keeps a branch that
-/// has commits not in its base unless `--delete-branch`. Also spelled `git shard destroy`.
+/// Refuses a worktree with uncommitted or untracked changes, commits only a detached HEAD holds,
+/// or initialised submodules unless `--force`; refuses, even with `--force`, a worktree switched
+/// to another branch or with a submodule commit that no remote has. With an agent running, these
+/// are checked before it is stopped. Keeps a branch that has commits not in its base unless
+/// `--delete-branch`. Also spelled `git shard destroy`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Name of the shard.
     #[arg(add = clap_complete::ArgValueCandidates::new(crate::cli::shard_names))]
     pub name: String,
-    /// Remove the worktree even with uncommitted or untracked changes, and go on when the agent
-    /// cannot be stopped.
+    /// Remove the worktree even with uncommitted or untracked changes, commits only a detached
+    /// HEAD holds, initialised submodules (whose commits are all on a remote) or a lock someone
+    /// else set, and go on when the agent cannot be stopped.
     #[arg(short, long)]
     pub force: bool,
     /// Delete the branch even when it has commits that are not in its base.
