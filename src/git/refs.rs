@@ -154,6 +154,31 @@ impl Repo {
         Ok(())
     }
 
+    /// Remove the lock file of `refs/heads/<branch>` that a killed git left behind: the
+    /// `git reset --hard` inside `git worktree add` moves the new branch (HEAD names it), and a
+    /// kill in the middle of that leaves `<branch>.lock`, after which git refuses to touch the
+    /// branch until someone removes it. Only for the branch of a `new` whose git processes are
+    /// known to be dead, under the shard's lock: nothing else writes that branch then. With
+    /// reftable there is no such file.
+    pub fn clear_stale_branch_lock(&self, branch: &str) -> Result<bool, GitError> {
+        // The name comes from a record anyone can edit: one plain relative path, nothing more.
+        if !Path::new(branch)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+        {
+            return Ok(false);
+        }
+        let lock = self.common_dir().join("refs/heads").join(format!("{branch}.lock"));
+        match fs::remove_file(&lock) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(GitError::Io {
+                context: format!("cannot remove {}", lock.display()),
+                source: e,
+            }),
+        }
+    }
+
     /// Whether the repository's config file has a `[branch "<branch>"]` section (upstream,
     /// description, …) that deleting the branch must take along. `git config --remove-section`
     /// edits that one file, so reading it tells exactly whether there is something to remove.

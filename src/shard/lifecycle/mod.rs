@@ -256,6 +256,7 @@ pub enum Undone {
 /// to read a half-written entry.
 pub fn undo_incomplete(ws: &Workspace, name: &ShardName, record: &Record) -> Result<Undone> {
     wait_for_git(record)?;
+    ws.repo.clear_stale_branch_lock(&record.branch)?;
     let mut record = record.clone();
     let reason = adding_reason(name.as_str());
     let refuse = |record: &Record, why: &str| {
