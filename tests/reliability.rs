@@ -564,20 +564,14 @@ fn soak_seed(seed: u64, cases: &Cases) {
                     let file = wt.join(format!("user-{step}.txt"));
                     fs::write(&file, format!("step {step}\n")).unwrap();
                     files.push((file, format!("step {step}\n")));
-                } else if let Ok(branch) = Command::new("git")
-                    .args(["-C", &wt.display().to_string(), "symbolic-ref", "--short", "HEAD"])
-                    .output()
-                {
+                } else {
+                    let branch = repo.git_output_in(&wt, &["symbolic-ref", "--short", "HEAD"]);
                     let branch = String::from_utf8_lossy(&branch.stdout).trim().to_owned();
                     let file = format!("commit-{step}.txt");
                     fs::write(wt.join(&file), "committed\n").unwrap();
                     // In a half-made shard git itself may refuse (a killed checkout leaves its
                     // index.lock): then the user has a file, not a commit.
-                    let git = |args: &[&str]| {
-                        let mut cmd = Command::new("git");
-                        hermetic(&mut cmd, &repo.home());
-                        cmd.current_dir(&wt).args(args).output().unwrap()
-                    };
+                    let git = |args: &[&str]| repo.git_output_in(&wt, args);
                     let committed = git(&["add", &file]).status.success()
                         && git(&["commit", "-q", "-m", &format!("user {step}")]).status.success();
                     if committed {
@@ -611,17 +605,9 @@ fn soak_seed(seed: u64, cases: &Cases) {
             );
         }
         for (branch, commit) in &commits {
-            let out = Command::new("git")
-                .args([
-                    "-C",
-                    &repo.root.display().to_string(),
-                    "merge-base",
-                    "--is-ancestor",
-                    commit,
-                    branch,
-                ])
-                .status()
-                .unwrap();
+            let out = repo
+                .git_output_in(&repo.root, &["merge-base", "--is-ancestor", commit, branch])
+                .status;
             assert!(
                 out.success(),
                 "seed {seed:#x} step {step} ({args:?}): commit {commit} left {branch}"

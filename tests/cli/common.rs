@@ -129,11 +129,16 @@ impl TestRepo {
         self.common_dir().join("shards").join(format!("{name}.toml"))
     }
 
-    /// Run git in `dir`; panics on failure.
-    pub fn git_in(&self, dir: &Path, args: &[&str]) -> String {
+    /// Run git in `dir` as the test's user, whatever it answers.
+    pub fn git_output_in(&self, dir: &Path, args: &[&str]) -> Output {
         let mut cmd = Command::new("git");
         hermetic(&mut cmd, &self.home());
-        let out = cmd.args(args).current_dir(dir).output().unwrap();
+        cmd.args(args).current_dir(dir).output().unwrap()
+    }
+
+    /// Run git in `dir`; panics on failure.
+    pub fn git_in(&self, dir: &Path, args: &[&str]) -> String {
+        let out = self.git_output_in(dir, args);
         assert!(
             out.status.success(),
             "git {args:?} failed: {}",

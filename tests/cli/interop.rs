@@ -735,13 +735,7 @@ fn submodules_are_refused_like_git_and_force_never_loses_their_commits() {
     let twin = repo.tmp.path().join("subs-twin");
     repo.git(&["worktree", "add", "-q", "-b", "twin", &twin.display().to_string()]);
     repo.git_in(&twin, &[allow[0], allow[1], "submodule", "update", "-q", "--init"]);
-    let mut git_rm = Command::new("git");
-    hermetic(&mut git_rm, &repo.home());
-    let git_rm = git_rm
-        .current_dir(&repo.root)
-        .args(["worktree", "remove", &twin.display().to_string()])
-        .output()
-        .unwrap();
+    let git_rm = repo.git_output_in(&repo.root, &["worktree", "remove", &twin.display().to_string()]);
     assert!(!git_rm.status.success());
     let err = repo.refused(&["rm", "subs"]);
     assert!(err.contains("initialised submodules"), "{err}");
