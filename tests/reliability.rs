@@ -503,6 +503,21 @@ fn soak_agents() -> Vec<u32> {
         .collect()
 }
 
+/// git's lock files under a git dir (not git-shard's own, in `shards/`).
+fn git_lock_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if entry.file_name() == "shards" {
+            continue;
+        }
+        if path.is_dir() {
+            git_lock_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "lock") {
+            out.push(path);
+        }
+    }
+}
+
 fn soak(cases: &Cases) {
     for seed in [
         0x5eed_0001_u64,
@@ -614,6 +629,15 @@ fn soak_seed(seed: u64, cases: &Cases) {
             );
         }
         cases.one();
+    }
+    // A git killed with its group (the checkout inside `git worktree add`) can leave git's own
+    // lock files, which git refuses to take over: "remove the file manually to continue". No git
+    // runs any more, so the user does as git says. (git-shard cannot: a repository-wide lock such
+    // as packed-refs.lock may belong to any git of the user's.)
+    let mut stale = Vec::new();
+    git_lock_files(&repo.common_dir(), &mut stale);
+    for lock in &stale {
+        fs::remove_file(lock).unwrap();
     }
     // Whatever was interrupted is finished or undone; then every agent is stopped by name.
     let _ = repo.run(&["prune"]);
