@@ -849,7 +849,7 @@ _git__shard() {
             return 0
             ;;
         git__subcmd__shard__subcmd__rm)
-            opts="-f -D -v -h -V --force --delete-branch --grace --verbose --help --version"
+            opts="-f -D -n -v -h -V --force --delete-branch --dry-run --grace --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

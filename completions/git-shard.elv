@@ -145,6 +145,8 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand --force 'Remove the worktree even with uncommitted or untracked changes, commits only a detached HEAD holds, initialised submodules (whose commits are all on a remote) or a lock someone else set, and go on when the agent cannot be stopped'
             cand -D 'Delete the branch even when it has commits that are not in its base'
             cand --delete-branch 'Delete the branch even when it has commits that are not in its base'
+            cand -n 'Change nothing: run every check and list what would be deleted, ignored files included'
+            cand --dry-run 'Change nothing: run every check and list what would be deleted, ignored files included'
             cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
             cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
             cand -h 'Print help (see more with ''--help'')'

@@ -93,6 +93,7 @@ complete -c git-shard -n "__fish_git_shard_using_subcommand stop" -s V -l versio
 complete -c git-shard -n "__fish_git_shard_using_subcommand rm" -l grace -d 'Seconds to give the agent after SIGTERM before SIGKILL' -r
 complete -c git-shard -n "__fish_git_shard_using_subcommand rm" -s f -l force -d 'Remove the worktree even with uncommitted or untracked changes, commits only a detached HEAD holds, initialised submodules (whose commits are all on a remote) or a lock someone else set, and go on when the agent cannot be stopped'
 complete -c git-shard -n "__fish_git_shard_using_subcommand rm" -s D -l delete-branch -d 'Delete the branch even when it has commits that are not in its base'
+complete -c git-shard -n "__fish_git_shard_using_subcommand rm" -s n -l dry-run -d 'Change nothing: run every check and list what would be deleted, ignored files included'
 complete -c git-shard -n "__fish_git_shard_using_subcommand rm" -s v -l verbose -d 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
 complete -c git-shard -n "__fish_git_shard_using_subcommand rm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-shard -n "__fish_git_shard_using_subcommand rm" -s V -l version -d 'Print version'

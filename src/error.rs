@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use crate::agent::AgentError;
 use crate::config::ConfigError;
 use crate::git::GitError;
+use crate::shard::lifecycle::LifecycleError;
 use crate::shard::name::NameError;
 use crate::shard::record::RecordError;
 use crate::shard::store::StoreError;
@@ -26,6 +27,8 @@ pub enum Error {
     Agent(#[from] AgentError),
     #[error(transparent)]
     Terminal(#[from] TerminalError),
+    #[error(transparent)]
+    Lifecycle(#[from] LifecycleError),
     /// A refusal or failure described in the user's terms, with what to do about it.
     #[error("{message}")]
     Refused { message: String, hint: Option<String> },
@@ -64,6 +67,7 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         let h = match self {
             Error::Refused { hint, .. } => return hint.clone(),
+            Error::Lifecycle(l) => return l.hint(),
             Error::Git(g) => match g {
                 GitError::NotARepository { .. } => "run it inside a git repository (or use `git -C <path> shard …`)",
                 GitError::NoCommits => "make a first commit, e.g. `git commit --allow-empty -m init`",

@@ -129,11 +129,8 @@ pub fn table(header: &[&str], rows: Vec<Vec<Cell>>, paint: Paint) -> String {
     out
 }
 
-/// "45s", "12m", "3h", "5d": how long ago `rfc3339` was.
-pub fn age(rfc3339: &str) -> String {
-    let Ok(then) = rfc3339.parse::<jiff::Timestamp>() else {
-        return "?".into();
-    };
+/// "45s", "12m", "3h", "5d": how long ago `then` was.
+pub fn age(then: jiff::Timestamp) -> String {
     let secs = (jiff::Timestamp::now().as_second() - then.as_second()).max(0);
     match secs {
         s if s < 60 => format!("{s}s"),
@@ -141,14 +138,6 @@ pub fn age(rfc3339: &str) -> String {
         s if s < 86_400 => format!("{}h", s / 3600),
         s => format!("{}d", s / 86_400),
     }
-}
-
-/// Now, in RFC 3339 with whole seconds (UTC).
-pub fn now_rfc3339() -> String {
-    let now = jiff::Timestamp::now();
-    jiff::Timestamp::from_second(now.as_second())
-        .map(|t| t.to_string())
-        .unwrap_or_else(|_| now.to_string())
 }
 
 /// `~/…` for paths under the home folder.

@@ -59,7 +59,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
                 Cell::painted(&r.name, |t| paint.bold(t)),
                 status_cell(r, *s, paint),
                 Cell::plain(&r.branch),
-                Cell::plain(age(&r.created_at)),
+                Cell::plain(age(r.created_at)),
                 if r.worktree.is_dir() {
                     Cell::plain(short_path(&r.worktree))
                 } else {

@@ -24,7 +24,6 @@ pub mod supervise;
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Seek, SeekFrom, Write};
-use std::path::Path;
 use std::thread;
 use std::time::Duration;
 
@@ -69,7 +68,7 @@ pub struct ShardJson {
     pub agent: String,
     pub command: Vec<String>,
     pub terminal: String,
-    pub created_at: String,
+    pub created_at: jiff::Timestamp,
     pub status: RunStatus,
     pub pid: Option<u32>,
     pub exit_code: Option<i32>,
@@ -83,8 +82,8 @@ pub struct ShardJson {
     pub orphaned: bool,
     pub base_ref: Option<String>,
     pub base_commit: String,
-    pub started_at: Option<String>,
-    pub ended_at: Option<String>,
+    pub started_at: Option<jiff::Timestamp>,
+    pub ended_at: Option<jiff::Timestamp>,
 }
 
 impl ShardJson {
@@ -97,7 +96,7 @@ impl ShardJson {
             agent: r.agent.clone(),
             command: r.command.clone(),
             terminal: p.map(|p| p.terminal.clone()).unwrap_or_else(|| r.terminal.clone()),
-            created_at: r.created_at.clone(),
+            created_at: r.created_at,
             status,
             pid: p.and_then(|p| p.pid),
             exit_code: p.and_then(|p| p.exit_code),
@@ -108,8 +107,8 @@ impl ShardJson {
             removing: r.removing,
             base_ref: r.base.refname.clone(),
             base_commit: r.base.commit.clone(),
-            started_at: p.and_then(|p| p.started_at.clone()),
-            ended_at: p.and_then(|p| p.ended_at.clone()),
+            started_at: p.and_then(|p| p.started_at),
+            ended_at: p.and_then(|p| p.ended_at),
         }
     }
 }
@@ -148,8 +147,7 @@ pub fn launch_terminal(ws: &Workspace, flag: Option<&str>, agent: &crate::agent:
 
 /// Warn about processes that escaped the run (left its group and session) and still work in the
 /// shard's worktree: git-shard cannot prove they are the run's, so it never signals them.
-pub fn warn_escaped(name: &ShardName, worktree: &Path) {
-    let escaped = crate::process::working_in(worktree);
+pub fn warn_escaped(name: &ShardName, escaped: &[(u32, String)]) {
     if escaped.is_empty() {
         return;
     }

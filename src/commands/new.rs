@@ -195,7 +195,7 @@ fn create(
         agent: agent.agent.clone(),
         command: agent.argv.clone(),
         terminal: terminal.as_ref().map_or("none", |t| t.name()).to_owned(),
-        created_at: crate::output::now_rfc3339(),
+        created_at: crate::shard::record::now(),
         orphaned_at: None,
         base: Base {
             refname: base.refname.clone(),

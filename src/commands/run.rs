@@ -3,6 +3,7 @@
 use crate::agent;
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::shard::lifecycle::LifecycleError;
 
 use crate::shard::lifecycle::run::{LaunchResult, NewCommand, launch};
 
@@ -30,10 +31,11 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let (name, record) = ws.record(&args.name)?;
     crate::shard::lifecycle::run::refuse_unsettled(&name, &record)?;
     if !record.worktree.is_dir() {
-        return Err(Error::refused(
-            format!("the worktree of shard '{name}' is gone ({})", record.worktree.display()),
-            "`git shard prune` forgets shards whose worktree is gone",
-        ));
+        return Err(LifecycleError::WorktreeGone {
+            name: name.to_string(),
+            path: record.worktree.clone(),
+        }
+        .into());
     }
     let chosen = if args.command.is_empty() && args.agent.is_none() {
         agent::recorded(&ws.config, &record.agent, &record.command)?

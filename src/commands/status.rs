@@ -38,9 +38,9 @@ struct ProcessJson {
     start_ticks: Option<u64>,
     boot_id: Option<String>,
     supervisor_pid: Option<u32>,
-    launched_at: String,
-    started_at: Option<String>,
-    ended_at: Option<String>,
+    launched_at: jiff::Timestamp,
+    started_at: Option<jiff::Timestamp>,
+    ended_at: Option<jiff::Timestamp>,
     ended_by: Option<String>,
     /// Live facts from the operating system; null unless the run is alive.
     live: Option<ProcessInfo>,
@@ -70,9 +70,9 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             start_ticks: p.start_ticks,
             boot_id: p.boot_id.clone(),
             supervisor_pid: p.supervisor_pid,
-            launched_at: p.launched_at.clone(),
-            started_at: p.started_at.clone(),
-            ended_at: p.ended_at.clone(),
+            launched_at: p.launched_at,
+            started_at: p.started_at,
+            ended_at: p.ended_at,
             ended_by: p.ended_by.map(|b| b.as_str().to_owned()),
             live: live.clone(),
         });
@@ -116,17 +116,18 @@ fn human(r: &Record, status: RunStatus, live: Option<&ProcessInfo>) -> String {
             clean(&shlex::try_join(r.command.iter().map(String::as_str)).unwrap_or_default()),
         ),
         ("terminal", clean(&r.terminal)),
-        ("created", r.created_at.clone()),
+        ("created", when(r.created_at)),
     ];
     if let Some(p) = &r.process {
         if let Some(s) = &p.started_at {
-            lines.push(("started", s.clone()));
+            lines.push(("started", when(*s)));
         }
         if let Some(e) = &p.ended_at {
             lines.push((
                 "ended",
                 format!(
-                    "{e}{}",
+                    "{}{}",
+                    when(*e),
                     p.ended_by
                         .map(|b| format!(" (recorded by {})", b.as_str()))
                         .unwrap_or_default()
@@ -160,4 +161,9 @@ fn human(r: &Record, status: RunStatus, live: Option<&ProcessInfo>) -> String {
         .into_iter()
         .map(|(k, v)| format!("{k:>width$}: {}\n", clean(&v)))
         .collect()
+}
+
+/// A time from the record, and how long ago it was: `2026-12-02T18:00:00Z (5m ago)`.
+fn when(t: jiff::Timestamp) -> String {
+    format!("{t} ({} ago)", crate::output::age(t))
 }

@@ -48,7 +48,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
                 "stopped"
             };
             eprintln!("shard '{name}': agent {how}");
-            super::warn_escaped(&name, &record.worktree);
+            super::warn_escaped(&name, &crate::process::working_in(&record.worktree));
         }
     }
     Ok(())

@@ -11,7 +11,6 @@ use std::process::Command;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::git::lock::{self, REASON_PREFIX};
-use crate::output::now_rfc3339;
 use crate::process::supervisor::{self, SuperviseError};
 use crate::shard::record::EndedBy;
 use crate::shard::{ShardName, Store, StoreError};
@@ -95,7 +94,7 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
             p.boot_id = Some(agent.identity.boot_id.clone());
             p.supervisor_pid = Some(me.identity.pid);
             p.supervisor_start_ticks = Some(me.identity.start_ticks);
-            p.started_at = Some(now_rfc3339());
+            p.started_at = Some(crate::shard::record::now());
             p.terminal_env = terminal_env();
             // While the agent runs, a plain `git worktree remove` (or prune) refuses its worktree.
             // Locked before the run is recorded, so nobody sees a running shard without its lock.

@@ -94,6 +94,53 @@ pub fn dirt(worktree: &Path) -> Result<Dirt, GitError> {
     Ok(Dirt::parse(&out))
 }
 
+/// What a path in a worktree is to git, for listing what a removal would delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Ignored (a folder ends with `/` and stands for everything in it).
+    Ignored,
+    /// Untracked and not ignored.
+    Untracked,
+    /// Tracked, with changes that are not committed.
+    Changed,
+}
+
+/// Everything in the worktree that is not in its HEAD commit: changed and untracked files, and
+/// ignored ones (a wholly ignored or untracked folder is one entry, as `git status` shows it).
+/// Paths are git's bytes, relative to the worktree.
+pub fn not_committed(worktree: &Path) -> Result<Vec<(Kind, Vec<u8>)>, GitError> {
+    let out = Git::on_worktree(worktree)
+        .args([
+            "--no-optional-locks",
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--ignore-submodules=none",
+            "--untracked-files=normal",
+            "--ignored=traditional",
+        ])
+        .read_bytes()?;
+    Ok(parse_entries(&out))
+}
+
+fn parse_entries(out: &[u8]) -> Vec<(Kind, Vec<u8>)> {
+    let mut entries = Vec::new();
+    let mut fields = out.split(|b| *b == 0).filter(|f| !f.is_empty());
+    while let Some(entry) = fields.next() {
+        let [x, y, b' ', path @ ..] = entry else { continue };
+        let kind = match (x, y) {
+            (b'!', b'!') => Kind::Ignored,
+            (b'?', b'?') => Kind::Untracked,
+            _ => Kind::Changed,
+        };
+        entries.push((kind, path.to_vec()));
+        if matches!(x, b'R' | b'C') || matches!(y, b'R' | b'C') {
+            fields.next();
+        }
+    }
+    entries
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +158,24 @@ mod tests {
         );
         assert!(Dirt::parse(b"").is_clean());
         assert_eq!(Dirt::parse(b"").to_string(), "clean");
+    }
+
+    #[test]
+    fn entries_are_listed() {
+        let out = b" M a.txt\0R  new\0old\0?? notes/\0!! node_modules/\0!! .env\0";
+        let got = parse_entries(out);
+        let kinds: Vec<Kind> = got.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            kinds,
+            [
+                Kind::Changed,
+                Kind::Changed,
+                Kind::Untracked,
+                Kind::Ignored,
+                Kind::Ignored
+            ]
+        );
+        assert_eq!(got[1].1, b"new");
+        assert_eq!(got[3].1, b"node_modules/");
     }
 }

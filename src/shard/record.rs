@@ -12,7 +12,14 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+
+/// Now, to the second: a record says when things happened, not to the nanosecond.
+pub fn now() -> Timestamp {
+    let now = Timestamp::now();
+    Timestamp::from_second(now.as_second()).unwrap_or(now)
+}
 
 /// The record format this binary writes.
 pub const VERSION: u32 = 1;
@@ -40,11 +47,11 @@ pub struct Record {
     pub agent: String,
     pub command: Vec<String>,
     pub terminal: String,
-    /// RFC 3339.
-    pub created_at: String,
+    /// Written as RFC 3339 (UTC, whole seconds), like every time in a record.
+    pub created_at: Timestamp,
     /// When reconciliation found the worktree gone (removed behind git-shard's back).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub orphaned_at: Option<String>,
+    pub orphaned_at: Option<Timestamp>,
     pub base: Base,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process: Option<ProcessRecord>,
@@ -103,7 +110,7 @@ pub struct ProcessRecord {
     /// writes into the run it was started for.
     pub run_id: String,
     pub terminal: String,
-    pub launched_at: String,
+    pub launched_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -121,9 +128,9 @@ pub struct ProcessRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supervisor_start_ticks: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<String>,
+    pub started_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ended_at: Option<String>,
+    pub ended_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -172,7 +179,7 @@ impl ProcessRecord {
 
     /// Record how the run ended, now: an exit code or the signal that ended it.
     pub fn end(&mut self, by: EndedBy, exit_code: Option<i32>, signal: Option<i32>) {
-        self.ended_at = Some(crate::output::now_rfc3339());
+        self.ended_at = Some(now());
         self.exit_code = exit_code;
         self.signal = signal;
         self.ended_by = Some(by);
@@ -215,7 +222,16 @@ impl Record {
     pub fn from_toml(text: &str) -> Result<Record, RecordError> {
         use serde::Deserialize as _;
         use toml::de::{DeTable, DeValue};
-        let parse_error = |e: toml::de::Error| RecordError::Parse(e.message().to_owned());
+        // Say where: a message such as "invalid digit" alone does not tell which key is wrong.
+        let parse_error = |e: toml::de::Error| {
+            let Some(span) = e.span().filter(|s| s.start < text.len()) else {
+                return RecordError::Parse(e.message().to_owned());
+            };
+            let line_no = text[..span.start].matches('\n').count() + 1;
+            let line = text.lines().nth(line_no - 1).unwrap_or_default();
+            let shown: String = line.chars().take(60).collect();
+            RecordError::Parse(format!("line {line_no} (`{}`): {}", shown.trim(), e.message()))
+        };
         // The text is parsed once, into toml's borrowing tree (parsing is most of what the prompt
         // spends on a record). The version is read from the tree before the schema, so that a newer
         // record with a different shape is reported as newer rather than as garbage.
@@ -264,7 +280,7 @@ mod tests {
             agent: "custom".into(),
             command: vec!["sh".into(), "-c".into(), "echo 'hi'; sleep 1".into()],
             terminal: "background".into(),
-            created_at: "2026-11-27T01:00:00Z".into(),
+            created_at: "2026-11-27T01:00:00Z".parse().unwrap(),
             orphaned_at: None,
             base: Base {
                 refname: Some("refs/heads/main".into()),

@@ -722,6 +722,85 @@ fn hostile_records_are_data_never_control() {
 }
 
 #[test]
+fn a_record_whose_times_are_not_times_is_refused_by_name() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "fine", "--no-launch", "--", "true"]);
+    let good = fs::read_to_string(repo.record_path("fine")).unwrap();
+    let created = good.lines().find(|l| l.starts_with("created_at = ")).unwrap();
+    let written = created.trim_start_matches("created_at = ").trim_matches('"');
+    assert!(
+        written.parse::<jiff::Timestamp>().is_ok() && written.ends_with('Z'),
+        "{created}"
+    );
+    fs::write(
+        repo.record_path("when"),
+        good.replace("name = \"fine\"", "name = \"when\"")
+            .replace(created, "created_at = \"yesterday\""),
+    )
+    .unwrap();
+    let listed = String::from_utf8(repo.run(&["list"]).stderr).unwrap();
+    assert!(listed.contains("shard 'when'"), "{listed}");
+    let err = repo.refused(&["status", "when"]);
+    assert!(err.contains("created_at") && err.contains("hint:"), "{err}");
+    let err = repo.refused(&["rm", "when"]);
+    assert!(err.contains("shard 'when'"), "{err}");
+    assert!(
+        repo.record_path("when").exists(),
+        "an unreadable record is never removed"
+    );
+}
+
+#[test]
+fn rm_dry_run_lists_what_would_go_and_changes_nothing() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "look", "--terminal", "background", "--", "sleep", "300"]);
+    let wt = repo.shards_dir().join("look");
+    let pid = pid_of(&repo.shard("look"));
+    fs::write(wt.join("secrets.ignored"), "KEY=1").unwrap();
+    fs::create_dir_all(wt.join("cache.ignored/deep")).unwrap();
+    fs::write(wt.join("cache.ignored/deep/blob"), "x").unwrap();
+    fs::write(wt.join("notes.txt"), "mine").unwrap();
+
+    // Uncommitted work: the dry run refuses as `rm` would, and says how to see the list.
+    let err = repo.refused(&["rm", "--dry-run", "look"]);
+    assert!(err.contains("uncommitted work") && err.contains("--dry-run"), "{err}");
+    let out = repo.ok(&["rm", "--dry-run", "--force", "look"]);
+    assert!(out.contains(&format!("would stop the agent (pid {pid})")), "{out}");
+    assert!(
+        out.contains(&format!("would remove the worktree {}", wt.display())),
+        "{out}"
+    );
+    for line in [
+        "ignored   secrets.ignored",
+        "ignored   cache.ignored/",
+        "untracked notes.txt",
+    ] {
+        assert!(out.contains(line), "{line:?} missing: {out}");
+    }
+    assert!(out.contains("would delete branch 'shard/look'"), "{out}");
+    // Nothing changed: the agent runs, every file is there, the record is whole.
+    assert!(alive(pid) && repo.shard("look")["status"] == "running");
+    assert!(wt.join("notes.txt").is_file() && wt.join("cache.ignored/deep/blob").is_file());
+    assert!(
+        !fs::read_to_string(repo.record_path("look"))
+            .unwrap()
+            .contains("removing")
+    );
+
+    // A branch with work of its own is kept, and the dry run says so.
+    fs::remove_file(wt.join("notes.txt")).unwrap();
+    repo.git_in(&wt, &["commit", "-q", "--allow-empty", "-m", "work"]);
+    let out = repo.ok(&["rm", "-n", "look"]);
+    assert!(
+        out.contains("would have kept branch 'shard/look': 1 commit(s)"),
+        "{out}"
+    );
+    assert!(!out.contains("notes.txt"), "{out}");
+    repo.ok(&["rm", "--grace", "0", "look"]);
+    assert!(!wt.exists() && !alive(pid));
+}
+
+#[test]
 fn run_refuses_a_shard_that_is_half_made_or_being_removed() {
     let repo = TestRepo::new();
     let path = slow_git(&repo, "worktree add");

@@ -20,8 +20,12 @@
 //!   registered under the record's id, linking back to it (never through a symlink); a branch only
 //!   while it points at the commit that was judged (safety rules 3 and 7).
 
+mod error;
 pub mod reconcile;
+pub mod remove;
 pub mod run;
+
+pub use error::LifecycleError;
 
 use std::path::Path;
 use std::process::{Command, ExitStatus};
@@ -31,7 +35,7 @@ use std::time::{Duration, Instant};
 use super::record::GitProcess;
 use super::{Record, ShardName};
 use crate::context::Workspace;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::git::admin::Admin;
 use crate::git::lock;
 use crate::git::worktree::comparable_path;
@@ -53,20 +57,31 @@ fn run_recorded(
     (cmd, what): (Command, String),
     group: Group,
 ) -> Result<ExitStatus> {
-    let failed = |e: std::io::Error| Error::failed(format!("cannot run `{what}`: {e}"));
+    let failed = |source| LifecycleError::Spawn {
+        what: what.clone(),
+        source,
+    };
     let mut gated = process::gate::start(&cmd, group).map_err(failed)?;
     record.git_process = Some(GitProcess::new(&gated.identity));
     ws.store.write(record)?;
     gated.release().map_err(failed)?;
-    gated.wait().map_err(failed)
+    Ok(gated.wait().map_err(failed)?)
 }
 
 /// The error for a git command that failed; git has said why on standard error already.
-fn git_failed(what: &str, status: ExitStatus, name: &str) -> Error {
-    Error::refused(
-        format!("`{what}` failed for shard '{name}' ({status}); git's message is above"),
-        "fix what git reports and run the command again",
-    )
+fn git_failed(what: &str, status: ExitStatus, name: &str) -> LifecycleError {
+    LifecycleError::GitFailed {
+        what: what.to_owned(),
+        status,
+        name: name.to_owned(),
+    }
+}
+
+fn unlock_failed(name: &str) -> impl FnOnce(std::io::Error) -> LifecycleError {
+    move |source| LifecycleError::Unlock {
+        name: name.to_owned(),
+        source,
+    }
 }
 
 /// Wait while the git process a killed `new` or `rm` left is still at work.
@@ -78,13 +93,11 @@ pub fn wait_for_git(record: &Record) -> Result<()> {
     let deadline = Instant::now() + GIT_WAIT;
     while process::check(&id) == Liveness::Alive {
         if Instant::now() >= deadline {
-            return Err(Error::refused(
-                format!(
-                    "shard '{}': the git process (pid {}) that an interrupted `git shard new` or `rm` started is still at work",
-                    record.name, id.pid
-                ),
-                "run the command again once it has finished",
-            ));
+            return Err(LifecycleError::GitAtWork {
+                name: record.name.clone(),
+                pid: id.pid,
+            }
+            .into());
         }
         thread::sleep(Duration::from_millis(20));
     }
@@ -106,7 +119,7 @@ pub fn create(ws: &Workspace, record: &mut Record, start: &str) -> Result<()> {
         if !status.success() {
             // Not ours: a racing `new` may have made this branch. Leave it.
             record.created_branch = false;
-            return Err(git_failed(&what, status, &name));
+            return Err(git_failed(&what, status, &name).into());
         }
     }
     let reason = adding_reason(&name);
@@ -127,10 +140,7 @@ pub fn create(ws: &Workspace, record: &mut Record, start: &str) -> Result<()> {
         // git's exit status for options it does not know: `--reason` came with git 2.33. (A hook
         // may exit 129 too, but then the worktree exists.)
         settle_branch(ws, record, false, true)?;
-        return Err(Error::refused(
-            format!("`{what}` did not accept git-shard's options, so shard '{name}' was not created"),
-            "git-shard needs git 2.33 or newer; `git --version` shows yours",
-        ));
+        return Err(LifecycleError::GitTooOld { what, name }.into());
     }
     if !status.success() {
         if registered.is_some() {
@@ -138,21 +148,17 @@ pub fn create(ws: &Workspace, record: &mut Record, start: &str) -> Result<()> {
             // worktree, but a shard whose set-up failed is no shard. Nothing ran in it yet.
             remove_registered(ws, record, true)?;
             settle_branch(ws, record, false, true)?;
-            return Err(Error::refused(
-                format!(
-                    "the post-checkout hook failed for shard '{name}' ({status}), so its new worktree was removed again; the hook's message is above"
-                ),
-                "fix the hook (`git rev-parse --git-path hooks` shows where it is) and run `git shard new` again",
-            ));
+            return Err(LifecycleError::HookFailed { name, status }.into());
         }
         settle_branch(ws, record, false, true)?;
-        return Err(git_failed(&what, status, &name));
+        return Err(git_failed(&what, status, &name).into());
     }
     let Some(at) = registered else {
-        return Err(Error::failed(format!(
-            "`{what}` succeeded but git registered no worktree at {}",
-            record.worktree.display()
-        )));
+        return Err(LifecycleError::NoWorktreeRegistered {
+            what,
+            path: record.worktree.clone(),
+        }
+        .into());
     };
     // Complete first, unlocked second: a worktree git registered for an incomplete record is
     // then always still locked with the add's reason, which is what proves it the add's. A kill
@@ -160,8 +166,7 @@ pub fn create(ws: &Workspace, record: &mut Record, start: &str) -> Result<()> {
     record.incomplete = false;
     record.git_process = None;
     ws.store.write(record)?;
-    lock::unlock_if(&ws.repo.common_dir(), &at.id, &reason)
-        .map_err(|e| Error::failed(format!("cannot unlock the worktree of shard '{name}': {e}")))?;
+    lock::unlock_if(&ws.repo.common_dir(), &at.id, &reason).map_err(unlock_failed(name.as_str()))?;
     Ok(())
 }
 
@@ -175,7 +180,7 @@ fn remove_registered(ws: &Workspace, record: &mut Record, override_lock: bool) -
     // must not leave half a worktree. If `rm` is killed anyway, git finishes; recovery waits.
     let status = run_recorded(ws, record, cmd, Group::Own)?;
     if !status.success() {
-        return Err(git_failed(&what, status, &record.name));
+        return Err(git_failed(&what, status, &record.name).into());
     }
     Ok(())
 }
@@ -259,17 +264,13 @@ pub fn undo_incomplete(ws: &Workspace, name: &ShardName, record: &Record) -> Res
     ws.repo.clear_stale_branch_lock(&record.branch)?;
     let mut record = record.clone();
     let reason = adding_reason(name.as_str());
-    let refuse = |record: &Record, why: &str| {
-        Error::refused(
-            format!(
-                "shard '{name}': {} {why}, so it was left alone",
-                crate::output::short_path(&record.worktree)
-            ),
-            format!(
-                "look at it; `git worktree remove {}` removes it if you do not need it",
-                record.worktree.display()
-            ),
-        )
+    let refuse = |record: &Record, why: &'static str| -> crate::error::Error {
+        LifecycleError::NotTheAdds {
+            name: name.to_string(),
+            path: record.worktree.clone(),
+            why,
+        }
+        .into()
     };
     if let Some(at) = ws.repo.registered(&record.worktree)? {
         let admin = Admin::open(&ws.repo.common_dir(), &at.id);
@@ -293,8 +294,7 @@ pub fn undo_incomplete(ws: &Workspace, name: &ShardName, record: &Record) -> Res
                     record.incomplete = false;
                     record.git_process = None;
                     ws.store.write(&record)?;
-                    lock::unlock_if(&ws.repo.common_dir(), &at.id, &reason)
-                        .map_err(|e| Error::failed(format!("cannot unlock the worktree of shard '{name}': {e}")))?;
+                    lock::unlock_if(&ws.repo.common_dir(), &at.id, &reason).map_err(unlock_failed(name.as_str()))?;
                     return Ok(Undone::Adopted);
                 }
             } else if ws.repo.files_outside_head(&record.worktree)? {
@@ -336,8 +336,7 @@ pub fn finish_removal(
     let mut record = record.clone();
     record.removing = true;
     let common = ws.repo.common_dir();
-    lock::unlock_ours(&common, &record.worktree_id)
-        .map_err(|e| Error::failed(format!("cannot unlock the worktree of shard '{name}': {e}")))?;
+    lock::unlock_ours(&common, &record.worktree_id).map_err(unlock_failed(name.as_str()))?;
     let registered_here = Admin::open(&common, &record.worktree_id)
         .and_then(|admin| admin.worktree().ok().flatten())
         .is_some_and(|at| comparable_path(&at) == comparable_path(&record.worktree));
@@ -348,15 +347,11 @@ pub fn finish_removal(
         folder
     };
     if stranger {
-        return Err(Error::refused(
-            format!(
-                "shard '{name}': {} is not the worktree git registered for it (replaced, or a link to another \
-                 folder), so nothing was removed",
-                crate::output::short_path(&record.worktree)
-            ),
-            "move that folder away if it is not the shard's (`git worktree list` shows git's worktrees), \
-             then run the command again",
-        ));
+        return Err(LifecycleError::NotTheWorktree {
+            name: name.to_string(),
+            path: record.worktree.clone(),
+        }
+        .into());
     }
     if registered_here {
         remove_registered(ws, &mut record, override_lock)?;
@@ -385,38 +380,32 @@ pub fn check_removable(ws: &Workspace, name: &ShardName, record: &Record, force:
 }
 
 fn checks(ws: &Workspace, name: &ShardName, record: &Record, force: bool) -> Result<()> {
-    let at = crate::output::short_path(&record.worktree);
+    let name_ = || name.to_string();
+    let path = || record.worktree.clone();
     if !ws.repo.is_registered_worktree(&record.worktree, &record.worktree_id)? {
         let admin = Admin::open(&ws.repo.common_dir(), &record.worktree_id);
         let names_it = admin
             .and_then(|a| a.worktree().ok().flatten())
             .is_some_and(|p| comparable_path(&p) == comparable_path(&record.worktree));
         if names_it && record.removing && !record.worktree.join(".git").exists() {
-            return Err(Error::refused(
-                format!(
-                    "the removal of shard '{name}' stopped partway: {at} has lost its `.git` but still holds \
-                     files; nothing more was deleted"
-                ),
-                format!(
-                    "look at what is left, delete the folder yourself if you do not need it (`rm -rf {}`), \
-                     then `git shard rm {name}` finishes",
-                    record.worktree.display()
-                ),
-            ));
+            return Err(LifecycleError::RemovalPartway {
+                name: name_(),
+                path: path(),
+            }
+            .into());
         }
-        return Err(Error::refused(
-            format!(
-                "{at} is not the worktree git registered for shard '{name}' (replaced, or a link to another folder); \
-                 nothing was removed"
-            ),
-            "`git worktree list` shows git's worktrees; move that folder away if it is not the shard's",
-        ));
+        return Err(LifecycleError::NotTheWorktree {
+            name: name_(),
+            path: path(),
+        }
+        .into());
     }
     let Some(admin) = Admin::open(&ws.repo.common_dir(), &record.worktree_id) else {
-        return Err(Error::failed(format!(
-            "git has no entry '{}' any more",
-            record.worktree_id
-        )));
+        return Err(LifecycleError::EntryGone {
+            name: name_(),
+            id: record.worktree_id.clone(),
+        }
+        .into());
     };
 
     // The shard's branch, or detached (what only that HEAD holds is counted below): a worktree
@@ -425,64 +414,48 @@ fn checks(ws: &Workspace, name: &ShardName, record: &Record, force: bool) -> Res
     if let Some(head) = ws.repo.worktree_head_ref(&admin, &record.worktree)?
         && head != wanted
     {
-        return Err(Error::refused(
-            format!(
-                "the worktree of shard '{name}' is on {} now, not on its branch '{}'; nothing was removed",
-                head.trim_start_matches("refs/heads/"),
-                record.branch
-            ),
-            format!(
-                "switch it back (`git -C {} switch {}`), or remove that worktree with git itself",
-                record.worktree.display(),
-                record.branch
-            ),
-        ));
+        return Err(LifecycleError::SwitchedBranch {
+            name: name_(),
+            head: head.trim_start_matches("refs/heads/").to_owned(),
+            branch: record.branch.clone(),
+            path: path(),
+        }
+        .into());
     }
     let submodules = ws.repo.submodules(&admin, &record.worktree)?;
     if !submodules.is_empty() {
         if !force {
-            return Err(Error::refused(
-                format!(
-                    "shard '{name}' has initialised submodules; git refuses to remove such a worktree \
-                     (their repositories would go with it), and so does git shard; nothing was removed"
-                ),
-                format!(
-                    "push the submodules' commits, then `git shard rm --force {name}` (it checks that none is lost)"
-                ),
-            ));
+            return Err(LifecycleError::Submodules { name: name_() }.into());
         }
         for git_dir in &submodules.git_dirs {
-            let unpushed = ws.repo.unpushed_commits(git_dir)?;
-            if unpushed > 0 {
-                return Err(Error::refused(
-                    format!(
-                        "a submodule of shard '{name}' has {unpushed} commit(s) that none of its remote-tracking \
-                         branches has ({}); removing the worktree would lose them, even with --force; nothing was removed",
-                        git_dir.display()
-                    ),
-                    "push them (`git push` in that submodule), then run `git shard rm --force` again",
-                ));
+            let commits = ws.repo.unpushed_commits(git_dir)?;
+            if commits > 0 {
+                return Err(LifecycleError::SubmoduleUnpushed {
+                    name: name_(),
+                    commits,
+                    git_dir: git_dir.clone(),
+                }
+                .into());
             }
         }
     }
     let dirt = crate::git::status::dirt(&record.worktree)?;
     if !dirt.is_clean() && !force {
-        return Err(Error::refused(
-            format!("shard '{name}' has uncommitted work ({dirt}) in {at}; nothing was removed"),
-            format!("commit or stash it there, or `git shard rm --force {name}` to throw it away"),
-        ));
+        return Err(LifecycleError::Uncommitted {
+            name: name_(),
+            dirt: dirt.to_string(),
+            path: path(),
+        }
+        .into());
     }
-    let detached = ws.repo.unreachable_head_commits(&admin, &record.worktree)?;
-    if detached > 0 && !force {
-        return Err(Error::refused(
-            format!(
-                "shard '{name}' has {detached} commit(s) on a detached HEAD that no branch or tag holds; nothing was removed"
-            ),
-            format!(
-                "keep them with `git -C {} branch <new-branch>`, or `git shard rm --force {name}` to lose them",
-                record.worktree.display()
-            ),
-        ));
+    let commits = ws.repo.unreachable_head_commits(&admin, &record.worktree)?;
+    if commits > 0 && !force {
+        return Err(LifecycleError::DetachedCommits {
+            name: name_(),
+            commits,
+            path: path(),
+        }
+        .into());
     }
     Ok(())
 }
@@ -500,12 +473,12 @@ pub fn prune_worktrees(ws: &Workspace) -> Result<()> {
 /// worktrees (the shard's files would show up there as untracked, and removing that worktree would
 /// take the shard along).
 pub fn check_location(ws: &Workspace, path: &Path) -> Result<()> {
-    let refuse = |what: String| {
-        Error::refused(
-            format!("the worktree location {} is inside {what}", path.display()),
-            "set `worktree_dir` to a folder outside the repository (the default is \
-             `{repo_parent}/{repo}.shards/{name}`)",
-        )
+    let refuse = |inside: String| -> crate::error::Error {
+        LifecycleError::Location {
+            path: path.to_owned(),
+            inside,
+        }
+        .into()
     };
     let mut at = path.parent();
     while let Some(dir) = at {

@@ -134,7 +134,7 @@ pub fn reconcile_listed(ws: &Workspace, listed: &[Listed], stopping: Stopping) -
             }
             if record.orphaned_at.is_none() {
                 let marked = ws.store.update(&name, |r| {
-                    r.orphaned_at = Some(crate::output::now_rfc3339());
+                    r.orphaned_at = Some(crate::shard::record::now());
                     Ok(())
                 });
                 match marked {

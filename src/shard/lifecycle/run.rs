@@ -11,8 +11,9 @@ use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::LifecycleError;
 use crate::context::Workspace;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::process::stop::{Outcome, Target};
 use crate::shard::record::{EndedBy, ProcessRecord};
 use crate::shard::{Record, RunStatus, ShardName};
@@ -24,10 +25,7 @@ pub fn launch_pending(p: &ProcessRecord, timeout: Duration) -> bool {
     if p.pid.is_some() || p.has_ended() {
         return false;
     }
-    match p.launched_at.parse::<jiff::Timestamp>() {
-        Ok(t) => jiff::Timestamp::now().as_second() - t.as_second() <= timeout.as_secs() as i64 + 1,
-        Err(_) => false,
-    }
+    jiff::Timestamp::now().as_second() - p.launched_at.as_second() <= timeout.as_secs() as i64 + 1
 }
 
 /// A fresh id for one run, unique enough to tell two launches of one shard apart.
@@ -71,10 +69,7 @@ pub fn launch(
         if let Some(p) = &r.process
             && (launch_pending(p, timeout) || RunStatus::of(Some(p)) == RunStatus::Running)
         {
-            return Err(Error::refused(
-                format!("shard '{name}' already has a running or launching agent"),
-                format!("stop it first with `git shard stop {name}`"),
-            ));
+            return Err(LifecycleError::AlreadyRunning { name: name.to_string() }.into());
         }
         if let Some(c) = command {
             r.agent = c.agent;
@@ -84,14 +79,14 @@ pub fn launch(
         r.process = Some(ProcessRecord {
             run_id: run_id.clone(),
             terminal: terminal.name().to_owned(),
-            launched_at: crate::output::now_rfc3339(),
+            launched_at: crate::shard::record::now(),
             ..ProcessRecord::default()
         });
         ws.store.write(&r)?;
         r
     };
 
-    let exe = std::env::current_exe().map_err(|e| Error::failed(format!("cannot find the git-shard binary: {e}")))?;
+    let exe = std::env::current_exe().map_err(LifecycleError::NoExe)?;
     let supervisor: Vec<String> = vec![
         exe.display().to_string(),
         crate::cli::SUPERVISE.into(),
@@ -117,8 +112,7 @@ pub fn launch(
     tracing::debug!(terminal = terminal.name(), ?supervisor, "launching");
     match terminal::launch(terminal, &vars, &log, &ws.repo.main_worktree())? {
         Launched::Inline(child) => {
-            let code = crate::process::supervisor::wait_inline(&child)
-                .map_err(|e| Error::failed(format!("waiting for the supervisor failed: {e}")))?;
+            let code = crate::process::supervisor::wait_inline(&child).map_err(LifecycleError::WaitInline)?;
             Ok(LaunchResult::InlineExited(code))
         }
         Launched::Detached(child) => {
@@ -133,15 +127,11 @@ pub fn refuse_unsettled(name: &ShardName, r: &Record) -> Result<()> {
     if !r.incomplete && !r.removing {
         return Ok(());
     }
-    let what = if r.incomplete {
-        "half made (its `git shard new` was interrupted)"
-    } else {
-        "being removed (its `git shard rm` was interrupted)"
-    };
-    Err(Error::refused(
-        format!("shard '{name}' is {what}; no agent was started"),
-        format!("`git shard rm {name}` or `git shard prune` finishes that first"),
-    ))
+    Err(LifecycleError::Unsettled {
+        name: name.to_string(),
+        removing: !r.incomplete,
+    }
+    .into())
 }
 
 /// Poll the record (cheap: one small file) until the supervisor has written this run's identity.
@@ -161,14 +151,15 @@ fn wait_for_run(
             Ok(r) => {
                 if let Some(p) = r.process.filter(|p| p.run_id == run_id) {
                     if let Some(e) = &p.start_error {
-                        return Err(launch_failed(name, e.clone(), log));
+                        return Err(launch_failed(name, e.clone(), log).into());
                     }
                     if p.was_cancelled() {
                         return Err(launch_failed(
                             name,
                             "the launch was cancelled before an agent started (a `git shard rm` took the shard)".into(),
                             log,
-                        ));
+                        )
+                        .into());
                     }
                     if p.pid.is_some() || p.has_ended() {
                         return Ok(p);
@@ -176,9 +167,7 @@ fn wait_for_run(
                 }
             }
             Err(crate::shard::StoreError::NotFound(_)) => {
-                return Err(Error::failed(format!(
-                    "shard '{name}' was removed while its agent was launching"
-                )));
+                return Err(LifecycleError::RemovedWhileLaunching { name: name.to_string() }.into());
             }
             Err(e) => return Err(e.into()),
         }
@@ -203,7 +192,7 @@ fn wait_for_run(
     // Cancel under the lock; if the supervisor recorded the run just now, the launch worked.
     match cancel_launch(ws, name, run_id)? {
         Some(p) if p.pid.is_some() => Ok(p),
-        _ => Err(launch_failed(name, why, log)),
+        _ => Err(launch_failed(name, why, log).into()),
     }
 }
 
@@ -227,25 +216,19 @@ pub fn cancel_launch(ws: &Workspace, name: &ShardName, run_id: &str) -> Result<O
     Ok(None)
 }
 
-fn launch_failed(name: &ShardName, why: String, log: &Path) -> Error {
+fn launch_failed(name: &ShardName, why: String, log: &Path) -> LifecycleError {
     let tail = std::fs::read_to_string(log)
         .map(|t| {
             let lines: Vec<&str> = t.lines().collect();
             lines[lines.len().saturating_sub(10)..].join("\n")
         })
         .unwrap_or_default();
-    let mut message = format!("the agent of shard '{name}' did not start: {why}");
-    if !tail.trim().is_empty() {
-        message.push_str(&format!(
-            "\nlast lines of {}:\n{}",
-            log.display(),
-            crate::output::clean(&tail).replace("\\n", "\n")
-        ));
+    LifecycleError::LaunchFailed {
+        name: name.to_string(),
+        why,
+        log: log.to_owned(),
+        tail: crate::output::clean(&tail).replace("\\n", "\n"),
     }
-    Error::refused(
-        message,
-        "check the terminal and agent command; `git shard run <name>` tries again",
-    )
 }
 
 /// Result of stopping a shard's run, for messages.
@@ -289,8 +272,10 @@ pub fn stop_run(ws: &Workspace, name: &ShardName, grace: Duration) -> Result<Sto
         supervisor,
     };
     tracing::debug!(?target, ?grace, "stopping");
-    let outcome = crate::process::stop::stop(&target, grace)
-        .map_err(|e| Error::failed(format!("cannot stop shard '{name}': {e}")))?;
+    let outcome = crate::process::stop::stop(&target, grace).map_err(|source| LifecycleError::Stop {
+        name: name.to_string(),
+        source,
+    })?;
     let run_id = p.run_id.clone();
     match outcome {
         Outcome::NotRunning => Ok(Stopped::NothingRunning(RunStatus::of(
@@ -329,6 +314,11 @@ pub fn unlock_if_idle(ws: &Workspace, name: &ShardName, worktree_id: &str) -> Re
     if running {
         return Ok(false);
     }
-    crate::git::lock::unlock_ours(&ws.repo.common_dir(), worktree_id)
-        .map_err(|e| Error::failed(format!("cannot unlock the worktree of shard '{name}': {e}")))
+    crate::git::lock::unlock_ours(&ws.repo.common_dir(), worktree_id).map_err(|source| {
+        LifecycleError::Unlock {
+            name: name.to_string(),
+            source,
+        }
+        .into()
+    })
 }
