@@ -11,22 +11,20 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::context::{Context, Workspace};
 use crate::error::{Error, Result};
-use crate::git::admin::read_gitfile;
+use crate::git::WorktreeEntry;
+use crate::git::admin::{Admin, read_gitfile};
 use crate::git::worktree::comparable_path;
-use crate::git::{WorktreeEntry, lock};
 use crate::output::clean;
 use crate::shard::lifecycle::{self, BranchFate};
 use crate::shard::{Record, ShardName};
 
 use super::print_json;
-use crate::shard::lifecycle::reconcile::{WorktreeState, worktree_state};
-use crate::shard::lifecycle::run::{Stopped, stop_run};
+use crate::shard::lifecycle::prune::{Pruned, prune_shard};
 
 /// Forget shards whose worktree is gone and report worktrees without a shard.
 #[derive(Debug, clap::Args)]
@@ -89,6 +87,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
 
     // git's entries whose folder is gone and that nothing locks, as `git worktree prune` sees them,
     // pruned by git itself.
+    let common = ws.repo.common_dir();
     let mut prunable = false;
     for w in ws.repo.worktrees()? {
         if let Some(id) = &w.id
@@ -107,13 +106,27 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             ));
         }
     }
+    // Entries without a `gitdir` file: a `git worktree add` killed right after it made the folder.
+    // `git worktree list` does not show them, `git worktree prune` removes them.
+    let admins = Admin::list(&common)
+        .map_err(|e| Error::failed(format!("cannot read {}: {e}", common.join("worktrees").display())))?;
+    for admin in admins {
+        if matches!(admin.worktree(), Ok(None)) && matches!(admin.lock_reason(), Ok(None)) {
+            prunable = true;
+            actions.push(Action::new(
+                "prune-worktree-entry",
+                admin.id,
+                "git's entry has no gitdir file (left by an interrupted `git worktree add`)".into(),
+                apply,
+            ));
+        }
+    }
     if prunable && apply {
         lifecycle::prune_worktrees(&ws)?;
     }
 
     // Worktrees of this repository (their `.git` points into our common dir) under the shards
     // folder that no record names: reported only, they may hold work.
-    let common = ws.repo.common_dir();
     if ws.config.trusted("worktree_dir").is_ok()
         && let Some(dir) = ws.config.worktree_path(&ws.repo.anchor(), "x").parent()
         && let Ok(folders) = std::fs::read_dir(dir)
@@ -155,7 +168,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// Prune one shard if its worktree is gone.
+/// Prune one shard (see `lifecycle::prune`) and say what was done.
 fn prune_one(
     ws: &Workspace,
     raw: &str,
@@ -164,126 +177,68 @@ fn prune_one(
     apply: bool,
     actions: &mut Vec<Action>,
 ) -> Result<()> {
-    if record.removing {
-        let name = ShardName::parse(raw)?;
-        let _lock = ws.store.lock_shard(&name)?;
-        if apply {
-            let record = ws.store.read(&name)?;
-            lifecycle::wait_for_git(&record)?;
-            if std::fs::symlink_metadata(&record.worktree).is_ok() {
-                lifecycle::check_removable(ws, &name, &record, false)?;
-            }
-            lifecycle::finish_removal(ws, &name, &record, false, false)?;
-        }
-        actions.push(Action::new(
-            "finish-removal",
-            raw.to_owned(),
-            "`git shard rm` died while removing it; the removal is finished".into(),
-            apply,
-        ));
-        return Ok(());
-    }
-    if record.incomplete {
-        let name = ShardName::parse(raw)?;
-        let _lock = ws.store.lock_shard(&name)?;
-        // Re-read under the lock: a `new` that was still at work has finished meanwhile.
-        if ws.store.read(&name)?.incomplete {
-            let adopted = apply
-                && matches!(
-                    lifecycle::undo_incomplete(ws, &name, record)?,
-                    lifecycle::Undone::Adopted
-                );
-            actions.push(if adopted {
-                Action::new(
-                    "kept-shard",
-                    raw.to_owned(),
-                    "`git shard new` died after its worktree was made, and it holds work now: kept as a whole shard"
-                        .into(),
-                    false,
-                )
-            } else {
-                Action::new(
-                    "undo-incomplete",
-                    raw.to_owned(),
-                    "`git shard new` died while creating it; what it made is removed".into(),
-                    apply,
-                )
-            });
-        }
-        return Ok(());
-    }
-    match worktree_state(record, entries) {
-        WorktreeState::Present | WorktreeState::Moved(_) => return Ok(()),
-        WorktreeState::LockedMissing(reason) => {
-            actions.push(Action::new(
-                "kept-shard",
-                raw.to_owned(),
-                format!(
-                    "its folder is missing but git's entry is locked ({}); left alone",
-                    reason.trim()
-                ),
-                false,
-            ));
-            return Ok(());
-        }
-        WorktreeState::Gone => {}
-    }
     let name = ShardName::parse(raw)?;
-    if apply {
-        match stop_run(ws, &name, Duration::from_secs(5))? {
-            Stopped::Done { .. } => actions.push(Action::new(
+    let target = || raw.to_owned();
+    for step in prune_shard(ws, &name, record, entries, apply)? {
+        actions.push(match step {
+            Pruned::FinishedRemoval => Action::new(
+                "finish-removal",
+                target(),
+                "`git shard rm` died while removing it; the removal is finished".into(),
+                apply,
+            ),
+            Pruned::UndoneIncomplete => Action::new(
+                "undo-incomplete",
+                target(),
+                "`git shard new` died while creating it; what it made is removed".into(),
+                apply,
+            ),
+            Pruned::Adopted => Action::new(
+                "kept-shard",
+                target(),
+                "`git shard new` died after its worktree was made, and it holds work now: kept as a whole shard".into(),
+                false,
+            ),
+            Pruned::KeptLocked(reason) => Action::new(
+                "kept-shard",
+                target(),
+                format!("its folder is missing but git's entry is locked ({reason}); left alone"),
+                false,
+            ),
+            Pruned::StoppedAgent => Action::new("stop-agent", target(), "stopped its agent".into(), true),
+            Pruned::AgentLost => Action::new(
                 "stop-agent",
-                raw.to_owned(),
-                "stopped its agent".into(),
-                true,
-            )),
-            Stopped::Lost => actions.push(Action::new(
-                "stop-agent",
-                raw.to_owned(),
+                target(),
                 "agent lost (PID reused); not signalled".into(),
                 false,
-            )),
-            Stopped::NothingRunning(_) => {}
-        }
+            ),
+            Pruned::Branch(BranchFate::Deleted) => Action::new(
+                "delete-branch",
+                record.branch.clone(),
+                "no commits outside its base".into(),
+                apply,
+            ),
+            Pruned::Branch(BranchFate::KeptUnmerged { commits, .. }) => Action::new(
+                "kept-branch",
+                record.branch.clone(),
+                format!("{commits} commit(s) not in its base"),
+                false,
+            ),
+            Pruned::Branch(BranchFate::KeptPreexisting) => Action::new(
+                "kept-branch",
+                record.branch.clone(),
+                "it existed before the shard".into(),
+                false,
+            ),
+            Pruned::Branch(BranchFate::Missing) => continue,
+            Pruned::Forgotten(path) => Action::new(
+                "forget-shard",
+                target(),
+                format!("worktree {} is gone", path.display()),
+                apply,
+            ),
+        });
     }
-    let _lock = ws.store.lock_shard(&name)?;
-    if apply {
-        // git's stale entry still names the branch as checked out: lift our lock and let git prune
-        // it first, as `git worktree prune` would.
-        lock::unlock_ours(&ws.repo.common_dir(), &record.worktree_id)
-            .map_err(|e| Error::failed(format!("cannot unlock the worktree entry: {e}")))?;
-        lifecycle::prune_worktrees(ws)?;
-    }
-    match lifecycle::settle_branch(ws, record, false, apply)? {
-        BranchFate::Deleted => actions.push(Action::new(
-            "delete-branch",
-            record.branch.clone(),
-            "no commits outside its base".into(),
-            apply,
-        )),
-        BranchFate::KeptUnmerged { commits, .. } => actions.push(Action::new(
-            "kept-branch",
-            record.branch.clone(),
-            format!("{commits} commit(s) not in its base"),
-            false,
-        )),
-        BranchFate::KeptPreexisting => actions.push(Action::new(
-            "kept-branch",
-            record.branch.clone(),
-            "it existed before the shard".into(),
-            false,
-        )),
-        BranchFate::Missing => {}
-    }
-    if apply {
-        ws.store.remove(&name)?;
-    }
-    actions.push(Action::new(
-        "forget-shard",
-        raw.to_owned(),
-        format!("worktree {} is gone", record.worktree.display()),
-        apply,
-    ));
     Ok(())
 }
 

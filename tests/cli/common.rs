@@ -224,7 +224,11 @@ impl TestRepo {
             if pred(&v) {
                 return v;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}: {v:#}");
+            if Instant::now() >= deadline {
+                // The supervisor's own messages (background runs) say what it was doing.
+                let log = fs::read_to_string(self.common_dir().join("shards").join(format!("{name}.log")));
+                panic!("timed out waiting for {what}: {v:#}\nlog: {log:?}");
+            }
             thread::sleep(Duration::from_millis(20));
         }
     }

@@ -934,3 +934,24 @@ fn a_record_edited_to_name_another_folder_never_gets_it_deleted() {
         }
     }
 }
+
+#[test]
+fn prune_removes_the_empty_entry_a_killed_worktree_add_leaves_and_keeps_a_locked_one() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "kept", "--no-launch", "--", "true"]);
+    let admin = repo.common_dir().join("worktrees");
+    // What `git worktree add` leaves when it is killed right after its mkdir.
+    fs::create_dir_all(admin.join("half")).unwrap();
+    fs::create_dir_all(admin.join("held")).unwrap();
+    fs::write(admin.join("held/locked"), "mine\n").unwrap();
+    let out = repo.ok(&["prune", "--dry-run"]);
+    assert!(out.contains("would prune-worktree-entry: half"), "{out}");
+    assert!(admin.join("half").is_dir());
+    let out = repo.ok(&["prune"]);
+    assert!(
+        out.contains("prune-worktree-entry: half") && !out.contains("held"),
+        "{out}"
+    );
+    assert!(!admin.join("half").exists() && admin.join("held/locked").is_file());
+    assert!(admin.join("kept").is_dir() && repo.shard("kept")["worktree_exists"] == true);
+}
