@@ -79,6 +79,6 @@ fn status_cell(r: &Record, s: RunStatus, paint: Paint) -> Cell {
         RunStatus::Exited if r.process.as_ref().and_then(|p| p.exit_code) == Some(0) => Cell::plain(text),
         RunStatus::Exited => Cell::painted(&text, |t| paint.yellow(t)),
         RunStatus::Lost => Cell::painted(&text, |t| paint.red(t)),
-        RunStatus::NotStarted => Cell::painted(&text, |t| paint.dim(t)),
+        RunStatus::NotStarted | RunStatus::Stopped => Cell::painted(&text, |t| paint.dim(t)),
     }
 }

@@ -39,6 +39,7 @@ struct Counts {
     failed: usize,
     lost: usize,
     not_started: usize,
+    stopped: usize,
     total: usize,
 }
 
@@ -62,6 +63,7 @@ struct Symbols {
     failed: &'static str,
     signal: &'static str,
     lost: &'static str,
+    stopped: &'static str,
 }
 
 const UNICODE: Symbols = Symbols {
@@ -72,6 +74,7 @@ const UNICODE: Symbols = Symbols {
     failed: "✗",
     signal: "✗s",
     lost: "?",
+    stopped: "■",
 };
 const ASCII: Symbols = Symbols {
     glyph: "@",
@@ -81,6 +84,7 @@ const ASCII: Symbols = Symbols {
     failed: "x",
     signal: "xs",
     lost: "?",
+    stopped: "-",
 };
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
@@ -116,6 +120,7 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
                 (RunStatus::Exited, false) => counts.failed += 1,
                 (RunStatus::Lost, _) => counts.lost += 1,
                 (RunStatus::NotStarted, _) => counts.not_started += 1,
+                (RunStatus::Stopped, _) => counts.stopped += 1,
             }
         }
     }
@@ -144,6 +149,7 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
         (counts.failed, sym.failed),
         (counts.lost, sym.lost),
         (counts.not_started, sym.not_started),
+        (counts.stopped, sym.stopped),
     ]
     .iter()
     .filter(|(n, _)| *n > 0)
@@ -165,7 +171,7 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
             String::new()
         }
     };
-    let values: [(&str, String); 11] = [
+    let values: [(&str, String); 12] = [
         ("{name}", name),
         ("{status}", status.map(|s| s.as_str().to_owned()).unwrap_or_default()),
         ("{symbol}", symbol),
@@ -176,6 +182,7 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
         ("{count_failed}", count(counts.failed)),
         ("{count_lost}", count(counts.lost)),
         ("{count_not_started}", count(counts.not_started)),
+        ("{count_stopped}", count(counts.stopped)),
         ("{count_total}", count(counts.total)),
     ];
     let mut out = String::with_capacity(template.len() + 16);
@@ -214,6 +221,7 @@ fn symbol(r: &Record, s: RunStatus, sym: &Symbols) -> String {
         RunStatus::Running => sym.running.to_owned(),
         RunStatus::NotStarted => sym.not_started.to_owned(),
         RunStatus::Lost => sym.lost.to_owned(),
+        RunStatus::Stopped => sym.stopped.to_owned(),
         RunStatus::Exited => match (p.and_then(|p| p.exit_code), p.and_then(|p| p.signal)) {
             (Some(0), _) => format!("{}0", sym.ok),
             (Some(c), _) => format!("{}{c}", sym.failed),

@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::output::{clean, short_path};
+use crate::process::contain::{self, Kind, Usage};
 use crate::process::info::{self, ProcessInfo};
 use crate::shard::{Record, RunStatus};
 
@@ -42,6 +43,11 @@ struct ProcessJson {
     started_at: Option<jiff::Timestamp>,
     ended_at: Option<jiff::Timestamp>,
     ended_by: Option<String>,
+    /// `cgroup`, `subreaper` or `group` (see README, "Safety").
+    containment: Option<&'static str>,
+    cgroup: Option<String>,
+    /// From the run's cgroup while it exists: the whole run, not just the agent.
+    usage: Option<Usage>,
     /// Live facts from the operating system; null unless the run is alive.
     live: Option<ProcessInfo>,
 }
@@ -74,6 +80,9 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             started_at: p.started_at,
             ended_at: p.ended_at,
             ended_by: p.ended_by.map(|b| b.as_str().to_owned()),
+            containment: p.containment.map(Kind::as_str),
+            cgroup: p.cgroup.clone(),
+            usage: contain::usage(p.cgroup.as_deref()),
             live: live.clone(),
         });
         return print_json(&StatusJson {
@@ -137,10 +146,42 @@ fn human(r: &Record, status: RunStatus, live: Option<&ProcessInfo>) -> String {
         if let (Some(pgid), Some(sid)) = (p.pgid, p.sid) {
             lines.push(("group", format!("pgid {pgid}, sid {sid}")));
         }
+        match (p.containment, &p.cgroup) {
+            (Some(Kind::Cgroup), Some(path)) => lines.push(("contained", format!("cgroup {path}"))),
+            (Some(Kind::Subreaper), _) => lines.push((
+                "contained",
+                "process group, session, and what is orphaned to the supervisor (no cgroup here)".into(),
+            )),
+            (Some(Kind::Group), _) => lines.push(("contained", "process group and session".into())),
+            _ => {}
+        }
+    }
+    let usage = r.process.as_ref().and_then(|p| contain::usage(p.cgroup.as_deref()));
+    if let Some(u) = usage
+        && status != RunStatus::Running
+        && u.processes > 0
+    {
+        lines.push((
+            "left",
+            format!(
+                "{} process(es) of the ended run in its cgroup; `git shard stop {}` ends them",
+                u.processes, r.name
+            ),
+        ));
     }
     if let Some(i) = live {
-        lines.push(("memory", format!("{:.1} MiB", i.memory_bytes as f64 / 1_048_576.0)));
-        lines.push(("cpu time", format!("{:.2} s", i.cpu_time_ms as f64 / 1000.0)));
+        // The cgroup counts the whole run (tool calls, servers, what has ended); the agent's own
+        // numbers otherwise.
+        let memory = usage.and_then(|u| u.memory_bytes).unwrap_or(i.memory_bytes);
+        let cpu_ms = usage
+            .and_then(|u| u.cpu_usec)
+            .map(|us| us / 1000)
+            .unwrap_or(i.cpu_time_ms);
+        lines.push(("memory", format!("{:.1} MiB", memory as f64 / 1_048_576.0)));
+        lines.push(("cpu time", format!("{:.2} s", cpu_ms as f64 / 1000.0)));
+        if let Some(u) = usage {
+            lines.push(("processes", u.processes.to_string()));
+        }
         let kids: Vec<String> = i
             .children
             .iter()

@@ -6,12 +6,13 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Command;
+use std::time::Duration;
 
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::git::lock::{self, REASON_PREFIX};
-use crate::process::supervisor::{self, SuperviseError};
+use crate::process::contain;
+use crate::process::supervisor::{self, LEFTOVER_GRACE, SuperviseError};
 use crate::shard::record::EndedBy;
 use crate::shard::{ShardName, Store, StoreError};
 
@@ -59,9 +60,12 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
     let store = Store::new(&args.git_common_dir);
     let record = store.read(&name)?;
 
-    let mut cmd = Command::new(&record.command[0]);
-    cmd.args(&record.command[1..])
-        .current_dir(&record.worktree)
+    let run_id = args.run_id.as_str();
+    let plan = contain::prepare(name.as_str(), run_id);
+    let mut cmd = plan
+        .command(&record.command)
+        .map_err(|e| Error::failed(format!("cannot prepare the run's containment: {e}")))?;
+    cmd.current_dir(&record.worktree)
         .env("GIT_SHARD_NAME", name.as_str())
         .env("GIT_SHARD_BRANCH", &record.branch)
         .env("GIT_SHARD_PATH", &record.worktree);
@@ -69,7 +73,8 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
         cmd.env_remove(var);
     }
 
-    let run_id = args.run_id.as_str();
+    // The run's cgroup as recorded, for ending what is left of the run.
+    let cgroup = std::cell::RefCell::new(None::<String>);
     // The reason our lock carries, so that we lift exactly that lock when the run ends.
     let lock_reason = std::cell::RefCell::new(None::<String>);
     let outcome = supervisor::supervise(
@@ -96,6 +101,10 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
             p.supervisor_start_ticks = Some(me.identity.start_ticks);
             p.started_at = Some(crate::shard::record::now());
             p.terminal_env = terminal_env();
+            let (kind, path) = plan.settle(agent.identity.pid);
+            p.containment = Some(kind);
+            p.cgroup = path.clone();
+            cgroup.replace(path);
             // While the agent runs, a plain `git worktree remove` (or prune) refuses its worktree.
             // Locked before the run is recorded, so nobody sees a running shard without its lock.
             let reason = format!("{REASON_PREFIX}agent running (pid {})", agent.identity.pid);
@@ -106,6 +115,20 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
             store.write(&r)?;
             drop(lock);
             Ok(())
+        },
+    );
+    // Whatever the agent left: in its cgroup, or orphaned to us as subreaper. Also when the run
+    // never started (the cgroup made for it goes).
+    let cgroup_path = cgroup.take().or(match &plan {
+        contain::Plan::Cgroup(cg) => Some(cg.path.clone()),
+        _ => None,
+    });
+    contain::end_run(
+        cgroup_path.as_deref(),
+        if outcome.is_ok() {
+            LEFTOVER_GRACE
+        } else {
+            Duration::ZERO
         },
     );
     let ended = match outcome {

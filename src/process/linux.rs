@@ -29,6 +29,7 @@ pub fn parse_stat(text: &str) -> Option<Facts> {
     Some(Facts {
         comm,
         state,
+        ppid: field(4)?.parse().ok()?,
         pgid: field(5)?.parse().ok()?,
         sid: field(6)?.parse().ok()?,
         start: field(22)?.parse().ok()?,

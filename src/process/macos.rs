@@ -47,6 +47,7 @@ pub fn facts(pid: u32) -> io::Result<Option<Facts>> {
     Ok(Some(Facts {
         comm,
         state: if info.pbi_status == SZOMB { 'Z' } else { 'R' },
+        ppid: info.pbi_ppid,
         pgid: info.pbi_pgid,
         sid,
         start: info.pbi_start_tvsec * 1_000_000 + info.pbi_start_tvusec,

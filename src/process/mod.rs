@@ -25,6 +25,9 @@ mod macos;
 #[cfg(target_os = "macos")]
 use macos as platform;
 
+#[cfg(target_os = "linux")]
+pub mod cgroup;
+pub mod contain;
 pub mod gate;
 pub mod info;
 pub mod stop;
@@ -39,6 +42,8 @@ pub struct Facts {
     pub comm: String,
     /// Kernel state letter; `Z` (zombie) and `X` (dead) mean the process has ended.
     pub state: char,
+    /// The parent: after an orphan is reparented, the subreaper (see `supervisor`) or init.
+    pub ppid: u32,
     pub pgid: u32,
     pub sid: u32,
     /// The start value used for identity (see the module docs).

@@ -9,8 +9,14 @@
 //!   the group is empty, so a bare number is never enough.
 //! - When the supervisor led its own session (every terminal but `inline`), members of that session
 //!   that moved to another process group are signalled too, each one pinned and re-checked first.
-//! - Processes that left the session (`setsid`) cannot be told apart from unrelated ones by the
-//!   kernel's bookkeeping and are not touched; `stop` reports the members it could not end.
+//! - Processes that left the session (`setsid`) are reached through the run's cgroup (see
+//!   `contain`): each member is pinned and re-checked to be in it, and members the group or
+//!   session signal reached are not signalled twice. SIGKILL goes to the cgroup (`cgroup.kill`)
+//!   and to the group's members one by one, never to a live supervisor: it ends what was orphaned
+//!   to it (as subreaper), records the end and exits. Without a cgroup, a process that left the
+//!   session is not touched here; `stop` reports the members it could not end.
+//! - A run whose agent is gone may still have processes in its cgroup (its supervisor was
+//!   SIGKILLed): the cgroup alone proves them the run's, and they are ended.
 
 use std::io;
 use std::thread;
@@ -20,6 +26,74 @@ use rustix::process::{Pid, Signal};
 
 use super::{Facts, Identity, Liveness, facts, judge, members};
 
+/// The run's cgroup, where the platform has them (see `contain`).
+#[cfg(target_os = "linux")]
+use super::cgroup::RunCgroup;
+
+/// Without cgroups there is never one.
+#[cfg(not(target_os = "linux"))]
+struct RunCgroup;
+
+#[cfg(not(target_os = "linux"))]
+impl RunCgroup {
+    fn populated(&self) -> bool {
+        false
+    }
+    fn kill(&self) -> io::Result<()> {
+        Ok(())
+    }
+    fn signal_each(&self, _sig: Signal) {}
+    fn pids(&self) -> Vec<u32> {
+        Vec::new()
+    }
+    fn remove(&self) -> io::Result<()> {
+        Ok(())
+    }
+    fn contains(&self, _pid: u32) -> bool {
+        false
+    }
+}
+
+/// The target's cgroup, when it has one that still exists.
+#[cfg(target_os = "linux")]
+fn run_cgroup(target: &Target) -> Option<RunCgroup> {
+    super::cgroup::open(target.cgroup.as_deref()?)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn run_cgroup(_target: &Target) -> Option<RunCgroup> {
+    None
+}
+
+/// End what is left in the cgroup of a run whose agent is gone: SIGTERM, `grace`, `cgroup.kill`.
+fn end_cgroup_only(cg: &RunCgroup, grace: Duration) -> Outcome {
+    let mut forced = false;
+    if !grace.is_zero() {
+        cg.signal_each(Signal::TERM);
+        let deadline = Instant::now() + grace;
+        while cg.populated() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+    if cg.populated() {
+        forced = true;
+        let _ = cg.kill();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while cg.populated() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+    if !cg.populated() {
+        let _ = cg.remove();
+    }
+    let survivors = cg
+        .pids()
+        .into_iter()
+        .filter_map(|pid| Some((pid, facts(pid).ok()??.comm)))
+        .collect();
+    Outcome::Stopped { forced, survivors }
+}
+
 /// What `stop` is asked to end.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -27,6 +101,8 @@ pub struct Target {
     pub pgid: u32,
     pub sid: u32,
     pub supervisor: Option<Identity>,
+    /// The run's cgroup (see `contain`): everything in it is the run's, in any session.
+    pub cgroup: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,7 +207,13 @@ fn ignore_esrch(r: io::Result<()>) -> io::Result<()> {
 pub fn stop(target: &Target, grace: Duration) -> io::Result<Outcome> {
     let agent = Pinned::open(target.agent.pid);
     let agent_facts = facts(target.agent.pid)?;
+    let cgroup = run_cgroup(target);
     match judge(&target.agent, agent_facts.as_ref()) {
+        // The agent is gone, but what it started may still be in its cgroup (its supervisor was
+        // SIGKILLed, say): the cgroup alone proves them the run's.
+        Liveness::Gone | Liveness::Reused if cgroup.as_ref().is_some_and(|c| c.populated()) => {
+            return Ok(end_cgroup_only(cgroup.as_ref().expect("checked"), grace));
+        }
         Liveness::Gone => return Ok(Outcome::NotRunning),
         Liveness::Reused => return Ok(Outcome::Mismatch),
         Liveness::Alive => {}
@@ -157,6 +239,33 @@ pub fn stop(target: &Target, grace: Duration) -> io::Result<Outcome> {
         target.sid != 0 && target.sid == target.pgid && (agent_facts.sid == target.sid || supervisor.is_some());
 
     let send = |sig: Signal| -> io::Result<()> {
+        if sig == Signal::KILL {
+            // The cgroup holds the agent and everything it started, in any session, and never
+            // the supervisor.
+            if let Some(cg) = &cgroup {
+                cg.kill()?;
+            }
+            // A live supervisor is spared: it ends what the agent orphaned to it (as subreaper),
+            // removes the cgroup and records how the agent ended. Every other member of the group
+            // (and of the session it leads) is pinned, re-checked and killed.
+            if let (Some(GroupProof::Leader(_)), Some(sup)) = (&group, &target.supervisor) {
+                for (pid, _) in members(target.pgid, own_session.then_some(target.sid)) {
+                    if pid == sup.pid {
+                        continue;
+                    }
+                    let pinned = Pinned::open(pid);
+                    let still = matches!(facts(pid)?, Some(f) if !f.is_zombie()
+                        && (f.pgid == target.pgid || (own_session && f.sid == target.sid)));
+                    if still {
+                        ignore_esrch(pinned.signal(sig))?;
+                    }
+                }
+                if agent_facts.pgid != target.pgid {
+                    ignore_esrch(agent.signal(sig))?;
+                }
+                return Ok(());
+            }
+        }
         match &group {
             Some(GroupProof::Leader(leader)) => ignore_esrch(leader.signal_led_group(sig))?,
             // The agent was verified a moment ago; the group cannot be reused while it is a member.
@@ -171,6 +280,18 @@ pub fn stop(target: &Target, grace: Duration) -> io::Result<Outcome> {
         if own_session {
             signal_session_strays(target, sig)?;
         }
+        // The cgroup's members that the group and session signals did not reach (tool calls in
+        // sessions of their own, daemons): one SIGTERM each, never a second.
+        if let Some(cg) = &cgroup {
+            for pid in cg.pids() {
+                let pinned = Pinned::open(pid);
+                let Some(f) = facts(pid)? else { continue };
+                let reached = (group.is_some() && f.pgid == target.pgid) || (own_session && f.sid == target.sid);
+                if !reached && !f.is_zombie() && cg.contains(pid) {
+                    ignore_esrch(pinned.signal(sig))?;
+                }
+            }
+        }
         Ok(())
     };
 
@@ -183,8 +304,14 @@ pub fn stop(target: &Target, grace: Duration) -> io::Result<Outcome> {
     }
     send(Signal::KILL)?;
     // SIGKILL cannot be caught; what is left after this is stuck in the kernel (state D) or
-    // escaped our bookkeeping between scans.
-    let ended = wait_until_ended(target, group.is_some(), own_session, Duration::from_secs(2));
+    // escaped our bookkeeping between scans. The spared supervisor first ends what was orphaned to
+    // it, with its own grace (`supervisor::LEFTOVER_GRACE`).
+    let ended = wait_until_ended(
+        target,
+        group.is_some(),
+        own_session,
+        Duration::from_secs(2) + super::supervisor::LEFTOVER_GRACE,
+    );
     let survivors = if ended {
         Vec::new()
     } else {
@@ -213,6 +340,21 @@ fn signal_session_strays(target: &Target, sig: Signal) -> io::Result<()> {
 }
 
 fn remaining(target: &Target, group_is_ours: bool, own_session: bool) -> Vec<(u32, Facts)> {
+    let mut left = remaining_outside_cgroup(target, group_is_ours, own_session);
+    if let Some(cg) = run_cgroup(target) {
+        for pid in cg.pids() {
+            if !left.iter().any(|(p, _)| *p == pid)
+                && let Ok(Some(f)) = facts(pid)
+                && !f.is_zombie()
+            {
+                left.push((pid, f));
+            }
+        }
+    }
+    left
+}
+
+fn remaining_outside_cgroup(target: &Target, group_is_ours: bool, own_session: bool) -> Vec<(u32, Facts)> {
     if !group_is_ours {
         return match facts(target.agent.pid) {
             Ok(Some(f)) if judge(&target.agent, Some(&f)) == Liveness::Alive => vec![(target.agent.pid, f)],

@@ -229,7 +229,7 @@ pub fn supervise<G, E>(
 }
 
 /// How long processes the agent left behind get to honour SIGTERM once the agent has exited.
-const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
+pub const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
 
 /// Did this signal already reach the agent? The terminal sends Ctrl-C, Ctrl-\ and window
 /// changes to the whole foreground group (the agent is in it), and `git shard stop` signals the

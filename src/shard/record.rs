@@ -139,6 +139,16 @@ pub struct ProcessRecord {
     /// [`ProcessRecord::cancel`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_by: Option<EndedBy>,
+    /// When `stop` (or `rm`, `prune`, reconciliation) set out to end the run: a run that then
+    /// ended was stopped, whatever status the agent returned on SIGTERM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_requested_at: Option<Timestamp>,
+    /// What proves a process is this run's beyond its group and session (see `process::contain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub containment: Option<crate::process::contain::Kind>,
+    /// The run's cgroup, relative to the cgroup v2 mount, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup: Option<String>,
     /// Why the supervisor could not start the agent (then `exit_code` is 127).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_error: Option<String>,
@@ -183,6 +193,11 @@ impl ProcessRecord {
         self.exit_code = exit_code;
         self.signal = signal;
         self.ended_by = Some(by);
+    }
+
+    /// Whether the run ended because git-shard stopped it.
+    pub fn was_stopped(&self) -> bool {
+        self.has_ended() && (self.stop_requested_at.is_some() || self.ended_by == Some(EndedBy::Stop))
     }
 
     /// Take back a launch no supervisor has claimed: none ever will.

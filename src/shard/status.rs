@@ -12,8 +12,11 @@ pub enum RunStatus {
     NotStarted,
     /// The recorded identity is alive.
     Running,
-    /// The supervisor (or `stop`) recorded how the run ended.
+    /// The supervisor recorded how the run ended, by itself.
     Exited,
+    /// The run ended because git-shard stopped it (`stop`, `rm`, `prune`, reconciliation); its
+    /// exit code or signal is still recorded.
+    Stopped,
     /// No end was recorded, and the PID is gone or now denotes another process.
     Lost,
 }
@@ -24,6 +27,7 @@ impl RunStatus {
             RunStatus::NotStarted => "not-started",
             RunStatus::Running => "running",
             RunStatus::Exited => "exited",
+            RunStatus::Stopped => "stopped",
             RunStatus::Lost => "lost",
         }
     }
@@ -33,6 +37,9 @@ impl RunStatus {
         let Some(p) = process else {
             return RunStatus::NotStarted;
         };
+        if p.was_stopped() {
+            return RunStatus::Stopped;
+        }
         if p.has_ended() {
             return RunStatus::Exited;
         }
@@ -46,7 +53,7 @@ impl RunStatus {
     }
 }
 
-/// `running (pid 123)`, `exited (0)`, `exited (signal 9)`, `lost`, `not-started`.
+/// `running (pid 123)`, `exited (0)`, `exited (signal 9)`, `stopped`, `lost`, `not-started`.
 pub fn describe(r: &Record, s: RunStatus) -> String {
     let p = r.process.as_ref();
     let text: String = match s {

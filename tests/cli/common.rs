@@ -265,6 +265,8 @@ impl Drop for TestRepo {
                 let _ = self.command_in(&self.root, &["stop", "--grace", "0", &name]).output();
             }
         }
+        // Ends what runs whose supervisor a test killed left in their cgroups, and removes those.
+        let _ = self.command_in(&self.root, &["reconcile", "--quiet"]).output();
     }
 }
 

@@ -262,7 +262,7 @@ fn hooks_never_fail_or_block_git_even_with_a_corrupt_record() {
         "version = 1\n[[["
     );
     eventually("stubborn orphan killed", || {
-        repo.shard("stubborn")["status"] == "exited"
+        repo.shard("stubborn")["status"] == "stopped"
     });
 }
 

@@ -79,7 +79,7 @@ fn stop_ends_the_whole_session_even_when_sigterm_is_ignored() {
             "{name}: nothing of the session survives stop"
         );
         let v = repo.shard(name);
-        assert_eq!(v["status"], "exited", "{v:#}");
+        assert_eq!(v["status"], "stopped", "{v:#}");
         assert_eq!(v["signal"], signal, "{name}: {v:#}");
         assert_eq!(v["exit_code"], serde_json::Value::Null);
     }
@@ -124,19 +124,21 @@ fn run_whose_supervisor_was_killed_too_is_lost() {
 }
 
 #[test]
-fn stop_records_sigkill_when_it_took_the_supervisor_too() {
+fn stop_spares_the_supervisor_which_records_the_sigkill() {
     let repo = TestRepo::new();
     repo.ok(&["new", "tough", "--", "sh", "-c", "trap '' TERM; sleep 300 & wait"]);
     let v = repo.shard("tough");
     let supervisor = v["process"]["supervisor_pid"].as_u64().unwrap() as u32;
     repo.ok(&["stop", "--grace", "0.2", "tough"]);
+    // SIGKILL went to everything but the supervisor, which recorded it and exited.
     assert!(!alive(supervisor));
     let v = repo.shard("tough");
     assert_eq!(
         (v["status"].as_str(), v["signal"].as_i64()),
-        (Some("exited"), Some(9)),
+        (Some("stopped"), Some(9)),
         "{v:#}"
     );
+    assert_eq!(v["process"]["ended_by"], "supervisor", "{v:#}");
 }
 
 #[test]
@@ -386,7 +388,7 @@ fn works_inside_a_pid_namespace_with_outside_leaders() {
     assert_eq!(running["status"], "running", "{running:#}");
     assert_ne!(running["process"]["pgid"], 0, "{running:#}");
     let stopped = read("stopped.json");
-    assert_eq!(stopped["status"], "exited", "{stopped:#}");
+    assert_eq!(stopped["status"], "stopped", "{stopped:#}");
     assert_eq!(stopped["signal"], 15, "{stopped:#}");
 
     // A PID namespace that still sees the outer /proc: our PIDs would name other processes there,

@@ -3,6 +3,7 @@
 
 mod common;
 mod config;
+mod containment;
 mod generated;
 mod hooks;
 mod interop;

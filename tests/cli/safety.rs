@@ -357,7 +357,7 @@ fn prune_stops_and_forgets_shards_whose_worktree_is_gone() {
     let orphan = repo.list().into_iter().find(|v| v["name"] == "orphan").unwrap();
     assert_eq!(orphan["orphaned"].as_bool(), Some(true), "{orphan:#}");
     eventually("its agent stopped", || session_members(sid).is_empty());
-    assert_eq!(repo.shard("orphan")["status"], "exited");
+    assert_eq!(repo.shard("orphan")["status"], "stopped");
     let done = repo.ok(&["prune"]);
     assert!(done.contains("forget-shard: orphan"), "{done}");
     let names: Vec<_> = repo

@@ -5,7 +5,9 @@
 //! - a record whose worktree is gone: stop its run if the identity still matches (never
 //!   otherwise: `stop_run` verifies), lift our worktree lock, mark the shard orphaned (`list`
 //!   shows it, `prune` forgets it);
-//! - a run that is no longer alive but still holds our worktree lock: lift the lock.
+//! - a run that is no longer alive but still holds our worktree lock: lift the lock;
+//! - a run whose agent is gone but whose cgroup still holds processes (its supervisor was killed
+//!   before it could end them): end them; the cgroup proves them the run's.
 //!
 //! Cost when nothing is wrong: git's worktree entries (a few small files) and the records, which
 //! `list` reads anyway, plus one `/proc/<pid>/stat` per record with a run; no process-table scan,
@@ -119,6 +121,21 @@ pub fn reconcile_listed(ws: &Workspace, listed: &[Listed], stopping: Stopping) -
             }
         };
         let status = RunStatus::of(record.process.as_ref());
+        let cgroup = record.process.as_ref().and_then(|p| p.cgroup.as_deref());
+        let leftovers = status != RunStatus::Running && crate::process::contain::has_leftovers(cgroup);
+        if status != RunStatus::Running && !leftovers {
+            crate::process::contain::tidy(cgroup);
+        }
+        if leftovers && stopping == Stopping::Background {
+            stop_later = true;
+            done.push(format!(
+                "shard '{name}': its run ended but left processes in its cgroup; ending them in the background"
+            ));
+        } else if leftovers && let Stopped::Done { .. } = stop_run(ws, &name, Duration::from_secs(5))? {
+            done.push(format!(
+                "shard '{name}': ended what its finished run left in its cgroup"
+            ));
+        }
         if gone {
             if status == RunStatus::Running && stopping == Stopping::Background {
                 stop_later = true;

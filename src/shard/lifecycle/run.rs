@@ -251,7 +251,9 @@ pub fn stop_run(ws: &Workspace, name: &ShardName, grace: Duration) -> Result<Sto
         return Ok(Stopped::NothingRunning(RunStatus::NotStarted));
     };
     let status = RunStatus::of(Some(p));
-    if status != RunStatus::Running {
+    // A run whose agent is gone may have left processes in its cgroup (its supervisor was
+    // killed before it could end them): they are stopped too.
+    if status != RunStatus::Running && !crate::process::contain::has_leftovers(p.cgroup.as_deref()) {
         return Ok(Stopped::NothingRunning(status));
     }
     let (Some(agent), Some(pgid), Some(sid)) = (p.identity(), p.pgid, p.sid) else {
@@ -270,18 +272,36 @@ pub fn stop_run(ws: &Workspace, name: &ShardName, grace: Duration) -> Result<Sto
         pgid,
         sid,
         supervisor,
+        cgroup: p.cgroup.clone(),
     };
     tracing::debug!(?target, ?grace, "stopping");
+    // Said before the first signal, so the supervisor's record of the end reads as a stop.
+    let run_id = p.run_id.clone();
+    let mark = |requested: bool| {
+        ws.store.update(name, |r| {
+            if let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id && !p.has_ended()) {
+                p.stop_requested_at = requested.then(crate::shard::record::now);
+            }
+            Ok(())
+        })
+    };
+    mark(true)?;
     let outcome = crate::process::stop::stop(&target, grace).map_err(|source| LifecycleError::Stop {
         name: name.to_string(),
         source,
     })?;
-    let run_id = p.run_id.clone();
     match outcome {
-        Outcome::NotRunning => Ok(Stopped::NothingRunning(RunStatus::of(
-            ws.store.read(name)?.process.as_ref(),
-        ))),
-        Outcome::Mismatch => Ok(Stopped::Lost),
+        // Nothing was signalled: the run ended by itself (or is lost), not by us.
+        Outcome::NotRunning => {
+            mark(false)?;
+            Ok(Stopped::NothingRunning(RunStatus::of(
+                ws.store.read(name)?.process.as_ref(),
+            )))
+        }
+        Outcome::Mismatch => {
+            mark(false)?;
+            Ok(Stopped::Lost)
+        }
         Outcome::Stopped { forced, survivors } => {
             // The supervisor records the end itself; when SIGKILL took it too, we record it, but
             // only once the agent is really gone.
