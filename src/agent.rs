@@ -21,6 +21,49 @@ pub const PRESETS: &[(&str, &[&str])] = &[
     ("kiro", &["kiro-cli", "chat"]),
 ];
 
+/// How the built-in presets run without a terminal: the arguments that make them work on a prompt
+/// by themselves (any one of them, as an argument or as `--flag=value`), and an example. Without
+/// one, each is a terminal program: in the background it has nobody to talk to, and fails
+/// (`claude` asks for `-p`, `codex` finds no terminal, `gemini` exits) or answers its own questions.
+const HEADLESS: &[(&str, &[&str], &str)] = &[
+    ("claude", &["-p", "--print"], "-p \"<prompt>\""),
+    ("codex", &["exec", "e"], "exec \"<prompt>\""),
+    ("gemini", &["-p", "--prompt"], "-p \"<prompt>\""),
+    (
+        "aider",
+        &["-m", "--message", "-f", "--message-file"],
+        "--message \"<prompt>\"",
+    ),
+    ("opencode", &["run"], "run \"<prompt>\""),
+    ("amp", &["-x", "--execute"], "-x \"<prompt>\""),
+    ("goose", &[], ""),
+    ("cursor-agent", &["-p", "--print"], "-p \"<prompt>\""),
+    ("copilot", &["-p", "--prompt"], "-p \"<prompt>\""),
+    ("kiro", &["--no-interactive"], "--no-interactive \"<prompt>\""),
+];
+
+/// When `chosen` is a terminal program started without the arguments that make it work on its
+/// own: what to add (an example, empty when none exists). `None` when it can run headless.
+pub fn needs_terminal(cfg: &Config, chosen: &AgentCommand) -> Option<String> {
+    let (flags, example): (Vec<String>, String) = match cfg.agents.get(&chosen.agent) {
+        Some(spec) if !spec.needs_terminal => return None,
+        Some(spec) => (
+            spec.headless.clone(),
+            spec.headless.first().cloned().unwrap_or_default(),
+        ),
+        None => {
+            let (_, flags, example) = HEADLESS.iter().find(|(n, ..)| *n == chosen.agent)?;
+            (flags.iter().map(|f| (*f).to_owned()).collect(), (*example).to_owned())
+        }
+    };
+    let given = chosen.argv.iter().skip(1).any(|arg| {
+        flags
+            .iter()
+            .any(|f| arg == f || (f.starts_with("--") && arg.starts_with(&format!("{f}="))))
+    });
+    (!given).then_some(example)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentCommand {
     /// Preset name, the program's name for a custom command, or `shell`.
@@ -187,10 +230,34 @@ mod tests {
             "mine".into(),
             crate::config::AgentSpec {
                 command: vec!["sh".into()],
+                needs_terminal: false,
+                headless: Vec::new(),
             },
         );
         let c = resolve(&cfg, Some("mine"), &["-c".into(), "true".into()]).unwrap();
         assert_eq!(c.argv, ["sh", "-c", "true"]);
+    }
+
+    #[test]
+    fn terminal_programs_need_their_headless_arguments() {
+        let cfg = Config::default();
+        let cmd = |agent: &str, argv: &[&str]| AgentCommand {
+            agent: agent.into(),
+            argv: argv.iter().map(|s| (*s).to_owned()).collect(),
+            fallback_shell: false,
+        };
+        assert_eq!(
+            needs_terminal(&cfg, &cmd("claude", &["claude"])).as_deref(),
+            Some("-p \"<prompt>\"")
+        );
+        assert_eq!(needs_terminal(&cfg, &cmd("claude", &["claude", "-p", "fix it"])), None);
+        assert_eq!(
+            needs_terminal(&cfg, &cmd("gemini", &["gemini", "--prompt=fix it"])),
+            None
+        );
+        assert_eq!(needs_terminal(&cfg, &cmd("codex", &["codex", "exec", "fix it"])), None);
+        assert!(needs_terminal(&cfg, &cmd("codex", &["codex"])).is_some());
+        assert_eq!(needs_terminal(&cfg, &cmd("custom", &["sh", "-c", "true"])), None);
     }
 
     #[test]

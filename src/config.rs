@@ -51,6 +51,13 @@ pub struct ConfigFile {
 #[serde(deny_unknown_fields)]
 pub struct AgentSpec {
     pub command: Vec<String>,
+    /// The agent is a terminal program (a TUI): refused in the background unless one of
+    /// `headless` is among its arguments.
+    #[serde(default)]
+    pub needs_terminal: bool,
+    /// Arguments that make it work on its own, without a terminal (`-p`, `exec`, …).
+    #[serde(default)]
+    pub headless: Vec<String>,
 }
 
 /// The merged configuration and the files it came from.

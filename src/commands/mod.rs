@@ -142,6 +142,23 @@ pub fn launch_terminal(ws: &Workspace, flag: Option<&str>, agent: &crate::agent:
              or open it in a terminal with --terminal (inline, tmux, …)",
         ));
     }
+    if matches!(terminal, Terminal::Background)
+        && let Some(example) = crate::agent::needs_terminal(&ws.config, agent)
+    {
+        let agent_name = crate::output::clean(&agent.agent);
+        let headless = if example.is_empty() {
+            String::new()
+        } else {
+            format!(", or give it a prompt to work on by itself (`… --agent {agent_name} -- {example}`)")
+        };
+        return Err(Error::refused(
+            format!(
+                "{agent_name} is a terminal program: in the background it has nobody to talk to, so it would \
+                 fail or answer its own questions; nothing was started"
+            ),
+            format!("run it in a terminal with --terminal (tmux, inline, …){headless}"),
+        ));
+    }
     Ok(terminal)
 }
 

@@ -11,8 +11,8 @@ use std::time::Duration;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::git::lock::{self, REASON_PREFIX};
-use crate::process::contain;
 use crate::process::supervisor::{self, LEFTOVER_GRACE, SuperviseError};
+use crate::process::{contain, handoff};
 use crate::shard::record::EndedBy;
 use crate::shard::{ShardName, Store, StoreError};
 
@@ -24,7 +24,22 @@ pub struct Args {
     pub run_id: String,
     #[arg(long)]
     pub git_common_dir: PathBuf,
+    /// Where `new`/`run` hands over its environment (see `process::handoff`).
+    #[arg(long)]
+    pub env_from: Option<PathBuf>,
 }
+
+/// Variables a terminal sets for the pane it opens: they describe where the agent runs, so they
+/// win over the caller's values.
+const PANE_ENV: &[&str] = &[
+    "TERM",
+    "COLORTERM",
+    "TERM_PROGRAM",
+    "TERM_PROGRAM_VERSION",
+    "VTE_VERSION",
+    "COLUMNS",
+    "LINES",
+];
 
 /// Variables that make agents refuse to start inside another agent's session, or that would
 /// point the agent's git at another repository than its worktree.
@@ -65,6 +80,25 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
     let mut cmd = plan
         .command(&record.command)
         .map_err(|e| Error::failed(format!("cannot prepare the run's containment: {e}")))?;
+    if let Some(path) = &args.env_from {
+        // The caller's environment, then what the terminal set for this pane on top.
+        match handoff::receive(path, Duration::from_secs(5)) {
+            Ok(env) => {
+                cmd.env_clear().envs(env);
+                for var in PANE_ENV.iter().chain(crate::terminal::TERMINAL_ENV) {
+                    match std::env::var_os(var) {
+                        Some(value) => cmd.env(var, value),
+                        None => cmd.env_remove(var),
+                    };
+                }
+                cmd.env("PWD", &record.worktree).env_remove("OLDPWD");
+            }
+            Err(e) => eprintln!(
+                "git-shard: the environment of `git shard new`/`run` did not arrive ({e}); \
+                 the agent gets the terminal's"
+            ),
+        }
+    }
     cmd.current_dir(&record.worktree)
         .env("GIT_SHARD_NAME", name.as_str())
         .env("GIT_SHARD_BRANCH", &record.branch)

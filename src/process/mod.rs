@@ -29,6 +29,7 @@ use macos as platform;
 pub mod cgroup;
 pub mod contain;
 pub mod gate;
+pub mod handoff;
 pub mod info;
 pub mod stop;
 pub mod supervisor;

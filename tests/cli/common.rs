@@ -93,8 +93,13 @@ pub fn hermetic(cmd: &mut Command, home: &Path) {
 impl TestRepo {
     /// A repository with one commit on `main`.
     pub fn new() -> TestRepo {
+        TestRepo::named("repo")
+    }
+
+    /// A repository with one commit on `main`, in a folder called `folder`.
+    pub fn named(folder: &str) -> TestRepo {
         let tmp = tempfile::Builder::new().prefix("git-shard-test-").tempdir().unwrap();
-        let root = tmp.path().join("repo");
+        let root = tmp.path().join(folder);
         fs::create_dir_all(&root).unwrap();
         fs::create_dir_all(tmp.path().join("home")).unwrap();
         let repo = TestRepo { tmp, root };
@@ -115,7 +120,8 @@ impl TestRepo {
     }
 
     pub fn shards_dir(&self) -> PathBuf {
-        self.tmp.path().join("repo.shards")
+        let folder = self.root.file_name().unwrap().to_string_lossy();
+        self.tmp.path().join(format!("{folder}.shards"))
     }
 
     /// Write the user-level configuration file (what `$XDG_CONFIG_HOME/git-shard/config.toml` is).

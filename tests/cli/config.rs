@@ -129,18 +129,37 @@ fn presets_refuse_missing_programs_and_take_extra_arguments() {
 
     let bin = fake_program(&repo, "claude");
     let path = format!("{}:{}", bin.display(), test_path().to_string_lossy());
+    // A terminal program in the background is refused up front, with how to give it a prompt.
     let out = repo
         .command_in(&repo.root, &["new", "c", "--agent", "claude", "--", "--model", "opus"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("terminal program") && err.contains("-p \"<prompt>\""),
+        "{err}"
+    );
+    assert!(!repo.shards_dir().join("c").exists() && !repo.branches().contains(&"shard/c".to_owned()));
+    let out = repo
+        .command_in(
+            &repo.root,
+            &["new", "c", "--agent", "claude", "--", "--model", "opus", "-p", "fix it"],
+        )
         .env("PATH", &path)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v = repo.wait_for("c", "exit", |v| v["status"] == "exited");
     assert_eq!(v["agent"], "claude");
-    assert_eq!(v["command"], serde_json::json!(["claude", "--model", "opus"]));
+    assert_eq!(
+        v["command"],
+        serde_json::json!(["claude", "--model", "opus", "-p", "fix it"])
+    );
     assert_eq!(
         fs::read_to_string(repo.shards_dir().join("c/args.txt")).unwrap(),
-        "--model\nopus\n"
+        "--model\nopus\n-p\nfix it\n"
     );
 
     // A command after `--` that is a preset's program is named after it; config adds presets and a default.
@@ -188,7 +207,7 @@ fn no_launch_records_an_agent_installed_later_and_a_bare_shell_is_not_run_headle
     let bin = fake_program(&repo, "claude");
     let path = format!("{}:{}", bin.display(), test_path().to_string_lossy());
     let out = repo
-        .command_in(&repo.root, &["run", "later"])
+        .command_in(&repo.root, &["run", "later", "--terminal", "inline"])
         .env("PATH", &path)
         .output()
         .unwrap();

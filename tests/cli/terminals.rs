@@ -97,9 +97,12 @@ fn assert_launch(call: &[String], prefix: &[&str], name: &str, repo: &TestRepo) 
     assert_eq!(sup[0], BIN, "{call:?}");
     assert_eq!(&sup[1..3], ["__run", name]);
     assert_eq!(
-        sup[sup.len() - 2..],
+        sup[sup.len() - 4..sup.len() - 2],
         ["--git-common-dir".to_owned(), repo.common_dir().display().to_string()]
     );
+    // The caller's environment is handed over through a socket; only its path is on the line.
+    assert_eq!(sup[sup.len() - 2], "--env-from", "{call:?}");
+    assert!(sup[sup.len() - 1].contains("git-shard"), "{call:?}");
 }
 
 #[test]
@@ -518,6 +521,52 @@ fn tmux_window_runs_the_agent_and_attach_stop_rm_act_on_it() {
         tmux.windows("repo").iter().all(|(n, _)| n != "out")
     });
     assert!(!repo.shards_dir().join("out").exists());
+}
+
+/// tmux's server has its own global environment: a variable exported before `new` reaches the
+/// agent only because `new` hands it over (never on a command line), and the pane's own variables
+/// win. And a repository folder with a dot gets one session for all its shards.
+#[test]
+fn a_tmux_agent_gets_the_callers_environment_and_dotted_repositories_share_a_session() {
+    let repo = TestRepo::named("my.app");
+    let Some(tmux) = Tmux::start() else { return };
+    let secret = format!("s3cret-{}", std::process::id());
+    let agent = "printf '%s|%s|%s' \"$SECRET_KEY\" \"$TMUX_PANE\" \"$PWD\" > env.txt; sleep 300";
+    for name in ["one", "two"] {
+        let mut cmd = shard_in_tmux(
+            &repo,
+            &tmux,
+            &["new", name, "--terminal", "tmux", "--", "sh", "-c", agent],
+            false,
+        );
+        cmd.env("SECRET_KEY", &secret).env("TMUX_PANE", "%caller");
+        run_ok(cmd);
+    }
+    let names: Vec<String> = tmux.windows("my_app").into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["one", "two"], "both shards in tmux's session my_app");
+    let file = repo.shards_dir().join("one/env.txt");
+    wait_until("the agent wrote its environment", || file.exists());
+    let got = fs::read_to_string(&file).unwrap();
+    let fields: Vec<&str> = got.split('|').collect();
+    assert_eq!(fields[0], secret, "the caller's variable arrived: {got}");
+    assert!(
+        fields[1].starts_with('%') && fields[1] != "%caller",
+        "the pane's own TMUX_PANE wins: {got}"
+    );
+    assert_eq!(fields[2], repo.shards_dir().join("one").to_str().unwrap(), "{got}");
+    // The secret is on no process's command line.
+    for entry in fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmdline) = fs::read(entry.path().join("cmdline")) {
+            assert!(
+                !String::from_utf8_lossy(&cmdline).contains(&secret),
+                "{} shows the secret",
+                entry.path().display()
+            );
+        }
+    }
+    for name in ["one", "two"] {
+        run_ok(shard_in_tmux(&repo, &tmux, &["stop", name], false));
+    }
 }
 
 /// When `new` is what starts the tmux server, the server keeps the launcher's folder for good: that

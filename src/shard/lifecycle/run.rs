@@ -87,7 +87,7 @@ pub fn launch(
     };
 
     let exe = std::env::current_exe().map_err(LifecycleError::NoExe)?;
-    let supervisor: Vec<String> = vec![
+    let mut supervisor: Vec<String> = vec![
         exe.display().to_string(),
         crate::cli::SUPERVISE.into(),
         name.to_string(),
@@ -96,6 +96,22 @@ pub fn launch(
         "--git-common-dir".into(),
         ws.repo.common_dir().display().to_string(),
     ];
+    // A terminal starts the supervisor with its own environment, not ours: hand ours over, for
+    // as long as we wait for the launch (see `process::handoff`).
+    let offer = match terminal {
+        Terminal::Template { .. } => match crate::process::handoff::offer(std::env::vars_os().collect(), timeout) {
+            Ok(offer) => Some(offer),
+            Err(e) => {
+                eprintln!("warning: cannot hand the environment to the agent ({e}); it gets the terminal's");
+                None
+            }
+        },
+        Terminal::Inline | Terminal::Background => None,
+    };
+    if let Some(offer) = &offer {
+        supervisor.push("--env-from".into());
+        supervisor.push(offer.path().display().to_string());
+    }
     let title = format!("git shard: {name}");
     let repo_name = ws.repo_name();
     let no_env = std::collections::BTreeMap::new();
@@ -116,7 +132,9 @@ pub fn launch(
             Ok(LaunchResult::InlineExited(code))
         }
         Launched::Detached(child) => {
-            wait_for_run(ws, name, &run_id, child, timeout, &log).map(|p| LaunchResult::Started(Box::new(p)))
+            let started = wait_for_run(ws, name, &run_id, child, timeout, &log);
+            drop(offer);
+            started.map(|p| LaunchResult::Started(Box::new(p)))
         }
     }
 }
