@@ -38,6 +38,12 @@ pub struct ConfigFile {
     pub terminal: Option<String>,
     /// Seconds `new`/`run` wait for the supervisor to record the run.
     pub launch_timeout: Option<u64>,
+    /// Seconds `new`/`run` watch an agent started in a terminal: one that fails within them is
+    /// reported with its last lines instead of as running (0: do not watch).
+    pub watch_start: Option<f64>,
+    /// Seconds: an agent that fails within them keeps its terminal window open, showing its
+    /// output and exit status, until a key is pressed (0: close at once).
+    pub hold_on_failure: Option<u64>,
     /// Install git-shard's git hooks with the next `new` (not allowed in a committed file: a
     /// repository does not get to change your hooks).
     pub auto_install_hooks: Option<bool>,
@@ -68,6 +74,8 @@ pub struct Config {
     pub default_agent: Option<String>,
     pub terminal: Option<String>,
     pub launch_timeout: u64,
+    pub watch_start: f64,
+    pub hold_on_failure: u64,
     pub auto_install_hooks: bool,
     pub terminals: BTreeMap<String, crate::terminal::TemplateSpec>,
     pub agents: BTreeMap<String, AgentSpec>,
@@ -111,7 +119,8 @@ pub const DEFAULT_WORKTREE_DIR: &str = "{repo_parent}/{repo}.shards/{name}";
 
 /// The settings of a committed file that decide where files are written or what runs: used only
 /// once the file's content is trusted (`git shard config --trust`), like its terminals and agents.
-/// `launch_timeout` is the one setting a repository may choose for you.
+/// `launch_timeout`, `watch_start` and `hold_on_failure` (how long git-shard waits) are the
+/// settings a repository may choose for you.
 pub const TRUST_GATED: &[&str] = &["branch_prefix", "worktree_dir", "default_agent", "terminal"];
 
 #[derive(Debug, thiserror::Error)]
@@ -255,6 +264,8 @@ impl Config {
             branch_prefix: "shard/".into(),
             worktree_dir: DEFAULT_WORKTREE_DIR.into(),
             launch_timeout: 10,
+            watch_start: 2.0,
+            hold_on_failure: 10,
             ..Config::default()
         };
         for (path, layer) in files {
@@ -298,6 +309,18 @@ impl Config {
             }
             if let Some(v) = l.launch_timeout {
                 cfg.launch_timeout = v;
+            }
+            if let Some(v) = l.watch_start {
+                if !(0.0..=60.0).contains(&v) {
+                    return Err(ConfigError::Invalid {
+                        path,
+                        message: format!("watch_start is {v}; it is a number of seconds from 0 to 60"),
+                    });
+                }
+                cfg.watch_start = v;
+            }
+            if let Some(v) = l.hold_on_failure {
+                cfg.hold_on_failure = v;
             }
             if let Some(v) = l.auto_install_hooks {
                 if layer == Layer::Committed {

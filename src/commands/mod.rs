@@ -207,7 +207,8 @@ pub fn print_log(ws: &Workspace, name: &ShardName, record: &Record, follow: bool
             return Err(Error::refused(
                 format!("shard '{name}' has no log"),
                 format!(
-                    "only background runs write one; this shard ran in terminal '{}': its output is there",
+                    "background runs write one, and runs in tmux, wezterm or kitty keep what their pane showed; \
+                     this shard ran in terminal '{}', whose output is only there",
                     crate::output::clean(&record.terminal)
                 ),
             ));

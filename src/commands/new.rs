@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::git::GitError;
 use crate::git::worktree::comparable_path;
 use crate::shard::lifecycle;
+use crate::shard::lifecycle::LifecycleError;
 use crate::shard::record::{self, Base, Record};
 use crate::shard::{RunStatus, ShardName, StoreError};
 
@@ -125,6 +126,12 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             };
             report(args, &ws, &name, &how)?;
             if code == 0 { Ok(()) } else { Err(Error::Exit(code)) }
+        }
+        // The agent started and failed at once: the shard is whole and kept, for `run` once the
+        // cause is fixed; the error says what the agent showed.
+        Err(e @ Error::Lifecycle(LifecycleError::EndedAtStart { .. })) => {
+            report(args, &ws, &name, "created; its agent ended at start (below)")?;
+            Err(e)
         }
         Err(e) => {
             let _shard = ws.store.lock_shard(&name)?;

@@ -5,16 +5,22 @@
 //! so a stale or duplicate supervisor cannot overwrite another run's record.
 
 use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
+use crate::config::Config;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::git::lock::{self, REASON_PREFIX};
+use crate::process::supervisor::Ended;
 use crate::process::supervisor::{self, LEFTOVER_GRACE, SuperviseError};
 use crate::process::{contain, handoff};
+use crate::shard::Record;
 use crate::shard::record::EndedBy;
 use crate::shard::{ShardName, Store, StoreError};
+use crate::terminal::Vars;
 
 /// Supervise a shard's agent (used by terminals; not for direct use).
 #[derive(Debug, clap::Args)]
@@ -111,6 +117,7 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
     let cgroup = std::cell::RefCell::new(None::<String>);
     // The reason our lock carries, so that we lift exactly that lock when the run ends.
     let lock_reason = std::cell::RefCell::new(None::<String>);
+    let started = Instant::now();
     let outcome = supervisor::supervise(
         cmd,
         // Claim: under the shard's lock, the run must still be the pending launch we were
@@ -188,6 +195,12 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
         Err(SuperviseError::Record(Claim::Store(e))) => return Err(e.into()),
         Err(e) => return Err(Error::failed(e.to_string())),
     };
+    // Before the end is recorded: whoever waits for it (`new` watching a fresh agent) finds the
+    // output in the log by then.
+    let config = Config::load(Some(&args.git_common_dir), Some(&record.worktree)).ok();
+    if let Some(cfg) = &config {
+        keep_output(cfg, &store, &name, &record, &ended);
+    }
     let recorded = store.update(&name, |r| {
         if let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id && !p.has_ended()) {
             p.end(EndedBy::Supervisor, ended.code, ended.signal);
@@ -203,8 +216,105 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
     {
         tracing::warn!("cannot unlock the worktree: {e}");
     }
+    if let Some(cfg) = &config {
+        let stopped = store
+            .read(&name)
+            .ok()
+            .and_then(|r| r.process)
+            .is_some_and(|p| p.run_id == run_id && p.stop_requested_at.is_some());
+        if !stopped {
+            hold_after_quick_failure(cfg, &name, &record, &ended, started.elapsed());
+        }
+    }
     match ended.exit_status() {
         0 => Ok(()),
         code => Err(Error::Exit(code)),
     }
+}
+
+/// How the agent ended, in words.
+fn ended_text(ended: &Ended) -> String {
+    match (ended.code, ended.signal) {
+        (Some(c), _) => format!("exit status {c}"),
+        (None, Some(s)) => format!("signal {s}"),
+        _ => "an unknown status".into(),
+    }
+}
+
+/// Keep what the terminal showed (its `capture` command's output) in the shard's log, so that
+/// `git shard logs` has it after the window is gone. Background runs write the log as they go,
+/// and inline runs are in the user's own terminal.
+fn keep_output(cfg: &Config, store: &Store, name: &ShardName, record: &Record, ended: &Ended) {
+    let term = record.terminal.as_str();
+    if cfg.untrusted_terminals.contains_key(term) {
+        return;
+    }
+    let Some(capture) = crate::terminal::template(cfg, term).and_then(|t| t.capture) else {
+        return;
+    };
+    let env = terminal_env();
+    let vars = Vars {
+        cwd: &record.worktree,
+        name: name.as_str(),
+        branch: &record.branch,
+        title: name.as_str(),
+        repo: "",
+        cmd: &[],
+        env: &env,
+    };
+    let Ok(argv) = crate::terminal::expand(&capture, &vars) else {
+        return;
+    };
+    let Ok(out) = Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+    else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let text = text.trim_end();
+    if !out.status.success() || text.is_empty() {
+        return;
+    }
+    let log = store.log_path(name.as_str());
+    let appended = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .and_then(|mut f| {
+            writeln!(
+                f,
+                "--- what {term} showed when the agent ended ({}) ---\n{text}",
+                ended_text(ended)
+            )
+        });
+    if let Err(e) = appended {
+        tracing::warn!("cannot keep the terminal's output in {}: {e}", log.display());
+    }
+}
+
+/// An agent that failed soon after it started (a missing key, an unreachable API) would take its
+/// window and its message with it: keep the window open, with the exit status, until the user
+/// presses Enter (`hold_on_failure` seconds; 0 never). Only in a terminal window of our own: not
+/// inline (the user's terminal stays anyway), not in the background.
+fn hold_after_quick_failure(cfg: &Config, name: &ShardName, record: &Record, ended: &Ended, ran: Duration) {
+    let term = record.terminal.as_str();
+    if ended.code == Some(0)
+        || matches!(term, "inline" | "background")
+        || cfg.hold_on_failure == 0
+        || ran > Duration::from_secs(cfg.hold_on_failure)
+        || !std::io::stdin().is_terminal()
+    {
+        return;
+    }
+    eprintln!(
+        "\ngit-shard: the agent of shard '{name}' ended with {} after {:.1} s; its output is above and in \
+         `git shard logs {name}`.\nPress Enter to close this window.",
+        ended_text(ended),
+        ran.as_secs_f64()
+    );
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
 }

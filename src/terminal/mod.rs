@@ -97,6 +97,10 @@ pub struct TemplateSpec {
     /// Argv that closes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close: Option<Vec<String>>,
+    /// Argv that prints what the window or pane shows (with its scrollback): the supervisor runs
+    /// it when the agent has ended and keeps the text in the shard's log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture: Option<Vec<String>>,
     /// `linux`, `macos`: where the template can work (empty: everywhere).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub platforms: Vec<String>,

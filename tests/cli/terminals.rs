@@ -110,7 +110,7 @@ fn gui_terminals_get_the_right_argv_and_the_agent_is_recorded() {
     let repo = TestRepo::new();
     let fakes = Fakes::new(&repo);
     // A worktree folder full of shell syntax must still arrive as one literal argument.
-    repo.user_config("worktree_dir = \"{repo_parent}/odd $(touch pwned) 'q';`x` dir/{name}\"\n");
+    repo.user_config("watch_start = 0\nworktree_dir = \"{repo_parent}/odd $(touch pwned) 'q';`x` dir/{name}\"\n");
     let odd = |name: &str| {
         repo.tmp
             .path()
@@ -285,7 +285,9 @@ fn kitty_without_remote_control_opens_an_os_window_and_focus_uses_the_window_id(
 fn a_branch_full_of_metacharacters_is_one_literal_argument() {
     let repo = TestRepo::new();
     let fakes = Fakes::new(&repo);
-    repo.user_config("[terminals.custom]\ncommand = [\"xterm\", \"--branch={branch}\", \"{name}\", \"{cmd...}\"]\n");
+    repo.user_config(
+        "watch_start = 0\n[terminals.custom]\ncommand = [\"xterm\", \"--branch={branch}\", \"{name}\", \"{cmd...}\"]\n",
+    );
     let branch = "feat/$(touch${IFS}pwned);`touch${IFS}pwned2`|&'\"x<>";
     run_ok(fakes.command(
         &repo,
@@ -567,6 +569,56 @@ fn a_tmux_agent_gets_the_callers_environment_and_dotted_repositories_share_a_ses
     for name in ["one", "two"] {
         run_ok(shard_in_tmux(&repo, &tmux, &["stop", name], false));
     }
+}
+
+/// An agent that fails at start in a terminal leaves its message behind: `new` reports it with
+/// what the pane showed, `logs` has it, the window waits for a key, and the shard is kept.
+#[test]
+fn a_tmux_agent_that_fails_at_start_is_reported_logged_and_held() {
+    let repo = TestRepo::new();
+    let Some(tmux) = Tmux::start() else { return };
+    let agent = "echo 'Unable to connect to the API (ECONNREFUSED)'; exit 3";
+    let out = shard_in_tmux(
+        &repo,
+        &tmux,
+        &["new", "bad", "--terminal", "tmux", "--", "sh", "-c", agent],
+        false,
+    )
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("ended with exit status 3"), "{err}");
+    assert!(
+        err.contains("Unable to connect to the API"),
+        "what the pane showed: {err}"
+    );
+    assert!(err.contains("git shard run bad"), "{err}");
+    // Kept, for `run` once fixed; `logs` has the pane's text.
+    assert_eq!(repo.shard("bad")["status"], "exited");
+    let logs = repo.ok(&["logs", "bad"]);
+    assert!(logs.contains("Unable to connect to the API"), "{logs}");
+    // The window stays open on the failure until a key is pressed.
+    let window = || tmux.windows("repo").into_iter().any(|(n, _)| n == "bad");
+    assert!(window(), "the window was held open");
+    wait_until("the hold message", || {
+        tmux.ok(&["capture-pane", "-p", "-t", "=repo:bad"])
+            .contains("Press Enter")
+    });
+    tmux.ok(&["send-keys", "-t", "=repo:bad", "Enter"]);
+    wait_until("the window closed after Enter", || !window());
+
+    // A stopped agent is not a failure: its window closes at once.
+    run_ok(shard_in_tmux(
+        &repo,
+        &tmux,
+        &["new", "calm", "--terminal", "tmux", "--", "sleep", "300"],
+        false,
+    ));
+    repo.ok(&["stop", "calm"]);
+    wait_until("the stopped agent's window closed", || {
+        !tmux.windows("repo").into_iter().any(|(n, _)| n == "calm")
+    });
 }
 
 /// When `new` is what starts the tmux server, the server keeps the launcher's folder for good: that

@@ -131,6 +131,17 @@ pub enum LifecycleError {
         log: PathBuf,
         tail: String,
     },
+    #[error(
+        "the agent of shard '{name}' ended with {status} {secs:.1} s after it started{}",
+        log_tail(log, tail)
+    )]
+    EndedAtStart {
+        name: String,
+        status: String,
+        secs: f64,
+        log: PathBuf,
+        tail: String,
+    },
     #[error("cannot stop shard '{name}': {source}")]
     Stop {
         name: String,
@@ -210,6 +221,10 @@ impl LifecycleError {
             AlreadyRunning { name } => format!("stop it first with `git shard stop {name}`"),
             Unsettled { name, .. } => format!("`git shard rm {name}` or `git shard prune` finishes that first"),
             WorktreeGone { .. } => "`git shard prune` forgets shards whose worktree is gone".into(),
+            EndedAtStart { name, .. } => format!(
+                "the shard is kept: fix what the agent reports, then `git shard run {name}`; \
+                 `git shard logs {name}` shows its output"
+            ),
             LaunchFailed { name, .. } => {
                 format!("check the terminal and agent command; `git shard run {name}` tries again")
             }

@@ -134,9 +134,63 @@ pub fn launch(
         Launched::Detached(child) => {
             let started = wait_for_run(ws, name, &run_id, child, timeout, &log);
             drop(offer);
-            started.map(|p| LaunchResult::Started(Box::new(p)))
+            let started = started?;
+            if matches!(terminal, Terminal::Template { .. }) {
+                watch_start(ws, name, &run_id, &log)?;
+            }
+            Ok(LaunchResult::Started(Box::new(started)))
         }
     }
+}
+
+/// Watch an agent that a terminal started for `watch_start` seconds: one that fails in that time
+/// (a missing key, an unreachable API) is reported with the last lines it showed (the terminal's
+/// `capture`, kept in the log by the supervisor) instead of as running, since its window may be
+/// gone already. A run stopped meanwhile, or one that succeeded, is not a failure.
+fn watch_start(ws: &Workspace, name: &ShardName, run_id: &str, log: &Path) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs_f64(ws.config.watch_start);
+    let launched = Instant::now();
+    loop {
+        let p = match ws.store.read(name) {
+            Ok(r) => r.process.filter(|p| p.run_id == run_id),
+            Err(crate::shard::StoreError::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let Some(p) = p else { return Ok(()) };
+        if p.has_ended() {
+            if p.exit_code == Some(0) || p.was_stopped() {
+                return Ok(());
+            }
+            let status = match (p.exit_code, p.signal) {
+                (Some(c), _) => format!("exit status {c}"),
+                (None, Some(s)) => format!("signal {s}"),
+                _ => "an unknown status".into(),
+            };
+            return Err(LifecycleError::EndedAtStart {
+                name: name.to_string(),
+                status,
+                secs: launched.elapsed().as_secs_f64(),
+                log: log.to_owned(),
+                tail: log_tail(log),
+            }
+            .into());
+        }
+        if Instant::now() >= deadline {
+            return Ok(());
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The last lines of the shard's log, cleaned for the terminal.
+fn log_tail(log: &Path) -> String {
+    let tail = std::fs::read_to_string(log)
+        .map(|t| {
+            let lines: Vec<&str> = t.lines().filter(|l| !l.trim().is_empty()).collect();
+            lines[lines.len().saturating_sub(10)..].join("\n")
+        })
+        .unwrap_or_default();
+    crate::output::clean(&tail).replace("\\n", "\n")
 }
 
 /// Refuse to start an agent in a shard that an interrupted `new` or `rm` left half done: `prune`
@@ -235,17 +289,11 @@ pub fn cancel_launch(ws: &Workspace, name: &ShardName, run_id: &str) -> Result<O
 }
 
 fn launch_failed(name: &ShardName, why: String, log: &Path) -> LifecycleError {
-    let tail = std::fs::read_to_string(log)
-        .map(|t| {
-            let lines: Vec<&str> = t.lines().collect();
-            lines[lines.len().saturating_sub(10)..].join("\n")
-        })
-        .unwrap_or_default();
     LifecycleError::LaunchFailed {
         name: name.to_string(),
         why,
         log: log.to_owned(),
-        tail: crate::output::clean(&tail).replace("\\n", "\n"),
+        tail: log_tail(log),
     }
 }
 
