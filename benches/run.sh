@@ -108,11 +108,18 @@ fi
 
 if want stop; then
     r=$work/stop; make_repo "$r" 10
-    (cd "$r" && git-shard new polite --no-launch -- sleep 900 && git-shard new stubborn --no-launch -- sh -c "trap '' TERM; sleep 900 & wait") 2>/dev/null
+    (cd "$r" && git-shard new polite --no-launch -- sleep 900 && git-shard new stubborn --no-launch -- sh -c "trap '' TERM; sleep 900 & wait" \
+        && git-shard new escaper --no-launch -- sh -c "setsid sleep 901 & sleep 900") 2>/dev/null
     (cd "$r" && hyperfine -N --warmup 2 --runs 20 --export-json "$work/stop.json" \
         --prepare "$BIN run polite --terminal background" "$BIN stop polite" >/dev/null 2>&1)
     (cd "$r" && hyperfine -N --warmup 1 --runs 10 --export-json "$work/stop-kill.json" \
         --prepare "$BIN run stubborn --terminal background" "$BIN stop --grace 0.2 stubborn" >/dev/null 2>&1)
+    # A tool call in a session of its own, as Claude Code runs them: ended through the run's cgroup.
+    (cd "$r" && hyperfine -N --warmup 2 --runs 20 --export-json "$work/stop-escaper.json" \
+        --prepare "$BIN run escaper --terminal background" "$BIN stop escaper" >/dev/null 2>&1)
+    containment=$(grep -o 'containment = "[a-z]*"' "$r/.git/shards/escaper.toml" | cut -d'"' -f2)
+    # shellcheck disable=SC2016 # backquotes are Markdown here
+    printf '| `stop` → confirmed death, agent with a `setsid` child | %s ms | — | — | < 50 ms | contained by %s |\n' "$(median "$work/stop-escaper.json" 0)" "$containment"
     # shellcheck disable=SC2016 # backquotes are Markdown here
     printf '| `stop` → confirmed death, agent honours SIGTERM | %s ms | — | — | < 50 ms | `sleep`, whole group confirmed gone |\n' "$(median "$work/stop.json" 0)"
     # shellcheck disable=SC2016 # backquotes are Markdown here

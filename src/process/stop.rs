@@ -296,6 +296,9 @@ pub fn stop(target: &Target, grace: Duration) -> io::Result<Outcome> {
     };
 
     send(Signal::TERM)?;
+    // A stopped process (Ctrl-Z, SIGSTOP) acts on SIGTERM only once it runs again; a stopped
+    // supervisor could neither reap the agent nor record its end.
+    send(Signal::CONT)?;
     if wait_until_ended(target, group.is_some(), own_session, grace) {
         return Ok(Outcome::Stopped {
             forced: false,
@@ -324,6 +327,15 @@ pub fn stop(target: &Target, grace: Duration) -> io::Result<Outcome> {
         forced: true,
         survivors,
     })
+}
+
+/// Let a stopped supervisor (SIGSTOP) go on, once its identity is verified, so it reaps its agent
+/// and records the end. Returns whether it was stopped and was sent SIGCONT.
+pub fn wake_supervisor(supervisor: &Identity) -> bool {
+    let pinned = Pinned::open(supervisor.pid);
+    let Ok(found) = facts(supervisor.pid) else { return false };
+    let stopped = found.as_ref().is_some_and(|f| matches!(f.state, 'T' | 't'));
+    stopped && judge(supervisor, found.as_ref()) == Liveness::Alive && pinned.signal(Signal::CONT).is_ok()
 }
 
 /// Members of our session that left our process group (e.g. a job-control shell's jobs). Each is

@@ -223,3 +223,34 @@ fn a_run_ended_by_git_shard_is_stopped_and_one_that_ended_by_itself_exited() {
     repo.ok(&["stop", "done"]);
     assert_eq!(repo.shard("done")["status"], "exited");
 }
+
+#[test]
+fn a_sigstopped_supervisor_is_woken_so_the_end_is_recorded() {
+    let repo = TestRepo::new();
+    // Its agent ended while the supervisor was stopped: the run looks lost until `stop` wakes it.
+    repo.ok(&["new", "paused", "--", "sleep", "300"]);
+    let v = repo.shard("paused");
+    let supervisor = v["process"]["supervisor_pid"].as_u64().unwrap() as u32;
+    kill(supervisor, 19); // SIGSTOP
+    kill(pid_of(&v), 9);
+    eventually("the run looks lost", || repo.shard("paused")["status"] == "lost");
+    repo.ok(&["stop", "paused"]);
+    let v = repo.wait_for("paused", "the end recorded", |v| v["status"] != "lost");
+    assert_eq!(
+        (v["status"].as_str(), v["signal"].as_i64()),
+        (Some("exited"), Some(9)),
+        "{v:#}"
+    );
+    eventually("the supervisor exited", || !alive(supervisor));
+
+    // Stopped while its agent runs: `stop` still ends the run and the supervisor records it.
+    repo.ok(&["new", "frozen", "--", "sleep", "300"]);
+    let v = repo.shard("frozen");
+    let supervisor = v["process"]["supervisor_pid"].as_u64().unwrap() as u32;
+    kill(supervisor, 19);
+    repo.ok(&["stop", "--grace", "1", "frozen"]);
+    let v = repo.shard("frozen");
+    assert_eq!(v["status"], "stopped", "{v:#}");
+    assert_eq!(v["process"]["ended_by"], "supervisor", "{v:#}");
+    assert!(!alive(supervisor) && !alive(pid_of(&v)));
+}

@@ -621,6 +621,38 @@ fn a_tmux_agent_that_fails_at_start_is_reported_logged_and_held() {
     });
 }
 
+/// `attach` from outside tmux, with no client on the shard's server, attaches a terminal to the
+/// shard's window. The user's terminal is a window of a second, unrelated tmux server.
+#[test]
+fn attach_from_outside_tmux_attaches_when_no_client_is_there() {
+    let repo = TestRepo::new();
+    let Some(inner) = Tmux::start() else { return };
+    let Some(outer) = Tmux::start() else { return };
+    run_ok(shard_in_tmux(
+        &repo,
+        &inner,
+        &["new", "far", "--terminal", "tmux", "--", "sleep", "300"],
+        false,
+    ));
+    assert_eq!(inner.ok(&["list-clients"]).lines().count(), 0, "no client yet");
+    let home = repo.home();
+    let script = format!(
+        "env -i PATH={path} HOME={home} XDG_CONFIG_HOME={home}/.config GIT_CONFIG_GLOBAL=/dev/null \
+         GIT_CONFIG_NOSYSTEM=1 TERM=xterm TMUX_TMPDIR={dir} {bin} attach far; sleep 60",
+        path = test_path().to_string_lossy(),
+        home = home.display(),
+        dir = inner.dir.path().display(),
+        bin = BIN,
+    );
+    outer.open("user", &repo.root, &script);
+    wait_until("a client attached to the shard's server", || {
+        inner.ok(&["list-clients"]).lines().count() == 1
+    });
+    let client = inner.ok(&["list-clients", "-F", "#{session_name}:#{window_name}"]);
+    assert_eq!(client.trim(), "repo:far", "{client}");
+    run_ok(shard_in_tmux(&repo, &inner, &["stop", "far"], false));
+}
+
 /// When `new` is what starts the tmux server, the server keeps the launcher's folder for good: that
 /// must not be the shard's worktree, or every later `rm` would report the server as a process
 /// left running in it.

@@ -316,10 +316,32 @@ pub fn stop_run(ws: &Workspace, name: &ShardName, grace: Duration) -> Result<Sto
     let Some(p) = record.process.as_ref() else {
         return Ok(Stopped::NothingRunning(RunStatus::NotStarted));
     };
-    let status = RunStatus::of(Some(p));
+    let mut status = RunStatus::of(Some(p));
+    // A SIGSTOPped supervisor cannot reap its ended agent, which then looks lost: let it go on,
+    // and give it a moment to record the end.
+    if status == RunStatus::Lost
+        && let (Some(pid), Some(start_ticks), Some(boot_id)) = (p.supervisor_pid, p.supervisor_start_ticks, &p.boot_id)
+        && crate::process::stop::wake_supervisor(&crate::process::Identity {
+            pid,
+            start_ticks,
+            boot_id: boot_id.clone(),
+        })
+    {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while status == RunStatus::Lost && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+            status = RunStatus::of(ws.store.read(name)?.process.as_ref());
+        }
+        if status != RunStatus::Running {
+            return Ok(Stopped::NothingRunning(status));
+        }
+    }
     // A run whose agent is gone may have left processes in its cgroup (its supervisor was
     // killed before it could end them): they are stopped too.
     if status != RunStatus::Running && !crate::process::contain::has_leftovers(p.cgroup.as_deref()) {
+        // An empty cgroup whose supervisor could not remove it goes now, before `rm` or `prune`
+        // forget the record that names it.
+        crate::process::contain::tidy(p.cgroup.as_deref());
         return Ok(Stopped::NothingRunning(status));
     }
     let (Some(agent), Some(pgid), Some(sid)) = (p.identity(), p.pgid, p.sid) else {
