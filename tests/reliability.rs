@@ -947,17 +947,7 @@ fn trees_setsid(cases: &Cases) {
     }
     // Unique, so the escapee is found in /proc whatever else runs.
     let escapee = format!("sleep 299.{}", std::process::id());
-    let running = || -> Vec<u32> {
-        fs::read_dir("/proc")
-            .unwrap()
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-            .filter(|pid| {
-                fs::read(format!("/proc/{pid}/cmdline"))
-                    .is_ok_and(|c| String::from_utf8_lossy(&c).replace('\0', " ").trim_end() == escapee)
-                    && alive(*pid)
-            })
-            .collect()
-    };
+    let running = || processes_running(&escapee);
     repo.ok(&[
         "new",
         "runaway",

@@ -81,17 +81,21 @@ impl fmt::Display for Dirt {
 
 /// Uncommitted and untracked changes of the worktree at `worktree`.
 pub fn dirt(worktree: &Path) -> Result<Dirt, GitError> {
-    let out = Git::on_worktree(worktree)
+    Ok(Dirt::parse(&porcelain(worktree, &["--untracked-files=all"])?))
+}
+
+/// `git status --porcelain=v1 -z` of the worktree, submodules included, with `extra` options.
+fn porcelain(worktree: &Path, extra: &[&str]) -> Result<Vec<u8>, GitError> {
+    Git::on_worktree(worktree)
         .args([
             "--no-optional-locks",
             "status",
             "--porcelain=v1",
             "-z",
             "--ignore-submodules=none",
-            "--untracked-files=all",
         ])
-        .read_bytes()?;
-    Ok(Dirt::parse(&out))
+        .args(extra)
+        .read_bytes()
 }
 
 /// What a path in a worktree is to git, for listing what a removal would delete.
@@ -109,17 +113,7 @@ pub enum Kind {
 /// ignored ones (a wholly ignored or untracked folder is one entry, as `git status` shows it).
 /// Paths are git's bytes, relative to the worktree.
 pub fn not_committed(worktree: &Path) -> Result<Vec<(Kind, Vec<u8>)>, GitError> {
-    let out = Git::on_worktree(worktree)
-        .args([
-            "--no-optional-locks",
-            "status",
-            "--porcelain=v1",
-            "-z",
-            "--ignore-submodules=none",
-            "--untracked-files=normal",
-            "--ignored=traditional",
-        ])
-        .read_bytes()?;
+    let out = porcelain(worktree, &["--untracked-files=normal", "--ignored=traditional"])?;
     Ok(parse_entries(&out))
 }
 

@@ -323,6 +323,20 @@ pub fn kill_group(pgid: u32, signal: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Live processes whose command line is exactly `cmdline` (arguments joined by spaces): how a
+/// test finds the processes it started, by a `sleep` argument nothing else on the machine has.
+pub fn processes_running(cmdline: &str) -> Vec<u32> {
+    fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).replace('\0', " ").trim_end() == cmdline)
+                && alive(*pid)
+        })
+        .collect()
+}
+
 pub fn kill(pid: u32, sig: i32) {
     let status = Command::new("kill")
         .arg(format!("-{sig}"))

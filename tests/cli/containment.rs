@@ -14,18 +14,9 @@ fn marker(k: u32) -> String {
     format!("{}.{k}", 100_000 + std::process::id() % 800_000)
 }
 
-/// Live processes whose command line holds `sleep <marker>`.
+/// Live processes `sleep <marker>`.
 fn with_marker(marker: &str) -> Vec<u32> {
-    let needle = format!("sleep {marker}");
-    fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|c| String::from_utf8_lossy(&c).replace('\0', " ").trim_end() == needle)
-                && alive(*pid)
-        })
-        .collect()
+    processes_running(&format!("sleep {marker}"))
 }
 
 /// An agent that starts one process in a session of its own and one daemon (double fork), then

@@ -104,19 +104,7 @@ pub fn remove(
             ws.store.write(&record)?;
         }
     }
-    let common = ws.repo.common_dir();
-    let foreign_lock = crate::git::lock::reason(&common, &record.worktree_id)
-        .filter(|_| !crate::git::lock::is_ours(&common, &record.worktree_id));
-    if let Some(reason) = &foreign_lock
-        && !opts.force
-    {
-        return Err(LifecycleError::ForeignLock {
-            name: name.to_string(),
-            reason: reason.trim().to_owned(),
-            path: record.worktree.clone(),
-        }
-        .into());
-    }
+    let foreign_lock = check_foreign_lock(ws, name, &record, opts.force)?;
     // Every check again, also when an earlier `rm` was interrupted: what is there now decides,
     // once the git that `rm` may have left at work has finished.
     super::wait_for_git(&record)?;
@@ -130,7 +118,7 @@ pub fn remove(
             }
         }
     }
-    let fate = super::finish_removal(ws, name, &record, opts.delete_branch, foreign_lock.is_some())?;
+    let fate = super::finish_removal(ws, name, &record, opts.delete_branch, foreign_lock)?;
     Ok(Removed::Shard(fate))
 }
 
@@ -158,18 +146,7 @@ pub fn plan(ws: &Workspace, name: &ShardName, opts: &RemoveOptions) -> Result<Pl
         .as_ref()
         .filter(|p| RunStatus::of(Some(p)) == RunStatus::Running)
         .and_then(|p| p.pid);
-    let common = ws.repo.common_dir();
-    if let Some(reason) = crate::git::lock::reason(&common, &record.worktree_id)
-        .filter(|_| !crate::git::lock::is_ours(&common, &record.worktree_id))
-        && !opts.force
-    {
-        return Err(LifecycleError::ForeignLock {
-            name: name.to_string(),
-            reason: reason.trim().to_owned(),
-            path: record.worktree.clone(),
-        }
-        .into());
-    }
+    check_foreign_lock(ws, name, &record, opts.force)?;
     let mut worktree = None;
     let mut files = Vec::new();
     if !record.incomplete && std::fs::symlink_metadata(&record.worktree).is_ok() {
@@ -185,6 +162,26 @@ pub fn plan(ws: &Workspace, name: &ShardName, opts: &RemoveOptions) -> Result<Pl
         fate,
         interrupted: record.incomplete,
     })
+}
+
+/// A lock on the worktree that someone else set (not git-shard's): refused unless `force`, which
+/// then also overrides it. Returns whether there is one.
+fn check_foreign_lock(ws: &Workspace, name: &ShardName, record: &Record, force: bool) -> Result<bool> {
+    let common = ws.repo.common_dir();
+    let Some(reason) = crate::git::lock::reason(&common, &record.worktree_id)
+        .filter(|_| !crate::git::lock::is_ours(&common, &record.worktree_id))
+    else {
+        return Ok(false);
+    };
+    if force {
+        return Ok(true);
+    }
+    Err(LifecycleError::ForeignLock {
+        name: name.to_string(),
+        reason: reason.trim().to_owned(),
+        path: record.worktree.clone(),
+    }
+    .into())
 }
 
 /// Close the window or pane the agent ran in, where its terminal says how (`close`). Best effort:
