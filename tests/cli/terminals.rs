@@ -252,6 +252,13 @@ fn gui_terminals_get_the_right_argv_and_the_agent_is_recorded() {
     for (terminal, ..) in &cases {
         repo.ok(&["stop", "--grace", "1", terminal]);
     }
+    // When its agent ended, the supervisor asked the terminal what the pane showed, for the log.
+    eventually("wezterm asked for the pane's text", || {
+        fakes
+            .calls("wezterm")
+            .iter()
+            .any(|c| c[1..] == ["cli", "get-text", "--pane-id", "77", "--start-line", "-10000"])
+    });
 }
 
 #[test]
