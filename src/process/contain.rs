@@ -202,11 +202,19 @@ pub fn tidy(cgroup_path: Option<&str>) {
 /// SIGTERM, up to `grace`, then SIGKILL; the cgroup is removed once empty.
 pub fn end_run(cgroup_path: Option<&str>, grace: Duration) {
     #[cfg(target_os = "linux")]
-    if let Some(cg) = recorded(cgroup_path) {
-        end_cgroup(&cg, grace);
+    let cgroup = recorded(cgroup_path);
+    #[cfg(target_os = "linux")]
+    if let Some(cg) = &cgroup {
+        end_cgroup(cg, grace);
     }
     let _ = cgroup_path;
     end_orphans(grace);
+    // Orphans that ended in the cgroup were our children: until reaped just now, the kernel may
+    // still have refused to remove it (EBUSY).
+    #[cfg(target_os = "linux")]
+    if let Some(cg) = &cgroup {
+        wait_until(Duration::from_secs(1), || !cg.populated() && cg.remove().is_ok());
+    }
 }
 
 /// SIGTERM everything in the cgroup, wait up to `grace`, `cgroup.kill`, confirm it is empty, and
