@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             [CompletionResult]::new('cd', 'cd', [CompletionResultType]::ParameterValue, 'Change to a shard''s worktree (needs the shell integration; without it, prints the path)')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print the output of a shard''s background run')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the agent of a shard: SIGTERM to its process group, SIGKILL after the grace period')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until one of the shards reaches a state, and print `<name> <state>`')
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Forget shards whose worktree is gone and report worktrees without a shard')
             [CompletionResult]::new('reconcile', 'reconcile', [CompletionResultType]::ParameterValue, 'Reconcile shards with git''s worktrees (what the git hooks run)')
@@ -145,6 +146,17 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
         }
         'git-shard;stop' {
             [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Seconds to wait after SIGTERM before SIGKILL')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;wait' {
+            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'What to wait for')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this many seconds (fractions allowed)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -315,6 +327,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             [CompletionResult]::new('cd', 'cd', [CompletionResultType]::ParameterValue, 'Change to a shard''s worktree (needs the shell integration; without it, prints the path)')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print the output of a shard''s background run')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the agent of a shard: SIGTERM to its process group, SIGKILL after the grace period')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until one of the shards reaches a state, and print `<name> <state>`')
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Forget shards whose worktree is gone and report worktrees without a shard')
             [CompletionResult]::new('reconcile', 'reconcile', [CompletionResultType]::ParameterValue, 'Reconcile shards with git''s worktrees (what the git hooks run)')
@@ -352,6 +365,9 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             break
         }
         'git-shard;help;stop' {
+            break
+        }
+        'git-shard;help;wait' {
             break
         }
         'git-shard;help;rm' {

@@ -76,6 +76,9 @@ _git__shard() {
             git__shard,stop)
                 cmd="git__shard__subcmd__stop"
                 ;;
+            git__shard,wait)
+                cmd="git__shard__subcmd__wait"
+                ;;
             git__shard__subcmd__help,attach)
                 cmd="git__shard__subcmd__help__subcmd__attach"
                 ;;
@@ -133,6 +136,9 @@ _git__shard() {
             git__shard__subcmd__help,stop)
                 cmd="git__shard__subcmd__help__subcmd__stop"
                 ;;
+            git__shard__subcmd__help,wait)
+                cmd="git__shard__subcmd__help__subcmd__wait"
+                ;;
             git__shard__subcmd__help__subcmd__hooks,install)
                 cmd="git__shard__subcmd__help__subcmd__hooks__subcmd__install"
                 ;;
@@ -173,7 +179,7 @@ _git__shard() {
 
     case "${cmd}" in
         git__shard)
-            opts="-v -h -V --verbose --help --version new list ls status run attach path cd logs stop rm prune reconcile hooks prompt init config completions install-man help"
+            opts="-v -h -V --verbose --help --version new list ls status run attach path cd logs stop wait rm prune reconcile hooks prompt init config completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -251,7 +257,7 @@ _git__shard() {
             return 0
             ;;
         git__subcmd__shard__subcmd__help)
-            opts="new list status run attach path cd logs stop rm prune reconcile hooks prompt init config completions install-man help"
+            opts="new list status run attach path cd logs stop wait rm prune reconcile hooks prompt init config completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -559,6 +565,20 @@ _git__shard() {
             return 0
             ;;
         git__subcmd__shard__subcmd__help__subcmd__stop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__help__subcmd__wait)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -910,6 +930,28 @@ _git__shard() {
             fi
             case "${prev}" in
                 --grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__wait)
+            opts="-v -h -V --for --timeout --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --for)
+                    COMPREPLY=($(compgen -W "waiting idle exit any" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

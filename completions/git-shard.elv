@@ -34,6 +34,7 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand cd 'Change to a shard''s worktree (needs the shell integration; without it, prints the path)'
             cand logs 'Print the output of a shard''s background run'
             cand stop 'Stop the agent of a shard: SIGTERM to its process group, SIGKILL after the grace period'
+            cand wait 'Wait until one of the shards reaches a state, and print `<name> <state>`'
             cand rm 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch'
             cand prune 'Forget shards whose worktree is gone and report worktrees without a shard'
             cand reconcile 'Reconcile shards with git''s worktrees (what the git hooks run)'
@@ -132,6 +133,16 @@ set edit:completion:arg-completer[git-shard] = {|@words|
         }
         &'git-shard;stop'= {
             cand --grace 'Seconds to wait after SIGTERM before SIGKILL'
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;wait'= {
+            cand --for 'What to wait for'
+            cand --timeout 'Give up after this many seconds (fractions allowed)'
             cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
             cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
             cand -h 'Print help (see more with ''--help'')'
@@ -284,6 +295,7 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand cd 'Change to a shard''s worktree (needs the shell integration; without it, prints the path)'
             cand logs 'Print the output of a shard''s background run'
             cand stop 'Stop the agent of a shard: SIGTERM to its process group, SIGKILL after the grace period'
+            cand wait 'Wait until one of the shards reaches a state, and print `<name> <state>`'
             cand rm 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch'
             cand prune 'Forget shards whose worktree is gone and report worktrees without a shard'
             cand reconcile 'Reconcile shards with git''s worktrees (what the git hooks run)'
@@ -312,6 +324,8 @@ set edit:completion:arg-completer[git-shard] = {|@words|
         &'git-shard;help;logs'= {
         }
         &'git-shard;help;stop'= {
+        }
+        &'git-shard;help;wait'= {
         }
         &'git-shard;help;rm'= {
         }

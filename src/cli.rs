@@ -9,7 +9,7 @@ use clap_complete::CompletionCandidate;
 
 use crate::commands::{
     attach, cd, completions, config, hooks, init, install_man, list, logs, new, path, prompt, prune, reconcile, rm,
-    run, status, stop, supervise,
+    run, status, stop, supervise, wait,
 };
 
 /// Run coding agents in parallel, each in its own git worktree and branch.
@@ -42,6 +42,7 @@ pub enum Command {
     Cd(cd::Args),
     Logs(logs::Args),
     Stop(stop::Args),
+    Wait(wait::Args),
     // Not a visible alias: completion offers one spelling per command and would pick `destroy`
     // (the first alphabetically) over `rm`. `destroy` still completes once typed (`git shard d<TAB>`).
     #[command(alias = "destroy")]

@@ -70,6 +70,11 @@ fn run() -> u8 {
             Ok(()) | Err(_) => 0,
         };
     }
+    // An agent's hook: as fast as possible, silent, and never a failure (see commands::hook).
+    if std::env::args_os().nth(1).is_some_and(|a| a == commands::hook::HOOK) {
+        commands::hook::run(&std::env::args_os().collect::<Vec<_>>());
+        return 0;
+    }
     let result = if std::env::args_os()
         .nth(1)
         .is_some_and(|a| a == git_shard::cli::SUPERVISE)

@@ -7,6 +7,7 @@
 use crate::context::Context;
 use crate::error::Result;
 use crate::output::{Cell, Paint, age, short_path, table};
+use crate::shard::activity::Activity;
 use crate::shard::status::describe;
 use crate::shard::{Record, RunStatus};
 
@@ -58,6 +59,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             vec![
                 Cell::painted(&r.name, |t| paint.bold(t)),
                 status_cell(r, *s, paint),
+                activity_cell(r, *s, paint),
                 Cell::plain(&r.branch),
                 Cell::plain(age(r.created_at)),
                 if r.worktree.is_dir() {
@@ -68,8 +70,19 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             ]
         })
         .collect();
-    print!("{}", table(&["NAME", "STATUS", "BRANCH", "AGE", "PATH"], rows, paint));
+    print!(
+        "{}",
+        table(&["NAME", "STATUS", "ACTIVITY", "BRANCH", "AGE", "PATH"], rows, paint)
+    );
     Ok(())
+}
+
+fn activity_cell(r: &Record, s: RunStatus, paint: Paint) -> Cell {
+    match crate::shard::activity::shown(r.process.as_ref(), s) {
+        Some(a @ Activity::Waiting) => Cell::painted(a.as_str(), |t| paint.yellow(t)),
+        Some(a) => Cell::plain(a.as_str()),
+        None => Cell::painted("-", |t| paint.dim(t)),
+    }
 }
 
 fn status_cell(r: &Record, s: RunStatus, paint: Paint) -> Cell {

@@ -6,6 +6,7 @@ pub mod attach;
 pub mod cd;
 pub mod completions;
 pub mod config;
+pub mod hook;
 pub mod hooks;
 pub mod init;
 pub mod install_man;
@@ -21,6 +22,7 @@ pub mod run;
 pub mod status;
 pub mod stop;
 pub mod supervise;
+pub mod wait;
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Seek, SeekFrom, Write};
@@ -33,6 +35,7 @@ use crate::cli::Command;
 use crate::context::{Context, Workspace};
 use crate::error::{Error, Result};
 use crate::git::hooks as git_hooks;
+use crate::shard::activity::{self, Activity};
 use crate::shard::{Record, RunStatus, ShardName};
 use crate::terminal::{self, Terminal};
 
@@ -52,6 +55,7 @@ pub fn dispatch(ctx: &Context, command: &Command) -> Result<()> {
         Command::Path(a) => path::run(ctx, a),
         Command::Logs(a) => logs::run(ctx, a),
         Command::Stop(a) => stop::run(ctx, a),
+        Command::Wait(a) => wait::run(ctx, a),
         Command::Rm(a) => rm::run(ctx, a),
         Command::Prune(a) => prune::run(ctx, a),
         Command::Reconcile(a) => reconcile::run(ctx, a),
@@ -84,6 +88,10 @@ pub struct ShardJson {
     pub base_commit: String,
     pub started_at: Option<jiff::Timestamp>,
     pub ended_at: Option<jiff::Timestamp>,
+    /// `working`, `waiting` or `idle` while the run is alive, else null (see README).
+    pub activity: Option<Activity>,
+    /// When the activity last changed; null with it.
+    pub activity_since: Option<jiff::Timestamp>,
 }
 
 impl ShardJson {
@@ -109,6 +117,8 @@ impl ShardJson {
             base_commit: r.base.commit.clone(),
             started_at: p.and_then(|p| p.started_at),
             ended_at: p.and_then(|p| p.ended_at),
+            activity: activity::shown(p, status),
+            activity_since: activity::shown(p, status).and(p.and_then(|p| p.activity_at)),
         }
     }
 }

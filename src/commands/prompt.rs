@@ -12,6 +12,7 @@ use crate::context::Context;
 use crate::error::Result;
 use crate::git::locate::locate;
 use crate::output::clean;
+use crate::shard::activity::{self, Activity};
 use crate::shard::{Record, RunStatus, Store};
 
 /// Print a short prompt segment: the shard you are in and its agent's status (`⎇ fix-login ●`),
@@ -34,6 +35,10 @@ pub struct Args {
 
 #[derive(Debug, Default, Serialize)]
 struct Counts {
+    /// Running and waiting for their user (counted here, not under `running`).
+    waiting: usize,
+    /// Running and idle after their turn (counted here, not under `running`).
+    idle: usize,
     running: usize,
     ok: usize,
     failed: usize,
@@ -51,6 +56,8 @@ struct PromptJson {
     status: Option<RunStatus>,
     exit_code: Option<i32>,
     signal: Option<i32>,
+    /// `working`, `waiting` or `idle` while the shard's run is alive.
+    activity: Option<Activity>,
     /// The repository's shards by status: in the main worktree only (null in a shard).
     counts: Option<Counts>,
 }
@@ -64,6 +71,8 @@ struct Symbols {
     signal: &'static str,
     lost: &'static str,
     stopped: &'static str,
+    waiting: &'static str,
+    idle: &'static str,
 }
 
 const UNICODE: Symbols = Symbols {
@@ -75,6 +84,8 @@ const UNICODE: Symbols = Symbols {
     signal: "✗s",
     lost: "?",
     stopped: "■",
+    waiting: "◆",
+    idle: "◇",
 };
 const ASCII: Symbols = Symbols {
     glyph: "@",
@@ -85,6 +96,8 @@ const ASCII: Symbols = Symbols {
     signal: "xs",
     lost: "?",
     stopped: "-",
+    waiting: "!",
+    idle: ".",
 };
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
@@ -115,7 +128,11 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
             let status = RunStatus::of(r.process.as_ref());
             counts.total += 1;
             match (status, exit_ok(&r)) {
-                (RunStatus::Running, _) => counts.running += 1,
+                (RunStatus::Running, _) => match activity::shown(r.process.as_ref(), status) {
+                    Some(Activity::Waiting) => counts.waiting += 1,
+                    Some(Activity::Idle) => counts.idle += 1,
+                    _ => counts.running += 1,
+                },
                 (RunStatus::Exited, true) => counts.ok += 1,
                 (RunStatus::Exited, false) => counts.failed += 1,
                 (RunStatus::Lost, _) => counts.lost += 1,
@@ -134,6 +151,7 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
             status,
             exit_code: process.and_then(|p| p.exit_code),
             signal: process.and_then(|p| p.signal),
+            activity: status.and_then(|s| activity::shown(process, s)),
             counts: current.is_none().then_some(counts),
         };
         return serde_json::to_string(&json).ok();
@@ -143,8 +161,11 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
         (Some(r), Some(s)) => symbol(r, s, sym),
         _ => String::new(),
     };
+    // Waiting first: that is the shard that needs you.
     let summary = [
+        (counts.waiting, sym.waiting),
         (counts.running, sym.running),
+        (counts.idle, sym.idle),
         (counts.ok, sym.ok),
         (counts.failed, sym.failed),
         (counts.lost, sym.lost),
@@ -171,7 +192,7 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
             String::new()
         }
     };
-    let values: [(&str, String); 12] = [
+    let values: [(&str, String); 14] = [
         ("{name}", name),
         ("{status}", status.map(|s| s.as_str().to_owned()).unwrap_or_default()),
         ("{symbol}", symbol),
@@ -183,6 +204,8 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
         ("{count_lost}", count(counts.lost)),
         ("{count_not_started}", count(counts.not_started)),
         ("{count_stopped}", count(counts.stopped)),
+        ("{count_waiting}", count(counts.waiting)),
+        ("{count_idle}", count(counts.idle)),
         ("{count_total}", count(counts.total)),
     ];
     let mut out = String::with_capacity(template.len() + 16);
@@ -218,7 +241,11 @@ fn exit_ok(r: &Record) -> bool {
 fn symbol(r: &Record, s: RunStatus, sym: &Symbols) -> String {
     let p = r.process.as_ref();
     match s {
-        RunStatus::Running => sym.running.to_owned(),
+        RunStatus::Running => match activity::shown(p, s) {
+            Some(Activity::Waiting) => sym.waiting.to_owned(),
+            Some(Activity::Idle) => sym.idle.to_owned(),
+            _ => sym.running.to_owned(),
+        },
         RunStatus::NotStarted => sym.not_started.to_owned(),
         RunStatus::Lost => sym.lost.to_owned(),
         RunStatus::Stopped => sym.stopped.to_owned(),

@@ -156,6 +156,20 @@ fn human(r: &Record, status: RunStatus, live: Option<&ProcessInfo>) -> String {
             _ => {}
         }
     }
+    if let Some(p) = &r.process
+        && let Some(a) = crate::shard::activity::shown(Some(p), status)
+    {
+        let note = p.activity_note.as_deref().map(|n| format!(": {n}")).unwrap_or_default();
+        let since = p
+            .activity_at
+            .map(|t| format!(" for {}", crate::output::age(t)))
+            .unwrap_or_default();
+        let how = match p.activity_source {
+            Some(crate::shard::activity::Source::Cpu) => " (from its CPU time)",
+            _ => "",
+        };
+        lines.push(("activity", format!("{}{note}{since}{how}", a.as_str())));
+    }
     let usage = r.process.as_ref().and_then(|p| contain::usage(p.cgroup.as_deref()));
     if let Some(u) = usage
         && status != RunStatus::Running

@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
@@ -18,6 +21,7 @@ use crate::process::supervisor::Ended;
 use crate::process::supervisor::{self, LEFTOVER_GRACE, SuperviseError};
 use crate::process::{contain, handoff};
 use crate::shard::Record;
+use crate::shard::activity::{CpuJudge, Source};
 use crate::shard::record::EndedBy;
 use crate::shard::{ShardName, Store, StoreError};
 use crate::terminal::Vars;
@@ -83,8 +87,14 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
 
     let run_id = args.run_id.as_str();
     let plan = contain::prepare(name.as_str(), run_id);
+    // The agent's own hooks report its activity where it has them; else the supervisor samples
+    // the run's CPU time.
+    let hooked = std::env::current_exe()
+        .ok()
+        .and_then(|exe| crate::agent::with_activity_hooks(&record.command, &exe));
+    let argv = hooked.as_ref().unwrap_or(&record.command);
     let mut cmd = plan
-        .command(&record.command)
+        .command(argv)
         .map_err(|e| Error::failed(format!("cannot prepare the run's containment: {e}")))?;
     if let Some(path) = &args.env_from {
         // The caller's environment, then what the terminal set for this pane on top.
@@ -108,13 +118,17 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
     cmd.current_dir(&record.worktree)
         .env("GIT_SHARD_NAME", name.as_str())
         .env("GIT_SHARD_BRANCH", &record.branch)
-        .env("GIT_SHARD_PATH", &record.worktree);
+        .env("GIT_SHARD_PATH", &record.worktree)
+        .env(crate::commands::hook::RUN_ID_ENV, run_id)
+        .env(crate::commands::hook::COMMON_DIR_ENV, &args.git_common_dir);
     for var in REMOVED_ENV {
         cmd.env_remove(var);
     }
 
     // The run's cgroup as recorded, for ending what is left of the run.
     let cgroup = std::cell::RefCell::new(None::<String>);
+    // For an agent without hooks: the thread that judges its activity from its CPU time.
+    let sampler = std::cell::RefCell::new(None::<Sampler>);
     // The reason our lock carries, so that we lift exactly that lock when the run ends.
     let lock_reason = std::cell::RefCell::new(None::<String>);
     let started = Instant::now();
@@ -155,9 +169,22 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
             lock_reason.replace(Some(reason));
             store.write(&r)?;
             drop(lock);
+            if hooked.is_none() {
+                sampler.replace(Some(Sampler::start(
+                    Store::new(&args.git_common_dir),
+                    name.clone(),
+                    run_id.to_owned(),
+                    p_cgroup(&r),
+                    agent.pgid,
+                    agent.sid,
+                )));
+            }
             Ok(())
         },
     );
+    if let Some(s) = sampler.take() {
+        s.stop();
+    }
     // Whatever the agent left: in its cgroup, or orphaned to us as subreaper. Also when the run
     // never started (the cgroup made for it goes).
     let cgroup_path = cgroup.take().or(match &plan {
@@ -229,6 +256,55 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
     match ended.exit_status() {
         0 => Ok(()),
         code => Err(Error::Exit(code)),
+    }
+}
+
+fn p_cgroup(r: &Record) -> Option<String> {
+    r.process.as_ref().and_then(|p| p.cgroup.clone())
+}
+
+/// Judges a hook-less agent's activity from the run's CPU time, once a second, and records it
+/// when it changes (see `shard::activity::CpuJudge`).
+struct Sampler {
+    stop: Arc<AtomicBool>,
+    thread: thread::JoinHandle<()>,
+}
+
+impl Sampler {
+    fn start(store: Store, name: ShardName, run_id: String, cgroup: Option<String>, pgid: u32, sid: u32) -> Sampler {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let thread = thread::spawn(move || {
+            let mut judge = CpuJudge::new(Instant::now());
+            while !stopped.load(Ordering::Relaxed) {
+                let usec = contain::run_cpu_usec(cgroup.as_deref(), pgid, Some(sid));
+                if let Some(activity) = judge.observe(Instant::now(), usec) {
+                    let _ = store.update(&name, |r| {
+                        if let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id && !p.has_ended())
+                            && p.activity_source != Some(Source::Hooks)
+                        {
+                            p.activity = Some(activity);
+                            p.activity_source = Some(Source::Cpu);
+                            p.activity_note = None;
+                            p.activity_at = Some(crate::shard::record::now());
+                        }
+                        Ok(())
+                    });
+                }
+                for _ in 0..10 {
+                    if stopped.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    thread::sleep(Duration::from_millis(100));
+                }
+            }
+        });
+        Sampler { stop, thread }
+    }
+
+    fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.thread.join();
     }
 }
 

@@ -175,6 +175,15 @@ pub fn recorded(path: Option<&str>) -> Option<RunCgroup> {
     cgroup::open(path?)
 }
 
+/// CPU time (µs) the run has used: from its cgroup (everything it ran, ended processes included),
+/// else what the live members of its group and session have used.
+pub fn run_cpu_usec(cgroup_path: Option<&str>, pgid: u32, sid: Option<u32>) -> u64 {
+    if let Some(usec) = usage(cgroup_path).and_then(|u| u.cpu_usec) {
+        return usec;
+    }
+    super::members(pgid, sid).iter().map(|(_, f)| f.cpu_usec).sum()
+}
+
 /// Whether the run's recorded cgroup still holds processes.
 pub fn has_leftovers(cgroup_path: Option<&str>) -> bool {
     #[cfg(target_os = "linux")]

@@ -33,6 +33,21 @@ pub fn parse_stat(text: &str) -> Option<Facts> {
         pgid: field(5)?.parse().ok()?,
         sid: field(6)?.parse().ok()?,
         start: field(22)?.parse().ok()?,
+        cpu_usec: {
+            let ticks = field(14)?.parse::<u64>().ok()? + field(15)?.parse::<u64>().ok()?;
+            ticks * 1_000_000 / clock_ticks_per_second()
+        },
+    })
+}
+
+/// The unit of the CPU times in `/proc/<pid>/stat`.
+fn clock_ticks_per_second() -> u64 {
+    static TICKS: OnceLock<u64> = OnceLock::new();
+    // SAFETY: sysconf only reads a system setting.
+    *TICKS.get_or_init(|| {
+        u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) })
+            .unwrap_or(100)
+            .max(1)
     })
 }
 

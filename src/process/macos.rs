@@ -51,6 +51,7 @@ pub fn facts(pid: u32) -> io::Result<Option<Facts>> {
         pgid: info.pbi_pgid,
         sid,
         start: info.pbi_start_tvsec * 1_000_000 + info.pbi_start_tvusec,
+        cpu_usec: 0,
     }))
 }
 

@@ -49,6 +49,8 @@ pub struct Facts {
     pub sid: u32,
     /// The start value used for identity (see the module docs).
     pub start: u64,
+    /// CPU time used so far, in microseconds (user + system; 0 where the platform does not say).
+    pub cpu_usec: u64,
 }
 
 impl Facts {

@@ -1,5 +1,6 @@
 //! The domain: shard names, records, the store, and the status of a run.
 
+pub mod activity;
 pub mod lifecycle;
 pub mod name;
 pub mod record;

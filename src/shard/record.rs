@@ -139,6 +139,18 @@ pub struct ProcessRecord {
     /// [`ProcessRecord::cancel`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_by: Option<EndedBy>,
+    /// What the agent is doing (see `shard::activity`): shown only while the run is alive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<crate::shard::activity::Activity>,
+    /// When the activity last changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_at: Option<Timestamp>,
+    /// Who said so: the agent's hooks, or the run's CPU time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_source: Option<crate::shard::activity::Source>,
+    /// What the agent said with it (a permission prompt's message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_note: Option<String>,
     /// When `stop` (or `rm`, `prune`, reconciliation) set out to end the run: a run that then
     /// ended was stopped, whatever status the agent returned on SIGTERM.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,6 +1,7 @@
 //! Integration tests: the built `git-shard` binary against real git repositories and real
 //! processes. One test binary, so the binary is built once.
 
+mod activity;
 mod common;
 mod config;
 mod containment;

@@ -1,0 +1,101 @@
+//! `git-shard __hook <agent> [payload]` (hidden): what an agent's hooks run to say what it is
+//! doing (see `shard::activity`). Runs inside the agent's own tool loop, so it is fast (no git,
+//! no repository discovery: the supervisor put the store's place in the agent's environment),
+//! prints nothing, and always exits 0: a hook that fails or talks would disturb the agent.
+
+use std::ffi::OsString;
+use std::io::Read;
+use std::path::PathBuf;
+
+use crate::process::{self, Liveness};
+use crate::shard::activity::{self, Change, Source};
+use crate::shard::{ShardName, Store};
+
+/// The first argument that selects the hook entry point.
+pub const HOOK: &str = "__hook";
+
+/// Variables the supervisor gives the agent, and its hooks inherit.
+pub const RUN_ID_ENV: &str = "GIT_SHARD_RUN_ID";
+pub const COMMON_DIR_ENV: &str = "GIT_SHARD_COMMON_DIR";
+
+/// A hook payload is small; anything bigger is not one.
+const MAX_PAYLOAD: u64 = 1 << 20;
+
+/// Handle one hook call. Never fails: whatever goes wrong, the agent must not notice.
+pub fn run(args: &[OsString]) {
+    if let Err(why) = handle(args) {
+        tracing::debug!("hook ignored: {why}");
+    }
+}
+
+fn handle(args: &[OsString]) -> Result<(), String> {
+    let agent = args.get(2).and_then(|a| a.to_str()).ok_or("no agent named")?;
+    let payload: serde_json::Value = match agent {
+        // Codex's `notify` passes the event as its last argument.
+        "codex" => serde_json::from_slice(
+            args.last()
+                .filter(|_| args.len() > 3)
+                .ok_or("no payload")?
+                .as_encoded_bytes(),
+        )
+        .map_err(|e| e.to_string())?,
+        _ => {
+            let mut text = Vec::new();
+            std::io::stdin()
+                .take(MAX_PAYLOAD)
+                .read_to_end(&mut text)
+                .map_err(|e| e.to_string())?;
+            serde_json::from_slice(&text).map_err(|e| e.to_string())?
+        }
+    };
+    let change = match agent {
+        "claude" => activity::from_claude(&payload),
+        "codex" => activity::from_codex(&payload),
+        other => return Err(format!("unknown agent {other}")),
+    }
+    .ok_or("an event that changes nothing")?;
+
+    let env = |k: &str| std::env::var(k).map_err(|_| format!("{k} is not set"));
+    let name = ShardName::parse(&env("GIT_SHARD_NAME")?).map_err(|e| e.to_string())?;
+    let run_id = env(RUN_ID_ENV)?;
+    let store = Store::new(&PathBuf::from(env(COMMON_DIR_ENV)?));
+    let record = store.read(&name).map_err(|e| e.to_string())?;
+    let p = record.process.as_ref().ok_or("no run")?;
+    if p.run_id != run_id {
+        return Err("an event of another run".into());
+    }
+    let agent_id = p.identity().ok_or("the run has no agent yet")?;
+    if process::check(&agent_id) != Liveness::Alive {
+        return Err("the run's agent is not alive".into());
+    }
+    if !called_by(agent_id.pid) {
+        return Err("not called by the run's own agent (a nested agent?)".into());
+    }
+    let (activity, note) = match &change {
+        Change::Set(a, note) => (Some(*a), note.clone()),
+        Change::Clear => (None, None),
+    };
+    if p.activity == activity && p.activity_note == note {
+        return Ok(());
+    }
+    store
+        .update(&name, |r| {
+            if let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id && !p.has_ended()) {
+                p.activity = activity;
+                p.activity_note = note.clone();
+                p.activity_source = Some(Source::Hooks);
+                p.activity_at = Some(crate::shard::record::now());
+            }
+            Ok(())
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Whether `agent` started this process: it is our parent, or the parent of the shell it ran us
+/// through (`sh -c <hook command>`).
+fn called_by(agent: u32) -> bool {
+    let parent = rustix::process::getppid().map(|p| p.as_raw_nonzero().get() as u32);
+    let Some(parent) = parent else { return false };
+    parent == agent || process::facts(parent).ok().flatten().is_some_and(|f| f.ppid == agent)
+}

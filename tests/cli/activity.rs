@@ -1,0 +1,198 @@
+//! Activity of runs (issue 12): fake agents that fire their hooks exactly as the real ones do
+//! (Claude Code: the `--settings` hooks git-shard passes, JSON on stdin through `sh -c`; Codex:
+//! the `notify` program with one JSON argument), and the CPU heuristic for anything else.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::*;
+
+/// A fake `claude`: takes the hook command from the `--settings` JSON it was given and runs it
+/// through `sh -c` with each line of `./events` on stdin, as Claude Code runs hooks; counts what
+/// it fired in `./fired`.
+const FAKE_CLAUDE: &str = r#"#!/bin/sh
+cmd=""
+while [ $# -gt 0 ]; do
+  if [ "$1" = "--settings" ]; then cmd=$(printf '%s' "$2" | sed -n 's/.*"command":"\([^"]*\)".*/\1/p'); fi
+  shift
+done
+n=0
+while :; do
+  if [ -f events ]; then
+    total=$(wc -l < events)
+    while [ "$n" -lt "$total" ]; do
+      n=$((n+1))
+      sed -n "${n}p" events | sh -c "$cmd"
+      echo "$n" > fired
+    done
+  fi
+  sleep 0.02
+done
+"#;
+
+/// A fake `codex`: runs the `notify` program it was configured with (`-c notify=[…]`) once, with
+/// a turn-complete event as its last argument, then waits.
+const FAKE_CODEX: &str = r#"#!/bin/sh
+exe=""
+while [ $# -gt 0 ]; do
+  case "$1" in notify=*) exe=$(printf '%s' "$1" | sed -n 's/^notify=\["\([^"]*\)".*/\1/p');; esac
+  shift
+done
+"$exe" __hook codex '{"type":"agent-turn-complete","turn-id":"1","last-assistant-message":"done"}'
+echo 1 > fired
+exec sleep 300
+"#;
+
+fn install_fake(repo: &TestRepo, name: &str, text: &str) -> String {
+    let bin = repo.tmp.path().join("agents-bin");
+    fs::create_dir_all(&bin).unwrap();
+    let p = bin.join(name);
+    fs::write(&p, text).unwrap();
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+    format!("{}:{}", bin.display(), test_path().to_string_lossy())
+}
+
+/// Append one hook payload for the fake claude and wait until it has fired it.
+fn fire(worktree: &Path, payload: &str) {
+    let events = worktree.join("events");
+    let mut text = fs::read_to_string(&events).unwrap_or_default();
+    text.push_str(payload);
+    text.push('\n');
+    fs::write(&events, &text).unwrap();
+    let n = text.lines().count().to_string();
+    eventually("the hook fired", || {
+        fs::read_to_string(worktree.join("fired")).is_ok_and(|f| f.trim() == n)
+    });
+}
+
+fn activity(repo: &TestRepo, name: &str) -> Value {
+    repo.list().into_iter().find(|v| v["name"] == name).unwrap()["activity"].clone()
+}
+
+fn prompt_json(repo: &TestRepo, dir: &Path) -> Value {
+    let out = repo.command_in(dir, &["prompt", "--json"]).output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn claude_hooks_say_working_waiting_idle_and_nothing_once_the_agent_is_gone() {
+    let repo = TestRepo::new();
+    let path = install_fake(&repo, "claude", FAKE_CLAUDE);
+    let out = repo
+        .command_in(
+            &repo.root,
+            &["new", "cc", "--terminal", "background", "--", "claude", "-p", "go"],
+        )
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let wt = repo.shards_dir().join("cc");
+    assert_eq!(activity(&repo, "cc"), Value::Null, "nothing said yet");
+
+    fire(
+        &wt,
+        r#"{"session_id":"s","hook_event_name":"UserPromptSubmit","prompt":"go"}"#,
+    );
+    assert_eq!(activity(&repo, "cc"), "working");
+    assert_eq!(prompt_json(&repo, &wt)["activity"], "working");
+
+    fire(
+        &wt,
+        r#"{"session_id":"s","hook_event_name":"Notification","notification_type":"permission_prompt","message":"Claude needs your permission to use Bash"}"#,
+    );
+    assert_eq!(activity(&repo, "cc"), "waiting");
+    let waited = repo.run(&["wait", "cc", "--for", "waiting", "--timeout", "5"]);
+    assert_eq!(waited.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&waited.stdout).trim(), "cc waiting");
+    let status = repo.ok(&["status", "cc"]);
+    assert!(
+        status.contains("activity: waiting: Claude needs your permission to use Bash"),
+        "{status}"
+    );
+    // The main worktree's summary puts the shard that needs you first.
+    let summary = repo.command_in(&repo.root, &["prompt"]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&summary.stdout).starts_with("1◆"),
+        "{summary:?}"
+    );
+    assert_eq!(prompt_json(&repo, &repo.root)["counts"]["waiting"], 1);
+
+    // An event from a process that is not the run's agent (a nested agent, a stale hook) is ignored.
+    let record: toml::Table = toml::from_str(&fs::read_to_string(repo.record_path("cc")).unwrap()).unwrap();
+    let run_id = record["process"]["run_id"].as_str().unwrap().to_owned();
+    let mut stranger = repo.command_in(&wt, &["__hook", "claude"]);
+    stranger
+        .env("GIT_SHARD_NAME", "cc")
+        .env("GIT_SHARD_RUN_ID", &run_id)
+        .env("GIT_SHARD_COMMON_DIR", repo.common_dir())
+        .stdin(std::process::Stdio::piped());
+    let mut child = stranger.spawn().unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(br#"{"hook_event_name":"Stop"}"#).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success() && out.stdout.is_empty() && out.stderr.is_empty());
+    assert_eq!(activity(&repo, "cc"), "waiting", "the stranger's event was ignored");
+
+    fire(
+        &wt,
+        r#"{"session_id":"s","hook_event_name":"Stop","stop_hook_active":false}"#,
+    );
+    assert_eq!(activity(&repo, "cc"), "idle");
+    let waited = repo.run(&["wait", "cc", "--for", "idle", "--timeout", "5"]);
+    assert_eq!(String::from_utf8_lossy(&waited.stdout).trim(), "cc idle");
+
+    // Working again, then the agent dies: its activity goes with it, never stale.
+    fire(
+        &wt,
+        r#"{"session_id":"s","hook_event_name":"PreToolUse","tool_name":"Bash"}"#,
+    );
+    assert_eq!(activity(&repo, "cc"), "working");
+    kill(pid_of(&repo.shard("cc")), 9);
+    eventually("the run ended", || repo.shard("cc")["status"] != "running");
+    assert_eq!(activity(&repo, "cc"), Value::Null);
+    assert_eq!(repo.shard("cc")["activity_since"], Value::Null);
+    let waited = repo.run(&["wait", "cc", "--for", "waiting", "--timeout", "5"]);
+    assert_eq!(waited.status.code(), Some(4), "the run ended before it waited");
+}
+
+#[test]
+fn codex_notify_says_idle_after_its_turn() {
+    let repo = TestRepo::new();
+    let path = install_fake(&repo, "codex", FAKE_CODEX);
+    let out = repo
+        .command_in(
+            &repo.root,
+            &["new", "cx", "--terminal", "background", "--", "codex", "exec", "go"],
+        )
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let wt = repo.shards_dir().join("cx");
+    eventually("notify ran", || wt.join("fired").exists());
+    eventually("idle", || activity(&repo, "cx") == "idle");
+}
+
+#[test]
+fn without_hooks_cpu_time_says_working_or_idle_never_waiting() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "busy", "--", "sh", "-c", "while :; do :; done"]);
+    repo.ok(&["new", "calm", "--", "sleep", "300"]);
+    let out = repo.run(&["wait", "busy", "calm", "--for", "any", "--timeout", "10"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    eventually("a busy loop works", || activity(&repo, "busy") == "working");
+    let out = repo.run(&["wait", "calm", "--for", "idle", "--timeout", "10"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "calm idle");
+    let status = repo.ok(&["status", "calm"]);
+    assert!(status.contains("(from its CPU time)"), "{status}");
+    let timed_out = repo.run(&["wait", "calm", "--for", "waiting", "--timeout", "0.3"]);
+    assert_eq!(timed_out.status.code(), Some(3));
+    repo.ok(&["stop", "--grace", "0", "busy"]);
+}
