@@ -31,6 +31,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the shards of this repository and what their agents are doing')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List the shards of this repository and what their agents are doing')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show one shard in detail: its run, process group, memory, CPU time and children')
+            [CompletionResult]::new('status-line', 'status-line', [CompletionResultType]::ParameterValue, 'Print a one-line summary for a status bar: the shards waiting for you by name (◆), then the others by status')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Start an agent in an existing shard (refused while one is running there)')
             [CompletionResult]::new('attach', 'attach', [CompletionResultType]::ParameterValue, 'Bring the terminal window or pane of a shard''s agent to the front')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the worktree path of a shard')
@@ -95,9 +96,19 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'git-shard;status-line' {
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'git-shard;run' {
             [CompletionResult]::new('--terminal', '--terminal', [CompletionResultType]::ParameterName, 'Terminal to run the agent in (background, inline, or one from the configuration)')
             [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Agent preset; arguments after `--` are appended')
+            [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Continue the agent''s last conversation in this worktree (`claude --continue`, `codex resume --last`, `opencode --continue`, `aider --restore-chat-history`), for this run only')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -321,6 +332,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             [CompletionResult]::new('new', 'new', [CompletionResultType]::ParameterValue, 'Create a shard: a new worktree on its own branch, with an agent running in it')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the shards of this repository and what their agents are doing')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show one shard in detail: its run, process group, memory, CPU time and children')
+            [CompletionResult]::new('status-line', 'status-line', [CompletionResultType]::ParameterValue, 'Print a one-line summary for a status bar: the shards waiting for you by name (◆), then the others by status')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Start an agent in an existing shard (refused while one is running there)')
             [CompletionResult]::new('attach', 'attach', [CompletionResultType]::ParameterValue, 'Bring the terminal window or pane of a shard''s agent to the front')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the worktree path of a shard')
@@ -347,6 +359,9 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             break
         }
         'git-shard;help;status' {
+            break
+        }
+        'git-shard;help;status-line' {
             break
         }
         'git-shard;help;run' {

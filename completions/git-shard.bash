@@ -73,6 +73,9 @@ _git__shard() {
             git__shard,status)
                 cmd="git__shard__subcmd__status"
                 ;;
+            git__shard,status-line)
+                cmd="git__shard__subcmd__status__subcmd__line"
+                ;;
             git__shard,stop)
                 cmd="git__shard__subcmd__stop"
                 ;;
@@ -133,6 +136,9 @@ _git__shard() {
             git__shard__subcmd__help,status)
                 cmd="git__shard__subcmd__help__subcmd__status"
                 ;;
+            git__shard__subcmd__help,status-line)
+                cmd="git__shard__subcmd__help__subcmd__status__subcmd__line"
+                ;;
             git__shard__subcmd__help,stop)
                 cmd="git__shard__subcmd__help__subcmd__stop"
                 ;;
@@ -179,7 +185,7 @@ _git__shard() {
 
     case "${cmd}" in
         git__shard)
-            opts="-v -h -V --verbose --help --version new list ls status run attach path cd logs stop wait rm prune reconcile hooks prompt init config completions install-man help"
+            opts="-v -h -V --verbose --help --version new list ls status status-line run attach path cd logs stop wait rm prune reconcile hooks prompt init config completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -257,7 +263,7 @@ _git__shard() {
             return 0
             ;;
         git__subcmd__shard__subcmd__help)
-            opts="new list status run attach path cd logs stop wait rm prune reconcile hooks prompt init config completions install-man help"
+            opts="new list status status-line run attach path cd logs stop wait rm prune reconcile hooks prompt init config completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -551,6 +557,20 @@ _git__shard() {
             return 0
             ;;
         git__subcmd__shard__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__help__subcmd__status__subcmd__line)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -887,7 +907,7 @@ _git__shard() {
             return 0
             ;;
         git__subcmd__shard__subcmd__run)
-            opts="-v -h -V --terminal --agent --verbose --help --version"
+            opts="-v -h -V --terminal --agent --resume --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -910,6 +930,20 @@ _git__shard() {
             ;;
         git__subcmd__shard__subcmd__status)
             opts="-v -h -V --json --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__status__subcmd__line)
+            opts="-v -h -V --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

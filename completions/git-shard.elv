@@ -28,6 +28,7 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand list 'List the shards of this repository and what their agents are doing'
             cand ls 'List the shards of this repository and what their agents are doing'
             cand status 'Show one shard in detail: its run, process group, memory, CPU time and children'
+            cand status-line 'Print a one-line summary for a status bar: the shards waiting for you by name (◆), then the others by status'
             cand run 'Start an agent in an existing shard (refused while one is running there)'
             cand attach 'Bring the terminal window or pane of a shard''s agent to the front'
             cand path 'Print the worktree path of a shard'
@@ -87,9 +88,18 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'git-shard;status-line'= {
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'git-shard;run'= {
             cand --terminal 'Terminal to run the agent in (background, inline, or one from the configuration)'
             cand --agent 'Agent preset; arguments after `--` are appended'
+            cand --resume 'Continue the agent''s last conversation in this worktree (`claude --continue`, `codex resume --last`, `opencode --continue`, `aider --restore-chat-history`), for this run only'
             cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
             cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
             cand -h 'Print help (see more with ''--help'')'
@@ -289,6 +299,7 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand new 'Create a shard: a new worktree on its own branch, with an agent running in it'
             cand list 'List the shards of this repository and what their agents are doing'
             cand status 'Show one shard in detail: its run, process group, memory, CPU time and children'
+            cand status-line 'Print a one-line summary for a status bar: the shards waiting for you by name (◆), then the others by status'
             cand run 'Start an agent in an existing shard (refused while one is running there)'
             cand attach 'Bring the terminal window or pane of a shard''s agent to the front'
             cand path 'Print the worktree path of a shard'
@@ -312,6 +323,8 @@ set edit:completion:arg-completer[git-shard] = {|@words|
         &'git-shard;help;list'= {
         }
         &'git-shard;help;status'= {
+        }
+        &'git-shard;help;status-line'= {
         }
         &'git-shard;help;run'= {
         }

@@ -64,6 +64,26 @@ pub fn needs_terminal(cfg: &Config, chosen: &AgentCommand) -> Option<String> {
     (!given).then_some(example)
 }
 
+/// How each agent continues its last conversation in the same folder: the arguments that go
+/// right after the program (`git shard run --resume`).
+const RESUME: &[(&str, &[&str])] = &[
+    ("claude", &["--continue"]),
+    ("codex", &["resume", "--last"]),
+    ("opencode", &["--continue"]),
+    ("aider", &["--restore-chat-history"]),
+];
+
+/// `argv` made to continue the agent's last conversation, when its program is known to have a
+/// way to; `None` otherwise.
+pub fn with_resume(argv: &[String]) -> Option<Vec<String>> {
+    let program = Path::new(argv.first()?).file_name()?.to_str()?;
+    let (_, args) = RESUME.iter().find(|(p, _)| *p == program)?;
+    let mut out = vec![argv[0].clone()];
+    out.extend(args.iter().map(|a| (*a).to_owned()));
+    out.extend(argv[1..].iter().cloned());
+    Some(out)
+}
+
 /// Claude Code's hook events that say what it is doing (see `shard::activity::from_claude`).
 const CLAUDE_EVENTS: &[&str] = &[
     "UserPromptSubmit",
@@ -275,6 +295,17 @@ mod tests {
         );
         let c = resolve(&cfg, Some("mine"), &["-c".into(), "true".into()]).unwrap();
         assert_eq!(c.argv, ["sh", "-c", "true"]);
+    }
+
+    #[test]
+    fn resume_arguments_go_right_after_the_program() {
+        let argv = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            with_resume(&argv(&["/bin/claude", "--model", "opus"])).unwrap(),
+            ["/bin/claude", "--continue", "--model", "opus"]
+        );
+        assert_eq!(with_resume(&argv(&["codex"])).unwrap(), ["codex", "resume", "--last"]);
+        assert_eq!(with_resume(&argv(&["sh", "-c", "true"])), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use clap_complete::CompletionCandidate;
 
 use crate::commands::{
     attach, cd, completions, config, hooks, init, install_man, list, logs, new, path, prompt, prune, reconcile, rm,
-    run, status, stop, supervise, wait,
+    run, status, status_line, stop, supervise, wait,
 };
 
 /// Run coding agents in parallel, each in its own git worktree and branch.
@@ -36,6 +36,7 @@ pub enum Command {
     #[command(visible_alias = "ls")]
     List(list::Args),
     Status(status::Args),
+    StatusLine(status_line::Args),
     Run(run::Args),
     Attach(attach::Args),
     Path(path::Args),

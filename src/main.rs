@@ -70,6 +70,11 @@ fn run() -> u8 {
             Ok(()) | Err(_) => 0,
         };
     }
+    // tmux asks for the status line every second: no parser for a bare `status-line` either.
+    if std::env::args_os().len() == 2 && std::env::args_os().nth(1).is_some_and(|a| a == "status-line") {
+        let _ = Context::from_env().and_then(|ctx| commands::status_line::run(&ctx, &Default::default()));
+        return 0;
+    }
     // An agent's hook: as fast as possible, silent, and never a failure (see commands::hook).
     if std::env::args_os().nth(1).is_some_and(|a| a == commands::hook::HOOK) {
         commands::hook::run(&std::env::args_os().collect::<Vec<_>>());

@@ -20,6 +20,7 @@ pub mod reconcile;
 pub mod rm;
 pub mod run;
 pub mod status;
+pub mod status_line;
 pub mod stop;
 pub mod supervise;
 pub mod wait;
@@ -51,6 +52,7 @@ pub fn dispatch(ctx: &Context, command: &Command) -> Result<()> {
         Command::Config(a) => config::run(ctx, a),
         Command::List(a) => list::run(ctx, a),
         Command::Status(a) => status::run(ctx, a),
+        Command::StatusLine(a) => status_line::run(ctx, a),
         Command::Run(a) => run::run(ctx, a),
         Command::Path(a) => path::run(ctx, a),
         Command::Logs(a) => logs::run(ctx, a),

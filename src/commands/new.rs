@@ -105,7 +105,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let Some(terminal) = terminal else {
         return report(args, &ws, &name, "created (no agent started)");
     };
-    match launch(&ws, &name, &terminal, None) {
+    match launch(&ws, &name, &terminal, None, false) {
         Ok(LaunchResult::Started(p)) => {
             let how = match (p.pid, p.exit_code, p.signal) {
                 (_, Some(code), _) if p.has_ended() => format!("started; the agent already exited with code {code}"),

@@ -121,26 +121,10 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
     };
 
     // Only the main worktree summarises the repository (a shard's prompt reads one record).
-    let mut counts = Counts::default();
-    if current.is_none() {
-        for (_, record) in store.list().ok()? {
-            let Ok(r) = record else { continue };
-            let status = RunStatus::of(r.process.as_ref());
-            counts.total += 1;
-            match (status, exit_ok(&r)) {
-                (RunStatus::Running, _) => match activity::shown(r.process.as_ref(), status) {
-                    Some(Activity::Waiting) => counts.waiting += 1,
-                    Some(Activity::Idle) => counts.idle += 1,
-                    _ => counts.running += 1,
-                },
-                (RunStatus::Exited, true) => counts.ok += 1,
-                (RunStatus::Exited, false) => counts.failed += 1,
-                (RunStatus::Lost, _) => counts.lost += 1,
-                (RunStatus::NotStarted, _) => counts.not_started += 1,
-                (RunStatus::Stopped, _) => counts.stopped += 1,
-            }
-        }
-    }
+    let counts = match current {
+        None => tally(&store)?.0,
+        Some(_) => Counts::default(),
+    };
     let status = current.as_ref().map(|r| RunStatus::of(r.process.as_ref()));
     let process = current.as_ref().and_then(|r| r.process.as_ref());
 
@@ -232,6 +216,62 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
     // The template itself comes from the user's shell config, but clean it too: one rule for all.
     let out = clean(out.trim());
     (!out.is_empty()).then_some(out)
+}
+
+/// The repository's shards by status, and the names of those waiting for their user.
+fn tally(store: &Store) -> Option<(Counts, Vec<String>)> {
+    let mut counts = Counts::default();
+    let mut waiting = Vec::new();
+    for (name, record) in store.list().ok()? {
+        let Ok(r) = record else { continue };
+        let status = RunStatus::of(r.process.as_ref());
+        counts.total += 1;
+        match (status, exit_ok(&r)) {
+            (RunStatus::Running, _) => match activity::shown(r.process.as_ref(), status) {
+                Some(Activity::Waiting) => {
+                    counts.waiting += 1;
+                    waiting.push(name);
+                }
+                Some(Activity::Idle) => counts.idle += 1,
+                _ => counts.running += 1,
+            },
+            (RunStatus::Exited, true) => counts.ok += 1,
+            (RunStatus::Exited, false) => counts.failed += 1,
+            (RunStatus::Lost, _) => counts.lost += 1,
+            (RunStatus::NotStarted, _) => counts.not_started += 1,
+            (RunStatus::Stopped, _) => counts.stopped += 1,
+        }
+    }
+    Some((counts, waiting))
+}
+
+/// `git shard status-line`: for tmux's status bar (`status-interval 1`), from any folder of the
+/// repository: the names of the shards waiting for you, then the others by status. Like the
+/// prompt, it runs no git and never fails.
+pub fn status_line(ctx: &Context) -> Option<String> {
+    let ascii = std::env::var_os("GIT_SHARD_ASCII").is_some_and(|v| v == "1");
+    let sym = if ascii { &ASCII } else { &UNICODE };
+    let here = locate(&ctx.cwd)?;
+    let (counts, waiting) = tally(&Store::new(&here.common_dir))?;
+    let rest = [
+        (counts.running, sym.running),
+        (counts.idle, sym.idle),
+        (counts.failed, sym.failed),
+        (counts.lost, sym.lost),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, s)| format!("{n}{s}"))
+    .collect::<Vec<_>>()
+    .join(" ");
+    let waiting = waiting.iter().map(|n| clean(n)).collect::<Vec<_>>().join(" ");
+    let line = match (waiting.is_empty(), rest.is_empty()) {
+        (true, true) => return None,
+        (false, true) => format!("{} {waiting}", sym.waiting),
+        (true, false) => rest,
+        (false, false) => format!("{} {waiting} · {rest}", sym.waiting),
+    };
+    Some(line)
 }
 
 fn exit_ok(r: &Record) -> bool {

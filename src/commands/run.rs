@@ -21,6 +21,10 @@ pub struct Args {
     /// Agent preset; arguments after `--` are appended.
     #[arg(long, value_name = "PRESET", add = clap_complete::ArgValueCandidates::new(crate::cli::agent_names))]
     pub agent: Option<String>,
+    /// Continue the agent's last conversation in this worktree (`claude --continue`, `codex resume
+    /// --last`, `opencode --continue`, `aider --restore-chat-history`), for this run only.
+    #[arg(long)]
+    pub resume: bool,
     /// The agent command and its arguments (default: the shard's recorded command).
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
@@ -48,7 +52,17 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         agent: chosen.agent,
         argv: chosen.argv,
     });
-    match launch(&ws, &name, &terminal, changed)? {
+    let argv = changed.as_ref().map_or(&record.command, |c| &c.argv);
+    if args.resume && agent::with_resume(argv).is_none() {
+        return Err(Error::refused(
+            format!(
+                "`{}` has no known way to continue its last conversation",
+                crate::output::clean(&argv[0])
+            ),
+            "name the command that resumes it after `--` (e.g. `git shard run <name> -- <agent> --continue`)",
+        ));
+    }
+    match launch(&ws, &name, &terminal, changed, args.resume)? {
         LaunchResult::Started(p) => {
             eprintln!(
                 "shard '{name}': agent {} in terminal '{}'",

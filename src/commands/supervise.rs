@@ -89,10 +89,16 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
     let plan = contain::prepare(name.as_str(), run_id);
     // The agent's own hooks report its activity where it has them; else the supervisor samples
     // the run's CPU time.
+    let resumed = record
+        .process
+        .as_ref()
+        .filter(|p| p.run_id == args.run_id && p.resume)
+        .and_then(|_| crate::agent::with_resume(&record.command));
+    let command = resumed.as_ref().unwrap_or(&record.command);
     let hooked = std::env::current_exe()
         .ok()
-        .and_then(|exe| crate::agent::with_activity_hooks(&record.command, &exe));
-    let argv = hooked.as_ref().unwrap_or(&record.command);
+        .and_then(|exe| crate::agent::with_activity_hooks(command, &exe));
+    let argv = hooked.as_ref().unwrap_or(command);
     let mut cmd = plan
         .command(argv)
         .map_err(|e| Error::failed(format!("cannot prepare the run's containment: {e}")))?;

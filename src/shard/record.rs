@@ -139,6 +139,9 @@ pub struct ProcessRecord {
     /// [`ProcessRecord::cancel`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_by: Option<EndedBy>,
+    /// This run continues the agent's last conversation (`run --resume`; see `agent::with_resume`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resume: bool,
     /// What the agent is doing (see `shard::activity`): shown only while the run is alive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity: Option<crate::shard::activity::Activity>,

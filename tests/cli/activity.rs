@@ -113,6 +113,11 @@ fn claude_hooks_say_working_waiting_idle_and_nothing_once_the_agent_is_gone() {
         status.contains("activity: waiting: Claude needs your permission to use Bash"),
         "{status}"
     );
+    // tmux's status line names it, from any folder of the repository.
+    for dir in [&repo.root, &wt] {
+        let line = repo.command_in(dir, &["status-line"]).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&line.stdout).trim(), "◆ cc");
+    }
     // The main worktree's summary puts the shard that needs you first.
     let summary = repo.command_in(&repo.root, &["prompt"]).output().unwrap();
     assert!(
@@ -195,4 +200,36 @@ fn without_hooks_cpu_time_says_working_or_idle_never_waiting() {
     let timed_out = repo.run(&["wait", "calm", "--for", "waiting", "--timeout", "0.3"]);
     assert_eq!(timed_out.status.code(), Some(3));
     repo.ok(&["stop", "--grace", "0", "busy"]);
+}
+
+#[test]
+fn run_resume_continues_the_last_conversation_for_that_run_only() {
+    let repo = TestRepo::new();
+    let path = install_fake(
+        &repo,
+        "claude",
+        "#!/bin/sh\nprintf '%s\\n' \"$@\" | grep -v '^{' >> args.txt\necho --- >> args.txt\n",
+    );
+    let run = |args: &[&str]| {
+        let out = repo.command_in(&repo.root, args).env("PATH", &path).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&["new", "r", "--no-launch", "--", "claude", "-p", "go on"]);
+    run(&["run", "r", "--terminal", "background", "--resume"]);
+    repo.wait_for("r", "exit", |v| v["status"] == "exited");
+    run(&["run", "r", "--terminal", "background"]);
+    repo.wait_for("r", "exit", |v| v["status"] == "exited");
+    let args = fs::read_to_string(repo.shards_dir().join("r/args.txt")).unwrap();
+    assert_eq!(
+        args, "--settings\n--continue\n-p\ngo on\n---\n--settings\n-p\ngo on\n---\n",
+        "resumed once, then the recorded command as it was"
+    );
+    assert_eq!(repo.shard("r")["command"], serde_json::json!(["claude", "-p", "go on"]));
+    repo.ok(&["new", "plain", "--no-launch", "--", "sh", "-c", "true"]);
+    let err = repo.refused(&["run", "plain", "--resume", "--terminal", "background"]);
+    assert!(err.contains("no known way to continue"), "{err}");
 }

@@ -57,6 +57,7 @@ pub fn launch(
     name: &ShardName,
     terminal: &Terminal,
     command: Option<NewCommand>,
+    resume: bool,
 ) -> Result<LaunchResult> {
     let run_id = new_run_id();
     let timeout = Duration::from_secs(ws.config.launch_timeout);
@@ -80,6 +81,7 @@ pub fn launch(
             run_id: run_id.clone(),
             terminal: terminal.name().to_owned(),
             launched_at: crate::shard::record::now(),
+            resume,
             ..ProcessRecord::default()
         });
         ws.store.write(&r)?;
