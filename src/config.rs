@@ -44,6 +44,9 @@ pub struct ConfigFile {
     /// Seconds: an agent that fails within them keeps its terminal window open, showing its
     /// output and exit status, until a key is pressed (0: close at once).
     pub hold_on_failure: Option<u64>,
+    /// How to tell you that an agent waits for you, is idle, or has ended: a built-in (`desktop`,
+    /// `tmux`, `terminal`) or an argv template with `{name}`, `{branch}`, `{activity}`, `{message}`.
+    pub notify: Option<NotifySpec>,
     /// Install git-shard's git hooks with the next `new` (not allowed in a committed file: a
     /// repository does not get to change your hooks).
     pub auto_install_hooks: Option<bool>,
@@ -51,6 +54,14 @@ pub struct ConfigFile {
     pub terminals: BTreeMap<String, crate::terminal::TemplateSpec>,
     #[serde(default)]
     pub agents: BTreeMap<String, AgentSpec>,
+}
+
+/// `notify` in the configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum NotifySpec {
+    Builtin(String),
+    Command(Vec<String>),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -76,6 +87,7 @@ pub struct Config {
     pub launch_timeout: u64,
     pub watch_start: f64,
     pub hold_on_failure: u64,
+    pub notify: Option<NotifySpec>,
     pub auto_install_hooks: bool,
     pub terminals: BTreeMap<String, crate::terminal::TemplateSpec>,
     pub agents: BTreeMap<String, AgentSpec>,
@@ -121,7 +133,7 @@ pub const DEFAULT_WORKTREE_DIR: &str = "{repo_parent}/{repo}.shards/{name}";
 /// once the file's content is trusted (`git shard config --trust`), like its terminals and agents.
 /// `launch_timeout`, `watch_start` and `hold_on_failure` (how long git-shard waits) are the
 /// settings a repository may choose for you.
-pub const TRUST_GATED: &[&str] = &["branch_prefix", "worktree_dir", "default_agent", "terminal"];
+pub const TRUST_GATED: &[&str] = &["branch_prefix", "worktree_dir", "default_agent", "terminal", "notify"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -321,6 +333,27 @@ impl Config {
             }
             if let Some(v) = l.hold_on_failure {
                 cfg.hold_on_failure = v;
+            }
+            gate("notify", l.notify.is_some());
+            if let Some(v) = l.notify {
+                if let NotifySpec::Builtin(name) = &v
+                    && !crate::shard::notify::BUILTINS.contains(&name.as_str())
+                {
+                    return Err(ConfigError::Invalid {
+                        path,
+                        message: format!(
+                            "notify = {name:?} is not a built-in ({}); give a command as an array instead",
+                            crate::shard::notify::BUILTINS.join(", ")
+                        ),
+                    });
+                }
+                if matches!(&v, NotifySpec::Command(argv) if argv.is_empty()) {
+                    return Err(ConfigError::Invalid {
+                        path,
+                        message: "notify is an empty command".into(),
+                    });
+                }
+                cfg.notify = Some(v);
             }
             if let Some(v) = l.auto_install_hooks {
                 if layer == Layer::Committed {

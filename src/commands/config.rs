@@ -127,6 +127,13 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     out.push_str(&format!("launch_timeout = {}\n", c.launch_timeout));
     out.push_str(&format!("watch_start = {}\n", c.watch_start));
     out.push_str(&format!("hold_on_failure = {}\n", c.hold_on_failure));
+    match &c.notify {
+        Some(crate::config::NotifySpec::Builtin(b)) => out.push_str(&format!("notify = {b:?}{}\n", gated("notify"))),
+        Some(crate::config::NotifySpec::Command(argv)) => {
+            out.push_str(&format!("notify = {argv:?}{}\n", gated("notify")))
+        }
+        None => {}
+    }
     out.push_str(&format!("auto_install_hooks = {}\n", c.auto_install_hooks));
     let chosen = terminal::choose(c, None, super::stdin_is_tty(), &terminal::process_env);
     match &chosen {

@@ -8,7 +8,8 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use crate::process::{self, Liveness};
-use crate::shard::activity::{self, Change, Source};
+use crate::shard::activity::{self, Activity, Change, Source};
+use crate::shard::notify;
 use crate::shard::{ShardName, Store};
 
 /// The first argument that selects the hook entry point.
@@ -58,7 +59,8 @@ fn handle(args: &[OsString]) -> Result<(), String> {
     let env = |k: &str| std::env::var(k).map_err(|_| format!("{k} is not set"));
     let name = ShardName::parse(&env("GIT_SHARD_NAME")?).map_err(|e| e.to_string())?;
     let run_id = env(RUN_ID_ENV)?;
-    let store = Store::new(&PathBuf::from(env(COMMON_DIR_ENV)?));
+    let common_dir = PathBuf::from(env(COMMON_DIR_ENV)?);
+    let store = Store::new(&common_dir);
     let record = store.read(&name).map_err(|e| e.to_string())?;
     let p = record.process.as_ref().ok_or("no run")?;
     if p.run_id != run_id {
@@ -78,17 +80,24 @@ fn handle(args: &[OsString]) -> Result<(), String> {
     if p.activity == activity && p.activity_note == note {
         return Ok(());
     }
-    store
+    // Waiting for the user and the end of a turn are worth telling; working is not.
+    let state = activity.filter(|a| *a != Activity::Working).map(Activity::as_str);
+    let mut tell = false;
+    let updated = store
         .update(&name, |r| {
             if let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id && !p.has_ended()) {
                 p.activity = activity;
                 p.activity_note = note.clone();
                 p.activity_source = Some(Source::Hooks);
                 p.activity_at = Some(crate::shard::record::now());
+                tell = state.is_some_and(|s| notify::claim(p, s));
             }
             Ok(())
         })
         .map_err(|e| e.to_string())?;
+    if let Some(state) = state.filter(|_| tell) {
+        notify::tell(&common_dir, &updated, state, note.as_deref().unwrap_or(""));
+    }
     Ok(())
 }
 

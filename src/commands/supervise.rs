@@ -21,7 +21,8 @@ use crate::process::supervisor::Ended;
 use crate::process::supervisor::{self, LEFTOVER_GRACE, SuperviseError};
 use crate::process::{contain, handoff};
 use crate::shard::Record;
-use crate::shard::activity::{CpuJudge, Source};
+use crate::shard::activity::{Activity, CpuJudge, Source};
+use crate::shard::notify;
 use crate::shard::record::EndedBy;
 use crate::shard::{ShardName, Store, StoreError};
 use crate::terminal::Vars;
@@ -177,7 +178,7 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
             drop(lock);
             if hooked.is_none() {
                 sampler.replace(Some(Sampler::start(
-                    Store::new(&args.git_common_dir),
+                    args.git_common_dir.clone(),
                     name.clone(),
                     run_id.to_owned(),
                     p_cgroup(&r),
@@ -255,6 +256,18 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
             .ok()
             .and_then(|r| r.process)
             .is_some_and(|p| p.run_id == run_id && p.stop_requested_at.is_some());
+        // The end of a run the user did not stop is worth telling.
+        let state = format!("ended with {}", ended_text(&ended));
+        let mut tell = false;
+        let told = store.update(&name, |r| {
+            if let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id && !stopped) {
+                tell = notify::claim(p, &state);
+            }
+            Ok(())
+        });
+        if let (true, Ok(r)) = (tell, &told) {
+            notify::tell(&args.git_common_dir, r, &state, "");
+        }
         if !stopped {
             hold_after_quick_failure(cfg, &name, &record, &ended, started.elapsed());
         }
@@ -277,7 +290,15 @@ struct Sampler {
 }
 
 impl Sampler {
-    fn start(store: Store, name: ShardName, run_id: String, cgroup: Option<String>, pgid: u32, sid: u32) -> Sampler {
+    fn start(
+        common_dir: PathBuf,
+        name: ShardName,
+        run_id: String,
+        cgroup: Option<String>,
+        pgid: u32,
+        sid: u32,
+    ) -> Sampler {
+        let store = Store::new(&common_dir);
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
         let thread = thread::spawn(move || {
@@ -285,7 +306,8 @@ impl Sampler {
             while !stopped.load(Ordering::Relaxed) {
                 let usec = contain::run_cpu_usec(cgroup.as_deref(), pgid, Some(sid));
                 if let Some(activity) = judge.observe(Instant::now(), usec) {
-                    let _ = store.update(&name, |r| {
+                    let mut tell = false;
+                    let updated = store.update(&name, |r| {
                         if let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id && !p.has_ended())
                             && p.activity_source != Some(Source::Hooks)
                         {
@@ -293,9 +315,13 @@ impl Sampler {
                             p.activity_source = Some(Source::Cpu);
                             p.activity_note = None;
                             p.activity_at = Some(crate::shard::record::now());
+                            tell = activity == Activity::Idle && notify::claim(p, "idle");
                         }
                         Ok(())
                     });
+                    if let (true, Ok(r)) = (tell, &updated) {
+                        notify::tell(&common_dir, r, "idle", "");
+                    }
                 }
                 for _ in 0..10 {
                     if stopped.load(Ordering::Relaxed) {

@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod lifecycle;
 pub mod name;
+pub mod notify;
 pub mod record;
 pub mod status;
 pub mod store;

@@ -154,6 +154,11 @@ pub struct ProcessRecord {
     /// What the agent said with it (a permission prompt's message).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity_note: Option<String>,
+    /// The last state the user was notified of (see `shard::notify`), and when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notified: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notified_at: Option<Timestamp>,
     /// When `stop` (or `rm`, `prune`, reconciliation) set out to end the run: a run that then
     /// ended was stopped, whatever status the agent returned on SIGTERM.
     #[serde(default, skip_serializing_if = "Option::is_none")]

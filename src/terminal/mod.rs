@@ -294,7 +294,7 @@ pub fn expand(template: &[String], vars: &Vars<'_>) -> Result<Vec<String>, Strin
     Ok(out)
 }
 /// One left-to-right pass, so a value that itself contains `{name}` is never expanded again.
-fn substitute(element: &str, values: &[(&str, &str)], env: &BTreeMap<String, String>) -> Result<String, String> {
+pub fn substitute(element: &str, values: &[(&str, &str)], env: &BTreeMap<String, String>) -> Result<String, String> {
     let mut out = String::with_capacity(element.len());
     let mut rest = element;
     while let Some(c) = rest.chars().next() {

@@ -233,3 +233,85 @@ fn run_resume_continues_the_last_conversation_for_that_run_only() {
     let err = repo.refused(&["run", "plain", "--resume", "--terminal", "background"]);
     assert!(err.contains("no known way to continue"), "{err}");
 }
+
+#[test]
+fn a_configured_notify_command_is_called_once_per_transition() {
+    let repo = TestRepo::new();
+    let path = install_fake(&repo, "claude", FAKE_CLAUDE);
+    let calls = repo.tmp.path().join("notified");
+    repo.user_config(&format!(
+        "notify = [\"sh\", \"-c\", \"printf '%s|%s|%s\\\\n' \\\"$1\\\" \\\"$2\\\" \\\"$3\\\" >> {}\", \"notify\", \"{{name}}\", \"{{activity}}\", \"{{message}}\"]\n",
+        calls.display()
+    ));
+    let out = repo
+        .command_in(
+            &repo.root,
+            &["new", "n", "--terminal", "background", "--", "claude", "-p", "go"],
+        )
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let wt = repo.shards_dir().join("n");
+    let lines = || fs::read_to_string(&calls).unwrap_or_default();
+    fire(&wt, r#"{"hook_event_name":"UserPromptSubmit"}"#);
+    let waiting = r#"{"hook_event_name":"Notification","notification_type":"permission_prompt","message":"Claude needs your permission to use Bash"}"#;
+    fire(&wt, waiting);
+    eventually("told of waiting", || {
+        lines() == "n|waiting|Claude needs your permission to use Bash\n"
+    });
+    // The same state again is no transition; a new state is.
+    fire(&wt, waiting);
+    fire(&wt, r#"{"hook_event_name":"Stop"}"#);
+    eventually("told of idle", || lines().lines().count() == 2);
+    // The agent ends without a stop: told once more.
+    kill(pid_of(&repo.shard("n")), 9);
+    eventually("told of the end", || lines().lines().count() == 3);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(
+        lines(),
+        "n|waiting|Claude needs your permission to use Bash\nn|idle|\nn|ended with signal 9|\n"
+    );
+}
+
+#[test]
+fn a_committed_notify_runs_nothing_until_trusted() {
+    let repo = TestRepo::new();
+    let path = install_fake(&repo, "claude", FAKE_CLAUDE);
+    let calls = repo.tmp.path().join("notified");
+    fs::write(
+        repo.root.join(".git-shard.toml"),
+        format!(
+            "notify = [\"sh\", \"-c\", \"echo {{activity}} >> {}\"]\n",
+            calls.display()
+        ),
+    )
+    .unwrap();
+    repo.git(&["add", ".git-shard.toml"]);
+    repo.git(&["commit", "-q", "-m", "notify"]);
+    let shown = repo.ok(&["config", "--show"]);
+    assert!(shown.contains("notify = [") && shown.contains("not trusted"), "{shown}");
+    let out = repo
+        .command_in(
+            &repo.root,
+            &["new", "t", "--terminal", "background", "--", "claude", "-p", "go"],
+        )
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let wt = repo.shards_dir().join("t");
+    fire(
+        &wt,
+        r#"{"hook_event_name":"Notification","notification_type":"permission_prompt","message":"m"}"#,
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(!calls.exists(), "an untrusted command ran");
+    // The worktree's copy of the file is what the hook reads; trusting it lets it run.
+    let out = repo.command_in(&wt, &["config", "--trust"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    fire(&wt, r#"{"hook_event_name":"Stop"}"#);
+    eventually("told once trusted", || {
+        fs::read_to_string(&calls).is_ok_and(|t| t == "idle\n")
+    });
+}
