@@ -3,7 +3,7 @@
 # run with hyperfine (medians, ratio = git-shard / git). Not part of `cargo test`.
 #
 #   benches/run.sh            all benchmarks
-#   benches/run.sh prompt     only some: prompt complete list new rm stop
+#   benches/run.sh prompt     only some: prompt complete list new rm stop hook
 #
 # Prints a Markdown report on stdout (paste it into benches/README.md); raw hyperfine JSON stays
 # in $BENCH_DIR (default: a temp folder).
@@ -61,6 +61,23 @@ if want prompt; then
     (cd "$r" && hyperfine -N --warmup 50 --runs 300 --export-json "$work/prompt-main.json" \
         "$BIN prompt" "git rev-parse --show-toplevel" >/dev/null)
     report "\`prompt\` in the main worktree (summary)" "$work/prompt-main.json" "—" "21 shards, 1 running"
+    (cd "$r" && git-shard stop live >/dev/null 2>&1)
+fi
+
+# An agent's hook fires at every tool call: the entry point must cost what a git plumbing command
+# does. Timed on a hook call that reads the record and checks the run (the last check, that the
+# agent is its parent, fails here: hyperfine is not the agent). Through a shell, for the payload on
+# stdin (hyperfine subtracts the shell's own start-up).
+if want hook; then
+    r=$work/hook; make_repo "$r" 10
+    (cd "$r" && for i in $(seq 1 20); do git-shard new "h$i" --no-launch -- true 2>/dev/null; done)
+    (cd "$r" && git-shard new live -- sleep 600 </dev/null 2>/dev/null)
+    run_id=$(sed -n 's/^run_id = "\(.*\)"$/\1/p' "$r/.git/shards/live.toml")
+    printf '%s' '{"session_id":"s","hook_event_name":"PreToolUse","tool_name":"Bash"}' > "$work/hook.json"
+    (cd "$r.shards/live" && GIT_SHARD_NAME=live GIT_SHARD_RUN_ID=$run_id GIT_SHARD_COMMON_DIR=$r/.git \
+        hyperfine --warmup 20 --runs 300 --export-json "$work/hook.json.out" \
+        "$BIN __hook claude < $work/hook.json" "git rev-parse --show-toplevel < $work/hook.json" >/dev/null)
+    report "agent hook (\`__hook claude\`)" "$work/hook.json.out" "≤ 5 ms" "21 shards, vs \`git rev-parse --show-toplevel\`"
     (cd "$r" && git-shard stop live >/dev/null 2>&1)
 fi
 

@@ -86,10 +86,13 @@ fn handle(args: &[OsString]) -> Result<(), String> {
     let updated = store
         .update(&name, |r| {
             if let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id && !p.has_ended()) {
+                // Since when: the state's start, not the latest message about it.
+                if p.activity != activity {
+                    p.activity_at = Some(crate::shard::record::now());
+                }
                 p.activity = activity;
                 p.activity_note = note.clone();
                 p.activity_source = Some(Source::Hooks);
-                p.activity_at = Some(crate::shard::record::now());
                 tell = state.is_some_and(|s| notify::claim(p, s));
             }
             Ok(())

@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -176,16 +175,15 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
             lock_reason.replace(Some(reason));
             store.write(&r)?;
             drop(lock);
-            if hooked.is_none() {
-                sampler.replace(Some(Sampler::start(
-                    args.git_common_dir.clone(),
-                    name.clone(),
-                    run_id.to_owned(),
-                    p_cgroup(&r),
-                    agent.pgid,
-                    agent.sid,
-                )));
-            }
+            sampler.replace(Some(Sampler::start(Watched {
+                common_dir: args.git_common_dir.clone(),
+                name: name.clone(),
+                run_id: run_id.to_owned(),
+                cgroup: p_cgroup(&r),
+                pgid: agent.pgid,
+                sid: agent.sid,
+                hooked: hooked.is_some(),
+            })));
             Ok(())
         },
     );
@@ -282,52 +280,48 @@ fn p_cgroup(r: &Record) -> Option<String> {
     r.process.as_ref().and_then(|p| p.cgroup.clone())
 }
 
-/// Judges a hook-less agent's activity from the run's CPU time, once a second, and records it
-/// when it changes (see `shard::activity::CpuJudge`).
+/// Watches a run's activity from outside the agent, once a second: for an agent without hooks,
+/// `working`/`idle` from the run's CPU time (see `shard::activity::CpuJudge`); for one with hooks,
+/// the one transition its hooks do not report: Claude Code fires no hook when the user approves a
+/// permission prompt, so `waiting` would stay until the tool finished. A process the run starts
+/// while it waits is the approved tool at work: `working`.
 struct Sampler {
-    stop: Arc<AtomicBool>,
+    /// Dropped or sent to: the thread ends at once (it waits on it between looks).
+    stop: mpsc::Sender<()>,
     thread: thread::JoinHandle<()>,
 }
 
+/// What the sampler watches: where the run's processes are.
+struct Watched {
+    common_dir: PathBuf,
+    name: ShardName,
+    run_id: String,
+    cgroup: Option<String>,
+    pgid: u32,
+    sid: u32,
+    /// The agent reports its own activity through hooks.
+    hooked: bool,
+}
+
 impl Sampler {
-    fn start(
-        common_dir: PathBuf,
-        name: ShardName,
-        run_id: String,
-        cgroup: Option<String>,
-        pgid: u32,
-        sid: u32,
-    ) -> Sampler {
-        let store = Store::new(&common_dir);
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = Arc::clone(&stop);
+    fn start(w: Watched) -> Sampler {
+        let (stop, stopped) = mpsc::channel::<()>();
         let thread = thread::spawn(move || {
+            let store = Store::new(&w.common_dir);
             let mut judge = CpuJudge::new(Instant::now());
-            while !stopped.load(Ordering::Relaxed) {
-                let usec = contain::run_cpu_usec(cgroup.as_deref(), pgid, Some(sid));
-                if let Some(activity) = judge.observe(Instant::now(), usec) {
-                    let mut tell = false;
-                    let updated = store.update(&name, |r| {
-                        if let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id && !p.has_ended())
-                            && p.activity_source != Some(Source::Hooks)
-                        {
-                            p.activity = Some(activity);
-                            p.activity_source = Some(Source::Cpu);
-                            p.activity_note = None;
-                            p.activity_at = Some(crate::shard::record::now());
-                            tell = activity == Activity::Idle && notify::claim(p, "idle");
-                        }
-                        Ok(())
-                    });
-                    if let (true, Ok(r)) = (tell, &updated) {
-                        notify::tell(&common_dir, r, "idle", "");
+            let mut baseline: Option<Baseline> = None;
+            let period = Duration::from_millis(if w.hooked { 300 } else { 1000 });
+            loop {
+                if w.hooked {
+                    baseline = approval(&store, &w, baseline);
+                } else {
+                    let usec = contain::run_cpu_usec(w.cgroup.as_deref(), w.pgid, Some(w.sid));
+                    if let Some(activity) = judge.observe(Instant::now(), usec) {
+                        record(&store, &w, activity, Source::Cpu, None);
                     }
                 }
-                for _ in 0..10 {
-                    if stopped.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    thread::sleep(Duration::from_millis(100));
+                if stopped.recv_timeout(period) != Err(mpsc::RecvTimeoutError::Timeout) {
+                    return;
                 }
             }
         });
@@ -335,8 +329,69 @@ impl Sampler {
     }
 
     fn stop(self) {
-        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.stop.send(());
         let _ = self.thread.join();
+    }
+}
+
+/// The wait a hooked run is in, as the sampler watches it.
+#[derive(Clone, Copy)]
+struct Baseline {
+    /// When the wait began (the record's `activity_at`).
+    since: Option<jiff::Timestamp>,
+    /// The run's processes then.
+    count: usize,
+    /// One look has seen more: a second one confirms it is not a passing process.
+    more: bool,
+}
+
+/// One look at a hooked run: while its hooks say `waiting`, a process more than when the wait
+/// began, still there at the next look, means the user approved and the tool runs.
+fn approval(store: &Store, w: &Watched, baseline: Option<Baseline>) -> Option<Baseline> {
+    let p = store.read(&w.name).ok()?.process.filter(|p| p.run_id == w.run_id)?;
+    if p.activity != Some(Activity::Waiting) {
+        return None;
+    }
+    let count = contain::run_processes(w.cgroup.as_deref(), w.pgid, Some(w.sid));
+    match baseline {
+        Some(b) if b.since == p.activity_at => {
+            if count > b.count && b.more {
+                record(store, w, Activity::Working, Source::Hooks, p.activity_at);
+                return None;
+            }
+            Some(Baseline {
+                count: b.count.min(count),
+                more: count > b.count,
+                ..b
+            })
+        }
+        _ => Some(Baseline {
+            since: p.activity_at,
+            count,
+            more: false,
+        }),
+    }
+}
+
+/// Record `activity` for the watched run (and tell it, when it is `idle`). `only_since`: only if
+/// the activity has not changed since then (a hook may have said something newer meanwhile).
+fn record(store: &Store, w: &Watched, activity: Activity, source: Source, only_since: Option<jiff::Timestamp>) {
+    let mut tell = false;
+    let updated = store.update(&w.name, |r| {
+        if let Some(p) = r.process.as_mut().filter(|p| p.run_id == w.run_id && !p.has_ended())
+            && (source == Source::Hooks || p.activity_source != Some(Source::Hooks))
+            && (only_since.is_none() || p.activity_at == only_since)
+        {
+            p.activity = Some(activity);
+            p.activity_source = Some(source);
+            p.activity_note = None;
+            p.activity_at = Some(crate::shard::record::now());
+            tell = activity == Activity::Idle && notify::claim(p, "idle");
+        }
+        Ok(())
+    });
+    if let (true, Ok(r)) = (tell, &updated) {
+        notify::tell(&w.common_dir, r, "idle", "");
     }
 }
 

@@ -54,7 +54,10 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             let record = ws.store.read(name)?;
             let status = RunStatus::of(record.process.as_ref());
             let shown = activity::shown(record.process.as_ref(), status);
-            let ended = matches!(status, RunStatus::Exited | RunStatus::Stopped | RunStatus::Lost);
+            // An agent that just ended is `lost` until its supervisor has recorded how: wait for that.
+            let winding_up =
+                status == RunStatus::Lost && record.process.as_ref().is_some_and(crate::shard::status::winding_up);
+            let ended = matches!(status, RunStatus::Exited | RunStatus::Stopped | RunStatus::Lost) && !winding_up;
             let reached = match args.state {
                 Wanted::Waiting => shown == Some(Activity::Waiting),
                 Wanted::Idle => shown == Some(Activity::Idle),

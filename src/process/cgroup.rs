@@ -222,7 +222,11 @@ fn collect_pids(dir: &Path, out: &mut Vec<u32>) {
 }
 
 fn remove_tree(dir: &Path) -> io::Result<()> {
-    for entry in fs::read_dir(dir)?.flatten() {
+    let entries = match fs::read_dir(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        other => other?,
+    };
+    for entry in entries.flatten() {
         if entry.file_type().is_ok_and(|t| t.is_dir()) {
             remove_tree(&entry.path())?;
         }

@@ -184,6 +184,29 @@ pub fn run_cpu_usec(cgroup_path: Option<&str>, pgid: u32, sid: Option<u32>) -> u
     super::members(pgid, sid).iter().map(|(_, f)| f.cpu_usec).sum()
 }
 
+/// How many processes the run has now (in its cgroup, else in its group and session), not
+/// counting git-shard's own (the agent's hook calls).
+pub fn run_processes(cgroup_path: Option<&str>, pgid: u32, sid: Option<u32>) -> usize {
+    #[cfg(target_os = "linux")]
+    if let Some(cg) = recorded(cgroup_path) {
+        return cg
+            .pids()
+            .into_iter()
+            .filter(|&pid| {
+                super::facts(pid)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|f| !f.is_zombie() && f.comm != "git-shard")
+            })
+            .count();
+    }
+    let _ = cgroup_path;
+    super::members(pgid, sid)
+        .iter()
+        .filter(|(_, f)| f.comm != "git-shard")
+        .count()
+}
+
 /// Whether the run's recorded cgroup still holds processes.
 pub fn has_leftovers(cgroup_path: Option<&str>) -> bool {
     #[cfg(target_os = "linux")]

@@ -70,7 +70,13 @@ pub fn from_claude(payload: &serde_json::Value) -> Option<Change> {
         "UserPromptSubmit" | "PreToolUse" | "PostToolUse" | "PostToolUseFailure" | "SubagentStart" => {
             Change::Set(Activity::Working, None)
         }
-        "PermissionRequest" => Change::Set(Activity::Waiting, Some("permission".into())),
+        "PermissionRequest" => Change::Set(
+            Activity::Waiting,
+            Some(match payload.get("tool_name").and_then(|t| t.as_str()) {
+                Some(tool) => format!("permission to use {tool}"),
+                None => "permission".into(),
+            }),
+        ),
         "Notification" => match payload.get("notification_type").and_then(|t| t.as_str()) {
             Some("permission_prompt") => Change::Set(Activity::Waiting, message),
             Some("elicitation_dialog") => Change::Set(Activity::Waiting, message),

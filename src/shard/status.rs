@@ -53,6 +53,19 @@ impl RunStatus {
     }
 }
 
+/// Whether a run whose agent is gone is still being wound up by its supervisor (alive, identity
+/// verified): its end will be recorded in a moment, so it is not lost.
+pub fn winding_up(p: &ProcessRecord) -> bool {
+    let (Some(pid), Some(start_ticks), Some(boot_id)) = (p.supervisor_pid, p.supervisor_start_ticks, &p.boot_id) else {
+        return false;
+    };
+    process::check(&process::Identity {
+        pid,
+        start_ticks,
+        boot_id: boot_id.clone(),
+    }) == Liveness::Alive
+}
+
 /// `running (pid 123)`, `exited (0)`, `exited (signal 9)`, `stopped`, `lost`, `not-started`.
 pub fn describe(r: &Record, s: RunStatus) -> String {
     let p = r.process.as_ref();

@@ -11,8 +11,9 @@ use serde_json::Value;
 use crate::common::*;
 
 /// A fake `claude`: takes the hook command from the `--settings` JSON it was given and runs it
-/// through `sh -c` with each line of `./events` on stdin, as Claude Code runs hooks; counts what
-/// it fired in `./fired`.
+/// through `sh -c` with each line of `./events` on stdin, as Claude Code runs hooks; a line
+/// starting with `!` is a tool it starts instead (in the background, firing nothing, as after an
+/// approved permission prompt). Counts what it did in `./fired`.
 const FAKE_CLAUDE: &str = r#"#!/bin/sh
 cmd=""
 while [ $# -gt 0 ]; do
@@ -25,7 +26,11 @@ while :; do
     total=$(wc -l < events)
     while [ "$n" -lt "$total" ]; do
       n=$((n+1))
-      sed -n "${n}p" events | sh -c "$cmd"
+      line=$(sed -n "${n}p" events)
+      case "$line" in
+        '!'*) sh -c "${line#!}" & ;;
+        *) printf '%s' "$line" | sh -c "$cmd" ;;
+      esac
       echo "$n" > fired
     done
   fi
@@ -144,6 +149,21 @@ fn claude_hooks_say_working_waiting_idle_and_nothing_once_the_agent_is_gone() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success() && out.stdout.is_empty() && out.stderr.is_empty());
     assert_eq!(activity(&repo, "cc"), "waiting", "the stranger's event was ignored");
+
+    // Claude Code sends a second word on the same wait: the state and its start stay.
+    let since = repo.shard("cc")["activity_since"].clone();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    fire(
+        &wt,
+        r#"{"session_id":"s","hook_event_name":"PermissionRequest","tool_name":"Bash","tool_input":{"command":"sleep 30"}}"#,
+    );
+    assert_eq!(activity(&repo, "cc"), "waiting");
+    assert_eq!(repo.shard("cc")["activity_since"], since, "the wait's start is kept");
+    // The user approves: no hook says so, but the tool starts a process in the run.
+    fire(&wt, "!sleep 30");
+    eventually("working once the approved tool runs", || {
+        activity(&repo, "cc") == "working"
+    });
 
     fire(
         &wt,
