@@ -14,7 +14,7 @@ use crate::common::*;
 /// through `sh -c` with each line of `./events` on stdin, as Claude Code runs hooks; a line
 /// starting with `!` is a tool it starts instead (in the background, firing nothing, as after an
 /// approved permission prompt). Counts what it did in `./fired`.
-const FAKE_CLAUDE: &str = r#"#!/bin/sh
+pub const FAKE_CLAUDE: &str = r#"#!/bin/sh
 cmd=""
 while [ $# -gt 0 ]; do
   if [ "$1" = "--settings" ]; then cmd=$(printf '%s' "$2" | sed -n 's/.*"command":"\([^"]*\)".*/\1/p'); fi
@@ -51,7 +51,7 @@ echo 1 > fired
 exec sleep 300
 "#;
 
-fn install_fake(repo: &TestRepo, name: &str, text: &str) -> String {
+pub fn install_fake(repo: &TestRepo, name: &str, text: &str) -> String {
     let bin = repo.tmp.path().join("agents-bin");
     fs::create_dir_all(&bin).unwrap();
     let p = bin.join(name);
@@ -61,7 +61,7 @@ fn install_fake(repo: &TestRepo, name: &str, text: &str) -> String {
 }
 
 /// Append one hook payload for the fake claude and wait until it has fired it.
-fn fire(worktree: &Path, payload: &str) {
+pub fn fire(worktree: &Path, payload: &str) {
     let events = worktree.join("events");
     let mut text = fs::read_to_string(&events).unwrap_or_default();
     text.push_str(payload);

@@ -660,6 +660,50 @@ fn attach_from_outside_tmux_attaches_when_no_client_is_there() {
     run_ok(shard_in_tmux(&repo, &inner, &["stop", "far"], false));
 }
 
+/// No notification while the user looks at the agent's pane; one when they look elsewhere.
+#[test]
+fn notifications_wait_while_the_user_looks_at_the_agents_tmux_pane() {
+    use crate::activity::{FAKE_CLAUDE, fire, install_fake};
+    let repo = TestRepo::new();
+    let Some(tmux) = Tmux::start() else { return };
+    let path = install_fake(&repo, "claude", FAKE_CLAUDE);
+    let calls = repo.tmp.path().join("notified");
+    repo.user_config(&format!(
+        "watch_start = 0\nnotify = [\"sh\", \"-c\", \"echo {{activity}} >> {}\"]\n",
+        calls.display()
+    ));
+    let mut cmd = shard_in_tmux(&repo, &tmux, &["new", "seen", "--", "claude"], true);
+    cmd.env("PATH", &path);
+    run_ok(cmd);
+    let wt = repo.shards_dir().join("seen");
+    // A client looks at the session, and the agent's window is the active one.
+    let mut client = tmux
+        .cmd(&["-C", "attach-session", "-t", "main"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("control client", || tmux.ok(&["list-clients"]).lines().count() == 1);
+    tmux.ok(&["select-window", "-t", "=main:seen"]);
+    fire(
+        &wt,
+        r#"{"hook_event_name":"Notification","notification_type":"permission_prompt","message":"m"}"#,
+    );
+    assert_eq!(repo.shard("seen")["activity"], "waiting");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(!calls.exists(), "told while the user looked at the pane");
+    // Looking elsewhere: the next transition is told.
+    tmux.ok(&["select-window", "-t", "=main:home"]);
+    fire(&wt, r#"{"hook_event_name":"Stop"}"#);
+    wait_until("told once looking elsewhere", || {
+        fs::read_to_string(&calls).is_ok_and(|t| t == "idle\n")
+    });
+    drop(client.stdin.take());
+    let _ = client.kill();
+    let _ = client.wait();
+    repo.ok(&["stop", "seen"]);
+}
+
 /// When `new` is what starts the tmux server, the server keeps the launcher's folder for good: that
 /// must not be the shard's worktree, or every later `rm` would report the server as a process
 /// left running in it.
