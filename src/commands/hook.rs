@@ -24,37 +24,27 @@ const MAX_PAYLOAD: u64 = 1 << 20;
 
 /// Handle one hook call. Never fails: whatever goes wrong, the agent must not notice.
 pub fn run(args: &[OsString]) {
-    if let Err(why) = handle(args) {
+    // Who called us, read before anything else: an agent may exit right after starting a hook
+    // (`codex exec` after its last turn, `opencode run` once idle), and then our parent is gone
+    // and PID 1 or a subreaper has adopted us.
+    let parent = rustix::process::getppid().map(|p| p.as_raw_nonzero().get() as u32);
+    if let Err(why) = handle(args, parent) {
         tracing::debug!("hook ignored: {why}");
     }
 }
 
-fn handle(args: &[OsString]) -> Result<(), String> {
+fn handle(args: &[OsString], parent: Option<u32>) -> Result<(), String> {
     let agent = args.get(2).and_then(|a| a.to_str()).ok_or("no agent named")?;
-    let payload: serde_json::Value = match agent {
-        // Codex's `notify` passes the event as its last argument.
-        "codex" => serde_json::from_slice(
-            args.last()
-                .filter(|_| args.len() > 3)
-                .ok_or("no payload")?
-                .as_encoded_bytes(),
-        )
-        .map_err(|e| e.to_string())?,
-        _ => {
-            let mut text = Vec::new();
-            std::io::stdin()
-                .take(MAX_PAYLOAD)
-                .read_to_end(&mut text)
-                .map_err(|e| e.to_string())?;
-            serde_json::from_slice(&text).map_err(|e| e.to_string())?
-        }
-    };
-    let change = match agent {
-        "claude" => activity::from_claude(&payload),
-        "codex" => activity::from_codex(&payload),
-        other => return Err(format!("unknown agent {other}")),
-    }
-    .ok_or("an event that changes nothing")?;
+    let mut text = Vec::new();
+    std::io::stdin()
+        .take(MAX_PAYLOAD)
+        .read_to_end(&mut text)
+        .map_err(|e| e.to_string())?;
+    let payload: serde_json::Value = serde_json::from_slice(&text).map_err(|e| e.to_string())?;
+    let change = activity::from_hook(agent, &payload).ok_or("an event that changes nothing")?;
+    // Events that may arrive out of order (opencode's plugin starts us without waiting for the
+    // last one) are numbered; only a newer one than the last applied counts.
+    let order = payload.get("order").and_then(|o| o.as_u64());
 
     let env = |k: &str| std::env::var(k).map_err(|_| format!("{k} is not set"));
     let name = ShardName::parse(&env("GIT_SHARD_NAME")?).map_err(|e| e.to_string())?;
@@ -70,14 +60,18 @@ fn handle(args: &[OsString]) -> Result<(), String> {
     if process::check(&agent_id) != Liveness::Alive {
         return Err("the run's agent is not alive".into());
     }
-    if !called_by(agent_id.pid) {
+    if !parent.is_some_and(|parent| called_by(parent, agent_id.pid)) {
         return Err("not called by the run's own agent (a nested agent?)".into());
     }
     let (activity, note) = match &change {
         Change::Set(a, note) => (Some(*a), note.clone()),
         Change::Clear => (None, None),
     };
-    if p.activity == activity && p.activity_note == note {
+    let newer = |last: Option<u64>| order.is_none_or(|o| last.is_none_or(|l| o > l));
+    if !newer(p.activity_order) {
+        return Err("an older event than the last one applied".into());
+    }
+    if p.activity == activity && p.activity_note == note && order.is_none() {
         return Ok(());
     }
     // Waiting for the user and the end of a turn are worth telling; working is not.
@@ -85,7 +79,12 @@ fn handle(args: &[OsString]) -> Result<(), String> {
     let mut tell = false;
     let updated = store
         .update(&name, |r| {
-            if let Some(p) = r.process.as_mut().filter(|p| p.run_id == run_id && !p.has_ended()) {
+            if let Some(p) = r
+                .process
+                .as_mut()
+                .filter(|p| p.run_id == run_id && !p.has_ended() && newer(p.activity_order))
+            {
+                p.activity_order = order.or(p.activity_order);
                 // Since when: the state's start, not the latest message about it.
                 if p.activity != activity {
                     p.activity_at = Some(crate::shard::record::now());
@@ -106,8 +105,6 @@ fn handle(args: &[OsString]) -> Result<(), String> {
 
 /// Whether `agent` started this process: it is our parent, or the parent of the shell it ran us
 /// through (`sh -c <hook command>`).
-fn called_by(agent: u32) -> bool {
-    let parent = rustix::process::getppid().map(|p| p.as_raw_nonzero().get() as u32);
-    let Some(parent) = parent else { return false };
+fn called_by(parent: u32, agent: u32) -> bool {
     parent == agent || process::facts(parent).ok().flatten().is_some_and(|f| f.ppid == agent)
 }

@@ -95,31 +95,48 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
         .filter(|p| p.run_id == args.run_id && p.resume)
         .and_then(|_| crate::agent::with_resume(&record.command));
     let command = resumed.as_ref().unwrap_or(&record.command);
+    // The caller's environment, when `new`/`run` handed it over (see `process::handoff`).
+    let handed = args
+        .env_from
+        .as_ref()
+        .and_then(|path| match handoff::receive(path, Duration::from_secs(5)) {
+            Ok(env) => Some(env),
+            Err(e) => {
+                eprintln!(
+                    "git-shard: the environment of `git shard new`/`run` did not arrive ({e}); \
+                 the agent gets the terminal's"
+                );
+                None
+            }
+        });
+    // The agent's environment as it will be, for wiring that adds to a variable of the user's.
+    let agent_env = |key: &str| match &handed {
+        Some(env) => env
+            .iter()
+            .find(|(k, _)| k.as_os_str() == key)
+            .and_then(|(_, v)| v.to_str().map(str::to_owned)),
+        None => std::env::var(key).ok(),
+    };
     let hooked = std::env::current_exe()
         .ok()
-        .and_then(|exe| crate::agent::with_activity_hooks(command, &exe));
-    let argv = hooked.as_ref().unwrap_or(command);
+        .and_then(|exe| crate::agent::hooks::wire(command, &exe, &store.agents_dir(), agent_env));
+    let argv = hooked.as_ref().map_or(command, |w| &w.argv);
     let mut cmd = plan
         .command(argv)
         .map_err(|e| Error::failed(format!("cannot prepare the run's containment: {e}")))?;
-    if let Some(path) = &args.env_from {
+    if let Some(env) = handed {
         // The caller's environment, then what the terminal set for this pane on top.
-        match handoff::receive(path, Duration::from_secs(5)) {
-            Ok(env) => {
-                cmd.env_clear().envs(env);
-                for var in PANE_ENV.iter().chain(crate::terminal::TERMINAL_ENV) {
-                    match std::env::var_os(var) {
-                        Some(value) => cmd.env(var, value),
-                        None => cmd.env_remove(var),
-                    };
-                }
-                cmd.env("PWD", &record.worktree).env_remove("OLDPWD");
-            }
-            Err(e) => eprintln!(
-                "git-shard: the environment of `git shard new`/`run` did not arrive ({e}); \
-                 the agent gets the terminal's"
-            ),
+        cmd.env_clear().envs(env);
+        for var in PANE_ENV.iter().chain(crate::terminal::TERMINAL_ENV) {
+            match std::env::var_os(var) {
+                Some(value) => cmd.env(var, value),
+                None => cmd.env_remove(var),
+            };
         }
+        cmd.env("PWD", &record.worktree).env_remove("OLDPWD");
+    }
+    if let Some(wiring) = &hooked {
+        cmd.envs(wiring.env.iter().map(|(k, v)| (k, v)));
     }
     cmd.current_dir(&record.worktree)
         .env("GIT_SHARD_NAME", name.as_str())
@@ -310,16 +327,27 @@ impl Sampler {
             let store = Store::new(&w.common_dir);
             let mut judge = CpuJudge::new(Instant::now());
             let mut baseline: Option<Baseline> = None;
-            let period = Duration::from_millis(if w.hooked { 300 } else { 1000 });
             loop {
-                if w.hooked {
-                    baseline = approval(&store, &w, baseline);
+                let current = store
+                    .read(&w.name)
+                    .ok()
+                    .and_then(|r| r.process)
+                    .filter(|p| p.run_id == w.run_id);
+                // Hooks the user installed themselves (see README) speak for a run we did not
+                // wire: from their first word on, they are listened to instead of the CPU.
+                let by_hooks = w.hooked
+                    || current
+                        .as_ref()
+                        .is_some_and(|p| p.activity_source == Some(Source::Hooks));
+                if by_hooks {
+                    baseline = approval(&store, &w, current.as_ref(), baseline);
                 } else {
                     let usec = contain::run_cpu_usec(w.cgroup.as_deref(), w.pgid, Some(w.sid));
                     if let Some(activity) = judge.observe(Instant::now(), usec) {
                         record(&store, &w, activity, Source::Cpu, None);
                     }
                 }
+                let period = Duration::from_millis(if by_hooks { 300 } else { 1000 });
                 if stopped.recv_timeout(period) != Err(mpsc::RecvTimeoutError::Timeout) {
                     return;
                 }
@@ -347,8 +375,13 @@ struct Baseline {
 
 /// One look at a hooked run: while its hooks say `waiting`, a process more than when the wait
 /// began, still there at the next look, means the user approved and the tool runs.
-fn approval(store: &Store, w: &Watched, baseline: Option<Baseline>) -> Option<Baseline> {
-    let p = store.read(&w.name).ok()?.process.filter(|p| p.run_id == w.run_id)?;
+fn approval(
+    store: &Store,
+    w: &Watched,
+    p: Option<&crate::shard::record::ProcessRecord>,
+    baseline: Option<Baseline>,
+) -> Option<Baseline> {
+    let p = p?;
     if p.activity != Some(Activity::Waiting) {
         return None;
     }

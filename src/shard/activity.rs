@@ -61,22 +61,29 @@ pub enum Change {
     Clear,
 }
 
-/// Claude Code's hook payload (JSON on stdin): `hook_event_name`, and for notifications
-/// `notification_type` (`permission_prompt`, `idle_prompt`, `elicitation_dialog`, …) and `message`.
-pub fn from_claude(payload: &serde_json::Value) -> Option<Change> {
+/// What one hook payload (JSON on stdin) of `agent` means; `None` for an event that says nothing
+/// about what the agent is doing, or an agent we do not wire.
+pub fn from_hook(agent: &str, payload: &serde_json::Value) -> Option<Change> {
+    match agent {
+        "claude" | "codex" => from_claude_or_codex(payload),
+        "gemini" => from_gemini(payload),
+        "opencode" => from_opencode(payload),
+        _ => None,
+    }
+}
+
+/// Claude Code's hook payload: `hook_event_name`, and for notifications `notification_type`
+/// (`permission_prompt`, `idle_prompt`, `elicitation_dialog`, …) and `message`. Codex's hooks use
+/// the same names and fields (no `Notification`; `Interrupt` when the user cancels a turn or an
+/// approval, after which no `Stop` comes).
+fn from_claude_or_codex(payload: &serde_json::Value) -> Option<Change> {
     let event = payload.get("hook_event_name")?.as_str()?;
     let message = payload.get("message").and_then(|m| m.as_str()).map(str::to_owned);
     Some(match event {
         "UserPromptSubmit" | "PreToolUse" | "PostToolUse" | "PostToolUseFailure" | "SubagentStart" => {
             Change::Set(Activity::Working, None)
         }
-        "PermissionRequest" => Change::Set(
-            Activity::Waiting,
-            Some(match payload.get("tool_name").and_then(|t| t.as_str()) {
-                Some(tool) => format!("permission to use {tool}"),
-                None => "permission".into(),
-            }),
-        ),
+        "PermissionRequest" => Change::Set(Activity::Waiting, Some(permission_to_use(payload))),
         "Notification" => match payload.get("notification_type").and_then(|t| t.as_str()) {
             Some("permission_prompt") => Change::Set(Activity::Waiting, message),
             Some("elicitation_dialog") => Change::Set(Activity::Waiting, message),
@@ -87,18 +94,49 @@ pub fn from_claude(payload: &serde_json::Value) -> Option<Change> {
             }
             _ => return None,
         },
-        "Stop" | "StopFailure" => Change::Set(Activity::Idle, None),
+        "Stop" | "StopFailure" | "Interrupt" => Change::Set(Activity::Idle, None),
         "SessionEnd" => Change::Clear,
         _ => return None,
     })
 }
 
-/// Codex's `notify` program gets one JSON argument; `agent-turn-complete` ends a turn.
-pub fn from_codex(payload: &serde_json::Value) -> Option<Change> {
-    match payload.get("type")?.as_str()? {
-        "agent-turn-complete" => Some(Change::Set(Activity::Idle, None)),
-        _ => None,
+fn permission_to_use(payload: &serde_json::Value) -> String {
+    match payload.get("tool_name").and_then(|t| t.as_str()) {
+        Some(tool) => format!("permission to use {tool}"),
+        None => "permission".into(),
     }
+}
+
+/// Gemini CLI's hook payload: `hook_event_name` (`BeforeAgent` … `AfterAgent` is one turn; a
+/// `Notification` of type `ToolPermission` is its approval prompt).
+fn from_gemini(payload: &serde_json::Value) -> Option<Change> {
+    let event = payload.get("hook_event_name")?.as_str()?;
+    Some(match event {
+        "BeforeAgent" | "BeforeTool" | "AfterTool" => Change::Set(Activity::Working, None),
+        "Notification" if payload.get("notification_type")?.as_str()? == "ToolPermission" => {
+            let message = payload.get("message").and_then(|m| m.as_str());
+            Change::Set(Activity::Waiting, message.map(str::to_owned))
+        }
+        "AfterAgent" => Change::Set(Activity::Idle, None),
+        "SessionEnd" => Change::Clear,
+        _ => return None,
+    })
+}
+
+/// What git-shard's opencode plugin says (`agent/opencode.js`): the whole agent's `state`, with
+/// a `message` for `waiting`.
+fn from_opencode(payload: &serde_json::Value) -> Option<Change> {
+    let message = payload
+        .get("message")
+        .and_then(|m| m.as_str())
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned);
+    Some(match payload.get("state")?.as_str()? {
+        "working" => Change::Set(Activity::Working, None),
+        "waiting" => Change::Set(Activity::Waiting, message),
+        "idle" => Change::Set(Activity::Idle, None),
+        _ => return None,
+    })
 }
 
 /// The CPU heuristic for agents without hooks: `working` while the run used at least
@@ -181,7 +219,7 @@ mod tests {
 
     #[test]
     fn claude_events_map_to_activities() {
-        let ev = |v: serde_json::Value| from_claude(&v);
+        let ev = |v: serde_json::Value| from_hook("claude", &v);
         assert_eq!(
             ev(json!({"hook_event_name": "UserPromptSubmit", "prompt": "x"})),
             Some(Change::Set(Activity::Working, None))
@@ -210,8 +248,52 @@ mod tests {
         assert_eq!(ev(json!({"hook_event_name": "SessionEnd"})), Some(Change::Clear));
         assert_eq!(ev(json!({"hook_event_name": "PreCompact"})), None);
         assert_eq!(ev(json!({"no": "event"})), None);
+        // Codex: the same events, and an interrupted turn ends it.
         assert_eq!(
-            from_codex(&json!({"type": "agent-turn-complete", "turn-id": "1"})),
+            from_hook(
+                "codex",
+                &json!({"hook_event_name": "PermissionRequest", "tool_name": "Bash"})
+            ),
+            Some(Change::Set(Activity::Waiting, Some("permission to use Bash".into())))
+        );
+        assert_eq!(
+            from_hook("codex", &json!({"hook_event_name": "Interrupt", "turn_id": "t"})),
+            Some(Change::Set(Activity::Idle, None))
+        );
+    }
+
+    #[test]
+    fn gemini_and_opencode_events_map_to_activities() {
+        let gemini = |v: serde_json::Value| from_hook("gemini", &v);
+        assert_eq!(
+            gemini(json!({"hook_event_name": "BeforeAgent", "prompt": "go"})),
+            Some(Change::Set(Activity::Working, None))
+        );
+        assert_eq!(
+            gemini(
+                json!({"hook_event_name": "Notification", "notification_type": "ToolPermission",
+                          "message": "Tool Confirm Shell Command requires execution"})
+            ),
+            Some(Change::Set(
+                Activity::Waiting,
+                Some("Tool Confirm Shell Command requires execution".into())
+            ))
+        );
+        assert_eq!(
+            gemini(json!({"hook_event_name": "AfterAgent"})),
+            Some(Change::Set(Activity::Idle, None))
+        );
+        assert_eq!(
+            gemini(json!({"hook_event_name": "SessionStart", "source": "startup"})),
+            None
+        );
+        let opencode = |v: serde_json::Value| from_hook("opencode", &v);
+        assert_eq!(
+            opencode(json!({"order": 1, "state": "waiting", "message": "permission to use bash"})),
+            Some(Change::Set(Activity::Waiting, Some("permission to use bash".into())))
+        );
+        assert_eq!(
+            opencode(json!({"order": 2, "state": "idle", "message": ""})),
             Some(Change::Set(Activity::Idle, None))
         );
     }

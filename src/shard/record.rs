@@ -154,6 +154,9 @@ pub struct ProcessRecord {
     /// What the agent said with it (a permission prompt's message).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity_note: Option<String>,
+    /// The number of the last hook event applied, for agents whose events may arrive out of order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_order: Option<u64>,
     /// The last state the user was notified of (see `shard::notify`), and when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notified: Option<String>,

@@ -2,7 +2,8 @@
 //!
 //! Files: `<name>.toml` (record), `<name>.lock` (per-shard lock), `<name>.log` (output of headless
 //! runs), `.store.lock` (store-wide lock), `.worktrees.lock` (around git's worktree mutations),
-//! `config.toml` (repository-local configuration; the name `config` is therefore reserved).
+//! `config.toml` (repository-local configuration; the name `config` is therefore reserved),
+//! `.agents/` (files git-shard writes for agents to load, e.g. opencode's plugin).
 //!
 //! Invariants:
 //! - A reader never sees half a record: every write goes to a temporary file in the same folder,
@@ -66,6 +67,11 @@ impl Store {
         Store {
             dir: common_dir.join("shards"),
         }
+    }
+
+    /// Files git-shard writes for agents to load (see `agent::hooks`); no shard's name.
+    pub fn agents_dir(&self) -> PathBuf {
+        self.dir.join(".agents")
     }
 
     pub fn dir(&self) -> &Path {

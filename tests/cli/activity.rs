@@ -1,6 +1,7 @@
 //! Activity of runs (issue 12): fake agents that fire their hooks exactly as the real ones do
 //! (Claude Code: the `--settings` hooks git-shard passes, JSON on stdin through `sh -c`; Codex:
-//! the `notify` program with one JSON argument), and the CPU heuristic for anything else.
+//! `-c hooks.…` with the trust Codex checks, through `bash -c`; opencode: git-shard's plugin, run by
+//! node as opencode's runtime runs it), and the CPU heuristic for anything else.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -38,17 +39,96 @@ while :; do
 done
 "#;
 
-/// A fake `codex`: runs the `notify` program it was configured with (`-c notify=[…]`) once, with
-/// a turn-complete event as its last argument, then waits.
+/// A fake `codex`: takes its hooks from the `-c hooks.<Event>=[…]` overrides it was given and, as
+/// Codex 0.171.0 does, runs one only when the `-c hooks.state={…}` trust names its definition's
+/// SHA-256 (the canonical JSON Codex hashes); each line of `./events` goes to the hook of its
+/// `hook_event_name` through `bash -c`, JSON on stdin. `!` lines start a tool, as for the fake claude.
 const FAKE_CODEX: &str = r#"#!/bin/sh
-exe=""
-while [ $# -gt 0 ]; do
-  case "$1" in notify=*) exe=$(printf '%s' "$1" | sed -n 's/^notify=\["\([^"]*\)".*/\1/p');; esac
-  shift
+args=$(printf '%s\n' "$@")
+n=0
+while :; do
+  if [ -f events ]; then
+    total=$(wc -l < events)
+    while [ "$n" -lt "$total" ]; do
+      n=$((n+1))
+      line=$(sed -n "${n}p" events)
+      case "$line" in
+        '!'*) sh -c "${line#!}" & ;;
+        *)
+          event=$(printf '%s' "$line" | sed -n 's/.*"hook_event_name":"\([A-Za-z]*\)".*/\1/p')
+          def=$(printf '%s\n' "$args" | grep "^hooks\.$event=")
+          cmd=$(printf '%s' "$def" | sed -n 's/.*command="\([^"]*\)".*/\1/p')
+          timeout=$(printf '%s' "$def" | sed -n 's/.*timeout=\([0-9]*\).*/\1/p')
+          label=$(printf '%s' "$event" | sed 's/\([a-z]\)\([A-Z]\)/\1_\2/g' | tr 'A-Z' 'a-z')
+          hash=$(printf '{"event_name":"%s","hooks":[{"async":false,"command":"%s","timeout":%s,"type":"command"}]}' \
+            "$label" "$cmd" "$timeout" | sha256sum | cut -d' ' -f1)
+          if printf '%s\n' "$args" | grep -qF "\"/<session-flags>/config.toml:$label:0:0\"={trusted_hash=\"sha256:$hash\"}"; then
+            printf '%s' "$line" | bash -c "$cmd"
+          else
+            echo "untrusted hook for $event" >> untrusted
+          fi ;;
+      esac
+      echo "$n" > fired
+    done
+  fi
+  sleep 0.02
 done
-"$exe" __hook codex '{"type":"agent-turn-complete","turn-id":"1","last-assistant-message":"done"}'
-echo 1 > fired
-exec sleep 300
+"#;
+
+/// A fake `opencode`: loads the plugins named by `file://` URLs in `OPENCODE_CONFIG_CONTENT` as
+/// opencode does (each named export is a plugin function returning hooks) and hands each line of
+/// `./events` to their `event` hook as `{ event }`, without awaiting what it does, as opencode;
+/// `=<json>` instead runs the plugin's hook program itself with that payload (an event late out of
+/// order). The node process is the agent (`exec`), as opencode's binary is.
+const FAKE_OPENCODE: &str = r#"#!/bin/sh
+exec node --input-type=module -e '
+import fs from "node:fs"
+import { spawn } from "node:child_process"
+const urls = JSON.parse(process.env.OPENCODE_CONFIG_CONTENT ?? "{}").plugin ?? []
+const hooks = []
+for (const url of urls.filter((u) => u.startsWith("file://"))) {
+  const mod = await import(url)
+  for (const plugin of Object.values(mod)) hooks.push(await plugin({ directory: process.cwd() }))
+  const hook = fs.readFileSync(new URL(url), "utf8").match(/const HOOK = (".*")/)[1]
+  hooks.hook = JSON.parse(hook)
+}
+let n = 0
+setInterval(() => {
+  const lines = fs.existsSync("events") ? fs.readFileSync("events", "utf8").split("\n").filter(Boolean) : []
+  while (n < lines.length) {
+    const line = lines[n++]
+    if (line.startsWith("=")) {
+      const child = spawn(hooks.hook, ["__hook", "opencode"], { stdio: ["pipe", "ignore", "ignore"] })
+      child.stdin.end(line.slice(1))
+    } else {
+      for (const h of hooks) h.event({ event: JSON.parse(line) })
+    }
+    fs.writeFileSync("fired", String(n))
+  }
+}, 20)
+'
+"#;
+
+/// A fake `gemini`: reads the hooks of the user's `~/.gemini/settings.json` (Gemini CLI has no
+/// way to add hooks for one run; README shows the lines a user adds) and runs the command of
+/// each line's `hook_event_name` through `bash -c`, JSON on stdin, as Gemini CLI does.
+const FAKE_GEMINI: &str = r#"#!/bin/sh
+settings=$(cat "$HOME/.gemini/settings.json")
+n=0
+while :; do
+  if [ -f events ]; then
+    total=$(wc -l < events)
+    while [ "$n" -lt "$total" ]; do
+      n=$((n+1))
+      line=$(sed -n "${n}p" events)
+      event=$(printf '%s' "$line" | sed -n 's/.*"hook_event_name":"\([A-Za-z]*\)".*/\1/p')
+      cmd=$(printf '%s' "$settings" | tr -d '\n' | sed -n "s/.*\"$event\": *\[[^]]*\"command\": *\"\([^\"]*\)\".*/\1/p")
+      [ -n "$cmd" ] && printf '%s' "$line" | bash -c "$cmd"
+      echo "$n" > fired
+    done
+  fi
+  sleep 0.02
+done
 "#;
 
 pub fn install_fake(repo: &TestRepo, name: &str, text: &str) -> String {
@@ -188,7 +268,7 @@ fn claude_hooks_say_working_waiting_idle_and_nothing_once_the_agent_is_gone() {
 }
 
 #[test]
-fn codex_notify_says_idle_after_its_turn() {
+fn codex_hooks_are_trusted_for_the_run_and_say_what_it_does() {
     let repo = TestRepo::new();
     let path = install_fake(&repo, "codex", FAKE_CODEX);
     let out = repo
@@ -201,8 +281,48 @@ fn codex_notify_says_idle_after_its_turn() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let wt = repo.shards_dir().join("cx");
-    eventually("notify ran", || wt.join("fired").exists());
-    eventually("idle", || activity(&repo, "cx") == "idle");
+    let steps = [
+        (
+            r#"{"session_id":"t","hook_event_name":"UserPromptSubmit","prompt":"go"}"#,
+            "working",
+        ),
+        (
+            r#"{"session_id":"t","hook_event_name":"PermissionRequest","tool_name":"Bash","tool_input":{"command":"make"}}"#,
+            "waiting",
+        ),
+        (
+            r#"{"session_id":"t","hook_event_name":"PostToolUse","tool_name":"Bash"}"#,
+            "working",
+        ),
+        (
+            r#"{"session_id":"t","hook_event_name":"Stop","stop_hook_active":false}"#,
+            "idle",
+        ),
+        (
+            r#"{"session_id":"t","hook_event_name":"UserPromptSubmit","prompt":"more"}"#,
+            "working",
+        ),
+        // The user cancels the turn: no Stop follows.
+        (
+            r#"{"session_id":"t","hook_event_name":"Interrupt","turn_id":"2"}"#,
+            "idle",
+        ),
+    ];
+    for (payload, state) in steps {
+        fire(&wt, payload);
+        assert_eq!(activity(&repo, "cx"), state, "after {payload}");
+        if state == "waiting" {
+            let status = repo.ok(&["status", "cx"]);
+            assert!(status.contains("activity: waiting: permission to use Bash"), "{status}");
+        }
+    }
+    assert!(!wt.join("untrusted").exists(), "codex would have skipped a hook");
+    fire(
+        &wt,
+        r#"{"session_id":"t","hook_event_name":"SessionEnd","reason":"other"}"#,
+    );
+    assert_eq!(activity(&repo, "cx"), Value::Null);
+    repo.ok(&["stop", "cx"]);
 }
 
 #[test]
@@ -334,4 +454,130 @@ fn a_committed_notify_runs_nothing_until_trusted() {
     eventually("told once trusted", || {
         fs::read_to_string(&calls).is_ok_and(|t| t == "idle\n")
     });
+}
+
+#[test]
+fn opencode_plugin_says_what_the_whole_agent_does_in_order() {
+    if std::process::Command::new("node").arg("--version").output().is_err() {
+        return crate::terminals::require_tool("node");
+    }
+    let repo = TestRepo::new();
+    let path = install_fake(&repo, "opencode", FAKE_OPENCODE);
+    let out = repo
+        .command_in(
+            &repo.root,
+            &["new", "oc", "--terminal", "background", "--", "opencode", "run", "go"],
+        )
+        .env("PATH", &path)
+        .env("OPENCODE_CONFIG_CONTENT", r#"{"plugin":["the-users-own"]}"#)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let wt = repo.shards_dir().join("oc");
+    let becomes = |state: &str| eventually(state, || activity(&repo, "oc") == state);
+    fire(
+        &wt,
+        r#"{"type":"session.status","properties":{"sessionID":"ses_1","status":{"type":"busy"}}}"#,
+    );
+    becomes("working");
+    // A subagent's session starts and ends: the agent is still at work.
+    fire(
+        &wt,
+        r#"{"type":"session.status","properties":{"sessionID":"ses_2","status":{"type":"busy"}}}"#,
+    );
+    fire(&wt, r#"{"type":"session.idle","properties":{"sessionID":"ses_2"}}"#);
+    fire(
+        &wt,
+        r#"{"type":"permission.asked","properties":{"id":"per_1","sessionID":"ses_1","permission":"bash","patterns":["rm -rf x"]}}"#,
+    );
+    becomes("waiting");
+    let status = repo.ok(&["status", "oc"]);
+    assert!(status.contains("activity: waiting: permission to use bash"), "{status}");
+    fire(
+        &wt,
+        r#"{"type":"permission.replied","properties":{"sessionID":"ses_1","requestID":"per_1","reply":"once"}}"#,
+    );
+    becomes("working");
+    fire(
+        &wt,
+        r#"{"type":"session.status","properties":{"sessionID":"ses_1","status":{"type":"idle"}}}"#,
+    );
+    becomes("idle");
+    // An event that arrives after a newer one (hook processes finish in any order) is dropped.
+    fire(&wt, r#"={"order":1,"state":"working","message":""}"#);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(activity(&repo, "oc"), "idle", "a late event overrode a newer one");
+    // The user's own inline configuration reached the agent with the plugin added.
+    let environ = fs::read(format!("/proc/{}/environ", pid_of(&repo.shard("oc")))).unwrap();
+    let config = environ
+        .split(|b| *b == 0)
+        .find_map(|v| v.strip_prefix(b"OPENCODE_CONFIG_CONTENT="))
+        .unwrap();
+    let config: Value = serde_json::from_slice(config).unwrap();
+    assert_eq!(config["plugin"][0], "the-users-own");
+    assert_eq!(config["plugin"].as_array().unwrap().len(), 2);
+    repo.ok(&["stop", "oc"]);
+}
+
+#[test]
+fn gemini_hooks_the_user_installed_speak_for_the_shards_run() {
+    let repo = TestRepo::new();
+    let path = install_fake(&repo, "gemini", FAKE_GEMINI);
+    // Exactly what README tells a user to add to ~/.gemini/settings.json, with this git-shard.
+    let readme = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let snippet = readme
+        .split("```json\n")
+        .find(|block| block.contains("__hook gemini"))
+        .and_then(|block| block.split("```").next())
+        .expect("README shows the gemini hooks");
+    let settings = format!(
+        "{{\n{}}}\n",
+        snippet.replace("\"git-shard __hook", &format!("\"{BIN} __hook"))
+    );
+    serde_json::from_str::<Value>(&settings).expect("README's gemini hooks are JSON");
+    fs::create_dir_all(repo.home().join(".gemini")).unwrap();
+    fs::write(repo.home().join(".gemini/settings.json"), settings).unwrap();
+    let out = repo
+        .command_in(
+            &repo.root,
+            &["new", "gm", "--terminal", "background", "--", "gemini", "-p", "go"],
+        )
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let wt = repo.shards_dir().join("gm");
+    let steps = [
+        (
+            r#"{"session_id":"g","hook_event_name":"BeforeAgent","prompt":"go"}"#,
+            "working",
+        ),
+        (
+            r#"{"session_id":"g","hook_event_name":"Notification","notification_type":"ToolPermission","message":"Tool Confirm Shell Command requires execution"}"#,
+            "waiting",
+        ),
+        (
+            r#"{"session_id":"g","hook_event_name":"AfterTool","tool_name":"run_shell_command"}"#,
+            "working",
+        ),
+        (
+            r#"{"session_id":"g","hook_event_name":"AfterAgent","prompt_response":"done"}"#,
+            "idle",
+        ),
+    ];
+    for (payload, state) in steps {
+        fire(&wt, payload);
+        assert_eq!(activity(&repo, "gm"), state, "after {payload}");
+    }
+    let status = repo.ok(&["status", "gm"]);
+    assert!(
+        !status.contains("CPU time"),
+        "hooks, not the CPU, speak for the run: {status}"
+    );
+    fire(
+        &wt,
+        r#"{"session_id":"g","hook_event_name":"SessionEnd","reason":"exit"}"#,
+    );
+    assert_eq!(activity(&repo, "gm"), Value::Null);
+    repo.ok(&["stop", "gm"]);
 }

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 
+pub mod hooks;
+
 /// Built-in presets: name and the usual command line.
 pub const PRESETS: &[(&str, &[&str])] = &[
     ("claude", &["claude"]),
@@ -80,45 +82,6 @@ pub fn with_resume(argv: &[String]) -> Option<Vec<String>> {
     let (_, args) = RESUME.iter().find(|(p, _)| *p == program)?;
     let mut out = vec![argv[0].clone()];
     out.extend(args.iter().map(|a| (*a).to_owned()));
-    out.extend(argv[1..].iter().cloned());
-    Some(out)
-}
-
-/// Claude Code's hook events that say what it is doing (see `shard::activity::from_claude`).
-const CLAUDE_EVENTS: &[&str] = &[
-    "UserPromptSubmit",
-    "PreToolUse",
-    "PostToolUse",
-    "PermissionRequest",
-    "Notification",
-    "Stop",
-    "SessionEnd",
-];
-
-/// `argv` with the agent's own hook mechanism wired to `exe __hook <agent>`, for this run only
-/// (nothing of the user's is edited): Claude Code gets `--settings` with hooks (merged with the
-/// user's own settings), Codex a `notify` program. `None` for a command without hooks, whose
-/// activity the supervisor estimates from its CPU time instead.
-pub fn with_activity_hooks(argv: &[String], exe: &Path) -> Option<Vec<String>> {
-    let program = Path::new(argv.first()?).file_name()?.to_str()?;
-    let exe_text = exe.to_str()?;
-    let mut out = vec![argv[0].clone()];
-    match program {
-        "claude" => {
-            let command = format!("{} __hook claude", shlex::try_quote(exe_text).ok()?);
-            let hook = serde_json::json!([{ "hooks": [{ "type": "command", "command": command }] }]);
-            let hooks: serde_json::Map<String, serde_json::Value> =
-                CLAUDE_EVENTS.iter().map(|e| ((*e).to_owned(), hook.clone())).collect();
-            out.push("--settings".into());
-            out.push(serde_json::json!({ "hooks": hooks }).to_string());
-        }
-        "codex" => {
-            let notify = serde_json::json!([exe_text, "__hook", "codex"]);
-            out.push("-c".into());
-            out.push(format!("notify={notify}"));
-        }
-        _ => return None,
-    }
     out.extend(argv[1..].iter().cloned());
     Some(out)
 }
@@ -306,29 +269,6 @@ mod tests {
         );
         assert_eq!(with_resume(&argv(&["codex"])).unwrap(), ["codex", "resume", "--last"]);
         assert_eq!(with_resume(&argv(&["sh", "-c", "true"])), None);
-    }
-
-    #[test]
-    fn claude_and_codex_get_their_hooks_and_others_nothing() {
-        let exe = Path::new("/opt/my tools/git-shard");
-        let argv = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        let claude = with_activity_hooks(&argv(&["/usr/bin/claude", "-p", "x"]), exe).unwrap();
-        assert_eq!(
-            (claude[0].as_str(), claude[1].as_str()),
-            ("/usr/bin/claude", "--settings")
-        );
-        assert_eq!(&claude[3..], ["-p", "x"]);
-        let settings: serde_json::Value = serde_json::from_str(&claude[2]).unwrap();
-        assert_eq!(
-            settings["hooks"]["Notification"][0]["hooks"][0]["command"],
-            "'/opt/my tools/git-shard' __hook claude"
-        );
-        let codex = with_activity_hooks(&argv(&["codex"]), exe).unwrap();
-        assert_eq!(
-            codex,
-            ["codex", "-c", r#"notify=["/opt/my tools/git-shard","__hook","codex"]"#]
-        );
-        assert_eq!(with_activity_hooks(&argv(&["sh", "-c", "true"]), exe), None);
     }
 
     #[test]
