@@ -71,6 +71,7 @@ pub fn needs_terminal(cfg: &Config, chosen: &AgentCommand) -> Option<String> {
 const RESUME: &[(&str, &[&str])] = &[
     ("claude", &["--continue"]),
     ("codex", &["resume", "--last"]),
+    ("gemini", &["--resume", "latest"]),
     ("opencode", &["--continue"]),
     ("aider", &["--restore-chat-history"]),
 ];
