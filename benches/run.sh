@@ -3,7 +3,7 @@
 # run with hyperfine (medians, ratio = git-shard / git). Not part of `cargo test`.
 #
 #   benches/run.sh            all benchmarks
-#   benches/run.sh prompt     only some: prompt complete list new rm stop hook
+#   benches/run.sh prompt     only some: prompt complete list new rm stop hook include
 #
 # Prints a Markdown report on stdout (paste it into benches/README.md); raw hyperfine JSON stays
 # in $BENCH_DIR (default: a temp folder).
@@ -141,4 +141,29 @@ if want stop; then
     printf '| `stop` → confirmed death, agent honours SIGTERM | %s ms | — | — | < 50 ms | `sleep`, whole group confirmed gone |\n' "$(median "$work/stop.json" 0)"
     # shellcheck disable=SC2016 # backquotes are Markdown here
     printf '| `stop --grace 0.2` → confirmed death, agent ignores SIGTERM | %s ms | — | — | 200 + < 50 ms | SIGKILL after the grace period |\n' "$(median "$work/stop-kill.json" 0)"
+fi
+
+if want include; then
+    # `.worktreeinclude` of an ignored node_modules of 10,000 files: the whole `new` (its worktree
+    # of 10 tracked files included) against copying the folder alone with cp.
+    r=$work/include; make_repo "$r" 10
+    printf 'node_modules/\n' > "$r/.gitignore"; printf 'node_modules/\n' > "$r/.worktreeinclude"
+    git -C "$r" add -A && git -C "$r" commit -q -m include
+    python3 - "$r/node_modules" <<'PY'
+import os, sys
+root = sys.argv[1]
+for i in range(10000):
+    d = os.path.join(root, "pkg%03d" % (i // 100), "lib")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "m%05d.js" % i), "w") as f:
+        f.write("module.exports = %d;\n" % i * 100)
+PY
+    fs=$(df -T "$r" | awk 'NR==2 {print $2}')
+    (cd "$r" && hyperfine -N --warmup 1 --runs 10 --export-json "$work/include.json" \
+        --prepare "sh -c '$BIN rm --force inc >/dev/null 2>&1; rm -rf $work/cp $work/ref; true'" \
+        "$BIN new inc --no-launch" "cp -r node_modules $work/cp" "cp -r --reflink=auto node_modules $work/ref" >/dev/null 2>&1)
+    # shellcheck disable=SC2016 # backquotes are Markdown here
+    printf '| `new` with `.worktreeinclude` of 10,000 ignored files | %s ms | `cp -r`: %s ms, `cp -r --reflink=auto`: %s ms | %.2f× of `cp -r` | ≤ 1.5× | %s; worktree of 10 files included |\n' \
+        "$(median "$work/include.json" 0)" "$(median "$work/include.json" 1)" "$(median "$work/include.json" 2)" \
+        "$(python3 -c "print($(median "$work/include.json" 0)/$(median "$work/include.json" 1))")" "$fs"
 fi

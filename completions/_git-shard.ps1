@@ -57,6 +57,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Agent preset (claude, codex, gemini, aider, opencode, …); arguments after `--` are appended')
             [CompletionResult]::new('--terminal', '--terminal', [CompletionResultType]::ParameterName, 'Terminal to run the agent in (background, inline, or one from the configuration)')
             [CompletionResult]::new('--no-launch', '--no-launch', [CompletionResultType]::ParameterName, 'Create the worktree and branch but start no agent (`git shard run` starts one later)')
+            [CompletionResult]::new('--no-include', '--no-include', [CompletionResultType]::ParameterName, 'Do not copy the ignored files `.worktreeinclude` names into the new worktree')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the new shard as JSON on stdout')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
@@ -108,7 +109,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
         'git-shard;run' {
             [CompletionResult]::new('--terminal', '--terminal', [CompletionResultType]::ParameterName, 'Terminal to run the agent in (background, inline, or one from the configuration)')
             [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Agent preset; arguments after `--` are appended')
-            [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Continue the agent''s last conversation in this worktree (`claude --continue`, `codex resume --last`, `opencode --continue`, `aider --restore-chat-history`), for this run only')
+            [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Continue the agent''s last conversation in this worktree (`claude --continue`, `codex resume --last`, `gemini --resume latest`, `opencode --continue`, `aider --restore-chat-history`), for this run only')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

@@ -799,7 +799,7 @@ _git__shard() {
             return 0
             ;;
         git__subcmd__shard__subcmd__new)
-            opts="-v -h -V --base --branch --agent --terminal --no-launch --json --verbose --help --version"
+            opts="-v -h -V --base --branch --agent --terminal --no-launch --no-include --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

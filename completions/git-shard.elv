@@ -53,6 +53,7 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand --agent 'Agent preset (claude, codex, gemini, aider, opencode, …); arguments after `--` are appended'
             cand --terminal 'Terminal to run the agent in (background, inline, or one from the configuration)'
             cand --no-launch 'Create the worktree and branch but start no agent (`git shard run` starts one later)'
+            cand --no-include 'Do not copy the ignored files `.worktreeinclude` names into the new worktree'
             cand --json 'Print the new shard as JSON on stdout'
             cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
             cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
@@ -99,7 +100,7 @@ set edit:completion:arg-completer[git-shard] = {|@words|
         &'git-shard;run'= {
             cand --terminal 'Terminal to run the agent in (background, inline, or one from the configuration)'
             cand --agent 'Agent preset; arguments after `--` are appended'
-            cand --resume 'Continue the agent''s last conversation in this worktree (`claude --continue`, `codex resume --last`, `opencode --continue`, `aider --restore-chat-history`), for this run only'
+            cand --resume 'Continue the agent''s last conversation in this worktree (`claude --continue`, `codex resume --last`, `gemini --resume latest`, `opencode --continue`, `aider --restore-chat-history`), for this run only'
             cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
             cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
             cand -h 'Print help (see more with ''--help'')'

@@ -54,6 +54,7 @@ complete -c git-shard -n "__fish_git_shard_using_subcommand new" -l branch -d 'U
 complete -c git-shard -n "__fish_git_shard_using_subcommand new" -l agent -d 'Agent preset (claude, codex, gemini, aider, opencode, …); arguments after `--` are appended' -r
 complete -c git-shard -n "__fish_git_shard_using_subcommand new" -l terminal -d 'Terminal to run the agent in (background, inline, or one from the configuration)' -r
 complete -c git-shard -n "__fish_git_shard_using_subcommand new" -l no-launch -d 'Create the worktree and branch but start no agent (`git shard run` starts one later)'
+complete -c git-shard -n "__fish_git_shard_using_subcommand new" -l no-include -d 'Do not copy the ignored files `.worktreeinclude` names into the new worktree'
 complete -c git-shard -n "__fish_git_shard_using_subcommand new" -l json -d 'Print the new shard as JSON on stdout'
 complete -c git-shard -n "__fish_git_shard_using_subcommand new" -s v -l verbose -d 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
 complete -c git-shard -n "__fish_git_shard_using_subcommand new" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -75,7 +76,7 @@ complete -c git-shard -n "__fish_git_shard_using_subcommand status-line" -s h -l
 complete -c git-shard -n "__fish_git_shard_using_subcommand status-line" -s V -l version -d 'Print version'
 complete -c git-shard -n "__fish_git_shard_using_subcommand run" -l terminal -d 'Terminal to run the agent in (background, inline, or one from the configuration)' -r
 complete -c git-shard -n "__fish_git_shard_using_subcommand run" -l agent -d 'Agent preset; arguments after `--` are appended' -r
-complete -c git-shard -n "__fish_git_shard_using_subcommand run" -l resume -d 'Continue the agent\'s last conversation in this worktree (`claude --continue`, `codex resume --last`, `opencode --continue`, `aider --restore-chat-history`), for this run only'
+complete -c git-shard -n "__fish_git_shard_using_subcommand run" -l resume -d 'Continue the agent\'s last conversation in this worktree (`claude --continue`, `codex resume --last`, `gemini --resume latest`, `opencode --continue`, `aider --restore-chat-history`), for this run only'
 complete -c git-shard -n "__fish_git_shard_using_subcommand run" -s v -l verbose -d 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
 complete -c git-shard -n "__fish_git_shard_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c git-shard -n "__fish_git_shard_using_subcommand run" -s V -l version -d 'Print version'

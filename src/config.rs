@@ -50,10 +50,72 @@ pub struct ConfigFile {
     /// Install git-shard's git hooks with the next `new` (not allowed in a committed file: a
     /// repository does not get to change your hooks).
     pub auto_install_hooks: Option<bool>,
+    /// More patterns (gitignore syntax) of ignored files to copy into a new shard, besides those
+    /// of `.worktreeinclude`.
+    pub include: Option<Vec<String>>,
+    /// Commands run in a new shard's worktree before its agent starts: each an argv array, or
+    /// `{ sh = "…" }` for a shell command line.
+    pub setup: Option<Vec<toml::Value>>,
+    /// Commands run in a shard's worktree before `rm` removes it.
+    pub teardown: Option<Vec<toml::Value>>,
+    /// The ports shards get theirs from: `[first, last]`.
+    pub port_range: Option<[u16; 2]>,
+    /// Named ports each shard gets besides its own (`["web"]` → `GIT_SHARD_PORT_WEB`).
+    pub ports: Option<Vec<String>>,
     #[serde(default)]
     pub terminals: BTreeMap<String, crate::terminal::TemplateSpec>,
     #[serde(default)]
     pub agents: BTreeMap<String, AgentSpec>,
+}
+
+/// One `setup` or `teardown` command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandSpec {
+    /// Run as is (each element a placeholder template).
+    Argv(Vec<String>),
+    /// Run by `sh -c`.
+    Shell(String),
+}
+
+impl CommandSpec {
+    /// The argv to run, placeholders expanded.
+    pub fn argv(&self, values: &[(&str, &str)]) -> Vec<String> {
+        match self {
+            CommandSpec::Argv(argv) => argv.iter().map(|a| crate::template::fill(a, values)).collect(),
+            CommandSpec::Shell(line) => vec!["sh".into(), "-c".into(), crate::template::fill(line, values)],
+        }
+    }
+
+    /// How the user wrote it, for messages.
+    pub fn display(&self) -> String {
+        match self {
+            CommandSpec::Argv(argv) => {
+                shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" "))
+            }
+            CommandSpec::Shell(line) => line.clone(),
+        }
+    }
+
+    fn parse(key: &str, value: &toml::Value) -> Result<CommandSpec, String> {
+        let hint = format!(
+            "each {key} command is an argv array (`[\"npm\", \"ci\"]`) or a shell line by choice (`{{ sh = \"npm ci && npm run build\" }}`)"
+        );
+        match value {
+            toml::Value::Array(items) => {
+                let argv: Option<Vec<String>> = items.iter().map(|i| i.as_str().map(str::to_owned)).collect();
+                match argv {
+                    Some(argv) if !argv.is_empty() => Ok(CommandSpec::Argv(argv)),
+                    _ => Err(format!("a {key} command is empty or not all strings; {hint}")),
+                }
+            }
+            toml::Value::Table(t) if t.len() == 1 => match t.get("sh") {
+                Some(toml::Value::String(line)) => Ok(CommandSpec::Shell(line.clone())),
+                _ => Err(format!("{key}: {value} is not a command; {hint}")),
+            },
+            toml::Value::String(line) => Err(format!("{key}: \"{line}\" is a string; {hint}")),
+            _ => Err(format!("{key}: {value} is not a command; {hint}")),
+        }
+    }
 }
 
 /// `notify` in the configuration.
@@ -89,6 +151,11 @@ pub struct Config {
     pub hold_on_failure: u64,
     pub notify: Option<NotifySpec>,
     pub auto_install_hooks: bool,
+    pub include: Vec<String>,
+    pub setup: Vec<CommandSpec>,
+    pub teardown: Vec<CommandSpec>,
+    pub port_range: (u16, u16),
+    pub ports: Vec<String>,
     pub terminals: BTreeMap<String, crate::terminal::TemplateSpec>,
     pub agents: BTreeMap<String, AgentSpec>,
     /// Terminals and agents defined by an untrusted committed file (name → file).
@@ -133,7 +200,15 @@ pub const DEFAULT_WORKTREE_DIR: &str = "{repo_parent}/{repo}.shards/{name}";
 /// once the file's content is trusted (`git shard config --trust`), like its terminals and agents.
 /// `launch_timeout`, `watch_start` and `hold_on_failure` (how long git-shard waits) are the
 /// settings a repository may choose for you.
-pub const TRUST_GATED: &[&str] = &["branch_prefix", "worktree_dir", "default_agent", "terminal", "notify"];
+pub const TRUST_GATED: &[&str] = &[
+    "branch_prefix",
+    "worktree_dir",
+    "default_agent",
+    "terminal",
+    "notify",
+    "setup",
+    "teardown",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -278,6 +353,7 @@ impl Config {
             launch_timeout: 10,
             watch_start: 2.0,
             hold_on_failure: 10,
+            port_range: crate::shard::ports::DEFAULT_RANGE,
             ..Config::default()
         };
         for (path, layer) in files {
@@ -364,6 +440,46 @@ impl Config {
                 }
                 cfg.auto_install_hooks = v;
             }
+            if let Some(v) = l.include {
+                cfg.include = v;
+            }
+            let commands = |key: &str, list: Vec<toml::Value>| {
+                list.iter()
+                    .map(|v| CommandSpec::parse(key, v))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|message| ConfigError::Invalid {
+                        path: path.clone(),
+                        message,
+                    })
+            };
+            gate("setup", l.setup.is_some());
+            if let Some(v) = l.setup {
+                cfg.setup = commands("setup", v)?;
+            }
+            gate("teardown", l.teardown.is_some());
+            if let Some(v) = l.teardown {
+                cfg.teardown = commands("teardown", v)?;
+            }
+            if let Some([lo, hi]) = l.port_range {
+                if lo == 0 || lo > hi {
+                    return Err(ConfigError::Invalid {
+                        path,
+                        message: format!("port_range = [{lo}, {hi}]: give [first, last] with 1 ≤ first ≤ last"),
+                    });
+                }
+                cfg.port_range = (lo, hi);
+            }
+            if let Some(v) = l.ports {
+                if let Some(bad) = v.iter().find(|n| !crate::shard::ports::valid_name(n)) {
+                    return Err(ConfigError::Invalid {
+                        path,
+                        message: format!(
+                            "ports: {bad:?} is not a port name (lower-case letters, digits and _, starting with a letter)"
+                        ),
+                    });
+                }
+                cfg.ports = v;
+            }
             for (name, spec) in l.terminals {
                 if untrusted {
                     cfg.untrusted_terminals.insert(name.clone(), path.clone());
@@ -403,11 +519,10 @@ impl Config {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let parent = main.parent().unwrap_or(Path::new("/")).display().to_string();
-        let expanded = self
-            .worktree_dir
-            .replace("{repo_parent}", &parent)
-            .replace("{repo}", &repo)
-            .replace("{name}", name);
+        let expanded = crate::template::fill(
+            &self.worktree_dir,
+            &[("repo_parent", &parent), ("repo", &repo), ("name", name)],
+        );
         let path = match expanded.strip_prefix("~/") {
             Some(rest) => std::env::var_os("HOME")
                 .map(PathBuf::from)

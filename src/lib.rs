@@ -16,4 +16,5 @@ pub mod git;
 pub mod output;
 pub mod process;
 pub mod shard;
+pub mod template;
 pub mod terminal;

@@ -150,6 +150,21 @@ pub fn short_path(path: &Path) -> String {
     clean(&path.display().to_string())
 }
 
+/// A size for people: `512 B`, `3.4 KiB`, `12.0 MiB`, `1.2 GiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut size = n as f64 / 1024.0;
+    let mut unit = 0;
+    while size >= 1024.0 && unit < UNITS.len() - 1 {
+        size /= 1024.0;
+        unit += 1;
+    }
+    format!("{size:.1} {}", UNITS[unit])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +185,12 @@ mod tests {
             p,
         );
         assert_eq!(t, "A          LONG\nwide-cell  x\n");
+    }
+
+    #[test]
+    fn sizes_for_people() {
+        assert_eq!(super::bytes(512), "512 B");
+        assert_eq!(super::bytes(3 * 1024 + 512), "3.5 KiB");
+        assert_eq!(super::bytes(12 << 20), "12.0 MiB");
     }
 }

@@ -63,6 +63,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
                 repo: &repo,
                 cmd: &[],
                 env: &process.terminal_env,
+                ports: crate::shard::ports::placeholders(&record),
             };
             let argv = terminal::expand(&focus, &vars).map_err(|var| TerminalError::MissingEnv {
                 what: "focus",

@@ -135,6 +135,26 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         None => {}
     }
     out.push_str(&format!("auto_install_hooks = {}\n", c.auto_install_hooks));
+    if !c.include.is_empty() {
+        out.push_str(&format!("include = {:?}\n", c.include));
+    }
+    for (key, list) in [("setup", &c.setup), ("teardown", &c.teardown)] {
+        if list.is_empty() {
+            continue;
+        }
+        let items: Vec<String> = list
+            .iter()
+            .map(|cmd| match cmd {
+                crate::config::CommandSpec::Argv(argv) => format!("{argv:?}"),
+                crate::config::CommandSpec::Shell(line) => format!("{{ sh = {line:?} }}"),
+            })
+            .collect();
+        out.push_str(&format!("{key} = [{}]{}\n", items.join(", "), gated(key)));
+    }
+    out.push_str(&format!("port_range = [{}, {}]\n", c.port_range.0, c.port_range.1));
+    if !c.ports.is_empty() {
+        out.push_str(&format!("ports = {:?}\n", c.ports));
+    }
     let chosen = terminal::choose(c, None, super::stdin_is_tty(), &terminal::process_env);
     match &chosen {
         Ok((t, why)) => out.push_str(&format!("# terminal for `new`: {} ({why})\n", t.name())),

@@ -94,6 +94,11 @@ pub struct ShardJson {
     pub activity: Option<Activity>,
     /// When the activity last changed; null with it.
     pub activity_since: Option<jiff::Timestamp>,
+    /// The shard's own port (`GIT_SHARD_PORT`), and its named ones.
+    pub port: Option<u16>,
+    pub ports: std::collections::BTreeMap<String, u16>,
+    /// Its setup commands have not all succeeded yet (`run` runs them first).
+    pub pending_setup: bool,
 }
 
 impl ShardJson {
@@ -121,6 +126,9 @@ impl ShardJson {
             ended_at: p.and_then(|p| p.ended_at),
             activity: activity::shown(p, status),
             activity_since: activity::shown(p, status).and(p.and_then(|p| p.activity_at)),
+            port: r.port,
+            ports: r.ports.clone(),
+            pending_setup: r.pending_setup,
         }
     }
 }

@@ -12,6 +12,8 @@ use crate::git::GitError;
 use crate::git::worktree::comparable_path;
 use crate::shard::lifecycle;
 use crate::shard::lifecycle::LifecycleError;
+use crate::shard::lifecycle::prepare;
+use crate::shard::ports;
 use crate::shard::record::{self, Base, Record};
 use crate::shard::{RunStatus, ShardName, StoreError};
 
@@ -44,6 +46,9 @@ pub struct Args {
     /// Create the worktree and branch but start no agent (`git shard run` starts one later).
     #[arg(long)]
     pub no_launch: bool,
+    /// Do not copy the ignored files `.worktreeinclude` names into the new worktree.
+    #[arg(long)]
+    pub no_include: bool,
     /// Print the new shard as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -73,6 +78,9 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     };
     ws.repo.check_branch_name(&branch)?;
     ws.config.trusted("worktree_dir")?;
+    if !ws.config.setup.is_empty() {
+        ws.config.trusted("setup")?;
+    }
     // The spelling git will register: the real path of what exists of it, so that the record,
     // `git worktree list`, `list` and the prompt all name the worktree the same way.
     let path = comparable_path(&ws.config.worktree_path(&ws.repo.anchor(), name.as_str()));
@@ -102,6 +110,12 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     tracing::debug!(name = %name, path = %path.display(), branch, "created");
 
     offer_hooks(&ws);
+    if !args.no_include
+        && let Some(copied) = prepare::include(&ws, &record)?
+    {
+        eprintln!("{}", copied_text(&copied));
+    }
+    prepare::setup(&ws, &name)?;
     let Some(terminal) = terminal else {
         return report(args, &ws, &name, "created (no agent started)");
     };
@@ -209,11 +223,18 @@ fn create(
             commit: base.commit.clone(),
             extra: BTreeMap::new(),
         },
+        port: None,
+        ports: BTreeMap::new(),
+        pending_setup: false,
         process: None,
         git_process: None,
         extra: BTreeMap::new(),
     };
+    record.pending_setup = !ws.config.setup.is_empty();
+    let ports =
+        ports::reserve(&ws.store, &mut record, &ws.config.ports, ws.config.port_range).map_err(LifecycleError::from)?;
     ws.store.create(&record)?;
+    drop(ports);
     // `git branch` takes the base as the user spelled it, so that a remote-tracking base
     // sets the branch's upstream as `git worktree add -b` does.
     let start = args.base.as_deref().unwrap_or("HEAD");
@@ -276,4 +297,33 @@ fn report(args: &Args, ws: &Workspace, name: &ShardName, how: &str) -> Result<()
         crate::output::short_path(&record.worktree)
     );
     Ok(())
+}
+
+/// What `.worktreeinclude` brought, in a line.
+fn copied_text(c: &crate::shard::include::Copied) -> String {
+    let mut text = format!(
+        "copied {} ignored file{} ({}) into the shard in {:.2} s",
+        c.files,
+        if c.files == 1 { "" } else { "s" },
+        crate::output::bytes(c.bytes),
+        c.elapsed.as_secs_f64()
+    );
+    if c.reflinked > 0 {
+        text.push_str(&format!(", {} sharing their blocks (reflink)", c.reflinked));
+    }
+    if c.links > 0 {
+        text.push_str(&format!(
+            ", and {} symlink{}",
+            c.links,
+            if c.links == 1 { "" } else { "s" }
+        ));
+    }
+    if !c.skipped.is_empty() {
+        text.push_str(&format!(
+            "; left alone {} that exist in the shard or lie behind a link there ({})",
+            c.skipped.len(),
+            crate::output::clean(&c.skipped[0].to_string_lossy())
+        ));
+    }
+    text
 }

@@ -177,44 +177,30 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
         }
     };
     let values: [(&str, String); 14] = [
-        ("{name}", name),
-        ("{status}", status.map(|s| s.as_str().to_owned()).unwrap_or_default()),
-        ("{symbol}", symbol),
-        ("{glyph}", sym.glyph.to_owned()),
-        ("{summary}", summary),
-        ("{count_running}", count(counts.running)),
-        ("{count_ok}", count(counts.ok)),
-        ("{count_failed}", count(counts.failed)),
-        ("{count_lost}", count(counts.lost)),
-        ("{count_not_started}", count(counts.not_started)),
-        ("{count_stopped}", count(counts.stopped)),
-        ("{count_waiting}", count(counts.waiting)),
-        ("{count_idle}", count(counts.idle)),
-        ("{count_total}", count(counts.total)),
+        ("name", name),
+        ("status", status.map(|s| s.as_str().to_owned()).unwrap_or_default()),
+        ("symbol", symbol),
+        ("glyph", sym.glyph.to_owned()),
+        ("summary", summary),
+        ("count_running", count(counts.running)),
+        ("count_ok", count(counts.ok)),
+        ("count_failed", count(counts.failed)),
+        ("count_lost", count(counts.lost)),
+        ("count_not_started", count(counts.not_started)),
+        ("count_stopped", count(counts.stopped)),
+        ("count_waiting", count(counts.waiting)),
+        ("count_idle", count(counts.idle)),
+        ("count_total", count(counts.total)),
     ];
-    let mut out = String::with_capacity(template.len() + 16);
-    let mut rest = template;
+    let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = crate::template::expand(template, crate::template::lookup(&values, None)).ok()?;
     // Like starship: a segment whose placeholders all came out empty is no segment (a template
     // `{name}:{status}` prints nothing in the main worktree, not a lone `:`).
-    let (mut placeholders, mut filled) = (0, 0);
-    'outer: while let Some(c) = rest.chars().next() {
-        for (key, value) in &values {
-            if let Some(after) = rest.strip_prefix(key) {
-                placeholders += 1;
-                filled += usize::from(!value.is_empty());
-                out.push_str(value);
-                rest = after;
-                continue 'outer;
-            }
-        }
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
-    }
-    if placeholders > 0 && filled == 0 {
+    if out.placeholders > 0 && out.filled == 0 {
         return None;
     }
     // The template itself comes from the user's shell config, but clean it too: one rule for all.
-    let out = clean(out.trim());
+    let out = clean(out.text.trim());
     (!out.is_empty()).then_some(out)
 }
 

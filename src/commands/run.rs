@@ -4,6 +4,7 @@ use crate::agent;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::shard::lifecycle::LifecycleError;
+use crate::shard::lifecycle::prepare;
 
 use crate::shard::lifecycle::run::{LaunchResult, NewCommand, launch};
 
@@ -22,7 +23,8 @@ pub struct Args {
     #[arg(long, value_name = "PRESET", add = clap_complete::ArgValueCandidates::new(crate::cli::agent_names))]
     pub agent: Option<String>,
     /// Continue the agent's last conversation in this worktree (`claude --continue`, `codex resume
-    /// --last`, `opencode --continue`, `aider --restore-chat-history`), for this run only.
+    /// --last`, `gemini --resume latest`, `opencode --continue`, `aider --restore-chat-history`),
+    /// for this run only.
     #[arg(long)]
     pub resume: bool,
     /// The agent command and its arguments (default: the shard's recorded command).
@@ -62,6 +64,13 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             "name the command that resumes it after `--` (e.g. `git shard run <name> -- <agent> --continue`)",
         ));
     }
+    // What the shard needs before any agent: ports it lacks, a setup that has not succeeded yet
+    // (never while an agent runs in it: `launch` would refuse it after the setup ran).
+    if crate::shard::RunStatus::of(record.process.as_ref()) == crate::shard::RunStatus::Running {
+        return Err(LifecycleError::AlreadyRunning { name: name.to_string() }.into());
+    }
+    prepare::ensure_ports(&ws, &name)?;
+    prepare::setup(&ws, &name)?;
     match launch(&ws, &name, &terminal, changed, args.resume)? {
         LaunchResult::Started(p) => {
             eprintln!(

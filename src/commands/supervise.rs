@@ -142,6 +142,7 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
         .env("GIT_SHARD_NAME", name.as_str())
         .env("GIT_SHARD_BRANCH", &record.branch)
         .env("GIT_SHARD_PATH", &record.worktree)
+        .envs(crate::shard::ports::env(&record))
         .env(crate::commands::hook::RUN_ID_ENV, run_id)
         .env(crate::commands::hook::COMMON_DIR_ENV, &args.git_common_dir);
     for var in REMOVED_ENV {
@@ -457,6 +458,7 @@ fn keep_output(cfg: &Config, store: &Store, name: &ShardName, record: &Record, e
         repo: "",
         cmd: &[],
         env: &env,
+        ports: crate::shard::ports::placeholders(record),
     };
     let Ok(argv) = crate::terminal::expand(&capture, &vars) else {
         return;

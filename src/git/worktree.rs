@@ -86,9 +86,16 @@ impl Repo {
     /// anything else and keeps it: until the caller lifts it, a plain `git worktree prune` or
     /// `remove` leaves the entry alone, and a leftover of a killed add carries a reason that says
     /// whose it is (git's own "initializing" is translated, so it cannot be recognised).
+    ///
+    /// On a terminal git says what it does and shows its checkout's progress, as `git worktree
+    /// add` would; elsewhere (a script, a pipe) it is quiet.
     pub fn add_worktree_command(&self, path: &Path, branch: &str, lock: &str) -> (Command, String) {
+        use std::io::IsTerminal;
+        let quiet = (!std::io::stderr().is_terminal()).then_some("--quiet");
         self.git()
-            .args(["worktree", "add", "--quiet", "--lock", "--reason", lock])
+            .args(["worktree", "add"])
+            .args(quiet)
+            .args(["--lock", "--reason", lock])
             .arg(path)
             .arg(branch)
             .into_command()

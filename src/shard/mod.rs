@@ -1,10 +1,13 @@
 //! The domain: shard names, records, the store, and the status of a run.
 
 pub mod activity;
+pub mod include;
 pub mod lifecycle;
 pub mod name;
 pub mod notify;
+pub mod ports;
 pub mod record;
+pub mod setup;
 pub mod status;
 pub mod store;
 

@@ -115,14 +115,17 @@ pub fn send(cfg: &Config, event: &Event<'_>) {
         NotifySpec::Builtin(_) => vec!["notify-send".into(), title, body],
         NotifySpec::Command(template) => {
             let values = [
-                ("{name}", event.name),
-                ("{branch}", event.branch),
-                ("{activity}", event.state),
-                ("{message}", event.message),
+                ("name", event.name),
+                ("branch", event.branch),
+                ("activity", event.state),
+                ("message", event.message),
             ];
             let expanded: Result<Vec<String>, String> = template
                 .iter()
-                .map(|e| crate::terminal::substitute(e, &values, event.terminal_env))
+                .map(|e| {
+                    crate::template::expand(e, crate::template::lookup(&values, Some(event.terminal_env)))
+                        .map(|e| e.text)
+                })
                 .collect();
             match expanded {
                 Ok(argv) => argv,

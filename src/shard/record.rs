@@ -53,6 +53,16 @@ pub struct Record {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub orphaned_at: Option<Timestamp>,
     pub base: Base,
+    /// The shard's own port, reserved for its life (see `shard::ports`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// Its named ports (`ports = ["web"]` in the configuration → `web = 20001`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ports: BTreeMap<String, u16>,
+    /// The configuration's `setup` commands have not all succeeded yet: `run` runs them (again)
+    /// before it starts an agent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pending_setup: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process: Option<ProcessRecord>,
     /// The git process `new` or `rm` started for this shard (`git branch`, `git worktree add`,
@@ -302,10 +312,10 @@ impl Record {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    pub(super) fn sample() -> Record {
+    pub(crate) fn sample() -> Record {
         Record {
             version: VERSION,
             name: "fix-login".into(),
@@ -325,6 +335,9 @@ mod tests {
                 commit: "0123456789abcdef0123456789abcdef01234567".into(),
                 extra: BTreeMap::new(),
             },
+            port: None,
+            ports: BTreeMap::new(),
+            pending_setup: false,
             process: None,
             git_process: None,
             extra: BTreeMap::new(),

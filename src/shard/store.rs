@@ -1,7 +1,8 @@
 //! The record store: `<git-common-dir>/shards/`.
 //!
 //! Files: `<name>.toml` (record), `<name>.lock` (per-shard lock), `<name>.log` (output of headless
-//! runs), `.store.lock` (store-wide lock), `.worktrees.lock` (around git's worktree mutations),
+//! runs), `.store.lock` (store-wide lock), `.ports.lock` (around choosing ports),
+//! `.worktrees.lock` (around git's worktree mutations),
 //! `config.toml` (repository-local configuration; the name `config` is therefore reserved),
 //! `.agents/` (files git-shard writes for agents to load, e.g. opencode's plugin).
 //!
@@ -115,6 +116,11 @@ impl Store {
     /// Exclusive lock of one shard, for every read-modify-write of its record.
     pub fn lock_shard(&self, name: &ShardName) -> Result<Lock, StoreError> {
         self.lock_file(&format!("{name}.lock"), FlockOperation::LockExclusive)
+    }
+
+    /// Held while a shard's ports are chosen (see `shard::ports`).
+    pub fn lock_ports(&self) -> Result<Lock, StoreError> {
+        self.lock_file(".ports.lock", FlockOperation::LockExclusive)
     }
 
     /// Shared store lock: held by commands that create or remove one shard.

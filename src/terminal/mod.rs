@@ -268,6 +268,8 @@ pub struct Vars<'a> {
     pub cmd: &'a [String],
     /// The recorded terminal environment (for `focus` and `close`).
     pub env: &'a BTreeMap<String, String>,
+    /// The shard's ports as placeholders: `port`, `port_<name>` (see `shard::ports`).
+    pub ports: Vec<(String, String)>,
 }
 
 /// Substitute placeholders element by element (see the module docs). Fails with the name of an
@@ -275,46 +277,25 @@ pub struct Vars<'a> {
 pub fn expand(template: &[String], vars: &Vars<'_>) -> Result<Vec<String>, String> {
     let cmd_sh = shlex::try_join(vars.cmd.iter().map(String::as_str)).unwrap_or_default();
     let cwd = vars.cwd.to_string_lossy();
-    let values: [(&str, &str); 6] = [
-        ("{cwd}", &cwd),
-        ("{name}", vars.name),
-        ("{branch}", vars.branch),
-        ("{title}", vars.title),
-        ("{repo}", vars.repo),
-        ("{cmd_sh}", &cmd_sh),
+    let mut values: Vec<(&str, &str)> = vec![
+        ("cwd", &cwd),
+        ("name", vars.name),
+        ("branch", vars.branch),
+        ("title", vars.title),
+        ("repo", vars.repo),
+        ("cmd_sh", &cmd_sh),
     ];
+    values.extend(vars.ports.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let mut out = Vec::with_capacity(template.len() + vars.cmd.len());
     for element in template {
         if element == "{cmd...}" || element == "{cmd…}" {
             out.extend(vars.cmd.iter().cloned());
             continue;
         }
-        out.push(substitute(element, &values, vars.env)?);
-    }
-    Ok(out)
-}
-/// One left-to-right pass, so a value that itself contains `{name}` is never expanded again.
-pub fn substitute(element: &str, values: &[(&str, &str)], env: &BTreeMap<String, String>) -> Result<String, String> {
-    let mut out = String::with_capacity(element.len());
-    let mut rest = element;
-    while let Some(c) = rest.chars().next() {
-        if c == '{' {
-            if let Some((key, value)) = values.iter().find(|(k, _)| rest.starts_with(k)) {
-                out.push_str(value);
-                rest = &rest[key.len()..];
-                continue;
-            }
-            if let Some(after) = rest.strip_prefix("{env:")
-                && let Some(end) = after.find('}')
-            {
-                let var = &after[..end];
-                out.push_str(env.get(var).ok_or_else(|| var.to_owned())?);
-                rest = &after[end + 1..];
-                continue;
-            }
-        }
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
+        let expanded = crate::template::expand(element, crate::template::lookup(&values, Some(vars.env)))
+            // The missing key is an `env:VAR`: callers name the variable.
+            .map_err(|key| key.strip_prefix("env:").unwrap_or(&key).to_owned())?;
+        out.push(expanded.text);
     }
     Ok(out)
 }
@@ -410,6 +391,7 @@ mod tests {
             repo: "app",
             cmd,
             env,
+            ports: vec![("port".into(), "20001".into())],
         }
     }
 

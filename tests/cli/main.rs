@@ -9,6 +9,7 @@ mod generated;
 mod hooks;
 mod interop;
 mod lifecycle;
+mod ready;
 mod safety;
 mod shell;
 mod terminals;

@@ -152,6 +152,18 @@ pub enum LifecycleError {
     WaitInline(#[source] io::Error),
     #[error("cannot find the git-shard binary: {0}")]
     NoExe(#[source] io::Error),
+    #[error("shard '{name}' is created, but its {source}; no agent was started")]
+    SetupFailed {
+        name: String,
+        source: crate::shard::setup::SetupError,
+    },
+    #[error("shard '{name}': its {source}; nothing was removed")]
+    TeardownFailed {
+        name: String,
+        source: crate::shard::setup::SetupError,
+    },
+    #[error(transparent)]
+    Ports(#[from] crate::shard::ports::PortError),
 }
 
 /// The last lines of a failed launch's log, quoted under the message.
@@ -225,6 +237,17 @@ impl LifecycleError {
                 "the shard is kept: fix what the agent reports, then `git shard run {name}`; \
                  `git shard logs {name}` shows its output"
             ),
+            SetupFailed { name, .. } => format!(
+                "fix what it reports (its output is above and in `git shard logs {name}`), then \
+                 `git shard run {name}` runs the setup again and starts the agent; `git shard rm {name}` removes the shard"
+            ),
+            TeardownFailed { name, .. } => format!(
+                "fix what it reports and run `git shard rm {name}` again, or `git shard rm --force {name}` \
+                 to remove the shard anyway"
+            ),
+            Ports(_) => "widen `port_range` (`git shard config --set port_range=[20000,29999]`) or remove shards \
+                 you no longer need"
+                .into(),
             LaunchFailed { name, .. } => {
                 format!("check the terminal and agent command; `git shard run {name}` tries again")
             }

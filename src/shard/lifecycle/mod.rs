@@ -21,6 +21,7 @@
 //!   while it points at the commit that was judged (safety rules 3 and 7).
 
 mod error;
+pub mod prepare;
 pub mod prune;
 pub mod reconcile;
 pub mod remove;

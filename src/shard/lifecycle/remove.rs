@@ -111,6 +111,7 @@ pub fn remove(
     if std::fs::symlink_metadata(&record.worktree).is_ok() {
         super::check_removable(ws, name, &record, opts.force)?;
         if !record.removing {
+            super::prepare::teardown(ws, name, &record, opts.force)?;
             close_window(ws, &record);
             let escaped = crate::process::working_in(&record.worktree);
             if !escaped.is_empty() {
@@ -203,6 +204,7 @@ fn close_window(ws: &Workspace, record: &Record) {
         repo: &repo,
         cmd: &[],
         env: &p.terminal_env,
+        ports: crate::shard::ports::placeholders(record),
     };
     if let Ok(argv) = terminal::expand(&close, &vars) {
         let result = Command::new(&argv[0])

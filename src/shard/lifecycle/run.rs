@@ -125,6 +125,7 @@ pub fn launch(
         repo: &repo_name,
         cmd: &supervisor,
         env: &no_env,
+        ports: crate::shard::ports::placeholders(&record),
     };
     let log = ws.store.log_path(name.as_str());
     tracing::debug!(terminal = terminal.name(), ?supervisor, "launching");
