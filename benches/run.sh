@@ -3,7 +3,7 @@
 # run with hyperfine (medians, ratio = git-shard / git). Not part of `cargo test`.
 #
 #   benches/run.sh            all benchmarks
-#   benches/run.sh prompt     only some: prompt complete list new rm stop hook include
+#   benches/run.sh prompt     only some: prompt complete list new rm stop hook include merged
 #
 # Prints a Markdown report on stdout (paste it into benches/README.md); raw hyperfine JSON stays
 # in $BENCH_DIR (default: a temp folder).
@@ -166,4 +166,38 @@ PY
     printf '| `new` with `.worktreeinclude` of 10,000 ignored files | %s ms | `cp -r`: %s ms, `cp -r --reflink=auto`: %s ms | %.2f× of `cp -r` | ≤ 1.5× | %s; worktree of 10 files included |\n' \
         "$(median "$work/include.json" 0)" "$(median "$work/include.json" 1)" "$(median "$work/include.json" 2)" \
         "$(python3 -c "print($(median "$work/include.json" 0)/$(median "$work/include.json" 1))")" "$fs"
+fi
+
+if want merged; then
+    # Is a branch of 50 commits merged into a main 10,000 commits ahead? (squash merged long ago,
+    # so the answer needs the capped patch-id walk), vs `git cherry`, git's own "which commits
+    # have an equivalent upstream".
+    r=$work/merged; make_repo "$r" 10
+    python3 - "$r" <<'PY'
+import subprocess, sys
+root = sys.argv[1]
+def fast_import(stream):
+    subprocess.run(["git", "-C", root, "fast-import", "--quiet"], input=stream.encode(), check=True)
+base = subprocess.run(["git", "-C", root, "rev-parse", "main"], capture_output=True, text=True).stdout.strip()
+out = []
+# The shard's branch: 50 commits on its own files.
+out.append("reset refs/heads/shard/s\nfrom %s\n" % base)
+for i in range(50):
+    out.append("commit refs/heads/shard/s\ncommitter b <b@b> %d +0000\ndata 9\nshard %02d\nM 644 inline shard/f%02d.txt\ndata 6\nline%d\n\n" % (1700000000 + i, i, i, i % 10))
+# main: its squash of the branch first, then 10,000 commits of other work.
+out.append("commit refs/heads/main\ncommitter b <b@b> 1700001000 +0000\ndata 7\nsquash\nfrom %s\n" % base)
+for i in range(50):
+    out.append("M 644 inline shard/f%02d.txt\ndata 6\nline%d\n" % (i, i % 10))
+out.append("\n")
+for i in range(10000):
+    out.append("commit refs/heads/main\ncommitter b <b@b> %d +0000\ndata 6\nmain%d\nM 644 inline other/g%d.txt\ndata 2\nx\n\n" % (1700002000 + i, i % 10, i % 500))
+fast_import("".join(out))
+PY
+    git -C "$r" checkout -q -f main
+    (cd "$r" && git-shard new s --branch shard/s --no-launch >/dev/null 2>&1)
+    # `list` asks once per pair of tips and keeps the answer: the cache goes before each run.
+    (cd "$r" && hyperfine -N --warmup 2 --runs 20 --export-json "$work/merged.json" \
+        --prepare "rm -f $r/.git/shards/.merged-cache" "$BIN list --json" "git cherry main shard/s" >/dev/null)
+    (cd "$r" && $BIN list --json | grep -q 'squash-merged into main') || { echo "merged bench: not detected" >&2; exit 1; }
+    report "merged? 50-commit branch squashed into a main 10,000 commits ahead (\`list\`, nothing cached)" "$work/merged.json" "< 100 ms" "vs \`git cherry main shard/s\`"
 fi

@@ -39,6 +39,9 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print the output of a shard''s background run')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the agent of a shard: SIGTERM to its process group, SIGKILL after the grace period')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until one of the shards reaches a state, and print `<name> <state>`')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what a shard changed since it forked from its base, with `git diff` (your pager, colours and diff tools apply)')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Bring a shard''s branch into its base branch (or `--into`), as you would with git')
+            [CompletionResult]::new('pr', 'pr', [CompletionResultType]::ParameterValue, 'Push a shard''s branch and open a pull request for it with `gh` (or a merge request with `glab`), into its base branch or `--into`')
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Forget shards whose worktree is gone and report worktrees without a shard')
             [CompletionResult]::new('reconcile', 'reconcile', [CompletionResultType]::ParameterValue, 'Reconcile shards with git''s worktrees (what the git hooks run)')
@@ -177,6 +180,48 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'git-shard;diff' {
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Also the uncommitted and untracked changes in the shard''s worktree')
+            [CompletionResult]::new('--stat', '--stat', [CompletionResultType]::ParameterName, 'Show a diffstat, as `git diff --stat`')
+            [CompletionResult]::new('--name-only', '--name-only', [CompletionResultType]::ParameterName, 'Show only the names of changed files, as `git diff --name-only`')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;merge' {
+            [CompletionResult]::new('--into', '--into', [CompletionResultType]::ParameterName, 'Merge into this branch instead of the shard''s base')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'The message of the squash or merge commit')
+            [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'The message of the squash or merge commit')
+            [CompletionResult]::new('--squash', '--squash', [CompletionResultType]::ParameterName, 'One commit on the target with the shard''s whole change')
+            [CompletionResult]::new('--rebase', '--rebase', [CompletionResultType]::ParameterName, 'Rebase onto the target, then fast-forward it (the default)')
+            [CompletionResult]::new('--no-ff', '--no-ff', [CompletionResultType]::ParameterName, 'A merge commit, even when a fast-forward would do')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Edit the message of the squash or merge commit in your editor')
+            [CompletionResult]::new('--edit', '--edit', [CompletionResultType]::ParameterName, 'Edit the message of the squash or merge commit in your editor')
+            [CompletionResult]::new('--commit-all', '--commit-all', [CompletionResultType]::ParameterName, 'Commit the shard''s uncommitted and untracked work first (instead of refusing)')
+            [CompletionResult]::new('--rm', '--rm', [CompletionResultType]::ParameterName, 'Remove the shard once its work is merged')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;pr' {
+            [CompletionResult]::new('--into', '--into', [CompletionResultType]::ParameterName, 'Open it against this branch instead of the shard''s base')
+            [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'The remote to push to (default: `remote.pushDefault`, else `origin`)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'git-shard;rm' {
             [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Seconds to give the agent after SIGTERM before SIGKILL')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Remove the worktree even with uncommitted or untracked changes, commits only a detached HEAD holds, initialised submodules (whose commits are all on a remote) or a lock someone else set, and go on when the agent cannot be stopped')
@@ -196,6 +241,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
         'git-shard;prune' {
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Only say what would be done')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Only say what would be done')
+            [CompletionResult]::new('--merged', '--merged', [CompletionResultType]::ParameterName, 'Also remove shards whose branch is merged into its base (squash and rebase merges included), whose worktree is clean and whose agent is not running; with `--dry-run`, list them')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the actions as a JSON array')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
@@ -341,6 +387,9 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print the output of a shard''s background run')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the agent of a shard: SIGTERM to its process group, SIGKILL after the grace period')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until one of the shards reaches a state, and print `<name> <state>`')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what a shard changed since it forked from its base, with `git diff` (your pager, colours and diff tools apply)')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Bring a shard''s branch into its base branch (or `--into`), as you would with git')
+            [CompletionResult]::new('pr', 'pr', [CompletionResultType]::ParameterValue, 'Push a shard''s branch and open a pull request for it with `gh` (or a merge request with `glab`), into its base branch or `--into`')
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Forget shards whose worktree is gone and report worktrees without a shard')
             [CompletionResult]::new('reconcile', 'reconcile', [CompletionResultType]::ParameterValue, 'Reconcile shards with git''s worktrees (what the git hooks run)')
@@ -384,6 +433,15 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             break
         }
         'git-shard;help;wait' {
+            break
+        }
+        'git-shard;help;diff' {
+            break
+        }
+        'git-shard;help;merge' {
+            break
+        }
+        'git-shard;help;pr' {
             break
         }
         'git-shard;help;rm' {

@@ -28,6 +28,9 @@ _git__shard() {
             git__shard,config)
                 cmd="git__shard__subcmd__config"
                 ;;
+            git__shard,diff)
+                cmd="git__shard__subcmd__diff"
+                ;;
             git__shard,help)
                 cmd="git__shard__subcmd__help"
                 ;;
@@ -49,11 +52,17 @@ _git__shard() {
             git__shard,ls)
                 cmd="git__shard__subcmd__list"
                 ;;
+            git__shard,merge)
+                cmd="git__shard__subcmd__merge"
+                ;;
             git__shard,new)
                 cmd="git__shard__subcmd__new"
                 ;;
             git__shard,path)
                 cmd="git__shard__subcmd__path"
+                ;;
+            git__shard,pr)
+                cmd="git__shard__subcmd__pr"
                 ;;
             git__shard,prompt)
                 cmd="git__shard__subcmd__prompt"
@@ -94,6 +103,9 @@ _git__shard() {
             git__shard__subcmd__help,config)
                 cmd="git__shard__subcmd__help__subcmd__config"
                 ;;
+            git__shard__subcmd__help,diff)
+                cmd="git__shard__subcmd__help__subcmd__diff"
+                ;;
             git__shard__subcmd__help,help)
                 cmd="git__shard__subcmd__help__subcmd__help"
                 ;;
@@ -112,11 +124,17 @@ _git__shard() {
             git__shard__subcmd__help,logs)
                 cmd="git__shard__subcmd__help__subcmd__logs"
                 ;;
+            git__shard__subcmd__help,merge)
+                cmd="git__shard__subcmd__help__subcmd__merge"
+                ;;
             git__shard__subcmd__help,new)
                 cmd="git__shard__subcmd__help__subcmd__new"
                 ;;
             git__shard__subcmd__help,path)
                 cmd="git__shard__subcmd__help__subcmd__path"
+                ;;
+            git__shard__subcmd__help,pr)
+                cmd="git__shard__subcmd__help__subcmd__pr"
                 ;;
             git__shard__subcmd__help,prompt)
                 cmd="git__shard__subcmd__help__subcmd__prompt"
@@ -185,7 +203,7 @@ _git__shard() {
 
     case "${cmd}" in
         git__shard)
-            opts="-v -h -V --verbose --help --version new list ls status status-line run attach path cd logs stop wait rm prune reconcile hooks prompt init config completions install-man help"
+            opts="-v -h -V --verbose --help --version new list ls status status-line run attach path cd logs stop wait diff merge pr rm prune reconcile hooks prompt init config completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -262,8 +280,22 @@ _git__shard() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__subcmd__shard__subcmd__diff)
+            opts="-v -h -V --all --stat --name-only --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__subcmd__shard__subcmd__help)
-            opts="new list status status-line run attach path cd logs stop wait rm prune reconcile hooks prompt init config completions install-man help"
+            opts="new list status status-line run attach path cd logs stop wait diff merge pr rm prune reconcile hooks prompt init config completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -319,6 +351,20 @@ _git__shard() {
             return 0
             ;;
         git__subcmd__shard__subcmd__help__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__help__subcmd__diff)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -458,6 +504,20 @@ _git__shard() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__subcmd__shard__subcmd__help__subcmd__merge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__subcmd__shard__subcmd__help__subcmd__new)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -473,6 +533,20 @@ _git__shard() {
             return 0
             ;;
         git__subcmd__shard__subcmd__help__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__help__subcmd__pr)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -798,6 +872,32 @@ _git__shard() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__subcmd__shard__subcmd__merge)
+            opts="-m -e -v -h -V --into --squash --rebase --no-ff --message --edit --commit-all --rm --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --into)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --message)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -m)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__subcmd__shard__subcmd__new)
             opts="-v -h -V --base --branch --agent --terminal --no-launch --no-include --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -842,6 +942,28 @@ _git__shard() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__subcmd__shard__subcmd__pr)
+            opts="-v -h -V --into --remote --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --into)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__subcmd__shard__subcmd__prompt)
             opts="-v -h -V --format --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -861,7 +983,7 @@ _git__shard() {
             return 0
             ;;
         git__subcmd__shard__subcmd__prune)
-            opts="-n -v -h -V --dry-run --json --verbose --help --version"
+            opts="-n -v -h -V --dry-run --merged --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -36,6 +36,9 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand logs 'Print the output of a shard''s background run'
             cand stop 'Stop the agent of a shard: SIGTERM to its process group, SIGKILL after the grace period'
             cand wait 'Wait until one of the shards reaches a state, and print `<name> <state>`'
+            cand diff 'Show what a shard changed since it forked from its base, with `git diff` (your pager, colours and diff tools apply)'
+            cand merge 'Bring a shard''s branch into its base branch (or `--into`), as you would with git'
+            cand pr 'Push a shard''s branch and open a pull request for it with `gh` (or a merge request with `glab`), into its base branch or `--into`'
             cand rm 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch'
             cand prune 'Forget shards whose worktree is gone and report worktrees without a shard'
             cand reconcile 'Reconcile shards with git''s worktrees (what the git hooks run)'
@@ -161,6 +164,45 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'git-shard;diff'= {
+            cand --all 'Also the uncommitted and untracked changes in the shard''s worktree'
+            cand --stat 'Show a diffstat, as `git diff --stat`'
+            cand --name-only 'Show only the names of changed files, as `git diff --name-only`'
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;merge'= {
+            cand --into 'Merge into this branch instead of the shard''s base'
+            cand -m 'The message of the squash or merge commit'
+            cand --message 'The message of the squash or merge commit'
+            cand --squash 'One commit on the target with the shard''s whole change'
+            cand --rebase 'Rebase onto the target, then fast-forward it (the default)'
+            cand --no-ff 'A merge commit, even when a fast-forward would do'
+            cand -e 'Edit the message of the squash or merge commit in your editor'
+            cand --edit 'Edit the message of the squash or merge commit in your editor'
+            cand --commit-all 'Commit the shard''s uncommitted and untracked work first (instead of refusing)'
+            cand --rm 'Remove the shard once its work is merged'
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;pr'= {
+            cand --into 'Open it against this branch instead of the shard''s base'
+            cand --remote 'The remote to push to (default: `remote.pushDefault`, else `origin`)'
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'git-shard;rm'= {
             cand --grace 'Seconds to give the agent after SIGTERM before SIGKILL'
             cand -f 'Remove the worktree even with uncommitted or untracked changes, commits only a detached HEAD holds, initialised submodules (whose commits are all on a remote) or a lock someone else set, and go on when the agent cannot be stopped'
@@ -179,6 +221,7 @@ set edit:completion:arg-completer[git-shard] = {|@words|
         &'git-shard;prune'= {
             cand -n 'Only say what would be done'
             cand --dry-run 'Only say what would be done'
+            cand --merged 'Also remove shards whose branch is merged into its base (squash and rebase merges included), whose worktree is clean and whose agent is not running; with `--dry-run`, list them'
             cand --json 'Print the actions as a JSON array'
             cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
             cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
@@ -308,6 +351,9 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand logs 'Print the output of a shard''s background run'
             cand stop 'Stop the agent of a shard: SIGTERM to its process group, SIGKILL after the grace period'
             cand wait 'Wait until one of the shards reaches a state, and print `<name> <state>`'
+            cand diff 'Show what a shard changed since it forked from its base, with `git diff` (your pager, colours and diff tools apply)'
+            cand merge 'Bring a shard''s branch into its base branch (or `--into`), as you would with git'
+            cand pr 'Push a shard''s branch and open a pull request for it with `gh` (or a merge request with `glab`), into its base branch or `--into`'
             cand rm 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch'
             cand prune 'Forget shards whose worktree is gone and report worktrees without a shard'
             cand reconcile 'Reconcile shards with git''s worktrees (what the git hooks run)'
@@ -340,6 +386,12 @@ set edit:completion:arg-completer[git-shard] = {|@words|
         &'git-shard;help;stop'= {
         }
         &'git-shard;help;wait'= {
+        }
+        &'git-shard;help;diff'= {
+        }
+        &'git-shard;help;merge'= {
+        }
+        &'git-shard;help;pr'= {
         }
         &'git-shard;help;rm'= {
         }

@@ -8,8 +8,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 use clap_complete::CompletionCandidate;
 
 use crate::commands::{
-    attach, cd, completions, config, hooks, init, install_man, list, logs, new, path, prompt, prune, reconcile, rm,
-    run, status, status_line, stop, supervise, wait,
+    attach, cd, completions, config, diff, hooks, init, install_man, list, logs, merge, new, path, pr, prompt, prune,
+    reconcile, rm, run, status, status_line, stop, supervise, wait,
 };
 
 /// Run coding agents in parallel, each in its own git worktree and branch.
@@ -44,6 +44,9 @@ pub enum Command {
     Logs(logs::Args),
     Stop(stop::Args),
     Wait(wait::Args),
+    Diff(diff::Args),
+    Merge(merge::Args),
+    Pr(pr::Args),
     // Not a visible alias: completion offers one spelling per command and would pick `destroy`
     // (the first alphabetically) over `rm`. `destroy` still completes once typed (`git shard d<TAB>`).
     #[command(alias = "destroy")]

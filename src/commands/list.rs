@@ -44,8 +44,20 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             Err(e) => eprintln!("warning: shard '{name}' skipped: {e}"),
         }
     }
+    let records: Vec<&Record> = shards.iter().map(|(r, _)| r).collect();
+    let merged = crate::shard::merged::of_all(&ws, &records).unwrap_or_else(|e| {
+        eprintln!("warning: cannot tell which branches are merged: {e}");
+        Default::default()
+    });
+    let merged_of = |r: &Record| merged.get(&r.name).cloned().flatten();
     if args.json {
-        let view: Vec<ShardJson> = shards.iter().map(|(r, s)| ShardJson::new(r, *s)).collect();
+        let view: Vec<ShardJson> = shards
+            .iter()
+            .map(|(r, s)| ShardJson {
+                merged: merged_of(r),
+                ..ShardJson::new(r, *s)
+            })
+            .collect();
         return print_json(&view);
     }
     if none_at_all {
@@ -60,7 +72,10 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
                 Cell::painted(&r.name, |t| paint.bold(t)),
                 status_cell(r, *s, paint),
                 activity_cell(r, *s, paint),
-                Cell::plain(&r.branch),
+                match merged_of(r) {
+                    Some(_) => Cell::painted(&format!("{} (merged)", r.branch), |t| paint.dim(t)),
+                    None => Cell::plain(&r.branch),
+                },
                 Cell::plain(age(r.created_at)),
                 if r.worktree.is_dir() {
                     Cell::plain(short_path(&r.worktree))

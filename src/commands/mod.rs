@@ -6,14 +6,17 @@ pub mod attach;
 pub mod cd;
 pub mod completions;
 pub mod config;
+pub mod diff;
 pub mod hook;
 pub mod hooks;
 pub mod init;
 pub mod install_man;
 pub mod list;
 pub mod logs;
+pub mod merge;
 pub mod new;
 pub mod path;
+pub mod pr;
 pub mod prompt;
 pub mod prune;
 pub mod reconcile;
@@ -59,6 +62,9 @@ pub fn dispatch(ctx: &Context, command: &Command) -> Result<()> {
         Command::Stop(a) => stop::run(ctx, a),
         Command::Wait(a) => wait::run(ctx, a),
         Command::Rm(a) => rm::run(ctx, a),
+        Command::Diff(a) => diff::run(ctx, a),
+        Command::Merge(a) => merge::run(ctx, a),
+        Command::Pr(a) => pr::run(ctx, a),
         Command::Prune(a) => prune::run(ctx, a),
         Command::Reconcile(a) => reconcile::run(ctx, a),
         Command::Hooks(a) => hooks::run(ctx, a),
@@ -99,6 +105,9 @@ pub struct ShardJson {
     pub ports: std::collections::BTreeMap<String, u16>,
     /// Its setup commands have not all succeeded yet (`run` runs them first).
     pub pending_setup: bool,
+    /// How its branch's work is in its base ("squash-merged into main as abc1234"), null when it
+    /// is not; only `list` asks (see `shard::merged`), elsewhere null.
+    pub merged: Option<String>,
 }
 
 impl ShardJson {
@@ -129,6 +138,7 @@ impl ShardJson {
             port: r.port,
             ports: r.ports.clone(),
             pending_setup: r.pending_setup,
+            merged: None,
         }
     }
 }
@@ -301,4 +311,35 @@ pub fn install_hooks(ws: &Workspace, force: bool, quiet: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// SIGINT and SIGQUIT ignored until dropped, as `system(3)` does while its child runs: a Ctrl-C
+/// at `git diff`'s pager or `git commit`'s editor is the child's to handle, and we wait for it
+/// and clean up after it instead of dying first.
+pub(crate) struct IgnoreInterrupts {
+    int: libc::sighandler_t,
+    quit: libc::sighandler_t,
+}
+
+impl IgnoreInterrupts {
+    /// Call after the child is spawned: it must not inherit the ignored dispositions.
+    pub(crate) fn new() -> IgnoreInterrupts {
+        // SAFETY: plain disposition changes, restored on drop; no handler code runs.
+        unsafe {
+            IgnoreInterrupts {
+                int: libc::signal(libc::SIGINT, libc::SIG_IGN),
+                quit: libc::signal(libc::SIGQUIT, libc::SIG_IGN),
+            }
+        }
+    }
+}
+
+impl Drop for IgnoreInterrupts {
+    fn drop(&mut self) {
+        // SAFETY: restores what `new` replaced.
+        unsafe {
+            libc::signal(libc::SIGINT, self.int);
+            libc::signal(libc::SIGQUIT, self.quit);
+        }
+    }
 }

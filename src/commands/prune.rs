@@ -32,6 +32,11 @@ pub struct Args {
     /// Only say what would be done.
     #[arg(short = 'n', long)]
     pub dry_run: bool,
+    /// Also remove shards whose branch is merged into its base (squash and rebase merges
+    /// included), whose worktree is clean and whose agent is not running; with `--dry-run`, list
+    /// them.
+    #[arg(long)]
+    pub merged: bool,
     /// Print the actions as a JSON array.
     #[arg(long)]
     pub json: bool,
@@ -40,6 +45,7 @@ pub struct Args {
 #[derive(Debug, Serialize)]
 struct Action {
     /// `forget-shard`, `undo-incomplete`, `finish-removal`, `stop-agent`, `delete-branch`, `kept-branch`, `kept-shard`,
+    /// `remove-merged`, `kept-merged`,
     /// `prune-worktree-entry`, `unregistered-worktree`, `unreadable-record`, `error`.
     kind: &'static str,
     target: String,
@@ -63,12 +69,16 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     if !args.dry_run {
         super::reconcile_quietly(&ws);
     }
-    let _store = ws.store.lock_store_exclusive()?;
     let apply = !args.dry_run;
     let mut actions: Vec<Action> = Vec::new();
+    let mut failures = 0;
+    // Before the store's exclusive lock: each removal takes its shared one, as `rm` does.
+    if args.merged {
+        failures += remove_merged(&ws, apply, &mut actions)?;
+    }
+    let _store = ws.store.lock_store_exclusive()?;
     let entries = ws.repo.worktrees()?;
     let mut known_paths = BTreeSet::new();
-    let mut failures = 0;
     for (raw, record) in ws.store.list()? {
         let record = match record {
             Ok(r) => r,
@@ -153,7 +163,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         for a in &actions {
             let only_reported = matches!(
                 a.kind,
-                "unregistered-worktree" | "unreadable-record" | "kept-branch" | "kept-shard" | "error"
+                "unregistered-worktree" | "unreadable-record" | "kept-branch" | "kept-shard" | "kept-merged" | "error"
             );
             let prefix = if args.dry_run && !only_reported { "would " } else { "" };
             println!("{prefix}{}: {} ({})", a.kind, clean(&a.target), clean(&a.detail));
@@ -166,6 +176,80 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// `--merged`: remove each shard whose branch is merged, whose worktree is clean (ignored files
+/// aside, as `rm`) and whose agent is not running; say why each other merged shard stays.
+/// Returns how many removals failed.
+fn remove_merged(ws: &Workspace, apply: bool, actions: &mut Vec<Action>) -> Result<usize> {
+    use crate::shard::lifecycle::remove::{self, RemoveOptions};
+    let records: Vec<Record> = ws.store.list()?.into_iter().filter_map(|(_, r)| r.ok()).collect();
+    let refs: Vec<&Record> = records.iter().filter(|r| !r.incomplete && !r.removing).collect();
+    let mut merged = crate::shard::merged::of_all(ws, &refs)?;
+    // Pull requests merged on the forge, when its CLI answers: the branch is the forge's now, if
+    // it still points at the commit the request had (nothing was added since).
+    let mut on_forge = BTreeSet::new();
+    let forge = super::pr::remote_of(ws, None)
+        .ok()
+        .and_then(|(_, url)| super::pr::Forge::find(&url));
+    if let Some(forge) = forge
+        && let Some(heads) = forge.merged_heads()
+    {
+        for r in &refs {
+            let tip = ws.repo.branch_tip(&r.branch)?;
+            if matches!(merged.get(&r.name), Some(Some(_)))
+                || !heads.iter().any(|(b, oid)| *b == r.branch && Some(oid) == tip.as_ref())
+            {
+                continue;
+            }
+            merged.insert(
+                r.name.clone(),
+                Some(format!("its pull request was merged on {}", forge.name())),
+            );
+            on_forge.insert(r.name.clone());
+        }
+    }
+    let mut failures = 0;
+    for r in refs {
+        let Some(Some(how)) = merged.get(&r.name) else { continue };
+        let opts = RemoveOptions {
+            force: false,
+            // Its commits are on the forge, merged; the local base may not have them yet.
+            delete_branch: on_forge.contains(&r.name),
+            grace: std::time::Duration::from_secs(5),
+        };
+        let name = ShardName::parse(&r.name)?;
+        let kept = |why: String| Action::new("kept-merged", r.name.clone(), format!("{how}, but {why}"), false);
+        if crate::shard::RunStatus::of(r.process.as_ref()) == crate::shard::RunStatus::Running {
+            actions.push(kept("its agent is running".into()));
+            continue;
+        }
+        let plan = match remove::plan(ws, &name, &opts) {
+            Ok(plan) => plan,
+            Err(e) => {
+                actions.push(kept(e.to_string()));
+                continue;
+            }
+        };
+        let dirt = plan
+            .files
+            .iter()
+            .filter(|(kind, _)| *kind != crate::git::status::Kind::Ignored)
+            .count();
+        if dirt > 0 {
+            actions.push(kept(format!(
+                "its worktree has {dirt} uncommitted or untracked file(s)"
+            )));
+            continue;
+        }
+        if apply && let Err(e) = remove::remove(ws, &name, &opts, &mut |_| {}) {
+            failures += 1;
+            actions.push(Action::new("error", r.name.clone(), e.to_string(), false));
+            continue;
+        }
+        actions.push(Action::new("remove-merged", r.name.clone(), how.clone(), apply));
+    }
+    Ok(failures)
 }
 
 /// Prune one shard (see `lifecycle::prune`) and say what was done.
@@ -218,6 +302,9 @@ fn prune_one(
                 "no commits outside its base".into(),
                 apply,
             ),
+            Pruned::Branch(BranchFate::DeletedMerged { how }) => {
+                Action::new("delete-branch", record.branch.clone(), how, apply)
+            }
             Pruned::Branch(BranchFate::KeptUnmerged { commits, .. }) => Action::new(
                 "kept-branch",
                 record.branch.clone(),

@@ -135,6 +135,32 @@ impl Git {
         })
     }
 
+    /// Run it with `input` on its standard input and return its standard output (`patch-id`,
+    /// `diff-tree --stdin`).
+    pub fn read_with_input(mut self, input: &[u8]) -> Result<Vec<u8>, GitError> {
+        use std::io::Write;
+        let mut child = self
+            .cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| spawn_error(&self.what, e))?;
+        let mut stdin = child.stdin.take().expect("piped");
+        // Written from a thread: git may fill its output pipe before it has read all of ours.
+        let input = input.to_vec();
+        let writer = std::thread::spawn(move || stdin.write_all(&input));
+        let out = child.wait_with_output().map_err(|e| spawn_error(&self.what, e))?;
+        let _ = writer.join();
+        if out.status.success() {
+            return Ok(out.stdout);
+        }
+        Err(GitError::Failed {
+            command: self.what,
+            message: message_of(&out.stderr, out.status),
+        })
+    }
+
     /// Run a question git answers with its exit status (`rev-parse --verify --quiet`,
     /// `show-ref --verify --quiet`): `Ok(Some(stdout))` on 0, `Ok(None)` on 1, an error otherwise
     /// (git dies with 128 when it cannot read the repository at all).

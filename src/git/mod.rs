@@ -41,6 +41,7 @@ pub mod history;
 pub mod hooks;
 pub mod locate;
 pub mod lock;
+pub mod merged;
 pub mod refs;
 pub mod repo;
 pub mod status;

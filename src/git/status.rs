@@ -32,6 +32,11 @@ impl Dirt {
         self.staged == 0 && self.modified == 0 && self.untracked == 0
     }
 
+    /// No change to tracked files, staged or not (untracked files aside).
+    pub fn tracked_clean(&self) -> bool {
+        self.staged == 0 && self.modified == 0
+    }
+
     /// Count `git status --porcelain=v1 -z` output.
     fn parse(out: &[u8]) -> Dirt {
         let mut dirt = Dirt::default();

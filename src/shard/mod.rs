@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod include;
 pub mod lifecycle;
+pub mod merged;
 pub mod name;
 pub mod notify;
 pub mod ports;

@@ -21,8 +21,11 @@ pub struct TestRepo {
     pub root: PathBuf,
 }
 
-/// The programs of git-shard's agent presets: a test must not find the developer's own.
+/// The programs of git-shard's agent presets, and the forge CLIs `pr` uses: a test must not find
+/// the developer's own.
 const AGENT_PROGRAMS: &[&str] = &[
+    "gh",
+    "glab",
     "claude",
     "codex",
     "gemini",

@@ -10,6 +10,7 @@ mod hooks;
 mod interop;
 mod lifecycle;
 mod ready;
+mod review;
 mod safety;
 mod shell;
 mod terminals;

@@ -190,6 +190,11 @@ fn remove_registered(ws: &Workspace, record: &mut Record, override_lock: bool) -
 /// What became of a removed shard's branch.
 pub enum BranchFate {
     Deleted,
+    /// Deleted although it has commits its base's history lacks: their work is in the base
+    /// (squash- or rebase-merged, or the same content); how, in words.
+    DeletedMerged {
+        how: String,
+    },
     /// Kept: it has this many commits that are not in its base.
     KeptUnmerged {
         commits: usize,
@@ -211,14 +216,16 @@ impl BranchFate {
                 crate::output::clean(base)
             )),
             BranchFate::KeptPreexisting => Some(format!("kept branch '{branch}': it existed before the shard")),
+            BranchFate::DeletedMerged { how } => Some(format!("deleted branch '{branch}': {how}")),
             BranchFate::Deleted | BranchFate::Missing => None,
         }
     }
 }
 
-/// Safety rule 3 in one place: delete a shard's branch only when it holds no commit outside its
-/// base and the shard created it, or when `force` (the user's explicit `--delete-branch`); and
-/// only while it still points at the commit judged here.
+/// Safety rule 3 in one place: delete a shard's branch only when the shard created it and its
+/// work is in its base (no commit outside it, or squash- or rebase-merged: `git::merged`), or
+/// when `force` (the user's explicit `--delete-branch`); and only while it still points at the
+/// commit judged here.
 pub fn settle_branch(ws: &Workspace, record: &Record, force: bool, apply: bool) -> Result<BranchFate> {
     let Some(tip) = ws.repo.branch_tip(&record.branch)? else {
         return Ok(BranchFate::Missing);
@@ -230,6 +237,18 @@ pub fn settle_branch(ws: &Workspace, record: &Record, force: bool, apply: bool) 
             ws.repo.delete_branch(&record.branch, &tip)?;
         }
         return Ok(BranchFate::Deleted);
+    }
+    let base_name = base.trim_start_matches("refs/heads/");
+    if record.created_branch
+        && commits > 0
+        && let Some(merged) = ws.repo.merged_into(&tip, base)?
+    {
+        if apply {
+            ws.repo.delete_branch(&record.branch, &tip)?;
+        }
+        return Ok(BranchFate::DeletedMerged {
+            how: merged.describe(base_name),
+        });
     }
     if commits > 0 {
         return Ok(BranchFate::KeptUnmerged {

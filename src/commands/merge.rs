@@ -1,0 +1,469 @@
+//! `git shard merge`: bring a shard's work into its base the way people do it with git, with
+//! git doing every step (so its hooks run and its worktrees stay in step).
+//!
+//! Invariants:
+//! - Nothing is half done: a rebase or merge that conflicts is aborted in the worktree it ran in,
+//!   and the refusal names the conflicting files; every branch and worktree is then exactly as
+//!   before. The target branch moves only by a fast-forward or a commit git made on it, and when
+//!   it is not checked out, by `update-ref` from the tip it had when we began (a branch that
+//!   moved meanwhile is not overwritten).
+//! - Uncommitted work is never carried along silently: the shard's is refused unless
+//!   `--commit-all` commits it first, and a checked-out target with uncommitted changes is refused.
+//! - A running agent's branch is not rewritten under it: merging a shard whose agent runs is
+//!   refused.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use crate::context::{Context, Workspace};
+use crate::error::{Error, Result};
+use crate::git::cmd::Git;
+use crate::shard::lifecycle::remove::{self, RemoveOptions};
+use crate::shard::{Record, RunStatus, ShardName};
+
+/// Bring a shard's branch into its base branch (or `--into`), as you would with git.
+///
+/// Default: rebase the branch onto the target, then fast-forward the target. `--squash` makes one
+/// commit of it (message from the branch's commits; `-m`, `-e` to change it), `--no-ff` a merge
+/// commit. The target's worktree, when it is checked out, is updated as `git merge` would; on a
+/// conflict everything is left as it was and the conflicting files are named.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Name of the shard.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::cli::shard_names))]
+    pub name: String,
+    /// Merge into this branch instead of the shard's base.
+    #[arg(long, value_name = "BRANCH")]
+    pub into: Option<String>,
+    /// One commit on the target with the shard's whole change.
+    #[arg(long, conflicts_with_all = ["rebase", "no_ff"])]
+    pub squash: bool,
+    /// Rebase onto the target, then fast-forward it (the default).
+    #[arg(long, conflicts_with = "no_ff")]
+    pub rebase: bool,
+    /// A merge commit, even when a fast-forward would do.
+    #[arg(long)]
+    pub no_ff: bool,
+    /// The message of the squash or merge commit.
+    #[arg(short, long, value_name = "MESSAGE")]
+    pub message: Option<String>,
+    /// Edit the message of the squash or merge commit in your editor.
+    #[arg(short, long)]
+    pub edit: bool,
+    /// Commit the shard's uncommitted and untracked work first (instead of refusing).
+    #[arg(long)]
+    pub commit_all: bool,
+    /// Remove the shard once its work is merged.
+    #[arg(long)]
+    pub rm: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Rebase,
+    Squash,
+    NoFf,
+}
+
+/// The branch a shard's work goes to, as (name for people, revision): `--into`, else its base
+/// branch, else (a shard started from a commit) that commit.
+pub fn target_of(ws: &Workspace, record: &Record, into: Option<&str>) -> Result<(String, String)> {
+    let base = record
+        .base
+        .refname
+        .as_deref()
+        .and_then(|r| r.strip_prefix("refs/heads/"));
+    match into.or(base) {
+        Some(branch) if ws.repo.branch_exists(branch)? => Ok((branch.to_owned(), format!("refs/heads/{branch}"))),
+        Some(branch) => Err(Error::refused(
+            format!("there is no branch '{}' to merge into", crate::output::clean(branch)),
+            "name an existing branch with `--into <branch>`",
+        )),
+        None => Ok((
+            record.base.commit[..7.min(record.base.commit.len())].to_owned(),
+            record.base.commit.clone(),
+        )),
+    }
+}
+
+pub fn run(ctx: &Context, args: &Args) -> Result<()> {
+    let ws = ctx.workspace()?;
+    let (name, record) = ws.record(&args.name)?;
+    let mode = if args.squash {
+        Mode::Squash
+    } else if args.no_ff {
+        Mode::NoFf
+    } else {
+        Mode::Rebase
+    };
+    if args.into.is_none()
+        && !record
+            .base
+            .refname
+            .as_deref()
+            .is_some_and(|r| r.starts_with("refs/heads/"))
+    {
+        return Err(Error::refused(
+            format!("shard '{name}' was started from a commit, not a branch, so it has no branch to merge into"),
+            format!("say which with `git shard merge {name} --into <branch>`"),
+        ));
+    }
+    let (target, target_ref) = target_of(&ws, &record, args.into.as_deref())?;
+    if target == record.branch {
+        return Err(Error::refused(
+            format!("'{target}' is the shard's own branch"),
+            "merge into another branch with `--into <branch>`",
+        ));
+    }
+    let shard_wt = record.worktree.clone();
+    if !shard_wt.is_dir() {
+        return Err(Error::refused(
+            format!("the worktree of shard '{name}' is gone"),
+            format!("merge its branch with git itself (`git merge {}`)", record.branch),
+        ));
+    }
+    if RunStatus::of(record.process.as_ref()) == RunStatus::Running {
+        return Err(Error::refused(
+            format!("the agent of shard '{name}' is running; merging would rewrite its branch under it"),
+            format!("`git shard stop {name}` first (or wait: `git shard wait {name} --for idle`)"),
+        ));
+    }
+    let dirt = crate::git::status::dirt(&shard_wt)?;
+    if !dirt.is_clean() {
+        if !args.commit_all {
+            return Err(Error::refused(
+                format!(
+                    "shard '{name}' has uncommitted work ({} staged, {} modified, {} untracked); nothing was merged",
+                    dirt.staged, dirt.modified, dirt.untracked
+                ),
+                format!("commit it in the shard, or `git shard merge {name} --commit-all` commits it all first"),
+            ));
+        }
+        in_worktree(&shard_wt, &["add", "--all"])?;
+        in_worktree(
+            &shard_wt,
+            &["commit", "--quiet", "-m", &format!("Uncommitted work of shard {name}")],
+        )?;
+        eprintln!("shard '{name}': committed its uncommitted work first (--commit-all)");
+    }
+    let target_wt = ws.repo.branch_checked_out_at(&target)?;
+    if let Some(wt) = &target_wt
+        && !crate::git::status::dirt(wt)?.tracked_clean()
+    {
+        return Err(Error::refused(
+            format!(
+                "'{target}' is checked out in {} with uncommitted changes; nothing was merged",
+                crate::output::short_path(wt)
+            ),
+            "commit or stash them there first",
+        ));
+    }
+    let tip = ws.repo.branch_tip(&record.branch)?.ok_or_else(|| {
+        Error::refused(
+            format!("the branch '{}' of shard '{name}' is gone", record.branch),
+            "there is nothing to merge",
+        )
+    })?;
+    let target_tip = resolve(&ws, &target_ref)?;
+    let summary = if ws.repo.merged_into(&tip, &target_tip)? == Some(crate::git::merged::Merged::Ancestor) {
+        format!("already merged into {target}")
+    } else {
+        match mode {
+            Mode::Rebase => rebase_and_fast_forward(&ws, &name, &record, &target, &target_tip, target_wt.as_deref())?,
+            Mode::Squash | Mode::NoFf => commit_on_target(
+                &ws,
+                &name,
+                &record,
+                args,
+                mode,
+                &target,
+                &target_tip,
+                target_wt.as_deref(),
+            )?,
+        }
+    };
+    eprintln!("shard '{name}': {summary}");
+    if args.rm {
+        let opts = RemoveOptions {
+            force: false,
+            delete_branch: false,
+            grace: std::time::Duration::from_secs(5),
+        };
+        let removed = remove::remove(&ws, &name, &opts, &mut |_| {})?;
+        let fate = match removed {
+            remove::Removed::Shard(fate) | remove::Removed::Interrupted(fate) => fate,
+        };
+        match fate.describe(&record.branch) {
+            Some(line) => eprintln!("removed shard '{name}'; {line}"),
+            None => eprintln!("removed shard '{name}' and its branch"),
+        }
+    }
+    Ok(())
+}
+
+/// Rebase the shard's branch onto the target in its worktree, then fast-forward the target.
+fn rebase_and_fast_forward(
+    ws: &Workspace,
+    name: &ShardName,
+    record: &Record,
+    target: &str,
+    target_tip: &str,
+    target_wt: Option<&Path>,
+) -> Result<String> {
+    let wt = &record.worktree;
+    let before = ws.repo.branch_tip(&record.branch)?.unwrap_or_default();
+    let ahead = ws.repo.commits_not_in(&before, target_tip, target_tip)?;
+    if ws.repo.fork_point(&before, target_tip)?.as_deref() != Some(target_tip)
+        && !quietly(wt, &["rebase", "--quiet", target_tip])
+    {
+        let conflicts = conflicted(wt);
+        let _ = in_worktree(wt, &["rebase", "--abort"]);
+        return Err(conflict(
+            name,
+            target,
+            &conflicts,
+            &format!("git rebase {target}"),
+            "git rebase --continue",
+        ));
+    }
+    let new_tip = ws.repo.branch_tip(&record.branch)?.unwrap_or_default();
+    fast_forward(ws, target, target_tip, &new_tip, target_wt, &record.branch)?;
+    Ok(format!(
+        "{target} fast-forwarded to {} ({ahead} commit(s){})",
+        short(&new_tip),
+        if new_tip == before { "" } else { ", rebased first" }
+    ))
+}
+
+/// Move the target to `new_tip`: in its worktree with `git merge --ff-only` (its files follow,
+/// its hooks run), else by `update-ref` from `old_tip` only.
+fn fast_forward(
+    ws: &Workspace,
+    target: &str,
+    old_tip: &str,
+    new_tip: &str,
+    target_wt: Option<&Path>,
+    branch: &str,
+) -> Result<()> {
+    match target_wt {
+        Some(wt) => in_worktree(wt, &["merge", "--ff-only", "--quiet", branch]).map(|_| ()),
+        None => ws
+            .repo
+            .repository()
+            .args([
+                "update-ref",
+                "-m",
+                &format!("git shard merge: fast-forward to {branch}"),
+            ])
+            .arg(format!("refs/heads/{target}"))
+            .args([new_tip, old_tip])
+            .read()
+            .map(|_| ())
+            .map_err(Into::into),
+    }
+}
+
+/// A squash or merge commit on the target: made by git in the target's worktree, or, when the
+/// target is not checked out anywhere, in a temporary worktree of it whose result then moves the
+/// branch.
+#[allow(clippy::too_many_arguments)]
+fn commit_on_target(
+    ws: &Workspace,
+    name: &ShardName,
+    record: &Record,
+    args: &Args,
+    mode: Mode,
+    target: &str,
+    target_tip: &str,
+    target_wt: Option<&Path>,
+) -> Result<String> {
+    let temp = match target_wt {
+        Some(_) => None,
+        None => Some(TempWorktree::add(ws, target_tip)?),
+    };
+    let wt: PathBuf = target_wt.map_or_else(|| temp.as_ref().expect("made above").path.clone(), Path::to_owned);
+    let branch = &record.branch;
+    let tip = ws.repo.branch_tip(branch)?.unwrap_or_default();
+    let fork = ws
+        .repo
+        .fork_point(&tip, target_tip)?
+        .unwrap_or_else(|| target_tip.to_owned());
+    let commits = ws.repo.commits_not_in(&tip, &fork, &fork)?;
+    let merged = match mode {
+        Mode::Squash => quietly(&wt, &["merge", "--squash", "--quiet", branch]),
+        _ => quietly(&wt, &["merge", "--no-ff", "--no-commit", "--quiet", branch]),
+    };
+    if !merged {
+        let conflicts = conflicted(&wt);
+        // `merge --squash` leaves no MERGE_HEAD for `merge --abort`; `reset --merge` undoes both.
+        let _ = in_worktree(&wt, &["reset", "--merge"]);
+        return Err(conflict(
+            name,
+            target,
+            &conflicts,
+            &format!("git merge {target}"),
+            "git commit",
+        ));
+    }
+    let message = match (&args.message, mode) {
+        (Some(m), _) => m.clone(),
+        (None, Mode::Squash) => {
+            let subjects = ws
+                .repo
+                .repository()
+                .args(["log", "--reverse", "--format=* %s"])
+                .arg(format!("{fork}..{tip}"))
+                .read()?;
+            format!("{name}: {commits} commit(s) from {branch}, squashed\n\n{subjects}")
+        }
+        (None, _) => format!("Merge branch '{branch}' (shard {name})"),
+    };
+    let mut file =
+        tempfile::NamedTempFile::new().map_err(|e| Error::failed(format!("cannot write the message: {e}")))?;
+    std::io::Write::write_all(&mut file, message.as_bytes()).map_err(|e| Error::failed(e.to_string()))?;
+    let (mut commit, _) = Git::on_worktree(&wt)
+        .args(["commit", "--quiet", "-F"])
+        .arg(file.path())
+        .args(args.edit.then_some("--edit"))
+        .into_command();
+    // The editor, when asked for, gets the terminal.
+    let mut child = commit
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::inherit())
+        .spawn()
+        .map_err(|e| Error::failed(format!("cannot run `git commit`: {e}")))?;
+    let status = {
+        let _ignored = super::IgnoreInterrupts::new();
+        child.wait().map_err(|e| Error::failed(e.to_string()))?
+    };
+    if !status.success() {
+        let _ = in_worktree(&wt, &["reset", "--merge"]);
+        return Err(Error::refused(
+            format!("`git commit` on {target} failed ({status}); nothing was merged"),
+            "its message is above: a hook refused, or the message was empty",
+        ));
+    }
+    let new_tip = Git::on_worktree(&wt)
+        .args(["rev-parse", "HEAD"])
+        .read()?
+        .trim()
+        .to_owned();
+    if let Some(temp) = temp {
+        ws.repo
+            .repository()
+            .args(["update-ref", "-m", &format!("git shard merge: {branch}")])
+            .arg(format!("refs/heads/{target}"))
+            .args([new_tip.as_str(), target_tip])
+            .read()?;
+        drop(temp);
+    }
+    Ok(match mode {
+        Mode::Squash => format!("squashed {commits} commit(s) into {target} as {}", short(&new_tip)),
+        _ => format!("merged into {target} with merge commit {}", short(&new_tip)),
+    })
+}
+
+/// A detached worktree of a commit, removed by [`TempWorktree::remove`] or when dropped.
+struct TempWorktree {
+    repo: PathBuf,
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TempWorktree {
+    fn add(ws: &Workspace, commit: &str) -> Result<TempWorktree> {
+        let dir = tempfile::Builder::new()
+            .prefix("git-shard-merge-")
+            .tempdir()
+            .map_err(|e| Error::failed(format!("cannot make a temporary folder: {e}")))?;
+        let path = dir.path().join("target");
+        let _worktrees = ws.store.lock_worktrees()?;
+        ws.repo
+            .repository()
+            .args(["worktree", "add", "--quiet", "--detach"])
+            .arg(&path)
+            .arg(commit)
+            .read()?;
+        Ok(TempWorktree {
+            repo: ws.repo.common_dir(),
+            path,
+            _dir: dir,
+        })
+    }
+}
+
+impl Drop for TempWorktree {
+    fn drop(&mut self) {
+        let _ = Git::on_repository(&self.repo)
+            .args(["worktree", "remove", "--force"])
+            .arg(&self.path)
+            .read();
+    }
+}
+
+/// Run git in `wt` without its messages (a conflict's advice would be wrong: we undo it and say
+/// what to do); whether it succeeded.
+fn quietly(wt: &Path, args: &[&str]) -> bool {
+    let (mut cmd, _) = Git::on_worktree(wt).args(args).into_command();
+    cmd.stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Run git in `wt`, its messages for the user on our stderr; an error when it fails.
+fn in_worktree(wt: &Path, args: &[&str]) -> Result<()> {
+    let (mut cmd, what) = Git::on_worktree(wt).args(args).into_command();
+    let status = cmd
+        .status()
+        .map_err(|e| Error::failed(format!("cannot run `{what}`: {e}")))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Error::failed(format!("`{what}` failed ({status})")))
+    }
+}
+
+/// The files git left conflicted in `wt`.
+fn conflicted(wt: &Path) -> Vec<String> {
+    Git::on_worktree(wt)
+        .args(["diff", "--name-only", "--diff-filter=U", "-z"])
+        .read_bytes()
+        .map(|out| {
+            out.split(|b| *b == 0)
+                .filter(|f| !f.is_empty())
+                .map(|f| crate::output::clean(&String::from_utf8_lossy(f)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn conflict(name: &ShardName, target: &str, files: &[String], start: &str, finish: &str) -> Error {
+    let list = if files.is_empty() {
+        "(git named no file)".to_owned()
+    } else {
+        files.join(", ")
+    };
+    Error::refused(
+        format!("merging shard '{name}' into {target} conflicts in {list}; it was undone, nothing changed"),
+        format!(
+            "resolve it in the shard: `cd \"$(git shard path {name})\" && {start}`, fix the files, `git add` them and \
+             `{finish}`; then `git shard merge {name}` again"
+        ),
+    )
+}
+
+fn resolve(ws: &Workspace, rev: &str) -> Result<String> {
+    Ok(ws
+        .repo
+        .repository()
+        .args(["rev-parse", "--verify", "--quiet"])
+        .arg(format!("{rev}^{{commit}}"))
+        .read()?
+        .trim()
+        .to_owned())
+}
+
+fn short(id: &str) -> &str {
+    &id[..7.min(id.len())]
+}

@@ -1,0 +1,164 @@
+//! Whether a branch's work is in a target branch, however it got there: merged (an ancestor),
+//! squash-merged (one commit on the target holds the branch's whole change), rebase-merged (each
+//! of its commits has an equivalent on the target), or simply already there (the files the branch
+//! changed are identical in the target).
+//!
+//! Invariants:
+//! - "Merged" means nothing of the branch would be lost by deleting it: each answer is a proof by
+//!   content (ancestry, identical files, or git's own patch ids), never by names or messages.
+//! - Only plumbing (`diff-tree`, `rev-list`, `patch-id`) is read: the user's diff settings
+//!   (prefixes, external tools, colours) cannot change an answer.
+//! - The walk is capped: only target commits since the fork that touch the branch's files are
+//!   looked at, at most [`CANDIDATES`] of them, so a target far ahead stays fast. A squash
+//!   further back than that is reported as not merged (the safe answer).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{GitError, Repo};
+
+/// How many target commits (since the fork, touching the branch's files) are compared.
+pub const CANDIDATES: usize = 200;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Merged {
+    /// The branch's tip is in the target's history.
+    Ancestor,
+    /// Every file the branch changed is identical in the target.
+    SameContent,
+    /// One target commit has the branch's whole change (a squash merge).
+    Squashed { commit: String },
+    /// Each of the branch's commits has an equivalent target commit (a rebase merge).
+    Rebased,
+}
+
+impl Merged {
+    /// How, for a message: "squash-merged into main as abc1234".
+    pub fn describe(&self, target: &str) -> String {
+        match self {
+            Merged::Ancestor => format!("merged into {target}"),
+            Merged::SameContent => format!("its changes are in {target}"),
+            Merged::Squashed { commit } => format!("squash-merged into {target} as {}", &commit[..7.min(commit.len())]),
+            Merged::Rebased => format!("rebase-merged into {target}"),
+        }
+    }
+}
+
+impl Repo {
+    /// The commit `tip` forked from `target` at (their merge base); `None` without shared history.
+    pub fn fork_point(&self, tip: &str, target: &str) -> Result<Option<String>, GitError> {
+        Ok(self
+            .repository()
+            .args(["merge-base", tip, target])
+            .ask()?
+            .map(|id| id.trim().to_owned()))
+    }
+
+    /// Whether the work of `tip` is in `target` (both revisions); `None` when it is not, or when
+    /// they share no history.
+    pub fn merged_into(&self, tip: &str, target: &str) -> Result<Option<Merged>, GitError> {
+        // One walk answers both: the fork point, and whether it is the tip itself (an ancestor).
+        let Some(fork) = self.fork_point(tip, target)? else {
+            return Ok(None);
+        };
+        let is_id = matches!(tip.len(), 40 | 64) && tip.bytes().all(|b| b.is_ascii_hexdigit());
+        let tip_id = match is_id {
+            true => tip.to_owned(),
+            false => self
+                .repository()
+                .args(["rev-parse", "--verify", "--quiet"])
+                .arg(format!("{tip}^{{commit}}"))
+                .read()?
+                .trim()
+                .to_owned(),
+        };
+        if fork == tip_id {
+            return Ok(Some(Merged::Ancestor));
+        }
+        let files = self
+            .repository()
+            .args(["diff-tree", "-r", "--no-renames", "--name-only", "-z", &fork, tip])
+            .read_bytes()?;
+        let files: Vec<String> = files
+            .split(|b| *b == 0)
+            .filter(|f| !f.is_empty())
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect();
+        if files.is_empty() {
+            return Ok(Some(Merged::SameContent));
+        }
+        let candidates = self
+            .repository()
+            .args(["rev-list", "--no-merges"])
+            .arg(format!("--max-count={CANDIDATES}"))
+            .arg(format!("{fork}..{target}"))
+            .arg("--")
+            .args(files.iter().map(|f| format!(":(literal){f}")))
+            .read()?;
+        // Said by the commit that has it, when one does; else the content answers.
+        if let Some(merged) = self.equivalent_commits(&fork, tip, &candidates)? {
+            return Ok(Some(merged));
+        }
+        let same = self
+            .repository()
+            .args(["diff-tree", "-r", "--quiet", "--no-renames", tip, target, "--"])
+            .args(files.iter().map(|f| format!(":(literal){f}")))
+            .ask()?;
+        Ok(same.map(|_| Merged::SameContent))
+    }
+
+    /// A rebase (each commit of `fork..tip` has an equivalent among `candidates`) or a squash
+    /// (one of them has the whole change from `fork` to `tip`), by git's patch ids.
+    fn equivalent_commits(&self, fork: &str, tip: &str, candidates: &str) -> Result<Option<Merged>, GitError> {
+        if candidates.trim().is_empty() {
+            return Ok(None);
+        }
+        let theirs = self.patch_ids_of_commits(candidates)?;
+        let ours = self
+            .repository()
+            .args(["rev-list", "--no-merges"])
+            .arg(format!("{fork}..{tip}"))
+            .read()?;
+        let ours = self.patch_ids_of_commits(&ours)?;
+        let known: BTreeSet<&String> = theirs.keys().collect();
+        if !ours.is_empty() && ours.keys().all(|id| known.contains(id)) {
+            return Ok(Some(Merged::Rebased));
+        }
+        let whole = self.patch_id_of_diff(fork, tip)?;
+        Ok(whole
+            .and_then(|id| theirs.get(&id))
+            .map(|commit| Merged::Squashed { commit: commit.clone() }))
+    }
+
+    /// git's stable patch id of each commit in `ids` (one per line): patch id → commit.
+    fn patch_ids_of_commits(&self, ids: &str) -> Result<BTreeMap<String, String>, GitError> {
+        let patches = self
+            .repository()
+            .args(["diff-tree", "--stdin", "-p", "--no-renames"])
+            .read_with_input(ids.as_bytes())?;
+        let listed = self
+            .repository()
+            .args(["patch-id", "--stable"])
+            .read_with_input(&patches)?;
+        Ok(String::from_utf8_lossy(&listed)
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(patch, commit)| (patch.to_owned(), commit.to_owned()))
+            .collect())
+    }
+
+    /// The stable patch id of the change from `from` to `to`; `None` when there is none.
+    fn patch_id_of_diff(&self, from: &str, to: &str) -> Result<Option<String>, GitError> {
+        let diff = self
+            .repository()
+            .args(["diff-tree", "-p", "--no-renames", from, to])
+            .read_bytes()?;
+        let listed = self
+            .repository()
+            .args(["patch-id", "--stable"])
+            .read_with_input(&diff)?;
+        Ok(String::from_utf8_lossy(&listed)
+            .split_whitespace()
+            .next()
+            .map(str::to_owned))
+    }
+}

@@ -1,0 +1,91 @@
+//! Which shards' branches are merged into their base (see `git::merged` for what merged means),
+//! for `list` and `prune --merged`, fast enough for `list`.
+//!
+//! Invariants:
+//! - An answer is about one exact pair of commits (the branch's tip, the base's tip): it is kept in
+//!   `.git/shards/.merged-cache` under that pair and used only while both still point there, so
+//!   a moved branch or base is asked again and never gets a stale answer.
+//! - All branch tips come from one `git for-each-ref`; a `list` of shards that did not move since
+//!   the last one runs no other git command.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::context::Workspace;
+use crate::git::GitError;
+use crate::git::cmd::Git;
+
+use super::Record;
+
+const CACHE: &str = ".merged-cache";
+
+/// For each record whose branch exists: how its work is in its base (`None`: it is not).
+pub fn of_all(ws: &Workspace, records: &[&Record]) -> Result<BTreeMap<String, Option<String>>, GitError> {
+    let tips = tips(ws)?;
+    let path = ws.store.dir().join(CACHE);
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut cache: BTreeMap<(String, String), String> = text
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.splitn(3, ' ');
+            Some((
+                (parts.next()?.to_owned(), parts.next()?.to_owned()),
+                parts.next()?.to_owned(),
+            ))
+        })
+        .collect();
+    let before = cache.len();
+    let mut out = BTreeMap::new();
+    let mut wanted = std::collections::BTreeSet::new();
+    for r in records {
+        let Some((target, key)) = pair(r, &tips) else { continue };
+        wanted.insert(key.clone());
+        let answer = match cache.get(&key) {
+            Some(a) => a.clone(),
+            None => {
+                let a = ws
+                    .repo
+                    .merged_into(&key.0, &key.1)?
+                    .map_or_else(|| "-".to_owned(), |m| m.describe(target));
+                cache.insert(key, a.clone());
+                a
+            }
+        };
+        out.insert(r.name.clone(), (answer != "-").then_some(answer));
+    }
+    if cache.len() != before {
+        // Only what is still asked about is kept: the file never grows past the shards' count.
+        let text: String = cache
+            .iter()
+            .filter(|(k, _)| wanted.contains(*k))
+            .map(|((a, b), v)| format!("{a} {b} {v}\n"))
+            .collect();
+        let _ = crate::fsutil::write_atomic(&path, text.as_bytes());
+    }
+    Ok(out)
+}
+
+/// The base's name and the (branch tip, base tip) pair a record's answer is about; `None` when
+/// its branch or its base branch is gone.
+fn pair<'r>(r: &'r Record, tips: &BTreeMap<String, String>) -> Option<(&'r str, (String, String))> {
+    let tip = tips.get(&format!("refs/heads/{}", r.branch))?.clone();
+    match r.base.refname.as_deref() {
+        Some(name) if name.starts_with("refs/heads/") => {
+            Some((name.trim_start_matches("refs/heads/"), (tip, tips.get(name)?.clone())))
+        }
+        _ => Some((r.base.commit.as_str(), (tip, r.base.commit.clone()))),
+    }
+}
+
+/// Every branch's tip, by full ref name.
+fn tips(ws: &Workspace) -> Result<BTreeMap<String, String>, GitError> {
+    let common: PathBuf = ws.repo.common_dir();
+    let out = Git::on_repository(&common)
+        .args(["for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/"])
+        .read()?;
+    Ok(out
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(id, name)| (name.to_owned(), id.to_owned()))
+        .collect())
+}

@@ -1,0 +1,313 @@
+//! Taking an agent's work (issue 14): `diff`, `merge` in each mode, merged-ness that knows squash
+//! and rebase merges, `prune --merged`, `pr`.
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::*;
+
+/// Commit `file` with `text` in `dir` (a shard's worktree or the main one).
+fn commit(repo: &TestRepo, dir: &Path, file: &str, text: &str, message: &str) {
+    fs::write(dir.join(file), text).unwrap();
+    repo.git_in(dir, &["add", file]);
+    repo.git_in(dir, &["commit", "-q", "-m", message]);
+}
+
+fn tip(repo: &TestRepo, rev: &str) -> String {
+    repo.git(&["rev-parse", rev]).trim().to_owned()
+}
+
+fn lines(out: &str) -> Vec<&str> {
+    out.lines().collect()
+}
+
+#[test]
+fn diff_shows_commits_and_with_all_uncommitted_and_untracked_work() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "d", "--no-launch"]);
+    let wt = repo.shards_dir().join("d");
+    commit(&repo, &wt, "a.txt", "a\n", "add a");
+    // The base moves on: its new commits are not the shard's changes.
+    commit(&repo, &repo.root, "main-only.txt", "m\n", "main moves");
+    fs::write(wt.join("README"), "changed, staged\n").unwrap();
+    repo.git_in(&wt, &["add", "README"]);
+    fs::write(wt.join("c.txt"), "untracked\n").unwrap();
+    fs::write(wt.join("x.ignored"), "ignored\n").unwrap();
+
+    assert_eq!(lines(&repo.ok(&["diff", "d", "--name-only"])), ["a.txt"]);
+    assert_eq!(
+        lines(&repo.ok(&["diff", "d", "--all", "--name-only"])),
+        ["README", "a.txt", "c.txt"]
+    );
+    let stat = repo.ok(&["diff", "d", "--stat"]);
+    assert!(stat.contains("a.txt") && stat.contains("1 file changed"), "{stat}");
+    // git's own options pass through.
+    let patch = repo.ok(&["diff", "d", "--", "--word-diff"]);
+    assert!(patch.contains("{+a+}"), "{patch}");
+    // What the user staged and left untracked is exactly as it was.
+    assert_eq!(repo.git_in(&wt, &["diff", "--cached", "--name-only"]).trim(), "README");
+    assert!(repo.git_in(&wt, &["status", "--porcelain"]).contains("?? c.txt"));
+}
+
+#[test]
+fn merge_rebases_and_fast_forwards_the_checked_out_base_then_rm_deletes_the_branch() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "r", "--no-launch"]);
+    let wt = repo.shards_dir().join("r");
+    commit(&repo, &wt, "one.txt", "1\n", "one");
+    commit(&repo, &wt, "two.txt", "2\n", "two");
+    commit(&repo, &repo.root, "main.txt", "m\n", "main moves");
+    let out = repo.run(&["merge", "r"]);
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("main fast-forwarded to") && err.contains("rebased first"),
+        "{err}"
+    );
+    // main has both commits on top of its own, and its worktree has their files.
+    assert_eq!(tip(&repo, "main"), tip(&repo, "shard/r"));
+    assert_eq!(
+        repo.git(&["log", "--format=%s", "-3", "main"]),
+        "two\none\nmain moves\n"
+    );
+    assert!(repo.root.join("two.txt").is_file());
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    let err = String::from_utf8_lossy(&repo.run(&["rm", "r"]).stderr).into_owned();
+    assert!(!err.contains("kept branch"), "{err}");
+    assert!(repo.git(&["branch", "--list", "shard/r"]).is_empty());
+}
+
+#[test]
+fn squash_merge_makes_one_commit_and_rm_knows_it_is_merged() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "s", "--no-launch"]);
+    let wt = repo.shards_dir().join("s");
+    commit(&repo, &wt, "one.txt", "1\n", "first step");
+    commit(&repo, &wt, "two.txt", "2\n", "second step");
+    let before = tip(&repo, "main");
+    repo.ok(&["merge", "s", "--squash"]);
+    assert_eq!(tip(&repo, "main^"), before, "one commit on main");
+    let message = repo.git(&["log", "-1", "--format=%B", "main"]);
+    assert!(
+        message.contains("2 commit(s) from shard/s") && message.contains("* first step\n* second step"),
+        "{message}"
+    );
+    assert!(repo.root.join("two.txt").is_file());
+    let squash = tip(&repo, "main");
+    let listed = repo.list();
+    assert_eq!(
+        listed[0]["merged"],
+        format!("squash-merged into main as {}", &squash[..7])
+    );
+    let table = repo.ok(&["list"]);
+    assert!(table.contains("shard/s (merged)"), "{table}");
+    let out = repo.run(&["rm", "s"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "deleted branch 'shard/s': squash-merged into main as {}",
+            &squash[..7]
+        )),
+        "{err}"
+    );
+    assert!(repo.git(&["branch", "--list", "shard/s"]).is_empty());
+}
+
+#[test]
+fn no_ff_into_a_branch_nobody_has_checked_out() {
+    let repo = TestRepo::new();
+    repo.git(&["branch", "release"]);
+    repo.ok(&["new", "n", "--no-launch"]);
+    let wt = repo.shards_dir().join("n");
+    commit(&repo, &wt, "n.txt", "n\n", "work");
+    let worktrees = repo.git(&["worktree", "list"]).lines().count();
+    let main_before = tip(&repo, "main");
+    repo.ok(&["merge", "n", "--into", "release", "--no-ff", "-m", "Take n"]);
+    assert_eq!(
+        repo.git(&["log", "-1", "--format=%s %p", "release"]).split(' ').count(),
+        4,
+        "two parents"
+    );
+    assert_eq!(repo.git(&["log", "-1", "--format=%s", "release"]).trim(), "Take n");
+    assert_eq!(tip(&repo, "release^2"), tip(&repo, "shard/n"));
+    assert_eq!(
+        repo.git(&["worktree", "list"]).lines().count(),
+        worktrees,
+        "no worktree left behind"
+    );
+    assert_eq!(tip(&repo, "main"), main_before, "main untouched");
+}
+
+#[test]
+fn a_conflict_leaves_every_branch_and_worktree_as_it_was() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "c", "--no-launch"]);
+    let wt = repo.shards_dir().join("c");
+    commit(&repo, &wt, "README", "shard's words\n", "shard edits");
+    commit(&repo, &repo.root, "README", "main's words\n", "main edits");
+    let (main_before, shard_before) = (tip(&repo, "main"), tip(&repo, "shard/c"));
+    for mode in [&[][..], &["--squash"][..], &["--no-ff"][..]] {
+        let mut args = vec!["merge", "c"];
+        args.extend_from_slice(mode);
+        let err = repo.refused(&args);
+        assert!(
+            err.contains("conflicts in README") && err.contains("nothing changed") && err.contains("git shard path c"),
+            "{mode:?}: {err}"
+        );
+        assert_eq!(
+            (tip(&repo, "main"), tip(&repo, "shard/c")),
+            (main_before.clone(), shard_before.clone())
+        );
+        assert_eq!(repo.git(&["status", "--porcelain"]), "", "{mode:?}");
+        assert_eq!(repo.git_in(&wt, &["status", "--porcelain"]), "", "{mode:?}");
+        let git_dir = repo.git_in(&wt, &["rev-parse", "--absolute-git-dir"]);
+        assert!(
+            !Path::new(git_dir.trim()).join("rebase-merge").exists(),
+            "no rebase left half done"
+        );
+        assert!(
+            !repo.common_dir().join("MERGE_HEAD").exists(),
+            "no merge left half done"
+        );
+    }
+}
+
+#[test]
+fn uncommitted_work_is_refused_or_committed_first() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "u", "--no-launch"]);
+    let wt = repo.shards_dir().join("u");
+    fs::write(wt.join("new.txt"), "work\n").unwrap();
+    let err = repo.refused(&["merge", "u"]);
+    assert!(
+        err.contains("uncommitted work") && err.contains("--commit-all"),
+        "{err}"
+    );
+    // The target's own uncommitted changes are refused too.
+    fs::write(repo.root.join("README"), "dirty main\n").unwrap();
+    let err = repo.refused(&["merge", "u", "--commit-all"]);
+    assert!(
+        err.contains("'main' is checked out") && err.contains("uncommitted changes"),
+        "{err}"
+    );
+    repo.git(&["checkout", "--", "README"]);
+    repo.ok(&["merge", "u", "--commit-all", "--rm"]);
+    assert!(repo.root.join("new.txt").is_file());
+    assert!(!wt.exists(), "--rm removed the shard");
+    assert!(repo.git(&["branch", "--list", "shard/u"]).is_empty());
+}
+
+#[test]
+fn rebase_merged_branches_are_deleted_and_one_more_commit_keeps_a_branch() {
+    let repo = TestRepo::new();
+    for name in ["picked", "more", "open"] {
+        repo.ok(&["new", name, "--no-launch"]);
+        let wt = repo.shards_dir().join(name);
+        commit(&repo, &wt, &format!("{name}.txt"), "x\n", &format!("{name} work"));
+    }
+    commit(&repo, &repo.root, "main.txt", "m\n", "main moves");
+    // A forge's "rebase and merge": the commits are copied onto main with new ids.
+    repo.git(&["cherry-pick", "shard/picked"]);
+    repo.git(&["cherry-pick", "shard/more"]);
+    let more = repo.shards_dir().join("more");
+    commit(&repo, &more, "later.txt", "later\n", "a commit after the merge");
+
+    let dry = repo.ok(&["prune", "--merged", "--dry-run"]);
+    assert!(
+        dry.contains("would remove-merged: picked (rebase-merged into main)"),
+        "{dry}"
+    );
+    assert!(!dry.contains("more") && !dry.contains("open"), "{dry}");
+    assert!(repo.shards_dir().join("picked").is_dir(), "dry run changed nothing");
+
+    let err = String::from_utf8_lossy(&repo.run(&["rm", "more"]).stderr).into_owned();
+    assert!(err.contains("kept branch 'shard/more'"), "{err}");
+    repo.ok(&["prune", "--merged"]);
+    assert!(!repo.shards_dir().join("picked").exists());
+    assert!(repo.git(&["branch", "--list", "shard/picked"]).is_empty());
+    let names: Vec<Value> = repo.list().iter().map(|v| v["name"].clone()).collect();
+    assert_eq!(names, ["open"]);
+}
+
+#[test]
+fn prune_merged_keeps_a_merged_shard_with_work_or_a_running_agent() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "busy", "--", "sleep", "300"]);
+    repo.ok(&["new", "dirty", "--no-launch"]);
+    fs::write(repo.shards_dir().join("dirty/notes.txt"), "mine\n").unwrap();
+    let out = repo.ok(&["prune", "--merged", "--dry-run"]);
+    assert!(
+        out.contains("kept-merged: busy") && out.contains("its agent is running"),
+        "{out}"
+    );
+    assert!(out.contains("kept-merged: dirty"), "{out}");
+    repo.ok(&["prune", "--merged"]);
+    assert_eq!(repo.list().len(), 2);
+    repo.ok(&["stop", "busy"]);
+}
+
+/// A fake `gh`: records each call's arguments in `$GH_CALLS`; `pr list` answers with `$GH_MERGED`.
+const FAKE_GH: &str = r#"#!/bin/sh
+printf '%s\n' "$*" >> "$GH_CALLS"
+case "$1 $2" in
+  "pr list") cat "$GH_MERGED" 2>/dev/null || echo '[]' ;;
+esac
+"#;
+
+#[test]
+fn pr_pushes_and_opens_a_pull_request_with_gh_and_prune_counts_it_once_merged() {
+    let repo = TestRepo::new();
+    let remote = repo.tmp.path().join("remote.git");
+    repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    repo.ok(&["new", "p", "--no-launch"]);
+    commit(&repo, &repo.shards_dir().join("p"), "p.txt", "p\n", "p work");
+
+    let err = repo.refused(&["pr", "p"]);
+    assert!(
+        err.contains("neither `gh` nor `glab`") && err.contains("git push -u origin shard/p"),
+        "{err}"
+    );
+
+    let path = crate::activity::install_fake(&repo, "gh", FAKE_GH);
+    let calls = repo.tmp.path().join("gh-calls");
+    let merged = repo.tmp.path().join("gh-merged");
+    let with_gh = |args: &[&str]| {
+        repo.command_in(&repo.root, args)
+            .env("PATH", &path)
+            .env("GH_CALLS", &calls)
+            .env("GH_MERGED", &merged)
+            .output()
+            .unwrap()
+    };
+    let out = with_gh(&["pr", "p", "--", "--draft"]);
+    assert!(out.status.success(), "{out:?}");
+    let pushed = repo.git(&["--git-dir", remote.to_str().unwrap(), "rev-parse", "refs/heads/shard/p"]);
+    assert_eq!(pushed.trim(), tip(&repo, "shard/p"));
+    assert_eq!(
+        fs::read_to_string(&calls).unwrap(),
+        "pr create --head shard/p --base main --fill --draft\n"
+    );
+
+    // The forge merged it (squashed there; the local main knows nothing of it yet).
+    fs::write(
+        &merged,
+        format!(
+            r#"[{{"headRefName":"shard/p","headRefOid":"{}"}}]"#,
+            tip(&repo, "shard/p")
+        ),
+    )
+    .unwrap();
+    let dry = String::from_utf8_lossy(&with_gh(&["prune", "--merged", "--dry-run"]).stdout).into_owned();
+    assert!(
+        dry.contains("would remove-merged: p (its pull request was merged on GitHub)"),
+        "{dry}"
+    );
+    let out = with_gh(&["prune", "--merged"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(repo.list().is_empty());
+    assert!(repo.git(&["branch", "--list", "shard/p"]).is_empty());
+}
