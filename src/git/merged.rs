@@ -83,8 +83,10 @@ impl Repo {
             .filter(|f| !f.is_empty())
             .map(|f| String::from_utf8_lossy(f).into_owned())
             .collect();
+        // Commits that change nothing (empty ones, or a change and its revert) are kept: there is
+        // no content to find in the target, only the commits themselves.
         if files.is_empty() {
-            return Ok(Some(Merged::SameContent));
+            return Ok(None);
         }
         let candidates = self
             .repository()
