@@ -82,7 +82,21 @@ impl CommandSpec {
     pub fn argv(&self, values: &[(&str, &str)]) -> Vec<String> {
         match self {
             CommandSpec::Argv(argv) => argv.iter().map(|a| crate::template::fill(a, values)).collect(),
-            CommandSpec::Shell(line) => vec!["sh".into(), "-c".into(), crate::template::fill(line, values)],
+            // Values go into a shell line quoted: a path with a space, or a `$(…)` in a folder
+            // name, stays one word and runs nothing.
+            CommandSpec::Shell(line) => {
+                let quoted: Vec<(&str, String)> = values
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            *k,
+                            shlex::try_quote(v).map_or_else(|_| String::new(), |q| q.into_owned()),
+                        )
+                    })
+                    .collect();
+                let quoted: Vec<(&str, &str)> = quoted.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                vec!["sh".into(), "-c".into(), crate::template::fill(line, &quoted)]
+            }
         }
     }
 

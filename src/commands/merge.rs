@@ -128,6 +128,24 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             format!("`git shard stop {name}` first (or wait: `git shard wait {name} --for idle`)"),
         ));
     }
+    refuse_in_progress(&shard_wt, &format!("shard '{name}'"))?;
+    let head = Git::on_worktree(&shard_wt)
+        .args(["symbolic-ref", "--quiet", "HEAD"])
+        .ask()?;
+    if head.as_deref().map(str::trim) != Some(&format!("refs/heads/{}", record.branch)) {
+        return Err(Error::refused(
+            format!(
+                "the worktree of shard '{name}' is not on its branch '{}' (it is on {}); nothing was merged",
+                record.branch,
+                head.as_deref()
+                    .map_or("a detached HEAD", |h| h.trim().trim_start_matches("refs/heads/"))
+            ),
+            format!(
+                "switch it back (`git -C \"$(git shard path {name})\" switch {}`) first",
+                record.branch
+            ),
+        ));
+    }
     let dirt = crate::git::status::dirt(&shard_wt)?;
     if !dirt.is_clean() {
         if !args.commit_all {
@@ -147,6 +165,9 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         eprintln!("shard '{name}': committed its uncommitted work first (--commit-all)");
     }
     let target_wt = ws.repo.branch_checked_out_at(&target)?;
+    if let Some(wt) = &target_wt {
+        refuse_in_progress(wt, &format!("'{target}' in {}", crate::output::short_path(wt)))?;
+    }
     if let Some(wt) = &target_wt
         && !crate::git::status::dirt(wt)?.tracked_clean()
     {
@@ -213,11 +234,20 @@ fn rebase_and_fast_forward(
     let wt = &record.worktree;
     let before = ws.repo.branch_tip(&record.branch)?.unwrap_or_default();
     let ahead = ws.repo.commits_not_in(&before, target_tip, target_tip)?;
-    if ws.repo.fork_point(&before, target_tip)?.as_deref() != Some(target_tip)
-        && !quietly(wt, &["rebase", "--quiet", target_tip])
-    {
+    let rebased = match ws.repo.fork_point(&before, target_tip)?.as_deref() == Some(target_tip) {
+        true => Ok(()),
+        false => quietly(wt, &["rebase", "--quiet", target_tip]),
+    };
+    if let Err(message) = rebased {
         let conflicts = conflicted(wt);
+        // Ours to undo: `refuse_in_progress` saw no rebase before we started this one.
         let _ = in_worktree(wt, &["rebase", "--abort"]);
+        if conflicts.is_empty() {
+            return Err(Error::refused(
+                format!("`git rebase {target}` failed in shard '{name}'; it was undone, nothing changed: {message}"),
+                "fix what git reports (a `pre-rebase` hook, say) and run `git shard merge` again",
+            ));
+        }
         return Err(conflict(
             name,
             target,
@@ -245,6 +275,12 @@ fn fast_forward(
     target_wt: Option<&Path>,
     branch: &str,
 ) -> Result<()> {
+    // Only ever forward: the target's commits all stay.
+    if ws.repo.fork_point(new_tip, old_tip)?.as_deref() != Some(old_tip) {
+        return Err(Error::failed(format!(
+            "'{branch}' does not contain {target}'s tip after the rebase; {target} was left where it was"
+        )));
+    }
     match target_wt {
         Some(wt) => in_worktree(wt, &["merge", "--ff-only", "--quiet", branch]).map(|_| ()),
         None => ws
@@ -293,10 +329,16 @@ fn commit_on_target(
         Mode::Squash => quietly(&wt, &["merge", "--squash", "--quiet", branch]),
         _ => quietly(&wt, &["merge", "--no-ff", "--no-commit", "--quiet", branch]),
     };
-    if !merged {
+    if let Err(message) = merged {
         let conflicts = conflicted(&wt);
         // `merge --squash` leaves no MERGE_HEAD for `merge --abort`; `reset --merge` undoes both.
         let _ = in_worktree(&wt, &["reset", "--merge"]);
+        if conflicts.is_empty() {
+            return Err(Error::refused(
+                format!("`git merge` into {target} failed; it was undone, nothing changed: {message}"),
+                "fix what git reports and run `git shard merge` again",
+            ));
+        }
         return Err(conflict(
             name,
             target,
@@ -401,14 +443,38 @@ impl Drop for TempWorktree {
     }
 }
 
-/// Run git in `wt` without its messages (a conflict's advice would be wrong: we undo it and say
-/// what to do); whether it succeeded.
-fn quietly(wt: &Path, args: &[&str]) -> bool {
-    let (mut cmd, _) = Git::on_worktree(wt).args(args).into_command();
-    cmd.stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+/// Run git in `wt` without showing its messages (a conflict's advice would be wrong: we undo it
+/// and say what to do); on failure, what git said.
+fn quietly(wt: &Path, args: &[&str]) -> std::result::Result<(), String> {
+    let (mut cmd, what) = Git::on_worktree(wt).args(args).into_command();
+    match cmd.stdout(Stdio::null()).stderr(Stdio::piped()).output() {
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(out) => Err(crate::git::cmd::message_of(&out.stderr, out.status)),
+        Err(e) => Err(format!("cannot run `{what}`: {e}")),
+    }
+}
+
+/// Refuse when git is in the middle of something in `wt` (a rebase, merge, cherry-pick or
+/// revert the user started): ours would fail, and undoing ours must never undo theirs.
+fn refuse_in_progress(wt: &Path, whose: &str) -> Result<()> {
+    let dir = Git::on_worktree(wt).args(["rev-parse", "--absolute-git-dir"]).read()?;
+    let dir = Path::new(dir.trim());
+    let busy = [
+        ("rebase-merge", "a rebase"),
+        ("rebase-apply", "a rebase"),
+        ("MERGE_HEAD", "a merge"),
+        ("CHERRY_PICK_HEAD", "a cherry-pick"),
+        ("REVERT_HEAD", "a revert"),
+    ]
+    .into_iter()
+    .find(|(file, _)| dir.join(file).exists());
+    match busy {
+        Some((_, what)) => Err(Error::refused(
+            format!("{whose} is in the middle of {what}; nothing was merged"),
+            "finish or abort it there (`git status` says how), then run `git shard merge` again",
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Run git in `wt`, its messages for the user on our stderr; an error when it fails.

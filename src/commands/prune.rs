@@ -214,8 +214,9 @@ fn remove_merged(ws: &Workspace, apply: bool, actions: &mut Vec<Action>) -> Resu
         let Some(Some(how)) = merged.get(&r.name) else { continue };
         let opts = RemoveOptions {
             force: false,
-            // Its commits are on the forge, merged; the local base may not have them yet.
-            delete_branch: on_forge.contains(&r.name),
+            // Its commits are on the forge, merged; the local base may not have them yet. A branch
+            // the shard did not create stays, as with `rm`.
+            delete_branch: r.created_branch && on_forge.contains(&r.name),
             grace: std::time::Duration::from_secs(5),
         };
         let name = ShardName::parse(&r.name)?;

@@ -19,6 +19,17 @@ use super::{GitError, Repo};
 /// How many target commits (since the fork, touching the branch's files) are compared.
 pub const CANDIDATES: usize = 200;
 
+/// Up to this many changed files, the walk asks git only for target commits that touch them.
+const PATHSPEC_MAX: usize = 500;
+
+/// A path as a pathspec that means exactly that path, whatever bytes it holds.
+fn literal(path: &[u8]) -> std::ffi::OsString {
+    use std::os::unix::ffi::OsStringExt;
+    let mut spec = b":(literal)".to_vec();
+    spec.extend_from_slice(path);
+    std::ffi::OsString::from_vec(spec)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Merged {
     /// The branch's tip is in the target's history.
@@ -74,38 +85,42 @@ impl Repo {
         if fork == tip_id {
             return Ok(Some(Merged::Ancestor));
         }
-        let files = self
-            .repository()
-            .args(["diff-tree", "-r", "--no-renames", "--name-only", "-z", &fork, tip])
-            .read_bytes()?;
-        let files: Vec<String> = files
-            .split(|b| *b == 0)
-            .filter(|f| !f.is_empty())
-            .map(|f| String::from_utf8_lossy(f).into_owned())
-            .collect();
+        let files = self.changed_files(&fork, tip)?;
         // Commits that change nothing (empty ones, or a change and its revert) are kept: there is
         // no content to find in the target, only the commits themselves.
         if files.is_empty() {
             return Ok(None);
         }
-        let candidates = self
+        // Paths go to git as they are, bytes and all; a long list goes nowhere near a command
+        // line (the walk then looks at every target commit since the fork, still capped).
+        let mut candidates = self
             .repository()
             .args(["rev-list", "--no-merges"])
             .arg(format!("--max-count={CANDIDATES}"))
-            .arg(format!("{fork}..{target}"))
-            .arg("--")
-            .args(files.iter().map(|f| format!(":(literal){f}")))
-            .read()?;
+            .arg(format!("{fork}..{target}"));
+        if files.len() <= PATHSPEC_MAX {
+            candidates = candidates.arg("--").args(files.iter().map(|f| literal(f)));
+        }
+        let candidates = candidates.read()?;
         // Said by the commit that has it, when one does; else the content answers.
         if let Some(merged) = self.equivalent_commits(&fork, tip, &candidates)? {
             return Ok(Some(merged));
         }
-        let same = self
+        let differ = self.changed_files(tip, target)?;
+        Ok(files.is_disjoint(&differ).then_some(Merged::SameContent))
+    }
+
+    /// The paths that differ between two commits, as git's bytes.
+    fn changed_files(&self, from: &str, to: &str) -> Result<BTreeSet<Vec<u8>>, GitError> {
+        let out = self
             .repository()
-            .args(["diff-tree", "-r", "--quiet", "--no-renames", tip, target, "--"])
-            .args(files.iter().map(|f| format!(":(literal){f}")))
-            .ask()?;
-        Ok(same.map(|_| Merged::SameContent))
+            .args(["diff-tree", "-r", "--no-renames", "--name-only", "-z", from, to])
+            .read_bytes()?;
+        Ok(out
+            .split(|b| *b == 0)
+            .filter(|f| !f.is_empty())
+            .map(<[u8]>::to_vec)
+            .collect())
     }
 
     /// A rebase (each commit of `fork..tip` has an equivalent among `candidates`) or a squash

@@ -5,6 +5,7 @@
 //! - An answer is about one exact pair of commits (the branch's tip, the base's tip): it is kept in
 //!   `.git/shards/.merged-cache` under that pair and used only while both still point there, so
 //!   a moved branch or base is asked again and never gets a stale answer.
+//! - A branch still at the commit it started from has no work of its own, so it is not merged.
 //! - All branch tips come from one `git for-each-ref`; a `list` of shards that did not move since
 //!   the last one runs no other git command.
 
@@ -39,6 +40,12 @@ pub fn of_all(ws: &Workspace, records: &[&Record]) -> Result<BTreeMap<String, Op
     let mut wanted = std::collections::BTreeSet::new();
     for r in records {
         let Some((target, key)) = pair(r, &tips) else { continue };
+        // A branch with no commit of its own has nothing merged: a fresh shard is not "merged",
+        // and `prune --merged` must not take it (and the ignored files it may hold).
+        if key.0 == r.base.commit {
+            out.insert(r.name.clone(), None);
+            continue;
+        }
         wanted.insert(key.clone());
         let answer = match cache.get(&key) {
             Some(a) => a.clone(),

@@ -101,9 +101,17 @@ fn free_port(shard: &str, which: Option<&str>, (lo, hi): (u16, u16), taken: &BTr
         .find(|p| bindable(*p))
 }
 
-/// Nothing listens on `port`: binding every IPv4 address fails if anything is bound to any of them.
+/// Nothing listens on `port`: binding every IPv4 address fails if anything is bound to any of
+/// them, and binding every IPv6 address (dual-stack where the system allows) if anything is on
+/// an IPv6 one (`localhost` servers often listen on `::1` only). A system without IPv6 answers
+/// for IPv4 alone.
 fn bindable(port: u16) -> bool {
-    TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).is_ok()
+    let v4 = TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).is_ok();
+    let v6 = match TcpListener::bind((std::net::Ipv6Addr::UNSPECIFIED, port)) {
+        Ok(_) => true,
+        Err(e) => e.kind() != std::io::ErrorKind::AddrInUse && e.raw_os_error() != Some(libc::EACCES),
+    };
+    v4 && v6
 }
 
 /// The environment a shard's commands get for its ports: `GIT_SHARD_PORT`, `GIT_SHARD_PORT_WEB`.

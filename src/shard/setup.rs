@@ -5,15 +5,16 @@
 //! - They run in the shard's worktree with the shard's variables (`GIT_SHARD_NAME`, `_BRANCH`,
 //!   `_PATH`, `_MAIN`, `_PORT`, …) and placeholders (`{name}`, `{port}`, …), one after another;
 //!   the first that fails stops the rest.
-//! - Their output is shown on standard error (standard output stays free for `--json`) and
-//!   appended to the shard's log, so `git shard logs` has it after the terminal is gone.
+//! - Their output goes to the shard's log (so `git shard logs` has it, and a server a command
+//!   leaves in the background keeps somewhere to write) and is shown from there on standard
+//!   error as it comes (standard output stays free for `--json`).
 //! - They never read the user's terminal: standard input is empty, so a command that asks fails
 //!   instead of hanging `new`.
 //! - Commands of a committed `.git-shard.toml` run only once its content is trusted
 //!   (`config::TRUST_GATED`); the caller checks that before calling [`run`].
 
-use std::fs::OpenOptions;
-use std::io::{self, BufRead, BufReader, Write};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 
@@ -57,21 +58,26 @@ pub fn run(
         ("main", &main_text),
     ];
     values.extend(ports.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let mut log = OpenOptions::new().create(true).append(true).open(log_path).ok();
     for spec in commands {
         let argv = spec.argv(&values);
         let command = spec.display();
-        let banner = format!("git-shard: {key}: {command}\n");
-        eprint!("{banner}");
-        if let Some(log) = log.as_mut() {
-            let _ = log.write_all(banner.as_bytes());
-        }
         let spawn_error = |source| SetupError::Spawn {
             key,
             command: command.clone(),
             source,
         };
-        let (reader, writer) = io::pipe().map_err(spawn_error)?;
+        // The command writes into the log itself: a server it leaves running in the background
+        // keeps a place to write to once we are gone (a pipe of ours would break, and kill it).
+        let mut log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log_path)
+            .map_err(spawn_error)?;
+        let banner = format!("git-shard: {key}: {command}\n");
+        eprint!("{banner}");
+        log.write_all(banner.as_bytes()).map_err(spawn_error)?;
+        let mut shown = File::open(log_path).map_err(spawn_error)?;
+        shown.seek(SeekFrom::End(0)).map_err(spawn_error)?;
         let mut cmd = Command::new(&argv[0]);
         cmd.args(&argv[1..])
             .current_dir(&record.worktree)
@@ -81,34 +87,22 @@ pub fn run(
             .env("GIT_SHARD_MAIN", main)
             .envs(super::ports::env(record))
             .stdin(Stdio::null())
-            .stdout(writer.try_clone().map_err(spawn_error)?)
-            .stderr(writer);
+            .stdout(log.try_clone().map_err(spawn_error)?)
+            .stderr(log);
         // Git's location variables of the caller would point the command at the wrong worktree.
         for var in crate::git::cmd::LOCATION_ENV {
             cmd.env_remove(var);
         }
         let mut child = cmd.spawn().map_err(spawn_error)?;
-        // Our copies of the pipe's writing end go with `cmd`: the reader ends when the command
-        // and whatever inherited its output are done.
-        drop(cmd);
-        let (done, finished) = std::sync::mpsc::channel();
-        let log_path = log_path.to_owned();
-        std::thread::spawn(move || {
-            let mut log = OpenOptions::new().append(true).open(&log_path).ok();
-            for line in BufReader::new(reader).split(b'\n') {
-                let Ok(mut line) = line else { break };
-                line.push(b'\n');
-                let _ = io::stderr().write_all(&line);
-                if let Some(log) = log.as_mut() {
-                    let _ = log.write_all(&line);
-                }
+        // What it writes is shown as it comes: the log from where it began.
+        let status = loop {
+            let _ = io::copy(&mut shown, &mut io::stderr());
+            if let Some(status) = child.try_wait().map_err(spawn_error)? {
+                let _ = io::copy(&mut shown, &mut io::stderr());
+                break status;
             }
-            let _ = done.send(());
-        });
-        let status = child.wait().map_err(spawn_error)?;
-        // A server the command left running in the background may hold the output open for
-        // good: what it says after the command ended is not waited for.
-        let _ = finished.recv_timeout(std::time::Duration::from_secs(1));
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
         if !status.success() {
             return Err(SetupError::Failed { key, command, status });
         }

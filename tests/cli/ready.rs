@@ -295,3 +295,39 @@ fn a_setup_command_written_as_a_string_is_refused_with_both_forms() {
     let err = repo.refused(&["new", "x", "--no-launch"]);
     assert!(err.contains("port_range = [30000, 20000]"), "{err}");
 }
+
+#[test]
+fn a_server_setup_leaves_running_outlives_new_and_paths_with_spaces_stay_one_word() {
+    let repo = TestRepo::named("my proj");
+    repo.user_config(
+        "setup = [{ sh = \"cp {main}/README {cwd}/copied; (while :; do echo tick; sleep 0.1; done) & echo $! > server.pid\" }]\n",
+    );
+    let out = repo.run(&["new", "srv", "--no-launch"]);
+    assert!(out.status.success(), "{out:?}");
+    let wt = repo.shards_dir().join("srv");
+    assert!(wt.join("copied").is_file(), "{{main}} and {{cwd}} with a space in them");
+    let pid: u32 = fs::read_to_string(wt.join("server.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "the background server survived new's exit"
+    );
+    kill(pid, 9);
+}
+
+#[test]
+fn a_port_taken_on_ipv6_only_is_not_given() {
+    let Ok(v6) = TcpListener::bind((std::net::Ipv6Addr::LOCALHOST, 0)) else {
+        eprintln!("SKIPPED: no IPv6 loopback here");
+        return;
+    };
+    let port = v6.local_addr().unwrap().port();
+    let repo = TestRepo::new();
+    repo.user_config(&format!("port_range = [{port}, {port}]\n"));
+    let err = repo.refused(&["new", "v6", "--no-launch"]);
+    assert!(err.contains("no free port for shard 'v6'"), "{err}");
+}

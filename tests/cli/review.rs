@@ -237,6 +237,17 @@ fn prune_merged_keeps_a_merged_shard_with_work_or_a_running_agent() {
     let repo = TestRepo::new();
     repo.ok(&["new", "busy", "--", "sleep", "300"]);
     repo.ok(&["new", "dirty", "--no-launch"]);
+    // Both have work that main has merged.
+    for name in ["busy", "dirty"] {
+        commit(
+            &repo,
+            &repo.shards_dir().join(name),
+            &format!("{name}.txt"),
+            "x\n",
+            "work",
+        );
+        repo.git(&["merge", "-q", "--no-edit", &format!("shard/{name}")]);
+    }
     fs::write(repo.shards_dir().join("dirty/notes.txt"), "mine\n").unwrap();
     let out = repo.ok(&["prune", "--merged", "--dry-run"]);
     assert!(
@@ -310,4 +321,76 @@ fn pr_pushes_and_opens_a_pull_request_with_gh_and_prune_counts_it_once_merged() 
     assert!(out.status.success(), "{out:?}");
     assert!(repo.list().is_empty());
     assert!(repo.git(&["branch", "--list", "shard/p"]).is_empty());
+}
+
+#[test]
+fn merge_refuses_a_shard_off_its_branch_or_in_the_middle_of_a_rebase() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "w", "--no-launch"]);
+    let wt = repo.shards_dir().join("w");
+    commit(&repo, &wt, "w.txt", "w\n", "w work");
+    commit(&repo, &repo.root, "main.txt", "m\n", "main moves");
+    let main_before = tip(&repo, "main");
+    // The agent switched branches in its worktree.
+    repo.git_in(&wt, &["switch", "-q", "-c", "elsewhere"]);
+    let err = repo.refused(&["merge", "w"]);
+    assert!(
+        err.contains("not on its branch 'shard/w' (it is on elsewhere)"),
+        "{err}"
+    );
+    assert_eq!(tip(&repo, "main"), main_before);
+    repo.git_in(&wt, &["switch", "-q", "shard/w"]);
+    // The user paused an interactive rebase there: ours must not abort theirs.
+    commit(&repo, &wt, "w2.txt", "w2\n", "more w work");
+    let out = repo.git_output_in(
+        &wt,
+        &[
+            "-c",
+            "sequence.editor=sed -i 1s/^pick/edit/",
+            "rebase",
+            "-q",
+            "-i",
+            "HEAD~2",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let err = repo.refused(&["merge", "w"]);
+    assert!(err.contains("in the middle of a rebase"), "{err}");
+    let git_dir = repo.git_in(&wt, &["rev-parse", "--absolute-git-dir"]);
+    assert!(
+        Path::new(git_dir.trim()).join("rebase-merge").exists(),
+        "the user's rebase is still there"
+    );
+    assert_eq!(tip(&repo, "main"), main_before);
+}
+
+#[test]
+fn a_branch_git_cannot_judge_is_kept_and_the_shard_still_goes() {
+    let repo = TestRepo::new();
+    // A file whose name is not UTF-8: its change must still be found missing from main.
+    repo.ok(&["new", "odd", "--no-launch"]);
+    let wt = repo.shards_dir().join("odd");
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let name = std::ffi::OsStr::from_bytes(b"\xff.txt");
+        fs::write(wt.join(name), "bytes\n").unwrap();
+    }
+    repo.git_in(&wt, &["add", "-A"]);
+    repo.git_in(&wt, &["commit", "-q", "-m", "odd name"]);
+    let err = String::from_utf8_lossy(&repo.run(&["rm", "odd"]).stderr).into_owned();
+    assert!(err.contains("kept branch 'shard/odd'"), "{err}");
+    // The base branch is gone: the removal finishes and the branch stays.
+    repo.git(&["branch", "dev"]);
+    repo.ok(&["new", "orphan", "--base", "dev", "--no-launch"]);
+    commit(&repo, &repo.shards_dir().join("orphan"), "o.txt", "o\n", "o work");
+    repo.git(&["branch", "-D", "dev"]);
+    let out = repo.run(&["rm", "orphan"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(!repo.git(&["branch", "--list", "shard/orphan"]).is_empty());
+    assert!(repo.list().is_empty());
+    // A fresh shard has no work of its own: not merged, and prune --merged leaves it.
+    repo.ok(&["new", "fresh", "--no-launch"]);
+    assert_eq!(repo.list()[0]["merged"], Value::Null);
+    let dry = repo.ok(&["prune", "--merged", "--dry-run"]);
+    assert!(!dry.contains("fresh"), "{dry}");
 }

@@ -152,6 +152,10 @@ pub enum LifecycleError {
     WaitInline(#[source] io::Error),
     #[error("cannot find the git-shard binary: {0}")]
     NoExe(#[source] io::Error),
+    #[error(
+        "shard '{name}' is created, but copying the files `.worktreeinclude` names failed: {reason}; no agent was started"
+    )]
+    IncludeFailed { name: String, reason: String },
     #[error("shard '{name}' is created, but its {source}; no agent was started")]
     SetupFailed {
         name: String,
@@ -240,6 +244,10 @@ impl LifecycleError {
             SetupFailed { name, .. } => format!(
                 "fix what it reports (its output is above and in `git shard logs {name}`), then \
                  `git shard run {name}` runs the setup again and starts the agent; `git shard rm {name}` removes the shard"
+            ),
+            IncludeFailed { name, .. } => format!(
+                "copy what is missing yourself, then `git shard run {name}` starts the agent \
+                 (or `git shard rm {name}` and `new` again once the cause is fixed)"
             ),
             TeardownFailed { name, .. } => format!(
                 "fix what it reports and run `git shard rm {name}` again, or `git shard rm --force {name}` \

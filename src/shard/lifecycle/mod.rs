@@ -239,9 +239,18 @@ pub fn settle_branch(ws: &Workspace, record: &Record, force: bool, apply: bool) 
         return Ok(BranchFate::Deleted);
     }
     let base_name = base.trim_start_matches("refs/heads/");
+    // A question git cannot answer (the base branch deleted, a history too odd) keeps the branch:
+    // never an error here, which would strand a removal half done.
+    let merged = || match ws.repo.merged_into(&tip, base) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!("cannot tell whether {} is merged: {e}", record.branch);
+            ws.repo.merged_into(&tip, &record.base.commit).ok().flatten()
+        }
+    };
     if record.created_branch
         && commits > 0
-        && let Some(merged) = ws.repo.merged_into(&tip, base)?
+        && let Some(merged) = merged()
     {
         if apply {
             ws.repo.delete_branch(&record.branch, &tip)?;

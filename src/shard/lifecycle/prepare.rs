@@ -31,7 +31,11 @@ pub fn ensure_ports(ws: &Workspace, name: &ShardName) -> Result<Record> {
 /// new shard, showing progress on a terminal; `None` when nothing asks for any.
 pub fn include(ws: &Workspace, record: &Record) -> Result<Option<Copied>> {
     let main = ws.repo.main_worktree();
-    let paths = include::select(&main, &ws.config.include).map_err(|e| crate::error::Error::failed(e.to_string()))?;
+    let failed = |e: include::IncludeError| LifecycleError::IncludeFailed {
+        name: record.name.clone(),
+        reason: e.to_string(),
+    };
+    let paths = include::select(&main, &ws.config.include).map_err(failed)?;
     if paths.is_empty() {
         return Ok(None);
     }
@@ -39,7 +43,7 @@ pub fn include(ws: &Workspace, record: &Record) -> Result<Option<Copied>> {
     let copied = include::copy(&main, &record.worktree, &paths, &mut |done, total| {
         progress.show(done, total)
     })
-    .map_err(|e| crate::error::Error::failed(e.to_string()));
+    .map_err(failed);
     progress.done();
     Ok(Some(copied?))
 }
@@ -47,11 +51,17 @@ pub fn include(ws: &Workspace, record: &Record) -> Result<Option<Copied>> {
 /// Run the configuration's setup commands if the shard still needs them, then record that it
 /// does not. The caller made sure no agent runs in it.
 pub fn setup(ws: &Workspace, name: &ShardName) -> Result<()> {
-    let record = ws.store.read(name)?;
-    if !record.pending_setup {
+    if !ws.store.read(name)?.pending_setup {
         return Ok(());
     }
     ws.config.trusted("setup")?;
+    // Under the shard's lock: a second `run` waits and then finds it done, and `rm` cannot take
+    // the worktree away while it runs.
+    let _lock = ws.store.lock_shard(name)?;
+    let mut record = ws.store.read(name)?;
+    if !record.pending_setup {
+        return Ok(());
+    }
     setup::run(
         "setup",
         &ws.config.setup,
@@ -63,8 +73,6 @@ pub fn setup(ws: &Workspace, name: &ShardName) -> Result<()> {
         name: name.to_string(),
         source,
     })?;
-    let _lock = ws.store.lock_shard(name)?;
-    let mut record = ws.store.read(name)?;
     record.pending_setup = false;
     ws.store.write(&record)?;
     Ok(())
