@@ -4,10 +4,21 @@
 #   GIT_SHARD_NO_PROMPT=1  leave PS1 and PROMPT_COMMAND alone (place "$(git shard prompt)" yourself)
 #   GIT_SHARD_NO_CD=1      do not wrap `git` (then `git shard cd <name>` only prints the path)
 
-# `git shard cd <name>`: change this shell's directory to the shard's worktree.
+# `git [<git options>] shard cd <name>`: change this shell's directory to the shard's worktree.
+# $@: git's own options (`-C <dir>`, …), `--`, then cd's arguments.
 __git_shard_cd() {
+    local -a __git_shard_opts=()
+    while [[ $# -gt 0 && $1 != -- ]]; do
+        __git_shard_opts+=("$1")
+        shift
+    done
+    shift
     local __git_shard_dir
-    __git_shard_dir=$(_GIT_SHARD_FROM_SHELL=1 command git-shard cd "$@") || return
+    if ((${#__git_shard_opts[@]})); then
+        __git_shard_dir=$(_GIT_SHARD_FROM_SHELL=1 command git "${__git_shard_opts[@]}" shard cd "$@") || return
+    else
+        __git_shard_dir=$(_GIT_SHARD_FROM_SHELL=1 command git-shard cd "$@") || return
+    fi
     # Not a folder: what `git shard cd --help` printed, for the user to read.
     if [[ -d $__git_shard_dir ]]; then
         builtin cd -- "$__git_shard_dir" || return
@@ -16,27 +27,63 @@ __git_shard_cd() {
     fi
 }
 
-# Only `git shard cd` and `git-shard cd` are intercepted; everything else goes to the real command.
+# What `git` runs when it is not `git shard cd`: git itself, or the tool the user's alias named.
+__git_shard_git_next() {
+    command git "$@"
+}
+
+# `git …`: `shard cd` (after git's own options) changes directory; anything else goes on.
+__git_shard_git() {
+    local __git_shard_i=1
+    while ((__git_shard_i <= $#)); do
+        case ${!__git_shard_i} in
+        -C | -c | --git-dir | --work-tree | --namespace | --config-env) __git_shard_i=$((__git_shard_i + 2)) ;;
+        -*) __git_shard_i=$((__git_shard_i + 1)) ;;
+        *) break ;;
+        esac
+    done
+    local __git_shard_next=$((__git_shard_i + 1))
+    if [[ ${!__git_shard_i-} == shard && ${!__git_shard_next-} == cd ]]; then
+        __git_shard_cd "${@:1:__git_shard_i-1}" -- "${@:__git_shard_i+2}"
+    else
+        __git_shard_git_next "$@"
+    fi
+}
+
+# Only `git shard cd` and `git-shard cd` are intercepted. `function name` is never alias-expanded;
+# an alias of the user's (`alias git=hub`, `alias git='git --no-pager'`) is kept in the chain:
+# their alias goes through our wrapper, which calls what it named.
 if [[ -z ${GIT_SHARD_NO_CD-} ]] && ! declare -F git >/dev/null; then
-    git() {
-        if [[ ${1-} == shard && ${2-} == cd ]]; then
-            shift 2
-            __git_shard_cd "$@"
+    if [[ -n ${BASH_ALIASES[git]-} && ${BASH_ALIASES[git]} != *__git_shard_git* ]]; then
+        __git_shard_alias=${BASH_ALIASES[git]}
+        if [[ " $__git_shard_alias " =~ ^(.*[[:space:]])git([[:space:]].*)$ ]]; then
+            # It runs git itself (with options): the wrapper takes git's place in it.
+            BASH_ALIASES[git]="${BASH_REMATCH[1]# }__git_shard_git${BASH_REMATCH[2]% }"
         else
-            command git "$@"
+            # It runs another tool: the wrapper runs that tool for everything but `shard cd`.
+            eval "__git_shard_git_next() { $__git_shard_alias \"\$@\"; }"
+            BASH_ALIASES[git]=__git_shard_git
         fi
-    }
+        unset __git_shard_alias
+    else
+        function git {
+            __git_shard_git "$@"
+        }
+    fi
 fi
 if [[ -z ${GIT_SHARD_NO_CD-} ]] && ! declare -F git-shard >/dev/null; then
-    git-shard() {
+    function git-shard {
         if [[ ${1-} == cd ]]; then
             shift
-            __git_shard_cd "$@"
+            __git_shard_cd -- "$@"
         else
             command git-shard "$@"
         fi
     }
 fi
+# This shell has the integration: `git shard cd` run past it (through a `git` function of the
+# user's) says so instead of suggesting to enable it.
+export GIT_SHARD_SHELL_PID=$$
 
 # The prompt segment, computed before each prompt; `$?` is handed on unchanged.
 __git_shard_prompt_hook() {

@@ -4,10 +4,22 @@
 #   GIT_SHARD_NO_PROMPT=1  leave PROMPT and precmd alone (place "$(git shard prompt)" yourself)
 #   GIT_SHARD_NO_CD=1      do not wrap `git` (then `git shard cd <name>` only prints the path)
 
-# `git shard cd <name>`: change this shell's directory to the shard's worktree.
+# `git [<git options>] shard cd <name>`: change this shell's directory to the shard's worktree.
+# $@: git's own options (`-C <dir>`, …), `--`, then cd's arguments.
 __git_shard_cd() {
+    local -a __git_shard_opts
+    __git_shard_opts=()
+    while (( $# )) && [[ $1 != -- ]]; do
+        __git_shard_opts+=("$1")
+        shift
+    done
+    shift
     local __git_shard_dir
-    __git_shard_dir=$(_GIT_SHARD_FROM_SHELL=1 command git-shard cd "$@") || return
+    if (( ${#__git_shard_opts} )); then
+        __git_shard_dir=$(_GIT_SHARD_FROM_SHELL=1 command git "${__git_shard_opts[@]}" shard cd "$@") || return
+    else
+        __git_shard_dir=$(_GIT_SHARD_FROM_SHELL=1 command git-shard cd "$@") || return
+    fi
     # Not a folder: what `git shard cd --help` printed, for the user to read.
     if [[ -d $__git_shard_dir ]]; then
         builtin cd -- "$__git_shard_dir"
@@ -16,29 +28,70 @@ __git_shard_cd() {
     fi
 }
 
-# Only `git shard cd` and `git-shard cd` are intercepted; everything else goes to the real command.
+# What `git` runs when it is not `git shard cd`: git itself, or the tool the user's alias named.
+__git_shard_git_next() {
+    command git "$@"
+}
+
+# `git …`: `shard cd` (after git's own options) changes directory; anything else goes on.
+__git_shard_git() {
+    local -i __git_shard_i=1
+    while (( __git_shard_i <= $# )); do
+        case ${argv[__git_shard_i]} in
+            (-C|-c|--git-dir|--work-tree|--namespace|--config-env) (( __git_shard_i += 2 )) ;;
+            (-*) (( __git_shard_i += 1 )) ;;
+            (*) break ;;
+        esac
+    done
+    if [[ ${argv[__git_shard_i]-} == shard && ${argv[__git_shard_i+1]-} == cd ]]; then
+        __git_shard_cd "${(@)argv[1,__git_shard_i-1]}" -- "${(@)argv[__git_shard_i+2,-1]}"
+    else
+        __git_shard_git_next "$@"
+    fi
+}
+
+# Only `git shard cd` and `git-shard cd` are intercepted. `function name` is never alias-expanded;
+# an alias of the user's (`alias git=hub`, `alias git='noglob git'`) is kept in the chain: their
+# alias goes through our wrapper, which calls what it named.
 if [[ -z ${GIT_SHARD_NO_CD-} ]] && (( ! $+functions[git] )); then
-    git() {
-        if [[ ${1-} == shard && ${2-} == cd ]]; then
-            shift 2
-            __git_shard_cd "$@"
-        else
-            command git "$@"
-        fi
-    }
+    if (( $+aliases[git] )) && [[ ${aliases[git]} != *__git_shard_git* ]]; then
+        # In a function of its own, for the pattern's options whatever the user's are.
+        () {
+            setopt localoptions extendedglob
+            local __git_shard_alias=${aliases[git]}
+            local -a match mbegin mend
+            if [[ " $__git_shard_alias " == (#b)(*[[:space:]])git([[:space:]]*) ]]; then
+                # It runs git itself (`noglob git`): the wrapper takes git's place in it.
+                aliases[git]="${match[1]# }__git_shard_git${match[2]% }"
+            else
+                # It runs another tool: the wrapper runs that tool for everything but `shard cd`.
+                eval "__git_shard_git_next() { $__git_shard_alias \"\$@\" }"
+                aliases[git]=__git_shard_git
+            fi
+        }
+    else
+        function git {
+            __git_shard_git "$@"
+        }
+    fi
 fi
 if [[ -z ${GIT_SHARD_NO_CD-} ]] && (( ! $+functions[git-shard] )); then
-    git-shard() {
+    function git-shard {
         if [[ ${1-} == cd ]]; then
             shift
-            __git_shard_cd "$@"
+            __git_shard_cd -- "$@"
         else
             command git-shard "$@"
         fi
     }
 fi
+# This shell has the integration: `git shard cd` run past it (through a `git` function of the
+# user's) says so instead of suggesting to enable it.
+export GIT_SHARD_SHELL_PID=$$
 
 # The prompt segment, computed before each prompt (zsh keeps `$?` for the prompt across precmd).
+# Declared here, so that `setopt warn_create_global` has nothing to say when precmd sets it.
+typeset -g __git_shard_segment=
 __git_shard_precmd() {
     __git_shard_segment=$(command git-shard prompt 2>/dev/null)
 }

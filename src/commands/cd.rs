@@ -22,7 +22,12 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         return Ok(());
     }
     let name = crate::output::clean(&args.name);
-    if std::env::var_os("GIT_SHARD_NO_CD").is_some() {
+    if called_from_integrated_shell() {
+        eprintln!(
+            "hint: this shell has git-shard's integration, but its `git` is a function of your own that \
+             does not reach it; `git-shard cd {name}` changes directory, or: cd \"$(git shard path {name})\""
+        );
+    } else if std::env::var_os("GIT_SHARD_NO_CD").is_some() {
         eprintln!(
             "hint: GIT_SHARD_NO_CD is set, so the shell integration leaves `cd` alone: cd \"$(git shard path {name})\""
         );
@@ -34,4 +39,20 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Whether the shell that ran us (directly, or through `git`) loaded the integration: it exports
+/// its own PID as `GIT_SHARD_SHELL_PID`, which a child shell inherits but does not match.
+fn called_from_integrated_shell() -> bool {
+    let Some(shell) = std::env::var("GIT_SHARD_SHELL_PID")
+        .ok()
+        .and_then(|p| p.parse::<u32>().ok())
+    else {
+        return false;
+    };
+    let parent = rustix::process::getppid().map(|p| p.as_raw_nonzero().get() as u32);
+    parent == Some(shell)
+        || parent
+            .and_then(|p| crate::process::facts(p).ok().flatten())
+            .is_some_and(|f| f.ppid == shell)
 }

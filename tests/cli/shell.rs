@@ -462,3 +462,96 @@ fn readme_starship_module_prints_the_segment() {
     let out = shell(&repo, "sh", &repo.shards_dir().join("star"), command);
     assert_eq!(stdout(&out), "⎇ star ○\n", "{command}: {out:?}");
 }
+
+/// A stand-in for `hub`: notes that it ran, then is git.
+const FAKE_HUB: &str = "#!/bin/sh\necho hub >> \"$HUB_LOG\"\nexec git \"$@\"\n";
+
+#[test]
+fn an_alias_for_git_keeps_its_tool_and_git_shard_cd_still_works() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "there", "--no-launch", "--", "true"]);
+    let target = repo.shards_dir().join("there");
+    let bin = repo.tmp.path().join("hub-bin");
+    fs::create_dir_all(&bin).unwrap();
+    fs::write(bin.join("hub"), FAKE_HUB).unwrap();
+    fs::set_permissions(bin.join("hub"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let log = repo.tmp.path().join("hub.log");
+    for (sh, init) in INIT.iter().filter(|(sh, _)| *sh != "fish") {
+        if !have(sh) {
+            continue;
+        }
+        let aliases: &[&str] = if *sh == "zsh" {
+            &["alias git=hub", "alias git='noglob git'"]
+        } else {
+            &["alias git=hub", "alias git='git --no-pager'"]
+        };
+        for alias in aliases {
+            let _ = fs::remove_file(&log);
+            // Aliases apply to commands read after them, as in an rc file: sourced, command by
+            // command (zsh parses a whole `-c` string before running any of it).
+            let rc = repo.tmp.path().join(format!("rc.{sh}"));
+            fs::write(
+                &rc,
+                format!(
+                    "export PATH={}:$PATH HUB_LOG={}\n{}{alias}\n{init}\n",
+                    bin.display(),
+                    log.display(),
+                    if *sh == "bash" { "shopt -s expand_aliases\n" } else { "" },
+                ),
+            )
+            .unwrap();
+            let session = repo.tmp.path().join(format!("session.{sh}"));
+            fs::write(
+                &session,
+                "git shard cd there\npwd\ngit rev-parse --is-inside-work-tree\n",
+            )
+            .unwrap();
+            let script = format!(". {}\n. {}\n", rc.display(), session.display());
+            let out = shell(&repo, sh, &repo.root, &script);
+            assert!(out.status.success(), "{sh} {alias}: {out:?}");
+            assert_eq!(
+                stdout(&out),
+                format!("{}\ntrue\n", target.display()),
+                "{sh} {alias}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let hub_ran = fs::read_to_string(&log).unwrap_or_default();
+            let want = if alias.contains("hub") { "hub\n" } else { "" };
+            assert_eq!(
+                hub_ran, want,
+                "{sh} {alias}: the aliased tool ran for everything but `shard cd`"
+            );
+        }
+    }
+}
+
+#[test]
+fn git_dash_c_shard_cd_and_a_users_own_git_function() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "there", "--no-launch", "--", "true"]);
+    let target = repo.shards_dir().join("there");
+    let elsewhere = repo.tmp.path().join("elsewhere");
+    fs::create_dir_all(&elsewhere).unwrap();
+    for (sh, init) in INIT.iter().filter(|(sh, _)| *sh != "fish") {
+        if !have(sh) {
+            continue;
+        }
+        let script = format!("{init}\ngit -C {} shard cd there\npwd\n", repo.root.display());
+        let out = shell(&repo, sh, &elsewhere, &script);
+        assert_eq!(stdout(&out).trim(), target.display().to_string(), "{sh}: {out:?}");
+        // Their own `git` function: the integration leaves it alone, and the hint says why cd did not move.
+        let script = format!("git() {{ command git \"$@\"; }}\n{init}\ngit shard cd there\n");
+        let out = shell(&repo, sh, &repo.root, &script);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("a function of your own") && err.contains("git-shard cd there"),
+            "{sh}: {err}"
+        );
+    }
+    if have("zsh") {
+        // `setopt warn_create_global`: nothing to say at the first prompt.
+        let script = "setopt warn_create_global\neval \"$(git-shard init zsh)\"\n__git_shard_precmd\n";
+        let out = shell(&repo, "zsh", &repo.root, script);
+        assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
