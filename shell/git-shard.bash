@@ -117,13 +117,51 @@ __git_shard_complete_words() {
         _CLAP_COMPLETE_SPACE=true COMPLETE=bash command git-shard -- "$@" 2>/dev/null
 }
 
+# bash splits words at `=` (it is in COMP_WORDBREAKS): `--terminal=ba` arrives as `--terminal`,
+# `=`, `ba`, and only `ba` is replaced. git-shard gets the words whole; what it offers for
+# `--terminal=ba` (`--terminal=background`) goes back without the part bash keeps.
+# $1: the whole word being completed; the rest: the candidates.
+__git_shard_after_equals() {
+    local __git_shard_cur=$1 __git_shard_c
+    shift
+    COMPREPLY=()
+    for __git_shard_c in "$@"; do
+        if [[ $__git_shard_cur == *=* && $COMP_WORDBREAKS == *=* ]]; then
+            __git_shard_c=${__git_shard_c#"${__git_shard_cur%%=*}="}
+            # The cursor right after `=`: bash replaces the `=` itself.
+            [[ ${COMP_WORDS[COMP_CWORD]} == = ]] && __git_shard_c="=$__git_shard_c"
+        fi
+        COMPREPLY+=("$__git_shard_c")
+    done
+}
+
 # `git-shard <TAB>`
 __git_shard_complete() {
-    local IFS=$'\013'
-    local -a __git_shard_words=("${COMP_WORDS[@]}")
-    __git_shard_words[COMP_CWORD]=${2-}
+    local IFS=$'\013' __git_shard_i __git_shard_joined=0 __git_shard_cword=0
+    local -a __git_shard_words=()
+    for ((__git_shard_i = 0; __git_shard_i < ${#COMP_WORDS[@]}; __git_shard_i++)); do
+        local __git_shard_w=${COMP_WORDS[__git_shard_i]}
+        # The word under the cursor only up to the cursor, as bash hands it in $2.
+        if ((__git_shard_i == COMP_CWORD)) && [[ $__git_shard_w != = ]]; then
+            __git_shard_w=${2-}
+        fi
+        if ((__git_shard_i > 0)) && [[ $__git_shard_w == = ]]; then
+            __git_shard_words[${#__git_shard_words[@]} - 1]+="="
+            __git_shard_joined=1
+        elif ((__git_shard_joined)); then
+            __git_shard_words[${#__git_shard_words[@]} - 1]+=$__git_shard_w
+            __git_shard_joined=0
+        else
+            __git_shard_words+=("$__git_shard_w")
+        fi
+        ((__git_shard_i == COMP_CWORD)) && __git_shard_cword=$((${#__git_shard_words[@]} - 1))
+    done
+    local __git_shard_cur=${__git_shard_words[__git_shard_cword]}
+    local -a __git_shard_found
     # shellcheck disable=SC2207 # the completer separates candidates with IFS
-    COMPREPLY=($(__git_shard_complete_words "$COMP_CWORD" git-shard "${__git_shard_words[@]:1}"))
+    __git_shard_found=($(__git_shard_complete_words "$__git_shard_cword" git-shard \
+        "${__git_shard_words[@]:1:__git_shard_cword}"))
+    __git_shard_after_equals "$__git_shard_cur" "${__git_shard_found[@]}"
 }
 complete -F __git_shard_complete git-shard
 
@@ -141,7 +179,18 @@ _git_shard() {
     fi
     [[ -n $__git_shard_start ]] || return 0
     local IFS=$'\013'
+    local -a __git_shard_found
     # shellcheck disable=SC2207 # the completer separates candidates with IFS
-    COMPREPLY=($(__git_shard_complete_words $((cword - __git_shard_start)) git-shard \
-        "${words[@]:__git_shard_start+1:cword-__git_shard_start-1}" "${cur-}"))
+    __git_shard_found=($(
+        # `git -C <dir> shard …`: the shards of that repository (git's completion keeps the
+        # `-C` options in __git_C_args).
+        set -- "${__git_C_args[@]}"
+        while [[ $# -ge 2 && $1 == -C ]]; do
+            builtin cd -- "$2" 2>/dev/null || exit 0
+            shift 2
+        done
+        __git_shard_complete_words $((cword - __git_shard_start)) git-shard \
+            "${words[@]:__git_shard_start+1:cword-__git_shard_start-1}" "${cur-}"
+    ))
+    __git_shard_after_equals "${cur-}" "${__git_shard_found[@]}"
 }

@@ -242,6 +242,56 @@ fn completion_through_gits_bash_completion_yields_live_shard_names() {
     // Terminal names and presets complete too.
     assert!(complete("git shard new x --terminal ").contains(&"tmux".to_owned()));
     assert!(complete("git shard new x --agent cl").contains(&"claude".to_owned()));
+
+    // `git -C <repo> shard rm <TAB>` from elsewhere: that repository's shards.
+    let elsewhere = repo.tmp.path().join("elsewhere");
+    fs::create_dir_all(&elsewhere).unwrap();
+    let line = format!("git -C {} shard rm ", repo.root.display());
+    let script = format!(
+        "source {}; eval \"$(git-shard init bash)\"; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; \
+         read -ra COMP_WORDS <<< \"$COMP_LINE\"; COMP_WORDS+=(''); \
+         COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); __git_wrap__git_main; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        git_completion.display()
+    );
+    let names = stdout(&shell(&repo, "bash", &elsewhere, &script));
+    assert!(names.contains("alpha") && names.contains("beta"), "{names}");
+
+    // `--opt=value`: bash splits the words at `=` and replaces only what follows it, so the
+    // candidates are the values alone (not `--terminal=--terminal=background`).
+    let split = |words: &str, cword: usize, line: &str, call: &str| {
+        let script = format!(
+            "source {}; eval \"$(git-shard init bash)\"; COMP_WORDS=({words}); COMP_CWORD={cword}; \
+             COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; {call}; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            git_completion.display()
+        );
+        let out = shell(&repo, "bash", &repo.root, &script);
+        stdout(&out).lines().map(|l| l.trim().to_owned()).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        split(
+            "git shard new x --terminal = ba",
+            6,
+            "git shard new x --terminal=ba",
+            "__git_wrap__git_main"
+        ),
+        ["background"]
+    );
+    assert_eq!(
+        split(
+            "git-shard new x --terminal = ba",
+            5,
+            "git-shard new x --terminal=ba",
+            "__git_shard_complete git-shard ba ="
+        ),
+        ["background"]
+    );
+    assert!(split(
+        "git-shard new x --agent =",
+        4,
+        "git-shard new x --agent=",
+        "__git_shard_complete git-shard = --agent"
+    )
+    .contains(&"=claude".to_owned()));
 }
 
 #[test]
