@@ -39,20 +39,18 @@ function __git_shard_prompt --description 'the git-shard prompt segment'
     command git-shard prompt 2>/dev/null
 end
 
-# Wrap the current fish_prompt: print the segment, then the original prompt with `$status` intact.
+# Wrap the current fish_prompt: print the segment, then the original prompt, which ran first.
 if not set -q GIT_SHARD_NO_PROMPT; and functions -q fish_prompt; and not functions -q __git_shard_original_fish_prompt
     functions -c fish_prompt __git_shard_original_fish_prompt
-    function __git_shard_return
-        return $argv[1]
-    end
     function fish_prompt
-        set -l __git_shard_status $status
+        # The user's prompt first, while `$status` and `$pipestatus` are still theirs (`[0|1]`
+        # after `true | false`), captured as it is, trailing newlines and all.
+        set -l __git_shard_original (__git_shard_original_fish_prompt | string collect --no-trim-newlines)
         set -l __git_shard_segment (__git_shard_prompt)
         if test -n "$__git_shard_segment"
             printf '%s ' $__git_shard_segment
         end
-        __git_shard_return $__git_shard_status
-        __git_shard_original_fish_prompt
+        printf '%s' $__git_shard_original
     end
 end
 

@@ -19,7 +19,7 @@ use crate::shard::{Record, RunStatus, Store};
 /// or in the main worktree a summary of the repository's shards (`3● 1✗`); nothing elsewhere.
 ///
 /// Symbols: ● running, ○ not started, ✓0 exited with code 0, ✗1 exited with code 1, ✗s9 ended by
-/// signal 9, ? lost. GIT_SHARD_ASCII=1 uses * o +0 x1 xs9 ? instead.
+/// signal 9, ? lost. Where the locale is not UTF-8 (or with GIT_SHARD_ASCII=1): * o +0 x1 xs9 ?.
 #[derive(Debug, Default, clap::Args)]
 pub struct Args {
     /// Template with {name} {status} {symbol} {glyph} {summary} {count_running} {count_ok}
@@ -109,9 +109,31 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     Ok(())
 }
 
+/// The glyphs, or plain characters where the locale is not UTF-8: there a glyph's bytes are shown
+/// as several characters, and the shell, counting them, puts the cursor and the line wrap in the
+/// wrong place. `GIT_SHARD_ASCII=1` forces plain characters, `=0` the glyphs.
+fn symbols() -> &'static Symbols {
+    match std::env::var("GIT_SHARD_ASCII").as_deref() {
+        Ok("1") => &ASCII,
+        Ok("0") => &UNICODE,
+        _ if utf8_locale() => &UNICODE,
+        _ => &ASCII,
+    }
+}
+
+/// Whether the character set of the locale (`LC_ALL`, else `LC_CTYPE`, else `LANG`) is UTF-8.
+fn utf8_locale() -> bool {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        .is_some_and(|locale| {
+            let locale = locale.to_ascii_lowercase();
+            locale.contains("utf-8") || locale.contains("utf8")
+        })
+}
+
 fn segment(ctx: &Context, args: &Args) -> Option<String> {
-    let ascii = std::env::var_os("GIT_SHARD_ASCII").is_some_and(|v| v == "1");
-    let sym = if ascii { &ASCII } else { &UNICODE };
+    let sym = symbols();
     let here = locate(&ctx.cwd)?;
     let store = Store::new(&here.common_dir);
     let current = match here.worktree_id.as_deref() {
@@ -235,8 +257,7 @@ fn tally(store: &Store) -> Option<(Counts, Vec<String>)> {
 /// repository: the names of the shards waiting for you, then the others by status. Like the
 /// prompt, it runs no git and never fails.
 pub fn status_line(ctx: &Context) -> Option<String> {
-    let ascii = std::env::var_os("GIT_SHARD_ASCII").is_some_and(|v| v == "1");
-    let sym = if ascii { &ASCII } else { &UNICODE };
+    let sym = symbols();
     let here = locate(&ctx.cwd)?;
     let (counts, waiting) = tally(&Store::new(&here.common_dir))?;
     let rest = [

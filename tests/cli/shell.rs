@@ -285,13 +285,15 @@ fn completion_through_gits_bash_completion_yields_live_shard_names() {
         ),
         ["background"]
     );
-    assert!(split(
-        "git-shard new x --agent =",
-        4,
-        "git-shard new x --agent=",
-        "__git_shard_complete git-shard = --agent"
-    )
-    .contains(&"=claude".to_owned()));
+    assert!(
+        split(
+            "git-shard new x --agent =",
+            4,
+            "git-shard new x --agent=",
+            "__git_shard_complete git-shard = --agent"
+        )
+        .contains(&"=claude".to_owned())
+    );
 }
 
 #[test]
@@ -604,4 +606,55 @@ fn git_dash_c_shard_cd_and_a_users_own_git_function() {
         let out = shell(&repo, "zsh", &repo.root, script);
         assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
     }
+}
+
+#[test]
+fn a_locale_that_is_not_utf8_gets_plain_characters_in_every_shell() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "plain", "--no-launch", "--", "true"]);
+    let wt = repo.shards_dir().join("plain");
+    for (sh, init) in INIT {
+        if !have(sh) {
+            continue;
+        }
+        let hook = match sh {
+            "bash" => "__git_shard_prompt_hook; printf '%s\\n' \"$__git_shard_segment\"",
+            "zsh" => "__git_shard_precmd; print -r -- \"$__git_shard_segment\"",
+            _ => "__git_shard_prompt",
+        };
+        for (var, value, want) in [
+            ("LANG", "C", "@ plain o"),
+            ("LC_ALL", "POSIX", "@ plain o"),
+            ("LC_ALL", "en_US.UTF-8", "⎇ plain ○"),
+        ] {
+            let export = if sh == "fish" {
+                format!("set -gx {var} {value}")
+            } else {
+                format!("export {var}={value}")
+            };
+            let out = shell(&repo, sh, &wt, &format!("{export}\n{init}\n{hook}\n"));
+            assert_eq!(stdout(&out).trim(), want, "{sh} {var}={value}: {out:?}");
+        }
+    }
+}
+
+#[test]
+fn fish_keeps_status_and_pipestatus_for_the_users_prompt() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "fishy", "--no-launch", "--", "true"]);
+    if !have("fish") {
+        return;
+    }
+    let wt = repo.shards_dir().join("fishy");
+    // A prompt that shows both, as fish's default prompt shows `[0|1]`.
+    let script = "function fish_prompt\n    set -l saved $status $pipestatus\n    \
+                  printf '[%s] %s\\n> ' (string join '|' $saved[2..-1]) $saved[1]\nend\n\
+                  git-shard init fish | source\ntrue | false\nfish_prompt\nfalse\nfish_prompt\necho\n";
+    let out = shell(&repo, "fish", &wt, script);
+    assert_eq!(
+        stdout(&out),
+        "⎇ fishy ○ [0|1] 1\n> ⎇ fishy ○ [1] 1\n> \n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
