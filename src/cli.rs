@@ -133,14 +133,18 @@ pub const COMPLETION_FILES: &[(clap_complete::Shell, &str)] = &[
 
 /// Man pages: `git-shard.1` and one `git-shard-<command>.1` per visible subcommand.
 pub fn man_pages() -> Vec<(String, Vec<u8>)> {
-    let root = Cli::command();
+    // No `help` subcommand in the pages: clap's would be listed as a `git-shard-help(1)` that
+    // does not exist (`git shard help` still works, and `git help shard` is this page).
+    let root = Cli::command().disable_help_subcommand(true);
     let mut pages = Vec::new();
     let mut render = |file: String, cmd: clap::Command| {
         let mut buf = Vec::new();
-        clap_mangen::Man::new(cmd)
+        let cmd = cmd.disable_help_subcommand(true);
+        clap_mangen::Man::new(cmd.clone())
             .render(&mut buf)
             .expect("rendering to memory cannot fail");
-        pages.push((file, buf));
+        let page = with_option_values(&cmd, &code_in_bold(&String::from_utf8_lossy(&buf)));
+        pages.push((file, page.into_bytes()));
     };
     render("git-shard.1".into(), root.clone().name("git-shard"));
     for sub in root.get_subcommands().filter(|s| !s.is_hide_set()) {
@@ -151,6 +155,55 @@ pub fn man_pages() -> Vec<(String, Vec<u8>)> {
         );
     }
     pages
+}
+
+/// clap_mangen's synopsis names options without their values (`[--format]`); the value is what
+/// a reader of the synopsis needs, so it goes in: `[--format <TEMPLATE>]`.
+fn with_option_values(cmd: &clap::Command, roff: &str) -> String {
+    let mut out = roff.to_owned();
+    // Built, so that every argument knows how many values it takes.
+    let mut cmd = cmd.clone();
+    cmd.build();
+    for arg in cmd.get_arguments() {
+        let (Some(long), Some(values)) = (arg.get_long(), arg.get_value_names()) else {
+            continue;
+        };
+        if !arg.get_num_args().is_some_and(|n| n.takes_values()) {
+            continue;
+        }
+        let escaped = long.replace('-', "\\-");
+        let values: Vec<String> = values.iter().map(|v| format!("<{v}>")).collect();
+        out = out.replacen(
+            &format!("\\fB\\-\\-{escaped}\\fR]"),
+            &format!("\\fB\\-\\-{escaped}\\fR \\fI{}\\fR]", values.join(" ")),
+            1,
+        );
+    }
+    out
+}
+
+/// The help texts mark commands and names as Markdown code (`git shard new`), which terminals show
+/// as written; in a man page they are set in bold, as man pages show commands.
+fn code_in_bold(roff: &str) -> String {
+    let mut out = String::with_capacity(roff.len());
+    for line in roff.split_inclusive('\n') {
+        // Only in text: a roff request line (`.TH`, `.TP`) is left as it is, and a line whose
+        // backquotes do not pair up keeps them.
+        if line.starts_with('.') || line.matches('`').count() % 2 != 0 {
+            out.push_str(line);
+            continue;
+        }
+        for (i, part) in line.split('`').enumerate() {
+            if i % 2 == 1 {
+                out.push_str("\\fB");
+                out.push_str(part);
+                out.push_str("\\fR");
+            } else {
+                out.push_str(part);
+            }
+        }
+    }
+    out
 }
 
 /// Where completion is: the repository's common dir and the current worktree. From `.git` files

@@ -19,14 +19,15 @@ use crate::shard::{Record, RunStatus, Store};
 /// or in the main worktree a summary of the repository's shards (`3● 1✗`); nothing elsewhere.
 ///
 /// Symbols: ● running, ○ not started, ✓0 exited with code 0, ✗1 exited with code 1, ✗s9 ended by
-/// signal 9, ? lost. Where the locale is not UTF-8 (or with GIT_SHARD_ASCII=1): * o +0 x1 xs9 ?.
+/// signal 9, ? lost, ⚠ a record that cannot be read. Where the locale is not UTF-8 (or with GIT_SHARD_ASCII=1): * o +0 x1 xs9 ? !!.
 #[derive(Debug, Default, clap::Args)]
 pub struct Args {
-    /// Template with {name} {status} {symbol} {glyph} {summary} {count_running} {count_ok}
-    /// {count_failed} {count_lost} {count_not_started} {count_total}. Default: "{glyph} {name}
-    /// {symbol}" in a shard, "{summary}" in the main worktree. When every placeholder comes out
-    /// empty ({name} in the main worktree, counts in a shard), nothing is printed.
-    #[arg(long)]
+    /// Template with {name} {status} {symbol} {glyph} {summary} {count_running} {count_waiting}
+    /// {count_idle} {count_ok} {count_failed} {count_lost} {count_not_started} {count_stopped}
+    /// {count_unreadable} {count_total}. Default: "{glyph} {name} {symbol}" in a shard, "{summary}"
+    /// in the main worktree. When every placeholder comes out empty ({name} in the main worktree,
+    /// counts in a shard), nothing is printed.
+    #[arg(long, value_name = "TEMPLATE")]
     pub format: Option<String>,
     /// Print the facts as JSON instead.
     #[arg(long, conflicts_with = "format")]
@@ -45,6 +46,8 @@ struct Counts {
     lost: usize,
     not_started: usize,
     stopped: usize,
+    /// Records that cannot be read (`git shard list` says why): counted, never silently dropped.
+    unreadable: usize,
     total: usize,
 }
 
@@ -73,6 +76,7 @@ struct Symbols {
     stopped: &'static str,
     waiting: &'static str,
     idle: &'static str,
+    unreadable: &'static str,
 }
 
 const UNICODE: Symbols = Symbols {
@@ -86,6 +90,7 @@ const UNICODE: Symbols = Symbols {
     stopped: "■",
     waiting: "◆",
     idle: "◇",
+    unreadable: "⚠",
 };
 const ASCII: Symbols = Symbols {
     glyph: "@",
@@ -98,6 +103,7 @@ const ASCII: Symbols = Symbols {
     stopped: "-",
     waiting: "!",
     idle: ".",
+    unreadable: "!!",
 };
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
@@ -177,6 +183,7 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
         (counts.lost, sym.lost),
         (counts.not_started, sym.not_started),
         (counts.stopped, sym.stopped),
+        (counts.unreadable, sym.unreadable),
     ]
     .iter()
     .filter(|(n, _)| *n > 0)
@@ -198,7 +205,7 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
             String::new()
         }
     };
-    let values: [(&str, String); 14] = [
+    let values: [(&str, String); 15] = [
         ("name", name),
         ("status", status.map(|s| s.as_str().to_owned()).unwrap_or_default()),
         ("symbol", symbol),
@@ -210,6 +217,7 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
         ("count_lost", count(counts.lost)),
         ("count_not_started", count(counts.not_started)),
         ("count_stopped", count(counts.stopped)),
+        ("count_unreadable", count(counts.unreadable)),
         ("count_waiting", count(counts.waiting)),
         ("count_idle", count(counts.idle)),
         ("count_total", count(counts.total)),
@@ -231,7 +239,11 @@ fn tally(store: &Store) -> Option<(Counts, Vec<String>)> {
     let mut counts = Counts::default();
     let mut waiting = Vec::new();
     for (name, record) in store.list().ok()? {
-        let Ok(r) = record else { continue };
+        let Ok(r) = record else {
+            counts.unreadable += 1;
+            counts.total += 1;
+            continue;
+        };
         let status = RunStatus::of(r.process.as_ref());
         counts.total += 1;
         match (status, exit_ok(&r)) {
@@ -265,6 +277,7 @@ pub fn status_line(ctx: &Context) -> Option<String> {
         (counts.idle, sym.idle),
         (counts.failed, sym.failed),
         (counts.lost, sym.lost),
+        (counts.unreadable, sym.unreadable),
     ]
     .iter()
     .filter(|(n, _)| *n > 0)

@@ -93,3 +93,37 @@ fn git_help_shard_opens_the_installed_page() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("git-shard") && text.contains("worktree"), "{text}");
 }
+
+#[test]
+fn man_pages_read_as_man_pages() {
+    if Command::new("man").arg("--version").output().is_err() {
+        require_tool("man (man-db)");
+        return;
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    let show = |page: &str| {
+        let out = Command::new("man")
+            .args(["-P", "cat", "-l"])
+            .arg(dir.join(page))
+            .env("MANWIDTH", "200")
+            .env("LANG", "C.UTF-8")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let prompt = show("git-shard-prompt.1");
+    assert!(prompt.contains("git shard prompt [--format <TEMPLATE>]"), "{prompt}");
+    let new = show("git-shard-new.1");
+    assert!(
+        !new.contains('`'),
+        "Markdown code marks are set in bold, not shown: {new}"
+    );
+    assert!(new.contains("<branch_prefix><name> (prefix shard/ unless"), "{new}");
+    for page in ["git-shard.1", "git-shard-hooks.1"] {
+        let text = show(page);
+        assert!(
+            !text.contains("help(1)"),
+            "{page} names a page that does not exist: {text}"
+        );
+    }
+}

@@ -658,3 +658,21 @@ fn fish_keeps_status_and_pipestatus_for_the_users_prompt() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_corrupt_record_is_counted_in_the_summary_not_dropped() {
+    let repo = TestRepo::new();
+    for name in ["a", "b", "c"] {
+        repo.ok(&["new", name, "--no-launch", "--", "true"]);
+    }
+    fs::write(repo.record_path("b"), "version = 1\nname = \"b\"\nthis is not toml").unwrap();
+    let summary = repo.ok(&["prompt"]);
+    assert_eq!(summary.trim(), "2○ 1⚠");
+    let json: serde_json::Value = serde_json::from_str(&repo.ok(&["prompt", "--json"])).unwrap();
+    assert_eq!(
+        (json["counts"]["unreadable"].clone(), json["counts"]["total"].clone()),
+        (1.into(), 3.into())
+    );
+    let line = repo.ok(&["status-line"]);
+    assert_eq!(line.trim(), "1⚠");
+}
