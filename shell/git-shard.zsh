@@ -1,4 +1,5 @@
-# git-shard shell integration for zsh. In ~/.zshrc, after compinit:
+# git-shard shell integration for zsh. In ~/.zshrc, after compinit (a prompt theme may come
+# before or after it):
 #     eval "$(git shard init zsh)"
 # Opt-outs, set before that line:
 #   GIT_SHARD_NO_PROMPT=1  leave PROMPT and precmd alone (place "$(git shard prompt)" yourself)
@@ -94,6 +95,10 @@ export GIT_SHARD_SHELL_PID=$$
 typeset -g __git_shard_segment=
 __git_shard_precmd() {
     __git_shard_segment=$(command git-shard prompt 2>/dev/null)
+    # A prompt theme loaded after the init line set PROMPT without the segment: put it back.
+    if [[ -z ${GIT_SHARD_NO_PROMPT-} && $PROMPT != *__git_shard_segment* ]]; then
+        PROMPT='${__git_shard_segment:+$__git_shard_segment }'"$PROMPT"
+    fi
 }
 
 if [[ -z ${GIT_SHARD_NO_PROMPT-} ]]; then
@@ -113,6 +118,17 @@ __git_shard_complete() {
         COMPLETE=zsh command git-shard -- "${words[@]}" 2>/dev/null)}")
     if [[ -n $__git_shard_candidates ]]; then
         _describe -V values __git_shard_candidates
+    fi
+}
+
+# `git sha<TAB>`: zsh's _git offers the commands it knows and those of this style, which may
+# hold the user's own; ours is added to them.
+() {
+    local -a __git_shard_commands
+    zstyle -a ':completion:*:*:git:*' user-commands __git_shard_commands
+    if (( ! ${__git_shard_commands[(I)shard:*]} )); then
+        zstyle ':completion:*:*:git:*' user-commands "${__git_shard_commands[@]}" \
+            'shard:run coding agents in parallel, each in its own worktree'
     fi
 }
 

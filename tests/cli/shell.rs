@@ -354,7 +354,8 @@ fn zsh_completes_live_shard_names_at_a_real_prompt() {
     fs::create_dir_all(&zdotdir).unwrap();
     fs::write(
         zdotdir.join(".zshrc"),
-        "autoload -Uz compinit && compinit -u -D\nPS1='READY> '\neval \"$(git-shard init zsh)\"\n",
+        // The prompt is set after the init line, as a theme loaded later would.
+        "autoload -Uz compinit && compinit -u -D\neval \"$(git-shard init zsh)\"\nPS1='READY> '\n",
     )
     .unwrap();
     let shell = format!(
@@ -368,6 +369,9 @@ fn zsh_completes_live_shard_names_at_a_real_prompt() {
     let screen = || tmux.screen("zsh");
     let send = |keys: &[&str]| tmux.send("zsh", keys);
     eventually("zsh prompt", || screen().contains("READY>"));
+    // The segment is back in a prompt set after the init line (in plain characters: this zsh
+    // has no locale, so no UTF-8).
+    eventually("the summary in the prompt", || screen().contains("2o READY>"));
 
     // Two candidates: zsh lists both under the command line.
     send(&["git shard rm ", "Tab"]);
@@ -381,6 +385,9 @@ fn zsh_completes_live_shard_names_at_a_real_prompt() {
     // Subcommands through `git-shard` directly.
     send(&["C-u", "git-shard pru", "Tab"]);
     eventually("prune completed", || screen().contains("git-shard prune"));
+    // zsh's `_git` offers `shard` among git's commands (its `user-commands` style).
+    send(&["C-u", "git sha", "Tab"]);
+    eventually("shard completed", || screen().contains("git shard"));
     send(&["C-u", "exit", "Enter"]);
 }
 
