@@ -126,6 +126,8 @@ __git_shard_after_equals() {
     shift
     COMPREPLY=()
     for __git_shard_c in "$@"; do
+        # Options once a `-` is typed, as git does: before that, the names are what is wanted.
+        [[ $__git_shard_c == -* && $__git_shard_cur != -* ]] && continue
         if [[ $__git_shard_cur == *=* && $COMP_WORDBREAKS == *=* ]]; then
             __git_shard_c=${__git_shard_c#"${__git_shard_cur%%=*}="}
             # The cursor right after `=`: bash replaces the `=` itself.

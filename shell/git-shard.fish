@@ -61,7 +61,10 @@ function __git_shard_complete
     if test "$tokens[1]" != git-shard
         set start (contains --index -- shard $tokens); or return
     end
-    COMPLETE=fish command git-shard -- git-shard $tokens[(math $start + 1)..-1] (commandline --current-token) 2>/dev/null
+    set -l current (commandline --current-token)
+    # Options once a `-` is typed, as git does: before that, the names are what is wanted.
+    COMPLETE=fish command git-shard -- git-shard $tokens[(math $start + 1)..-1] $current 2>/dev/null \
+        | string match --invert --regex -- (string match --quiet -- '-*' $current; and echo '^$'; or echo '^-')
 end
 
 function __git_shard_in_git

@@ -116,6 +116,8 @@ __git_shard_complete() {
     local -a __git_shard_candidates
     __git_shard_candidates=("${(@f)$(_CLAP_IFS=$'\n' _CLAP_COMPLETE_INDEX=$(( CURRENT - 1 )) \
         COMPLETE=zsh command git-shard -- "${words[@]}" 2>/dev/null)}")
+    # Options once a `-` is typed, as git does: before that, the names are what is wanted.
+    [[ ${words[CURRENT]} == -* ]] || __git_shard_candidates=(${__git_shard_candidates:#-*})
     if [[ -n $__git_shard_candidates ]]; then
         _describe -V values __git_shard_candidates
     fi

@@ -256,3 +256,83 @@ pub fn agent_names() -> Vec<CompletionCandidate> {
         .map(CompletionCandidate::new)
         .collect()
 }
+
+/// Live candidates for a revision (`--base`, `--into`): the repository's branches, tags and
+/// remote-tracking branches, as git names them for the user. One `git for-each-ref` at that TAB.
+pub fn ref_names() -> Vec<CompletionCandidate> {
+    let Some((common_dir, _)) = here() else {
+        return Vec::new();
+    };
+    crate::git::cmd::Git::on_repository(&common_dir)
+        .args([
+            "for-each-ref",
+            "--format=%(refname:short)",
+            "refs/heads/",
+            "refs/tags/",
+            "refs/remotes/",
+        ])
+        .read()
+        .unwrap_or_default()
+        .lines()
+        .map(CompletionCandidate::new)
+        .collect()
+}
+
+/// Live candidates for a local branch (`merge --into`, `pr --into`).
+pub fn branch_names() -> Vec<CompletionCandidate> {
+    let Some((common_dir, _)) = here() else {
+        return Vec::new();
+    };
+    crate::git::cmd::Git::on_repository(&common_dir)
+        .args(["for-each-ref", "--format=%(refname:short)", "refs/heads/"])
+        .read()
+        .unwrap_or_default()
+        .lines()
+        .map(CompletionCandidate::new)
+        .collect()
+}
+
+/// Whether the word being completed is the first after the command's own `--`. clap's completion
+/// engine counts every word after `--` as the same value, so this reads the command line it was
+/// called with (`git-shard -- <words>` and the index of the current word, from the shell).
+fn completing_program() -> bool {
+    let words: Vec<std::ffi::OsString> = std::env::args_os().skip_while(|a| a != "--").skip(1).collect();
+    let Some(index) = std::env::var("_CLAP_COMPLETE_INDEX")
+        .ok()
+        .and_then(|i| i.parse::<usize>().ok())
+    else {
+        return true;
+    };
+    match words.iter().take(index).rposition(|w| w == "--") {
+        Some(separator) => index == separator + 1,
+        None => true,
+    }
+}
+
+/// The agent command after `--`: its first word is a program (the presets' and every executable
+/// on PATH), the words after it are its own (files).
+pub struct CommandCompleter;
+
+impl clap_complete::engine::ValueCompleter for CommandCompleter {
+    fn complete(&self, current: &std::ffi::OsStr) -> Vec<CompletionCandidate> {
+        self.complete_at(0, current)
+    }
+
+    fn complete_at(&self, _: usize, current: &std::ffi::OsStr) -> Vec<CompletionCandidate> {
+        let prefix = current.to_string_lossy();
+        if !completing_program() || prefix.contains('/') {
+            return clap_complete::engine::PathCompleter::any().complete(current);
+        }
+        let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        for dir in std::env::var_os("PATH").iter().flat_map(std::env::split_paths) {
+            let Ok(entries) = std::fs::read_dir(dir) else { continue };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with(prefix.as_ref()) && crate::agent::find_program(&name).is_some() {
+                    names.insert(name);
+                }
+            }
+        }
+        names.into_iter().map(CompletionCandidate::new).collect()
+    }
+}

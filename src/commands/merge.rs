@@ -33,7 +33,7 @@ pub struct Args {
     #[arg(add = clap_complete::ArgValueCandidates::new(crate::cli::shard_names))]
     pub name: String,
     /// Merge into this branch instead of the shard's base.
-    #[arg(long, value_name = "BRANCH")]
+    #[arg(long, value_name = "BRANCH", add = clap_complete::ArgValueCandidates::new(crate::cli::branch_names))]
     pub into: Option<String>,
     /// One commit on the target with the shard's whole change.
     #[arg(long, conflicts_with_all = ["rebase", "no_ff"])]

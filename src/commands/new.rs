@@ -31,11 +31,11 @@ pub struct Args {
     /// Name of the shard: 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit.
     pub name: String,
     /// Start from this revision (branch, tag or commit) instead of HEAD.
-    #[arg(long, value_name = "REV")]
+    #[arg(long, value_name = "REV", add = clap_complete::ArgValueCandidates::new(crate::cli::ref_names))]
     pub base: Option<String>,
     /// Use this branch instead of `<prefix><name>`. An existing branch is used as it is, if no
     /// worktree has it checked out.
-    #[arg(long)]
+    #[arg(long, add = clap_complete::ArgValueCandidates::new(crate::cli::branch_names))]
     pub branch: Option<String>,
     /// Agent preset (claude, codex, gemini, aider, opencode, …); arguments after `--` are appended.
     #[arg(long, value_name = "PRESET", add = clap_complete::ArgValueCandidates::new(crate::cli::agent_names))]
@@ -53,7 +53,7 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     /// The agent command and its arguments.
-    #[arg(last = true, value_name = "COMMAND")]
+    #[arg(last = true, value_name = "COMMAND", add = clap_complete::ArgValueCompleter::new(crate::cli::CommandCompleter))]
     pub command: Vec<String>,
 }
 

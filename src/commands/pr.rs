@@ -16,7 +16,7 @@ pub struct Args {
     #[arg(add = clap_complete::ArgValueCandidates::new(crate::cli::shard_names))]
     pub name: String,
     /// Open it against this branch instead of the shard's base.
-    #[arg(long, value_name = "BRANCH")]
+    #[arg(long, value_name = "BRANCH", add = clap_complete::ArgValueCandidates::new(crate::cli::branch_names))]
     pub into: Option<String>,
     /// The remote to push to (default: `remote.pushDefault`, else `origin`).
     #[arg(long)]

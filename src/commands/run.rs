@@ -28,7 +28,7 @@ pub struct Args {
     #[arg(long)]
     pub resume: bool,
     /// The agent command and its arguments (default: the shard's recorded command).
-    #[arg(last = true, value_name = "COMMAND")]
+    #[arg(last = true, value_name = "COMMAND", add = clap_complete::ArgValueCompleter::new(crate::cli::CommandCompleter))]
     pub command: Vec<String>,
 }
 

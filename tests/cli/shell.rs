@@ -243,6 +243,15 @@ fn completion_through_gits_bash_completion_yields_live_shard_names() {
     assert!(complete("git shard new x --terminal ").contains(&"tmux".to_owned()));
     assert!(complete("git shard new x --agent cl").contains(&"claude".to_owned()));
 
+    // Names first: options only once a `-` is typed, as git does.
+    assert!(!names.iter().any(|n| n.starts_with('-')), "{names:?}");
+    assert!(complete("git shard rm --f").contains(&"--force".to_owned()));
+    // Revisions for --base, programs after `--`, then that program's files.
+    assert_eq!(complete("git shard new x --base ma"), ["main"]);
+    assert!(complete("git shard new x -- s").contains(&"sh".to_owned()));
+    fs::write(repo.root.join("notes-for-agent.md"), "").unwrap();
+    assert_eq!(complete("git shard new x -- sh notes-f"), ["notes-for-agent.md"]);
+
     // `git -C <repo> shard rm <TAB>` from elsewhere: that repository's shards.
     let elsewhere = repo.tmp.path().join("elsewhere");
     fs::create_dir_all(&elsewhere).unwrap();
@@ -311,6 +320,11 @@ fn zsh_and_fish_complete_shard_names_for_git_shard() {
             out.lines().any(|l| l == "alpha") && out.lines().any(|l| l == "beta"),
             "{out}"
         );
+        assert!(!out.contains("--force"), "options only once a `-` is typed: {out}");
+        let script = "eval \"$(git-shard init zsh)\"; _describe() { print -rl -- \"${(@P)3}\" }; \
+                      words=(shard rm --f); CURRENT=3; _git-shard";
+        let out = stdout(&shell(&repo, "zsh", &repo.root, script));
+        assert!(out.lines().any(|l| l.starts_with("--force")), "{out}");
     }
     if have("fish") {
         for line in ["git shard rm ", "git-shard rm "] {
@@ -322,7 +336,15 @@ fn zsh_and_fish_complete_shard_names_for_git_shard() {
             ));
             let names: Vec<&str> = out.lines().map(|l| l.split('\t').next().unwrap()).collect();
             assert!(names.contains(&"alpha") && names.contains(&"beta"), "{line}: {out}");
+            assert!(!names.iter().any(|n| n.starts_with('-')), "{line}: {out}");
         }
+        let out = stdout(&shell(
+            &repo,
+            "fish",
+            &repo.root,
+            "git-shard init fish | source; complete -C 'git shard rm --f'",
+        ));
+        assert!(out.lines().any(|l| l.starts_with("--force")), "{out}");
         let out = stdout(&shell(
             &repo,
             "fish",
