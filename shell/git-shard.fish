@@ -62,9 +62,28 @@ function __git_shard_complete
         set start (contains --index -- shard $tokens); or return
     end
     set -l current (commandline --current-token)
+    # `git -C <dir> shard …`: the shards of that repository.
+    set -l dirs
+    set -l i 2
+    while test $i -lt $start
+        if test "$tokens[$i]" = -C
+            set i (math $i + 1)
+            set -a dirs $tokens[$i]
+        end
+        set i (math $i + 1)
+    end
+    set -l here $PWD
+    for dir in $dirs
+        builtin cd $dir 2>/dev/null; or begin
+            builtin cd $here
+            return
+        end
+    end
+    set -l found (COMPLETE=fish command git-shard -- git-shard $tokens[(math $start + 1)..-1] $current 2>/dev/null)
+    builtin cd $here
+    test (count $found) -gt 0; or return
     # Options once a `-` is typed, as git does: before that, the names are what is wanted.
-    COMPLETE=fish command git-shard -- git-shard $tokens[(math $start + 1)..-1] $current 2>/dev/null \
-        | string match --invert --regex -- (string match --quiet -- '-*' $current; and echo '^$'; or echo '^-')
+    string match --invert --regex -- (string match --quiet -- '-*' $current; and echo '^$'; or echo '^-') $found
 end
 
 function __git_shard_in_git

@@ -113,8 +113,20 @@ fi
 # Completion from git-shard itself (live shard names, terminals, presets); `words` starts with
 # "git-shard".
 __git_shard_complete() {
-    local -a __git_shard_candidates
-    __git_shard_candidates=("${(@f)$(_CLAP_IFS=$'\n' _CLAP_COMPLETE_INDEX=$(( CURRENT - 1 )) \
+    local -a __git_shard_candidates __git_shard_line __git_shard_dirs
+    local __git_shard_d
+    # `git -C <dir> shard …`: the shards of that repository (`words` no longer has the `-C`).
+    __git_shard_line=(${(z)BUFFER})
+    local -i __git_shard_i
+    for (( __git_shard_i = 2; __git_shard_i < ${#__git_shard_line}; __git_shard_i++ )); do
+        [[ ${__git_shard_line[__git_shard_i]} == shard ]] && break
+        if [[ ${__git_shard_line[__git_shard_i]} == -C ]]; then
+            __git_shard_dirs+=(${(Q)__git_shard_line[__git_shard_i+1]})
+        fi
+    done
+    __git_shard_candidates=("${(@f)$(
+        for __git_shard_d in "${__git_shard_dirs[@]}"; do builtin cd -q -- ${~__git_shard_d} 2>/dev/null || exit 0; done
+        _CLAP_IFS=$'\n' _CLAP_COMPLETE_INDEX=$(( CURRENT - 1 )) \
         COMPLETE=zsh command git-shard -- "${words[@]}" 2>/dev/null)}")
     # Options once a `-` is typed, as git does: before that, the names are what is wanted.
     [[ ${words[CURRENT]} == -* ]] || __git_shard_candidates=(${__git_shard_candidates:#-*})

@@ -310,6 +310,8 @@ fn zsh_and_fish_complete_shard_names_for_git_shard() {
     let repo = TestRepo::new();
     repo.ok(&["new", "alpha", "--no-launch", "--", "true"]);
     repo.ok(&["new", "beta", "--no-launch", "--", "true"]);
+    let elsewhere = repo.tmp.path().join("elsewhere");
+    fs::create_dir_all(&elsewhere).unwrap();
     if have("zsh") {
         // zsh's _git hands `git shard …` to _git-shard with `words` starting at "shard";
         // _describe is stubbed to print what would be offered.
@@ -325,8 +327,24 @@ fn zsh_and_fish_complete_shard_names_for_git_shard() {
                       words=(shard rm --f); CURRENT=3; _git-shard";
         let out = stdout(&shell(&repo, "zsh", &repo.root, script));
         assert!(out.lines().any(|l| l.starts_with("--force")), "{out}");
+        // `git -C <repo> shard rm <TAB>` from elsewhere: that repository's shards.
+        let script = format!(
+            "eval \"$(git-shard init zsh)\"; _describe() {{ print -rl -- \"${{(@P)3}}\" }}; \
+             BUFFER='git -C {} shard rm '; words=(shard rm ''); CURRENT=3; _git-shard",
+            repo.root.display()
+        );
+        let out = stdout(&shell(&repo, "zsh", &elsewhere, &script));
+        assert!(out.lines().any(|l| l == "alpha"), "zsh -C: {out}");
     }
     if have("fish") {
+        let line = format!("git -C {} shard rm ", repo.root.display());
+        let out = stdout(&shell(
+            &repo,
+            "fish",
+            &elsewhere,
+            &format!("git-shard init fish | source; complete -C '{line}'"),
+        ));
+        assert!(out.lines().any(|l| l.starts_with("alpha")), "fish -C: {out}");
         for line in ["git shard rm ", "git-shard rm "] {
             let out = stdout(&shell(
                 &repo,
