@@ -238,16 +238,17 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
 fn tally(store: &Store) -> Option<(Counts, Vec<String>)> {
     let mut counts = Counts::default();
     let mut waiting = Vec::new();
-    for (name, record) in store.list().ok()? {
-        let Ok(r) = record else {
+    for (name, process) in crate::shard::glance::all(store)? {
+        let Some(process) = process else {
             counts.unreadable += 1;
             counts.total += 1;
             continue;
         };
-        let status = RunStatus::of(r.process.as_ref());
+        let status = RunStatus::of(process.as_ref());
         counts.total += 1;
-        match (status, exit_ok(&r)) {
-            (RunStatus::Running, _) => match activity::shown(r.process.as_ref(), status) {
+        let ok = process.as_ref().is_some_and(|p| p.exit_code == Some(0));
+        match (status, ok) {
+            (RunStatus::Running, _) => match activity::shown(process.as_ref(), status) {
                 Some(Activity::Waiting) => {
                     counts.waiting += 1;
                     waiting.push(name);
@@ -292,10 +293,6 @@ pub fn status_line(ctx: &Context) -> Option<String> {
         (false, false) => format!("{} {waiting} · {rest}", sym.waiting),
     };
     Some(line)
-}
-
-fn exit_ok(r: &Record) -> bool {
-    r.process.as_ref().is_some_and(|p| p.exit_code == Some(0))
 }
 
 fn symbol(r: &Record, s: RunStatus, sym: &Symbols) -> String {

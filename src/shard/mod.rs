@@ -1,6 +1,7 @@
 //! The domain: shard names, records, the store, and the status of a run.
 
 pub mod activity;
+pub mod glance;
 pub mod include;
 pub mod lifecycle;
 pub mod merged;

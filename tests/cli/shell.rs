@@ -723,3 +723,27 @@ fn a_corrupt_record_is_counted_in_the_summary_not_dropped() {
     let line = repo.ok(&["status-line"]);
     assert_eq!(line.trim(), "1⚠");
 }
+
+#[test]
+fn the_main_worktree_summary_is_never_stale() {
+    let repo = TestRepo::new();
+    let summary = || repo.ok(&["prompt"]).trim().to_owned();
+    repo.ok(&["new", "a", "--no-launch", "--", "true"]);
+    repo.ok(&["new", "b", "--", "sleep", "300"]);
+    assert_eq!(summary(), "1● 1○");
+    // A record rewritten, a shard added, one removed: each shows at once.
+    repo.ok(&["stop", "b"]);
+    assert_eq!(summary(), "1○ 1■");
+    repo.ok(&["new", "c", "--", "sleep", "300"]);
+    assert_eq!(summary(), "1● 1○ 1■");
+    repo.ok(&["rm", "a"]);
+    assert_eq!(summary(), "1● 1■");
+    // A run that dies with its supervisor writes nothing: still seen, as liveness is never kept.
+    let c = repo.shard("c");
+    kill(c["process"]["supervisor_pid"].as_u64().unwrap() as u32, 9);
+    kill(pid_of(&c), 9);
+    eventually("lost", || summary() == "1? 1■");
+    // What the prompt keeps is only an aid: garbage in it is rebuilt.
+    fs::write(repo.common_dir().join("shards/.glance"), "{not json").unwrap();
+    assert_eq!(summary(), "1? 1■");
+}
