@@ -62,6 +62,38 @@ if want prompt; then
         "$BIN prompt" "git rev-parse --show-toplevel" >/dev/null)
     report "\`prompt\` in the main worktree (summary)" "$work/prompt-main.json" "—" "21 shards, 1 running"
     (cd "$r" && git-shard stop live >/dev/null 2>&1)
+    # The main worktree at 10, 100 and 500 shards, a quarter of them running.
+    for n in 10 100 500; do
+        m=$work/prompt$n; make_repo "$m" 10
+        (cd "$m" && for i in $(seq 1 $((n - n / 4))); do git-shard new "s$i" --no-launch -- true; done
+            for i in $(seq 1 $((n / 4))); do git-shard new "r$i" --terminal background -- sleep 900 </dev/null; done) >/dev/null 2>&1
+        (cd "$m" && hyperfine -N --warmup 50 --runs 300 --export-json "$work/prompt-main$n.json" \
+            "$BIN prompt" "git rev-parse --show-toplevel" >/dev/null)
+        report "\`prompt\` in the main worktree, $n shards ($((n / 4)) running)" "$work/prompt-main$n.json" "≤ 0.8×" "vs \`git rev-parse --show-toplevel\`"
+    done
+    # The shell's hook when nothing changed (no process started), per prompt: 100 hooks in a loop
+    # against 100 `git rev-parse` in the same shell.
+    for sh in bash zsh fish; do
+        command -v $sh >/dev/null || continue
+        # shellcheck disable=SC2016 # expanded by the shell under test
+        case $sh in
+            bash) init='eval "$(git-shard init bash)"'; hook=__git_shard_prompt_hook
+                  loop="for i in {1..100}; do HOOK; done" ;;
+            zsh) init='eval "$(git-shard init zsh)"'; hook=__git_shard_precmd
+                 loop="for i in {1..100}; do HOOK; done" ;;
+            fish) init='git-shard init fish | source'; hook='__git_shard_prompt >/dev/null'
+                  loop="for i in (seq 100); HOOK; end" ;;
+        esac
+        for where in "$r.shards/s1:in a shard" "$work/prompt100:main worktree, 100 shards (25 running)"; do
+            dir=${where%%:*}
+            (cd "$dir" && hyperfine -N --warmup 3 --runs 20 --export-json "$work/hook-$sh.json" \
+                "$sh -c '$init; $hook; ${loop//HOOK/$hook}'" \
+                "$sh -c '$init; $hook; ${loop//HOOK/git rev-parse --show-toplevel >/dev/null}'" >/dev/null)
+            report "$sh prompt hook, nothing changed, ×100 (${where#*:})" "$work/hook-$sh.json" "≤ 0.1×" "vs 100 × \`git rev-parse --show-toplevel\` in $sh"
+        done
+    done
+    for n in 100 500; do (cd "$work/prompt$n" && for i in $(seq 1 $((n / 4))); do git-shard stop "r$i"; done) >/dev/null 2>&1; done
+    (cd "$work/prompt10" && for i in 1 2; do git-shard stop "r$i"; done) >/dev/null 2>&1
 fi
 
 # An agent's hook fires at every tool call: the entry point must cost what a git plumbing command

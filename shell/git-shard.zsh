@@ -90,11 +90,47 @@ fi
 # user's) says so instead of suggesting to enable it.
 export GIT_SHARD_SHELL_PID=$$
 
-# The prompt segment, computed before each prompt (zsh keeps `$?` for the prompt across precmd).
-# Declared here, so that `setopt warn_create_global` has nothing to say when precmd sets it.
-typeset -g __git_shard_segment=
+# What the last segment depends on (`git-shard prompt --cache`): the folder the records are
+# written into (its time, against a stamp git-shard set to it), the runs shown as running (their
+# start time in /proc), the folder we are in and the locale. All checked with builtins: a prompt
+# where nothing changed starts no process. Declared here, so that `setopt warn_create_global`
+# has nothing to say when precmd sets them.
+typeset -g __git_shard_segment= __git_shard_seen= __git_shard_watch= __git_shard_stamp=
+typeset -ga __git_shard_runs
+__git_shard_runs=()
+
+__git_shard_unchanged() {
+    [[ -n $__git_shard_watch ]] || return 1
+    [[ $__git_shard_seen == "$PWD|${LC_ALL-}|${LC_CTYPE-}|${LANG-}|${GIT_SHARD_ASCII-}" ]] || return 1
+    [[ $__git_shard_watch -nt $__git_shard_stamp || $__git_shard_watch -ot $__git_shard_stamp ]] && return 1
+    local __git_shard_run __git_shard_stat
+    local -a __git_shard_fields
+    for __git_shard_run in "${__git_shard_runs[@]}"; do
+        { read -r __git_shard_stat <"/proc/${__git_shard_run% *}/stat" } 2>/dev/null || return 1
+        # Field 22, the start time: the 20th after the command name's closing parenthesis.
+        __git_shard_fields=(${=${__git_shard_stat##*) }})
+        # A zombie has ended (its first field, the state, is Z), as git-shard judges it.
+        [[ ${__git_shard_fields[1]-} != Z && ${__git_shard_fields[20]-} == "${__git_shard_run#* }" ]] || return 1
+    done
+}
+
+# The prompt segment, computed before each prompt when something changed (zsh keeps `$?` for
+# the prompt across precmd).
 __git_shard_precmd() {
-    __git_shard_segment=$(command git-shard prompt 2>/dev/null)
+    if ! __git_shard_unchanged; then
+        local __git_shard_out
+        local -a __git_shard_lines
+        __git_shard_out=$(command git-shard prompt --cache "$$" 2>/dev/null)
+        __git_shard_lines=("${(@f)__git_shard_out}")
+        __git_shard_segment=${__git_shard_lines[1]-}
+        __git_shard_watch= __git_shard_stamp= __git_shard_runs=()
+        if (( ${#__git_shard_lines} >= 2 )); then
+            __git_shard_watch=${__git_shard_lines[2]%%$'\t'*}
+            __git_shard_stamp=${__git_shard_lines[2]#*$'\t'}
+            __git_shard_runs=("${(@)__git_shard_lines[3,-1]}")
+        fi
+        __git_shard_seen="$PWD|${LC_ALL-}|${LC_CTYPE-}|${LANG-}|${GIT_SHARD_ASCII-}"
+    fi
     # A prompt theme loaded after the init line set PROMPT without the segment: put it back.
     if [[ -z ${GIT_SHARD_NO_PROMPT-} && $PROMPT != *__git_shard_segment* ]]; then
         PROMPT='${__git_shard_segment:+$__git_shard_segment }'"$PROMPT"

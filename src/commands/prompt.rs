@@ -32,6 +32,10 @@ pub struct Args {
     /// Print the facts as JSON instead.
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// For the shell integration (its shell's PID): after the segment, what it depends on, so
+    /// that the shell can tell with its own builtins that nothing changed and skip the next call.
+    #[arg(long, value_name = "SHELL_PID", hide = true)]
+    pub cache: Option<u32>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -107,12 +111,66 @@ const ASCII: Symbols = Symbols {
 };
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
+    use std::io::Write;
     // Whatever happens, the prompt gets a segment or nothing, never an error.
-    if let Some(text) = segment(ctx, args) {
-        use std::io::Write;
-        let _ = writeln!(std::io::stdout(), "{text}");
+    let Some(shell) = args.cache else {
+        if let Some(text) = segment(ctx, args, &mut Vec::new()) {
+            let _ = writeln!(std::io::stdout(), "{text}");
+        }
+        return Ok(());
+    };
+    // What the segment depends on: the folder every record is written into (by rename, so any
+    // change to a record changes its time), read before the records are; and the runs it shows
+    // as running, which can end without a word (killed with their supervisor).
+    let watched = locate(&ctx.cwd).map(|here| {
+        let store = Store::new(&here.common_dir);
+        if store.dir().is_dir() {
+            store.dir().to_owned()
+        } else {
+            here.common_dir
+        }
+    });
+    let since = watched
+        .as_ref()
+        .and_then(|w| std::fs::metadata(w).and_then(|m| m.modified()).ok());
+    let mut running = Vec::new();
+    let text = segment(ctx, args, &mut running).unwrap_or_default();
+    let mut out = format!("{text}\n");
+    // Each run is a /proc read in shell code (fish's costs about a third of a millisecond): past a
+    // few, starting git-shard is the cheaper way to know.
+    if let (Some(watched), Some(since)) = (watched, since)
+        && running.len() <= MAX_WATCHED_RUNS
+        && let Some(stamp) = stamp(shell, since)
+        && std::path::Path::new("/proc/self/stat").exists()
+    {
+        out.push_str(&format!("{}\t{}\n", watched.display(), stamp.display()));
+        for id in running {
+            out.push_str(&format!("{} {}\n", id.pid, id.start_ticks));
+        }
     }
+    let _ = std::io::stdout().write_all(out.as_bytes());
     Ok(())
+}
+
+/// How many running runs a shell checks itself before it is cheaper to ask git-shard.
+const MAX_WATCHED_RUNS: usize = 4;
+
+/// The shell's stamp: a file of ours whose modification time is `since`, the watched folder's
+/// when the segment was made. The shell keeps the segment while the folder's time equals the
+/// stamp's (`! -nt && ! -ot`, to the nanosecond in bash, zsh and fish). One per shell, so that
+/// another shell's prompt never vouches for this one's segment.
+fn stamp(shell: u32, since: std::time::SystemTime) -> Option<std::path::PathBuf> {
+    let path = crate::process::handoff::private_dir()
+        .ok()?
+        .join(format!("prompt-{shell}"));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .ok()?;
+    file.set_times(std::fs::FileTimes::new().set_modified(since)).ok()?;
+    Some(path)
 }
 
 /// The glyphs, or plain characters where the locale is not UTF-8: there a glyph's bytes are shown
@@ -138,7 +196,8 @@ fn utf8_locale() -> bool {
         })
 }
 
-fn segment(ctx: &Context, args: &Args) -> Option<String> {
+/// The segment; `running` gets the identities of the runs it shows as running.
+fn segment(ctx: &Context, args: &Args, running: &mut Vec<crate::process::Identity>) -> Option<String> {
     let sym = symbols();
     let here = locate(&ctx.cwd)?;
     let store = Store::new(&here.common_dir);
@@ -150,10 +209,13 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
 
     // Only the main worktree summarises the repository (a shard's prompt reads one record).
     let counts = match current {
-        None => tally(&store)?.0,
+        None => tally(&store, running)?.0,
         Some(_) => Counts::default(),
     };
     let status = current.as_ref().map(|r| RunStatus::of(r.process.as_ref()));
+    if status == Some(RunStatus::Running) {
+        running.extend(current.as_ref().and_then(|r| r.process.as_ref()?.identity()));
+    }
     let process = current.as_ref().and_then(|r| r.process.as_ref());
 
     if args.json {
@@ -235,7 +297,7 @@ fn segment(ctx: &Context, args: &Args) -> Option<String> {
 }
 
 /// The repository's shards by status, and the names of those waiting for their user.
-fn tally(store: &Store) -> Option<(Counts, Vec<String>)> {
+fn tally(store: &Store, running: &mut Vec<crate::process::Identity>) -> Option<(Counts, Vec<String>)> {
     let mut counts = Counts::default();
     let mut waiting = Vec::new();
     for (name, process) in crate::shard::glance::all(store)? {
@@ -247,6 +309,9 @@ fn tally(store: &Store) -> Option<(Counts, Vec<String>)> {
         let status = RunStatus::of(process.as_ref());
         counts.total += 1;
         let ok = process.as_ref().is_some_and(|p| p.exit_code == Some(0));
+        if status == RunStatus::Running {
+            running.extend(process.as_ref().and_then(|p| p.identity()));
+        }
         match (status, ok) {
             (RunStatus::Running, _) => match activity::shown(process.as_ref(), status) {
                 Some(Activity::Waiting) => {
@@ -272,7 +337,7 @@ fn tally(store: &Store) -> Option<(Counts, Vec<String>)> {
 pub fn status_line(ctx: &Context) -> Option<String> {
     let sym = symbols();
     let here = locate(&ctx.cwd)?;
-    let (counts, waiting) = tally(&Store::new(&here.common_dir))?;
+    let (counts, waiting) = tally(&Store::new(&here.common_dir), &mut Vec::new())?;
     let rest = [
         (counts.running, sym.running),
         (counts.idle, sym.idle),

@@ -50,7 +50,7 @@ impl Drop for Offer {
 
 /// A folder only this user can enter, for the socket: `$XDG_RUNTIME_DIR/git-shard` (a tmpfs made
 /// for exactly this), else `<tmp>/git-shard-<uid>`.
-fn private_dir() -> io::Result<PathBuf> {
+pub(crate) fn private_dir() -> io::Result<PathBuf> {
     let uid = rustix::process::geteuid().as_raw();
     let dir = match std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
         Some(run) if run.is_absolute() && run.is_dir() => run.join("git-shard"),

@@ -3,8 +3,10 @@
 //! The main worktree's prompt summarises all shards; parsing a hundred TOML records took most of
 //! its time (6.7 million instructions at 100 shards, against 0.45 million for `git rev-parse`).
 //! The parts of each record the summary reads (its run's identity, how it ended, its activity)
-//! are kept in `.git/shards/.glance`, each under the identity of the record file it came from:
-//! inode, size and modification time to the nanosecond.
+//! are kept in a file of this user's private runtime folder (`$XDG_RUNTIME_DIR/git-shard`, else
+//! `<tmp>/git-shard-<uid>`), one per repository, each under the identity of the record file it
+//! came from: inode, size and modification time to the nanosecond. Not in the store's folder:
+//! writing there would change the folder's time, which is what the shell integration watches.
 //!
 //! Invariants:
 //! - Never stale: every prompt `stat`s every record, and a record whose file is not exactly the
@@ -22,8 +24,6 @@ use serde::{Deserialize, Serialize};
 use super::record::ProcessRecord;
 use super::store::Store;
 
-const FILE: &str = ".glance";
-
 /// One record as the summary sees it: `None` when it cannot be read.
 pub type Glanced = (String, Option<Option<ProcessRecord>>);
 
@@ -40,7 +40,17 @@ struct Entry {
 
 /// Every record of `store`, by name, with the part of its run the summary needs.
 pub fn all(store: &Store) -> Option<Vec<Glanced>> {
-    let path = store.dir().join(FILE);
+    // Named after the store's folder (FNV-1a: stable, no dependency), in a folder only we enter.
+    let key = store
+        .dir()
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    let dir = crate::process::handoff::private_dir().ok()?;
+    let path = dir.join(format!("glance-{key:016x}"));
     let mut cache: BTreeMap<String, Entry> = std::fs::read(&path)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
@@ -79,7 +89,7 @@ pub fn all(store: &Store) -> Option<Vec<Glanced>> {
         // Whole or not at all (renamed into place), but not synced: after a crash the worst
         // is a missing file, rebuilt by the next prompt.
         if let Ok(text) = serde_json::to_vec(&cache)
-            && let Ok(mut tmp) = tempfile::Builder::new().prefix(".tmp-").tempfile_in(store.dir())
+            && let Ok(mut tmp) = tempfile::Builder::new().prefix(".tmp-").tempfile_in(&dir)
             && std::io::Write::write_all(&mut tmp, &text).is_ok()
         {
             let _ = tmp.persist(&path);

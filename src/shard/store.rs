@@ -4,9 +4,8 @@
 //! runs), `.store.lock` (store-wide lock), `.ports.lock` (around choosing ports),
 //! `.worktrees.lock` (around git's worktree mutations),
 //! `config.toml` (repository-local configuration; the name `config` is therefore reserved),
-//! `.agents/` (files git-shard writes for agents to load, e.g. opencode's plugin), `.glance` (what
-//! the prompt's summary keeps of the records, see `shard::glance`), `.merged-cache` (see
-//! `shard::merged`).
+//! `.agents/` (files git-shard writes for agents to load, e.g. opencode's plugin), `.merged-cache`
+//! (see `shard::merged`).
 //!
 //! Invariants:
 //! - A reader never sees half a record: every write goes to a temporary file in the same folder,

@@ -744,6 +744,103 @@ fn the_main_worktree_summary_is_never_stale() {
     kill(pid_of(&c), 9);
     eventually("lost", || summary() == "1? 1■");
     // What the prompt keeps is only an aid: garbage in it is rebuilt.
-    fs::write(repo.common_dir().join("shards/.glance"), "{not json").unwrap();
+    // (The hermetic environment has neither XDG_RUNTIME_DIR nor TMPDIR: /tmp it is.)
+    // SAFETY: geteuid cannot fail.
+    let private = Path::new("/tmp").join(format!("git-shard-{}", unsafe { libc::geteuid() }));
+    let kept: Vec<_> = fs::read_dir(&private)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("glance-"))
+        .collect();
+    assert!(!kept.is_empty(), "nothing kept in {}", private.display());
+    for e in &kept {
+        fs::write(e.path(), "{not json").unwrap();
+    }
     assert_eq!(summary(), "1? 1■");
+}
+
+#[test]
+fn the_prompt_hook_starts_nothing_when_nothing_changed_and_is_never_stale() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "s", "--", "sleep", "300"]);
+    let wt = repo.shards_dir().join("s");
+    // git-shard behind a script that counts its starts.
+    let bin = repo.tmp.path().join("counting");
+    fs::create_dir_all(&bin).unwrap();
+    let spawns = repo.tmp.path().join("spawns");
+    fs::write(
+        bin.join("git-shard"),
+        format!("#!/bin/sh\necho >> {}\nexec {BIN} \"$@\"\n", spawns.display()),
+    )
+    .unwrap();
+    fs::set_permissions(
+        bin.join("git-shard"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let count = || fs::read_to_string(&spawns).map_or(0, |t| t.lines().count());
+    for (sh, init) in INIT {
+        if !have(sh) {
+            continue;
+        }
+        let (hook, show) = match sh {
+            "bash" => ("__git_shard_prompt_hook", "printf '%s\\n' \"$__git_shard_segment\""),
+            "zsh" => ("__git_shard_precmd", "print -r -- \"$__git_shard_segment\""),
+            _ => ("set -g seg (__git_shard_prompt)", "printf '%s\\n' $seg"),
+        };
+        let step = |marker: &str| format!("{hook}\n{show}\necho {marker}\n");
+        let _ = fs::remove_file(&spawns);
+        let script = format!(
+            "{set_path}\n{init}\n{a}{b}git-shard stop s >/dev/null\n{c}{d}{e}",
+            set_path = if sh == "fish" {
+                format!("set -gx PATH {} $PATH", bin.display())
+            } else {
+                format!("export PATH={}:$PATH", bin.display())
+            },
+            a = step("first"),
+            b = step("unchanged"),
+            c = step("after-stop"),
+            d = format!("cd {}\n{}", repo.root.display(), step("in-main")),
+            e = step("main-unchanged"),
+        );
+        let out = shell(&repo, sh, &wt, &script);
+        let text = stdout(&out);
+        assert_eq!(
+            text,
+            "⎇ s ●\nfirst\n⎇ s ●\nunchanged\n⎇ s ■\nafter-stop\n1■\nin-main\n1■\nmain-unchanged\n",
+            "{sh}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Started for `init`, the first prompt, the stop (and the prompt after it) and the new
+        // folder: not for the prompts where nothing changed.
+        assert_eq!(count(), 5, "{sh}: git-shard starts");
+        repo.ok(&["run", "s", "--terminal", "background", "--", "sleep", "300"]);
+    }
+    repo.ok(&["stop", "s"]);
+    // A run that dies with its supervisor writes nothing (and may stay a zombie a while): the hook
+    // sees it from /proc.
+    for (sh, init) in INIT {
+        if !have(sh) {
+            continue;
+        }
+        repo.ok(&["run", "s", "--terminal", "background", "--", "sleep", "300"]);
+        let s = repo.shard("s");
+        let (hook, show) = match sh {
+            "bash" => ("__git_shard_prompt_hook", "printf '%s\\n' \"$__git_shard_segment\""),
+            "zsh" => ("__git_shard_precmd", "print -r -- \"$__git_shard_segment\""),
+            _ => ("set -g seg (__git_shard_prompt)", "printf '%s\\n' $seg"),
+        };
+        let script = format!(
+            "{init}\n{hook}\nkill -9 {} {}\nsleep 0.3\n{hook}\n{show}\n",
+            s["process"]["supervisor_pid"],
+            pid_of(&s)
+        );
+        let out = shell(&repo, sh, &wt, &script);
+        assert_eq!(
+            stdout(&out),
+            "⎇ s ?\n",
+            "{sh}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
