@@ -790,17 +790,17 @@ fn the_prompt_hook_starts_nothing_when_nothing_changed_and_is_never_stale() {
         };
         let step = |marker: &str| format!("{hook}\n{show}\necho {marker}\n");
         let _ = fs::remove_file(&spawns);
+        let set_path = if sh == "fish" {
+            format!("set -gx PATH {} $PATH", bin.display())
+        } else {
+            format!("export PATH={}:$PATH", bin.display())
+        };
+        let in_main = format!("cd {}\n{}", repo.root.display(), step("in-main"));
         let script = format!(
-            "{set_path}\n{init}\n{a}{b}git-shard stop s >/dev/null\n{c}{d}{e}",
-            set_path = if sh == "fish" {
-                format!("set -gx PATH {} $PATH", bin.display())
-            } else {
-                format!("export PATH={}:$PATH", bin.display())
-            },
+            "{set_path}\n{init}\n{a}{b}git-shard stop s >/dev/null\n{c}{in_main}{e}",
             a = step("first"),
             b = step("unchanged"),
             c = step("after-stop"),
-            d = format!("cd {}\n{}", repo.root.display(), step("in-main")),
             e = step("main-unchanged"),
         );
         let out = shell(&repo, sh, &wt, &script);
