@@ -59,8 +59,20 @@ fn run() -> u8 {
     if std::env::args_os().nth(1).is_some_and(|a| a == "prompt") {
         // Plain `git-shard prompt`, as the shell integration calls it, needs no parser at all.
         let parsed;
-        let args = if std::env::args_os().len() == 2 {
+        let cached;
+        let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        let args = if argv.len() == 2 {
             &commands::prompt::Args::default()
+        } else if let [_, _, flag, pid] = argv.as_slice()
+            && flag == "--cache"
+            && let Some(pid) = pid.to_str().and_then(|p| p.parse().ok())
+        {
+            // What the shell integration calls (see `commands::prompt::Args::cache`).
+            cached = commands::prompt::Args {
+                cache: Some(pid),
+                ..Default::default()
+            };
+            &cached
         } else {
             parsed = git_shard::cli::PromptCli::parse();
             parsed.command.args()

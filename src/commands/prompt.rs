@@ -32,9 +32,11 @@ pub struct Args {
     /// Print the facts as JSON instead.
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
-    /// For the shell integration (its shell's PID): after the segment, what it depends on, so
-    /// that the shell can tell with its own builtins that nothing changed and skip the next call.
-    #[arg(long, value_name = "SHELL_PID", hide = true)]
+    /// For the shell integration only (`git-shard prompt --cache <shell PID>`, read by `main`,
+    /// not by clap, so that no help, man page or completion script offers it): after the segment,
+    /// what it depends on, so that the shell can tell with its own builtins that nothing changed
+    /// and skip the next call.
+    #[arg(skip)]
     pub cache: Option<u32>,
 }
 
