@@ -11,9 +11,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command -v hyperfine >/dev/null || { echo "hyperfine is required (apt-get install hyperfine)" >&2; exit 1; }
-cargo build --release --locked --quiet
-BIN=$PWD/target/release/git-shard
-export PATH="$PWD/target/release:$PATH"
+# Built as install.sh installs it: statically linked on Linux with glibc.
+host=$(rustc -vV | sed -n 's/^host: //p')
+case $host in
+*-linux-gnu)
+    cargo build --release --locked --quiet --target "$host" \
+        --config "target.$host.rustflags = [\"-C\", \"target-feature=+crt-static\"]"
+    out=$PWD/target/$host/release ;;
+*)
+    cargo build --release --locked --quiet
+    out=$PWD/target/release ;;
+esac
+BIN=$out/git-shard
+export PATH="$out:$PATH"
 work=${BENCH_DIR:-$(mktemp -d /tmp/git-shard-bench.XXXXXX)}
 mkdir -p "$work"
 export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=b GIT_AUTHOR_EMAIL=b@b GIT_COMMITTER_NAME=b GIT_COMMITTER_EMAIL=b@b
