@@ -302,20 +302,24 @@ fn segment(ctx: &Context, args: &Args, running: &mut Vec<crate::process::Identit
 fn tally(store: &Store, running: &mut Vec<crate::process::Identity>) -> Option<(Counts, Vec<String>)> {
     let mut counts = Counts::default();
     let mut waiting = Vec::new();
-    for (name, process) in crate::shard::glance::all(store)? {
-        let Some(process) = process else {
+    for (name, run) in crate::shard::glance::all(store)? {
+        let Some(run) = run else {
             counts.unreadable += 1;
             counts.total += 1;
             continue;
         };
-        let status = RunStatus::of(process.as_ref());
+        let status = RunStatus::of_facts(run.as_ref().map(|r| &r.facts));
         counts.total += 1;
-        let ok = process.as_ref().is_some_and(|p| p.exit_code == Some(0));
+        let ok = run.as_ref().is_some_and(|r| r.exit_code == Some(0));
         if status == RunStatus::Running {
-            running.extend(process.as_ref().and_then(|p| p.identity()));
+            running.extend(run.as_ref().and_then(|r| r.facts.identity.clone()));
         }
+        let activity = run
+            .as_ref()
+            .and_then(|r| r.activity)
+            .filter(|_| status == RunStatus::Running);
         match (status, ok) {
-            (RunStatus::Running, _) => match activity::shown(process.as_ref(), status) {
+            (RunStatus::Running, _) => match activity {
                 Some(Activity::Waiting) => {
                     counts.waiting += 1;
                     waiting.push(name);

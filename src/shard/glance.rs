@@ -19,23 +19,28 @@
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 
-use serde::{Deserialize, Serialize};
-
-use super::record::ProcessRecord;
+use super::activity::Activity;
+use super::status::RunFacts;
 use super::store::Store;
+use crate::process::Identity;
 
-/// One record as the summary sees it: `None` when it cannot be read.
-pub type Glanced = (String, Option<Option<ProcessRecord>>);
+/// What the summary needs of one run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    pub facts: RunFacts,
+    pub exit_code: Option<i32>,
+    pub activity: Option<Activity>,
+}
 
-#[derive(Serialize, Deserialize)]
+/// One record as the summary sees it: `None` when it cannot be read, `Some(None)` without a run.
+pub type Glanced = (String, Option<Option<Run>>);
+
+/// One kept record: the identity of its file, and what was read from it.
 struct Entry {
-    /// The record file this was read from.
     ino: u64,
     size: u64,
     mtime_ns: i128,
-    /// Whether it could be read, and its run as far as the summary needs it.
-    readable: bool,
-    process: Option<ProcessRecord>,
+    read: Option<Option<Run>>,
 }
 
 /// Every record of `store`, by name, with the part of its run the summary needs.
@@ -51,9 +56,8 @@ pub fn all(store: &Store) -> Option<Vec<Glanced>> {
         });
     let dir = crate::process::handoff::private_dir().ok()?;
     let path = dir.join(format!("glance-{key:016x}"));
-    let mut cache: BTreeMap<String, Entry> = std::fs::read(&path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+    let mut kept: BTreeMap<String, Entry> = std::fs::read_to_string(&path)
+        .map(|text| text.lines().filter_map(parse).collect())
         .unwrap_or_default();
     let mut changed = false;
     let mut out = Vec::new();
@@ -64,33 +68,40 @@ pub fn all(store: &Store) -> Option<Vec<Glanced>> {
         };
         let (ino, size) = (meta.ino(), meta.size());
         let mtime_ns = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
-        let fresh = cache
+        let fresh = kept
             .get(name)
             .is_some_and(|e| (e.ino, e.size, e.mtime_ns) == (ino, size, mtime_ns));
         if !fresh {
             let read = crate::shard::ShardName::parse(name)
                 .ok()
-                .and_then(|n| store.read(&n).ok());
-            let entry = Entry {
-                ino,
-                size,
-                mtime_ns,
-                readable: read.is_some(),
-                process: read.and_then(|r| r.process).map(|p| slim(&p)),
-            };
-            cache.insert(name.clone(), entry);
+                .and_then(|n| store.read(&n).ok())
+                .map(|r| {
+                    r.process.map(|p| Run {
+                        facts: RunFacts::of(&p),
+                        exit_code: p.exit_code,
+                        activity: p.activity,
+                    })
+                });
+            kept.insert(
+                name.clone(),
+                Entry {
+                    ino,
+                    size,
+                    mtime_ns,
+                    read,
+                },
+            );
             changed = true;
         }
-        let entry = &cache[name];
-        out.push((name.clone(), entry.readable.then(|| entry.process.clone())));
+        out.push((name.clone(), kept[name].read.clone()));
     }
-    if changed || cache.len() != names.len() {
-        cache.retain(|name, _| names.binary_search(name).is_ok());
+    if changed || kept.len() != names.len() {
+        kept.retain(|name, _| names.binary_search(name).is_ok());
+        let text: String = kept.iter().map(|(name, e)| line(name, e)).collect();
         // Whole or not at all (renamed into place), but not synced: after a crash the worst
         // is a missing file, rebuilt by the next prompt.
-        if let Ok(text) = serde_json::to_vec(&cache)
-            && let Ok(mut tmp) = tempfile::Builder::new().prefix(".tmp-").tempfile_in(&dir)
-            && std::io::Write::write_all(&mut tmp, &text).is_ok()
+        if let Ok(mut tmp) = tempfile::Builder::new().prefix(".tmp-").tempfile_in(&dir)
+            && std::io::Write::write_all(&mut tmp, text.as_bytes()).is_ok()
         {
             let _ = tmp.persist(&path);
         }
@@ -98,20 +109,128 @@ pub fn all(store: &Store) -> Option<Vec<Glanced>> {
     Some(out)
 }
 
-/// The fields of a run that its status and activity depend on (see `RunStatus::of`,
-/// `activity::shown`), and nothing else.
-fn slim(p: &ProcessRecord) -> ProcessRecord {
-    ProcessRecord {
-        pid: p.pid,
-        start_ticks: p.start_ticks,
-        boot_id: p.boot_id.clone(),
-        ended_at: p.ended_at,
-        ended_by: p.ended_by,
-        exit_code: p.exit_code,
-        signal: p.signal,
-        stop_requested_at: p.stop_requested_at,
-        activity: p.activity,
-        launched_at: p.launched_at,
-        ..ProcessRecord::default()
+/// One line per record, fields separated by spaces (a shard name has none):
+/// `name ino size mtime_ns state pid start_ticks boot_id exit_code activity`, where state is
+/// `u` (unreadable), `n` (no run), `r` (a run), `e` (ended), `s` (ended by a stop), and absent
+/// values are `-`.
+fn line(name: &str, e: &Entry) -> String {
+    let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    let (state, run) = match &e.read {
+        None => ("u", None),
+        Some(None) => ("n", None),
+        Some(Some(run)) => match (run.facts.ended, run.facts.stopped) {
+            (true, true) => ("s", Some(run)),
+            (true, false) => ("e", Some(run)),
+            _ => ("r", Some(run)),
+        },
+    };
+    let id = run.and_then(|r| r.facts.identity.as_ref());
+    format!(
+        "{name} {} {} {} {state} {} {} {} {} {}\n",
+        e.ino,
+        e.size,
+        e.mtime_ns,
+        dash(id.map(|i| i.pid.to_string())),
+        dash(id.map(|i| i.start_ticks.to_string())),
+        dash(id.map(|i| i.boot_id.clone())),
+        dash(run.and_then(|r| r.exit_code).map(|c| c.to_string())),
+        dash(run.and_then(|r| r.activity).map(|a| a.as_str().to_owned())),
+    )
+}
+
+/// A line back; `None` for anything that is not exactly one (it is then read again).
+fn parse(text: &str) -> Option<(String, Entry)> {
+    let f: Vec<&str> = text.split(' ').collect();
+    let [name, ino, size, mtime, state, pid, ticks, boot, code, activity] = f.as_slice() else {
+        return None;
+    };
+    let opt = |v: &str| (v != "-").then(|| v.to_owned());
+    let identity = match (opt(pid), opt(ticks), opt(boot)) {
+        (Some(pid), Some(ticks), Some(boot_id)) => Some(Identity {
+            pid: pid.parse().ok()?,
+            start_ticks: ticks.parse().ok()?,
+            boot_id,
+        }),
+        _ => None,
+    };
+    let run = |ended: bool, stopped: bool| -> Option<Run> {
+        Some(Run {
+            facts: RunFacts {
+                ended,
+                stopped,
+                identity: identity.clone(),
+            },
+            exit_code: match opt(code) {
+                Some(c) => Some(c.parse().ok()?),
+                None => None,
+            },
+            activity: match *activity {
+                "-" => None,
+                "working" => Some(Activity::Working),
+                "waiting" => Some(Activity::Waiting),
+                "idle" => Some(Activity::Idle),
+                _ => return None,
+            },
+        })
+    };
+    let read = match *state {
+        "u" => None,
+        "n" => Some(None),
+        "r" => Some(Some(run(false, false)?)),
+        "e" => Some(Some(run(true, false)?)),
+        "s" => Some(Some(run(true, true)?)),
+        _ => return None,
+    };
+    Some((
+        (*name).to_owned(),
+        Entry {
+            ino: ino.parse().ok()?,
+            size: size.parse().ok()?,
+            mtime_ns: mtime.parse().ok()?,
+            read,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_read_back_as_written() {
+        let run = |ended, stopped, activity| Run {
+            facts: RunFacts {
+                ended,
+                stopped,
+                identity: Some(Identity {
+                    pid: 42,
+                    start_ticks: 9_000,
+                    boot_id: "b-1".into(),
+                }),
+            },
+            exit_code: ended.then_some(3),
+            activity,
+        };
+        for read in [
+            None,
+            Some(None),
+            Some(Some(run(false, false, Some(Activity::Waiting)))),
+            Some(Some(run(true, false, None))),
+            Some(Some(run(true, true, None))),
+        ] {
+            let e = Entry {
+                ino: 7,
+                size: 100,
+                mtime_ns: 1_700_000_000_123_456_789,
+                read: read.clone(),
+            };
+            let text = line("fix-login", &e);
+            let (name, back) = parse(text.trim_end()).unwrap();
+            assert_eq!(
+                (name.as_str(), back.read, back.mtime_ns),
+                ("fix-login", read, e.mtime_ns)
+            );
+        }
+        assert!(parse("garbage").is_none());
     }
 }

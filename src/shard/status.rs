@@ -21,6 +21,25 @@ pub enum RunStatus {
     Lost,
 }
 
+/// What a run's status depends on, taken from its `[process]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunFacts {
+    pub ended: bool,
+    /// Ended by a stop (`ProcessRecord::was_stopped`).
+    pub stopped: bool,
+    pub identity: Option<process::Identity>,
+}
+
+impl RunFacts {
+    pub fn of(p: &ProcessRecord) -> RunFacts {
+        RunFacts {
+            ended: p.has_ended(),
+            stopped: p.was_stopped(),
+            identity: p.identity(),
+        }
+    }
+}
+
 impl RunStatus {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -34,18 +53,19 @@ impl RunStatus {
 
     /// Reads at most one process entry (`/proc/<pid>/stat` on Linux): never the process table.
     pub fn of(process: Option<&ProcessRecord>) -> RunStatus {
-        let Some(p) = process else {
+        RunStatus::of_facts(process.map(RunFacts::of).as_ref())
+    }
+
+    /// The same judgement from the few facts it needs (what the prompt keeps of a record).
+    pub fn of_facts(run: Option<&RunFacts>) -> RunStatus {
+        let Some(run) = run else {
             return RunStatus::NotStarted;
         };
-        if p.was_stopped() {
-            return RunStatus::Stopped;
-        }
-        if p.has_ended() {
-            return RunStatus::Exited;
-        }
-        match p.identity() {
-            None => RunStatus::NotStarted,
-            Some(id) => match process::check(&id) {
+        match (run.ended, run.stopped, &run.identity) {
+            (true, true, _) => RunStatus::Stopped,
+            (true, false, _) => RunStatus::Exited,
+            (false, _, None) => RunStatus::NotStarted,
+            (false, _, Some(id)) => match process::check(id) {
                 Liveness::Alive => RunStatus::Running,
                 Liveness::Gone | Liveness::Reused => RunStatus::Lost,
             },
