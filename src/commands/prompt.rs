@@ -142,8 +142,8 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     // few, starting git-shard is the cheaper way to know.
     if let (Some(watched), Some(since)) = (watched, since)
         && running.len() <= MAX_WATCHED_RUNS
-        && let Some(stamp) = stamp(shell, since)
         && std::path::Path::new("/proc/self/stat").exists()
+        && let Some(stamp) = stamp(shell, since)
     {
         out.push_str(&format!("{}\t{}\n", watched.display(), stamp.display()));
         for id in running {
@@ -154,6 +154,23 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     Ok(())
 }
 
+/// Remove the stamps of shells that have exited (`prompt-<pid>` in our private folder, no such
+/// process): done when a new shell makes its first, so the folder holds one per live shell.
+/// A stamp of a PID another process has taken since is only a file with a time: the next shell
+/// of that PID sets it anew.
+fn forget_gone_shells(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("prompt-")) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !std::path::Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// How many running runs a shell checks itself before it is cheaper to ask git-shard.
 const MAX_WATCHED_RUNS: usize = 4;
 
@@ -162,9 +179,11 @@ const MAX_WATCHED_RUNS: usize = 4;
 /// stamp's (`! -nt && ! -ot`, to the nanosecond in bash, zsh and fish). One per shell, so that
 /// another shell's prompt never vouches for this one's segment.
 fn stamp(shell: u32, since: std::time::SystemTime) -> Option<std::path::PathBuf> {
-    let path = crate::process::handoff::private_dir()
-        .ok()?
-        .join(format!("prompt-{shell}"));
+    let dir = crate::process::handoff::private_dir().ok()?;
+    let path = dir.join(format!("prompt-{shell}"));
+    if !path.exists() {
+        forget_gone_shells(&dir);
+    }
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)

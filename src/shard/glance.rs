@@ -56,7 +56,11 @@ pub fn all(store: &Store) -> Option<Vec<Glanced>> {
         });
     let dir = crate::process::handoff::private_dir().ok()?;
     let path = dir.join(format!("glance-{key:016x}"));
-    let mut kept: BTreeMap<String, Entry> = std::fs::read_to_string(&path)
+    let text = std::fs::read_to_string(&path).ok();
+    if text.is_none() {
+        forget_gone_stores(&dir);
+    }
+    let mut kept: BTreeMap<String, Entry> = text
         .map(|text| text.lines().filter_map(parse).collect())
         .unwrap_or_default();
     let mut changed = false;
@@ -97,7 +101,9 @@ pub fn all(store: &Store) -> Option<Vec<Glanced>> {
     }
     if changed || kept.len() != names.len() {
         kept.retain(|name, _| names.binary_search(name).is_ok());
-        let text: String = kept.iter().map(|(name, e)| line(name, e)).collect();
+        // The first line names the store, for `forget_gone_stores`.
+        let mut text = format!("{STORE_LINE}{}\n", store.dir().display());
+        text.extend(kept.iter().map(|(name, e)| line(name, e)));
         // Whole or not at all (renamed into place), but not synced: after a crash the worst
         // is a missing file, rebuilt by the next prompt.
         if let Ok(mut tmp) = tempfile::Builder::new().prefix(".tmp-").tempfile_in(&dir)
@@ -107,6 +113,29 @@ pub fn all(store: &Store) -> Option<Vec<Glanced>> {
         }
     }
     Some(out)
+}
+
+/// How a kept file names the store it is about.
+const STORE_LINE: &str = "# store ";
+
+/// Remove the kept files of stores that no longer exist (a repository deleted, a temporary one):
+/// each names its store on its first line, and only a file of ours (`glance-…` in our private
+/// folder) whose store is gone is removed. Done when a new store's file is about to be made, so
+/// the folder holds no more files than there are repositories.
+fn forget_gone_stores(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with("glance-") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        let store = text.lines().next().and_then(|l| l.strip_prefix(STORE_LINE));
+        if store.is_some_and(|s| !std::path::Path::new(s).is_dir()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// One line per record, fields separated by spaces (a shard name has none):

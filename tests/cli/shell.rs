@@ -844,3 +844,43 @@ fn the_prompt_hook_starts_nothing_when_nothing_changed_and_is_never_stale() {
         );
     }
 }
+
+#[test]
+fn what_the_prompt_keeps_goes_with_the_repositories_and_shells_that_are_gone() {
+    // SAFETY: geteuid cannot fail. (The hermetic environment has neither XDG_RUNTIME_DIR nor TMPDIR.)
+    let private = Path::new("/tmp").join(format!("git-shard-{}", unsafe { libc::geteuid() }));
+    let glances = || -> Vec<String> {
+        fs::read_dir(&private)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("glance-"))
+            .collect()
+    };
+    let gone = TestRepo::new();
+    gone.ok(&["new", "a", "--no-launch", "--", "true"]);
+    let before = glances();
+    gone.ok(&["prompt"]);
+    let made: Vec<String> = glances().into_iter().filter(|n| !before.contains(n)).collect();
+    assert_eq!(made.len(), 1, "one kept file for the repository");
+    // A stamp of a shell that cannot exist (no PID reaches pid_max).
+    let pid_max = fs::read_to_string("/proc/sys/kernel/pid_max")
+        .unwrap()
+        .trim()
+        .to_owned();
+    let dead_stamp = private.join(format!("prompt-{pid_max}"));
+    fs::write(&dead_stamp, "").unwrap();
+    drop(gone);
+
+    // The next repository's first prompt (from a new shell) clears what is no one's any more.
+    let repo = TestRepo::new();
+    repo.ok(&["new", "b", "--no-launch", "--", "true"]);
+    let shell_pid = std::process::id().to_string();
+    repo.ok(&["prompt", "--cache", &shell_pid]);
+    assert!(!glances().contains(&made[0]), "the deleted repository's kept file went");
+    assert!(!dead_stamp.exists(), "the exited shell's stamp went");
+    assert!(
+        private.join(format!("prompt-{shell_pid}")).exists(),
+        "a live shell's stays"
+    );
+}
