@@ -5,6 +5,8 @@
 //! which also run a worktree command that costs far more. Two checks stay in-process because they
 //! are plain file reads with the files backend: whether a worktree's HEAD is on a branch, and which
 //! worktree holds a branch; with reftable, where HEAD files are stubs, git answers those too.
+//! `list` reads every branch's tip the same way ([`Repo::branch_tips`]): files where they settle
+//! it, git where they do not.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -187,5 +189,121 @@ impl Repo {
         let header = format!("[branch \"{quoted}\"]");
         fs::read_to_string(self.common_dir().join("config"))
             .is_ok_and(|text| text.lines().any(|l| l.trim_start().starts_with(&header)))
+    }
+}
+
+impl Repo {
+    /// Every branch's tip, by full ref name (`refs/heads/…` → object id): read from the files
+    /// backend's loose refs and `packed-refs` (a loose ref wins, as in git), for `list`, which
+    /// shows every shard's merged state; from `git for-each-ref` wherever the files do not settle
+    /// it (reftable, a symbolic ref, anything unexpected).
+    pub fn branch_tips(&self) -> Result<std::collections::BTreeMap<String, String>, GitError> {
+        if let Some(tips) = branch_tips_from_files(&self.common_dir()) {
+            return Ok(tips);
+        }
+        let out = self
+            .repository()
+            .args(["for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/"])
+            .read()?;
+        Ok(out
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(id, name)| (name.to_owned(), id.to_owned()))
+            .collect())
+    }
+}
+
+/// The files backend's branches, or `None` when anything is not as that backend writes it.
+fn branch_tips_from_files(common: &Path) -> Option<std::collections::BTreeMap<String, String>> {
+    // reftable keeps a stub `refs/heads` and its tables under `reftable/`.
+    if common.join("reftable").exists() {
+        return None;
+    }
+    let is_id = |s: &str| matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let mut tips = std::collections::BTreeMap::new();
+    match fs::read_to_string(common.join("packed-refs")) {
+        Ok(text) => {
+            for line in text.lines().filter(|l| !l.starts_with('#') && !l.starts_with('^')) {
+                let (id, name) = line.split_once(' ')?;
+                if name.starts_with("refs/heads/") {
+                    is_id(id).then_some(())?;
+                    tips.insert(name.to_owned(), id.to_owned());
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(_) => return None,
+    }
+    let mut folders = vec![(common.join("refs/heads"), "refs/heads".to_owned())];
+    while let Some((dir, name)) = folders.pop() {
+        for entry in fs::read_dir(&dir).ok()? {
+            let entry = entry.ok()?;
+            let child = format!("{name}/{}", entry.file_name().to_str()?);
+            let kind = entry.file_type().ok()?;
+            if kind.is_dir() {
+                folders.push((entry.path(), child));
+            } else if kind.is_file() {
+                // `<name>.lock`: a ref being written; git ignores it, so do we.
+                if child.ends_with(".lock") {
+                    continue;
+                }
+                let text = fs::read_to_string(entry.path()).ok()?;
+                let id = text.trim_end();
+                is_id(id).then_some(())?;
+                tips.insert(child, id.to_owned());
+            } else {
+                return None;
+            }
+        }
+    }
+    Some(tips)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::Command;
+
+    /// The files are read as git reads them: loose refs (nested names too) over packed ones, with
+    /// git's own answer as the reference; with reftable, there are no files to read.
+    #[test]
+    fn branch_tips_from_files_match_git() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let out = Command::new("git")
+                .args(args)
+                .current_dir(dir.path())
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_AUTHOR_NAME", "t")
+                .env("GIT_AUTHOR_EMAIL", "t@t")
+                .env("GIT_COMMITTER_NAME", "t")
+                .env("GIT_COMMITTER_EMAIL", "t@t")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "git {args:?}: {out:?}");
+            String::from_utf8(out.stdout).unwrap()
+        };
+        git(&["init", "-q", "-b", "main"]);
+        git(&["commit", "-q", "--allow-empty", "-m", "one"]);
+        git(&["branch", "packed/old"]);
+        git(&["pack-refs", "--all"]);
+        git(&["commit", "-q", "--allow-empty", "-m", "two"]);
+        git(&["branch", "shard/nested/x"]);
+        git(&["tag", "v1"]);
+        let from_git: std::collections::BTreeMap<String, String> =
+            git(&["for-each-ref", "--format=%(refname) %(objectname)", "refs/heads/"])
+                .lines()
+                .filter_map(|l| l.split_once(' '))
+                .map(|(n, id)| (n.to_owned(), id.to_owned()))
+                .collect();
+        let common = dir.path().join(".git");
+        assert_eq!(super::branch_tips_from_files(&common).unwrap(), from_git);
+        assert_eq!(
+            from_git.len(),
+            3,
+            "main (loose, over its packed copy), packed/old, shard/nested/x"
+        );
+        std::fs::create_dir(common.join("reftable")).unwrap();
+        assert_eq!(super::branch_tips_from_files(&common), None);
     }
 }

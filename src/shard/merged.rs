@@ -6,15 +6,13 @@
 //!   `.git/shards/.merged-cache` under that pair and used only while both still point there, so
 //!   a moved branch or base is asked again and never gets a stale answer.
 //! - A branch still at the commit it started from has no work of its own, so it is not merged.
-//! - All branch tips come from one `git for-each-ref`; a `list` of shards that did not move since
-//!   the last one runs no other git command.
+//! - All branch tips come from one read (`Repo::branch_tips`: the ref files, else git); a `list`
+//!   of shards that did not move since the last one runs no git command at all.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use crate::context::Workspace;
 use crate::git::GitError;
-use crate::git::cmd::Git;
 
 use super::Record;
 
@@ -22,7 +20,7 @@ const CACHE: &str = ".merged-cache";
 
 /// For each record whose branch exists: how its work is in its base (`None`: it is not).
 pub fn of_all(ws: &Workspace, records: &[&Record]) -> Result<BTreeMap<String, Option<String>>, GitError> {
-    let tips = tips(ws)?;
+    let tips = ws.repo.branch_tips()?;
     let path = ws.store.dir().join(CACHE);
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     let mut cache: BTreeMap<(String, String), String> = text
@@ -82,17 +80,4 @@ fn pair<'r>(r: &'r Record, tips: &BTreeMap<String, String>) -> Option<(&'r str, 
         }
         _ => Some((r.base.commit.as_str(), (tip, r.base.commit.clone()))),
     }
-}
-
-/// Every branch's tip, by full ref name.
-fn tips(ws: &Workspace) -> Result<BTreeMap<String, String>, GitError> {
-    let common: PathBuf = ws.repo.common_dir();
-    let out = Git::on_repository(&common)
-        .args(["for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/"])
-        .read()?;
-    Ok(out
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .map(|(id, name)| (name.to_owned(), id.to_owned()))
-        .collect())
 }
