@@ -257,34 +257,24 @@ pub fn agent_names() -> Vec<CompletionCandidate> {
         .collect()
 }
 
-/// Live candidates for a revision (`--base`, `--into`): the repository's branches, tags and
+/// Live candidates for a revision (`--base`): the repository's branches, tags and
 /// remote-tracking branches, as git names them for the user. One `git for-each-ref` at that TAB.
 pub fn ref_names() -> Vec<CompletionCandidate> {
-    let Some((common_dir, _)) = here() else {
-        return Vec::new();
-    };
-    crate::git::cmd::Git::on_repository(&common_dir)
-        .args([
-            "for-each-ref",
-            "--format=%(refname:short)",
-            "refs/heads/",
-            "refs/tags/",
-            "refs/remotes/",
-        ])
-        .read()
-        .unwrap_or_default()
-        .lines()
-        .map(CompletionCandidate::new)
-        .collect()
+    refs_under(&["refs/heads/", "refs/tags/", "refs/remotes/"])
 }
 
-/// Live candidates for a local branch (`merge --into`, `pr --into`).
+/// Live candidates for a local branch (`--branch`, `--into`).
 pub fn branch_names() -> Vec<CompletionCandidate> {
+    refs_under(&["refs/heads/"])
+}
+
+fn refs_under(prefixes: &[&str]) -> Vec<CompletionCandidate> {
     let Some((common_dir, _)) = here() else {
         return Vec::new();
     };
     crate::git::cmd::Git::on_repository(&common_dir)
-        .args(["for-each-ref", "--format=%(refname:short)", "refs/heads/"])
+        .args(["for-each-ref", "--format=%(refname:short)"])
+        .args(prefixes)
         .read()
         .unwrap_or_default()
         .lines()

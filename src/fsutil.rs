@@ -1,7 +1,10 @@
-//! File helpers shared by every module that writes state.
+//! File helpers shared by every module that writes state, and the private folder git-shard keeps
+//! its own runtime files in.
 
+use std::fs;
 use std::io::{self, Write};
-use std::path::Path;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::path::{Path, PathBuf};
 
 /// Write `bytes` to `path` so that readers see either the old or the new content, never a mix:
 /// a temporary file in the same folder (same filesystem, so the rename is atomic), fsynced so the
@@ -14,4 +17,37 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// FNV-1a (64 bits) of `bytes`: a hash that is the same in every version and on every machine
+/// (std's is neither), for names and positions derived from data.
+pub fn stable_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// A folder only this user can enter, for what git-shard keeps for itself between runs (the
+/// environment handoff's socket, the prompt's stamps and kept records): `$XDG_RUNTIME_DIR/git-shard`
+/// (a tmpfs made for exactly this), else `<tmp>/git-shard-<uid>`. Refused unless it is a real
+/// folder of this user that nobody else may enter.
+pub fn private_dir() -> io::Result<PathBuf> {
+    let uid = rustix::process::geteuid().as_raw();
+    let dir = match std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
+        Some(run) if run.is_absolute() && run.is_dir() => run.join("git-shard"),
+        _ => std::env::temp_dir().join(format!("git-shard-{uid}")),
+    };
+    match fs::DirBuilder::new().mode(0o700).create(&dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    let meta = fs::symlink_metadata(&dir)?;
+    if !meta.is_dir() || meta.uid() != uid || meta.mode() & 0o077 != 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("{} is not a private folder of this user", dir.display()),
+        ));
+    }
+    Ok(dir)
 }

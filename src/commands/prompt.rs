@@ -179,7 +179,7 @@ const MAX_WATCHED_RUNS: usize = 4;
 /// stamp's (`! -nt && ! -ot`, to the nanosecond in bash, zsh and fish). One per shell, so that
 /// another shell's prompt never vouches for this one's segment.
 fn stamp(shell: u32, since: std::time::SystemTime) -> Option<std::path::PathBuf> {
-    let dir = crate::process::handoff::private_dir().ok()?;
+    let dir = crate::fsutil::private_dir().ok()?;
     let path = dir.join(format!("prompt-{shell}"));
     if !path.exists() {
         forget_gone_shells(&dir);

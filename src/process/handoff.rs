@@ -16,7 +16,6 @@ use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -48,32 +47,9 @@ impl Drop for Offer {
     }
 }
 
-/// A folder only this user can enter, for the socket: `$XDG_RUNTIME_DIR/git-shard` (a tmpfs made
-/// for exactly this), else `<tmp>/git-shard-<uid>`.
-pub(crate) fn private_dir() -> io::Result<PathBuf> {
-    let uid = rustix::process::geteuid().as_raw();
-    let dir = match std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
-        Some(run) if run.is_absolute() && run.is_dir() => run.join("git-shard"),
-        _ => std::env::temp_dir().join(format!("git-shard-{uid}")),
-    };
-    match fs::DirBuilder::new().mode(0o700).create(&dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(e),
-    }
-    let meta = fs::symlink_metadata(&dir)?;
-    if !meta.is_dir() || meta.uid() != uid || meta.mode() & 0o077 != 0 {
-        return Err(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            format!("{} is not a private folder of this user", dir.display()),
-        ));
-    }
-    Ok(dir)
-}
-
 /// Offer `env` to the one supervisor that connects within `timeout`.
 pub fn offer(env: Vec<(OsString, OsString)>, timeout: Duration) -> io::Result<Offer> {
-    let path = private_dir()?.join(format!("env-{}", std::process::id()));
+    let path = crate::fsutil::private_dir()?.join(format!("env-{}", std::process::id()));
     let _ = fs::remove_file(&path);
     let listener = UnixListener::bind(&path)?;
     listener.set_nonblocking(true)?;
@@ -174,6 +150,7 @@ mod tests {
 
     #[test]
     fn one_offer_reaches_one_receiver_of_the_same_user() {
+        use std::os::unix::fs::MetadataExt;
         let env = vec![(OsString::from("SECRET"), OsString::from("s3cr3t"))];
         let offer = offer(env.clone(), Duration::from_secs(5)).unwrap();
         let meta = fs::symlink_metadata(offer.path().parent().unwrap()).unwrap();

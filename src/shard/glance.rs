@@ -45,16 +45,9 @@ struct Entry {
 
 /// Every record of `store`, by name, with the part of its run the summary needs.
 pub fn all(store: &Store) -> Option<Vec<Glanced>> {
-    // Named after the store's folder (FNV-1a: stable, no dependency), in a folder only we enter.
-    let key = store
-        .dir()
-        .as_os_str()
-        .as_encoded_bytes()
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-        });
-    let dir = crate::process::handoff::private_dir().ok()?;
+    // Named after the store's folder, in a folder only we enter.
+    let key = crate::fsutil::stable_hash(store.dir().as_os_str().as_encoded_bytes());
+    let dir = crate::fsutil::private_dir().ok()?;
     let path = dir.join(format!("glance-{key:016x}"));
     let text = std::fs::read_to_string(&path).ok();
     if text.is_none() {

@@ -90,11 +90,8 @@ fn held(r: &Record) -> impl Iterator<Item = u16> + '_ {
 /// range, that no shard holds and that can be bound now.
 fn free_port(shard: &str, which: Option<&str>, (lo, hi): (u16, u16), taken: &BTreeSet<u16>) -> Option<u16> {
     let size = u32::from(hi - lo) + 1;
-    // FNV-1a: stable across versions and machines (std's hasher is neither).
-    let start = format!("{shard}\0{}", which.unwrap_or(""))
-        .bytes()
-        .fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
-        % size;
+    let key = format!("{shard}\0{}", which.unwrap_or(""));
+    let start = (crate::fsutil::stable_hash(key.as_bytes()) % u64::from(size)) as u32;
     (0..size)
         .map(|i| lo + ((start + i) % size) as u16)
         .filter(|p| !taken.contains(p))
