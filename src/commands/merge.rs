@@ -436,6 +436,8 @@ impl TempWorktree {
 
 impl Drop for TempWorktree {
     fn drop(&mut self) {
+        // Under the same lock as every worktree change git-shard makes (see `Store`).
+        let _worktrees = crate::shard::Store::new(&self.repo).lock_worktrees();
         let _ = Git::on_repository(&self.repo)
             .args(["worktree", "remove", "--force"])
             .arg(&self.path)
