@@ -140,6 +140,16 @@ pub fn install_fake(repo: &TestRepo, name: &str, text: &str) -> String {
     format!("{}:{}", bin.display(), test_path().to_string_lossy())
 }
 
+/// `git shard new <args>` with the fake agents of `path` first on PATH; it must succeed.
+fn new_with(repo: &TestRepo, path: &str, args: &[&str]) {
+    let out = repo.command_in(&repo.root, args).env("PATH", path).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Append one hook payload for the fake claude and wait until it has fired it.
 pub fn fire(worktree: &Path, payload: &str) {
     let events = worktree.join("events");
@@ -166,15 +176,11 @@ fn prompt_json(repo: &TestRepo, dir: &Path) -> Value {
 fn claude_hooks_say_working_waiting_idle_and_nothing_once_the_agent_is_gone() {
     let repo = TestRepo::new();
     let path = install_fake(&repo, "claude", FAKE_CLAUDE);
-    let out = repo
-        .command_in(
-            &repo.root,
-            &["new", "cc", "--terminal", "background", "--", "claude", "-p", "go"],
-        )
-        .env("PATH", &path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    new_with(
+        &repo,
+        &path,
+        &["new", "cc", "--terminal", "background", "--", "claude", "-p", "go"],
+    );
     let wt = repo.shards_dir().join("cc");
     assert_eq!(activity(&repo, "cc"), Value::Null, "nothing said yet");
 
@@ -271,15 +277,11 @@ fn claude_hooks_say_working_waiting_idle_and_nothing_once_the_agent_is_gone() {
 fn codex_hooks_are_trusted_for_the_run_and_say_what_it_does() {
     let repo = TestRepo::new();
     let path = install_fake(&repo, "codex", FAKE_CODEX);
-    let out = repo
-        .command_in(
-            &repo.root,
-            &["new", "cx", "--terminal", "background", "--", "codex", "exec", "go"],
-        )
-        .env("PATH", &path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    new_with(
+        &repo,
+        &path,
+        &["new", "cx", "--terminal", "background", "--", "codex", "exec", "go"],
+    );
     let wt = repo.shards_dir().join("cx");
     let steps = [
         (
@@ -383,15 +385,11 @@ fn a_configured_notify_command_is_called_once_per_transition() {
         "notify = [\"sh\", \"-c\", \"printf '%s|%s|%s\\\\n' \\\"$1\\\" \\\"$2\\\" \\\"$3\\\" >> {}\", \"notify\", \"{{name}}\", \"{{activity}}\", \"{{message}}\"]\n",
         calls.display()
     ));
-    let out = repo
-        .command_in(
-            &repo.root,
-            &["new", "n", "--terminal", "background", "--", "claude", "-p", "go"],
-        )
-        .env("PATH", &path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    new_with(
+        &repo,
+        &path,
+        &["new", "n", "--terminal", "background", "--", "claude", "-p", "go"],
+    );
     let wt = repo.shards_dir().join("n");
     let lines = || fs::read_to_string(&calls).unwrap_or_default();
     fire(&wt, r#"{"hook_event_name":"UserPromptSubmit"}"#);
@@ -431,15 +429,11 @@ fn a_committed_notify_runs_nothing_until_trusted() {
     repo.git(&["commit", "-q", "-m", "notify"]);
     let shown = repo.ok(&["config", "--show"]);
     assert!(shown.contains("notify = [") && shown.contains("not trusted"), "{shown}");
-    let out = repo
-        .command_in(
-            &repo.root,
-            &["new", "t", "--terminal", "background", "--", "claude", "-p", "go"],
-        )
-        .env("PATH", &path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    new_with(
+        &repo,
+        &path,
+        &["new", "t", "--terminal", "background", "--", "claude", "-p", "go"],
+    );
     let wt = repo.shards_dir().join("t");
     fire(
         &wt,
@@ -537,15 +531,11 @@ fn gemini_hooks_the_user_installed_speak_for_the_shards_run() {
     serde_json::from_str::<Value>(&settings).expect("README's gemini hooks are JSON");
     fs::create_dir_all(repo.home().join(".gemini")).unwrap();
     fs::write(repo.home().join(".gemini/settings.json"), settings).unwrap();
-    let out = repo
-        .command_in(
-            &repo.root,
-            &["new", "gm", "--terminal", "background", "--", "gemini", "-p", "go"],
-        )
-        .env("PATH", &path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    new_with(
+        &repo,
+        &path,
+        &["new", "gm", "--terminal", "background", "--", "gemini", "-p", "go"],
+    );
     let wt = repo.shards_dir().join("gm");
     let steps = [
         (
