@@ -86,9 +86,10 @@ fi
 export GIT_SHARD_SHELL_PID=$$
 
 # What the last segment depends on (`git-shard prompt --cache`): the folder the records are
-# written into (its time, against a stamp git-shard set to it), the runs shown as running (their
-# start time in /proc), the folder we are in and the locale. All checked with builtins: a prompt
-# where nothing changed starts no process.
+# written into (its time, against a stamp git-shard set to it), the runs shown as running (alive,
+# not a zombie, and the same process: its /proc entry older than the `.runs` stamp, see
+# `stamps` in src/commands/prompt.rs), the folder we are in and the locale. All checked with
+# builtins: a prompt where nothing changed starts no process.
 __git_shard_seen=
 __git_shard_watch=
 __git_shard_stamp=
@@ -98,17 +99,9 @@ __git_shard_unchanged() {
     [[ -n $__git_shard_watch ]] || return 1
     [[ $__git_shard_seen == "$PWD|${LC_ALL-}|${LC_CTYPE-}|${LANG-}|${GIT_SHARD_ASCII-}" ]] || return 1
     [[ $__git_shard_watch -nt $__git_shard_stamp || $__git_shard_watch -ot $__git_shard_stamp ]] && return 1
-    local __git_shard_run __git_shard_stat
-    local -a __git_shard_fields
-    for __git_shard_run in "${__git_shard_runs[@]}"; do
-        { read -r __git_shard_stat <"/proc/${__git_shard_run% *}/stat"; } 2>/dev/null || return 1
-        # Field 22, the start time: the 20th after the command name's closing parenthesis.
-        # Split by the shell itself (a here-string would cost a pipe): numbers and one state
-        # letter, nothing a glob could match.
-        # shellcheck disable=SC2206
-        __git_shard_fields=(${__git_shard_stat##*) })
-        # A zombie has ended (its first field, the state, is Z), as git-shard judges it.
-        [[ ${__git_shard_fields[0]-} != Z && ${__git_shard_fields[19]-} == "${__git_shard_run#* }" ]] || return 1
+    local __git_shard_pid
+    for __git_shard_pid in "${__git_shard_runs[@]}"; do
+        [[ -e /proc/$__git_shard_pid/exe && /proc/$__git_shard_pid -ot $__git_shard_stamp.runs ]] || return 1
     done
 }
 

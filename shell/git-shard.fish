@@ -36,24 +36,18 @@ if not set -q GIT_SHARD_NO_CD; and not functions -q git-shard
 end
 
 # What the last segment depends on (`git-shard prompt --cache`): the folder the records are
-# written into (its time, against a stamp git-shard set to it), the runs shown as running (their
-# start time in /proc), the folder we are in and the locale. All checked with builtins: a prompt
-# where nothing changed starts no process.
+# written into (its time, against a stamp git-shard set to it), the runs shown as running (alive,
+# not a zombie, and the same process: its /proc entry older than the `.runs` stamp, see
+# `stamps` in src/commands/prompt.rs), the folder we are in and the locale. All checked with
+# builtins: a prompt where nothing changed starts no process.
 function __git_shard_unchanged
     test -n "$__git_shard_watch"; or return 1
     test "$__git_shard_seen" = "$PWD|$LC_ALL|$LC_CTYPE|$LANG|$GIT_SHARD_ASCII"; or return 1
     if test "$__git_shard_watch" -nt "$__git_shard_stamp"; or test "$__git_shard_watch" -ot "$__git_shard_stamp"
         return 1
     end
-    for run in $__git_shard_runs
-        set -l parts (string split ' ' -- $run)
-        test -r /proc/$parts[1]/stat; or return 1
-        read -l stat </proc/$parts[1]/stat; or return 1
-        # Field 22, the start time: the 20th after the command name's closing parenthesis.
-        set -l fields (string split ' ' -- (string replace -r '.*\) ' '' -- $stat))
-        # A zombie has ended (its first field, the state, is Z), as git-shard judges it.
-        test "$fields[1]" != Z; and test "$fields[20]" = "$parts[2]"; or return 1
-    end
+    # Every run in one call of `test` (one builtin for all, as each costs more than its stats).
+    test -z "$__git_shard_checks"; or test $__git_shard_checks
 end
 
 function __git_shard_prompt --description 'the git-shard prompt segment'
@@ -62,12 +56,17 @@ function __git_shard_prompt --description 'the git-shard prompt segment'
         set -g __git_shard_segment $lines[1]
         set -g __git_shard_watch
         set -g __git_shard_stamp
-        set -g __git_shard_runs
+        set -g __git_shard_checks
         if test (count $lines) -ge 2
             set -l deps (string split \t -- $lines[2])
             set -g __git_shard_watch $deps[1]
             set -g __git_shard_stamp $deps[2]
-            set -g __git_shard_runs $lines[3..-1]
+            # `-e /proc/<pid>/exe -a /proc/<pid> -ot <stamp>.runs`, joined by `-a`.
+            set -g __git_shard_checks
+            for pid in $lines[3..-1]
+                set -a __git_shard_checks -a -e /proc/$pid/exe -a /proc/$pid -ot $__git_shard_stamp.runs
+            end
+            set -q __git_shard_checks[1]; and set -e __git_shard_checks[1]
         end
         set -g __git_shard_seen "$PWD|$LC_ALL|$LC_CTYPE|$LANG|$GIT_SHARD_ASCII"
     end

@@ -1,8 +1,9 @@
 //! `git shard prompt`: the prompt segment, run at every prompt.
 //!
 //! Budget and rules (STYLE.md 7): no git subprocess, no repository opened beyond its `.git` files, no network, no
-//! process-table scan: the repository is found by reading `.git` files (`git::locate`), and each
-//! shard reported costs one record read and one `/proc/<pid>/stat` read. It never fails: on any
+//! process-table scan: the repository is found by reading `.git` files (`git::locate`); in a
+//! shard it reads one record and one `/proc/<pid>/stat`, in the main worktree the kept summary
+//! (`shard::glance`) and two `stat`s per running agent. It never fails: on any
 //! error it prints nothing and exits 0. Names are cleaned of control characters so a crafted
 //! record cannot put escape sequences into the user's prompt.
 
@@ -13,7 +14,9 @@ use crate::error::Result;
 use crate::git::locate::locate;
 use crate::output::clean;
 use crate::shard::activity::{self, Activity};
+use crate::shard::glance::SETTLED;
 use crate::shard::{Record, RunStatus, Store};
+use std::time::SystemTime;
 
 /// Print a short prompt segment: the shard you are in and its agent's status (`⎇ fix-login ●`),
 /// or in the main worktree a summary of the repository's shards (`3● 1✗`); nothing elsewhere.
@@ -132,22 +135,26 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             here.common_dir
         }
     });
+    // Before anything is read: the runs' proof (see `stamps`).
+    let checked = std::time::SystemTime::now();
     let since = watched
         .as_ref()
         .and_then(|w| std::fs::metadata(w).and_then(|m| m.modified()).ok());
     let mut running = Vec::new();
     let text = segment(ctx, args, &mut running).unwrap_or_default();
     let mut out = format!("{text}\n");
-    // Each run is a /proc read in shell code (fish's costs about a third of a millisecond): past a
-    // few, starting git-shard is the cheaper way to know.
+    // A change in the same clock tick as the last one would leave the folder's time as it is:
+    // until that tick is well past, the folder's time cannot vouch for the segment.
+    let settled = since.is_some_and(|since| checked.duration_since(since).is_ok_and(|d| d >= SETTLED));
     if let (Some(watched), Some(since)) = (watched, since)
-        && running.len() <= MAX_WATCHED_RUNS
+        && settled
         && std::path::Path::new("/proc/self/stat").exists()
-        && let Some(stamp) = stamp(shell, since)
+        && let Some(proven) = checked.checked_sub(SETTLED)
+        && let Some(stamp) = stamps(shell, since, proven)
     {
         out.push_str(&format!("{}\t{}\n", watched.display(), stamp.display()));
         for id in running {
-            out.push_str(&format!("{} {}\n", id.pid, id.start_ticks));
+            out.push_str(&format!("{}\n", id.pid));
         }
     }
     let _ = std::io::stdout().write_all(out.as_bytes());
@@ -162,7 +169,11 @@ fn forget_gone_shells(dir: &std::path::Path) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("prompt-")) else {
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("prompt-"))
+            .map(|n| n.strip_suffix(".runs").unwrap_or(n))
+        else {
             continue;
         };
         if pid.parse::<u32>().is_ok() && !std::path::Path::new("/proc").join(pid).exists() {
@@ -171,26 +182,36 @@ fn forget_gone_shells(dir: &std::path::Path) {
     }
 }
 
-/// How many running runs a shell checks itself before it is cheaper to ask git-shard.
-const MAX_WATCHED_RUNS: usize = 4;
-
-/// The shell's stamp: a file of ours whose modification time is `since`, the watched folder's
-/// when the segment was made. The shell keeps the segment while the folder's time equals the
-/// stamp's (`! -nt && ! -ot`, to the nanosecond in bash, zsh and fish). One per shell, so that
-/// another shell's prompt never vouches for this one's segment.
-fn stamp(shell: u32, since: std::time::SystemTime) -> Option<std::path::PathBuf> {
+/// The shell's stamps, files of ours whose modification times the shell compares with its
+/// builtins (`-nt`, `-ot`: to the nanosecond in bash, zsh and fish). One pair per shell, so
+/// that another shell's prompt never vouches for this one's segment.
+///
+/// - `prompt-<shell>` has the watched folder's time when the segment was made: the shell keeps
+///   the segment while the folder's time equals it (`! -nt && ! -ot`).
+/// - `prompt-<shell>.runs` has the time `proven`, a while ([`SETTLED`]) before the runs shown as
+///   running were proven alive. The shell takes a run as the same and alive while
+///   `/proc/<pid>` is older than that and `/proc/<pid>/exe` can be followed (not a zombie). The
+///   folder's time is when the kernel made its entry, after the process started; a process that
+///   took the PID after the proof started after it, and its folder is newer than `proven`
+///   (file times lag the clock by at most a tick, far less than [`SETTLED`]). The one hole: a
+///   wall clock set back by more than that between the proof and the PID's reuse.
+fn stamps(shell: u32, since: SystemTime, proven: SystemTime) -> Option<std::path::PathBuf> {
     let dir = crate::fsutil::private_dir().ok()?;
     let path = dir.join(format!("prompt-{shell}"));
     if !path.exists() {
         forget_gone_shells(&dir);
     }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .ok()?;
-    file.set_times(std::fs::FileTimes::new().set_modified(since)).ok()?;
+    let set = |path: &std::path::Path, time: SystemTime| -> Option<()> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .ok()?;
+        file.set_times(std::fs::FileTimes::new().set_modified(time)).ok()
+    };
+    set(&path, since)?;
+    set(&dir.join(format!("prompt-{shell}.runs")), proven)?;
     Some(path)
 }
 
@@ -319,38 +340,34 @@ fn segment(ctx: &Context, args: &Args, running: &mut Vec<crate::process::Identit
 
 /// The repository's shards by status, and the names of those waiting for their user.
 fn tally(store: &Store, running: &mut Vec<crate::process::Identity>) -> Option<(Counts, Vec<String>)> {
-    let mut counts = Counts::default();
+    let summary = crate::shard::glance::summary(store)?;
+    let s = summary.settled;
+    let mut counts = Counts {
+        ok: s.ok,
+        failed: s.failed,
+        not_started: s.not_started,
+        stopped: s.stopped,
+        unreadable: s.unreadable,
+        total: s.ok + s.failed + s.not_started + s.stopped + s.unreadable + summary.live.len(),
+        ..Counts::default()
+    };
     let mut waiting = Vec::new();
-    for (name, run) in crate::shard::glance::all(store)? {
-        let Some(run) = run else {
-            counts.unreadable += 1;
-            counts.total += 1;
-            continue;
-        };
-        let status = RunStatus::of_facts(run.as_ref().map(|r| &r.facts));
-        counts.total += 1;
-        let ok = run.as_ref().is_some_and(|r| r.exit_code == Some(0));
-        if status == RunStatus::Running {
-            running.extend(run.as_ref().and_then(|r| r.facts.identity.clone()));
-        }
-        let activity = run
-            .as_ref()
-            .and_then(|r| r.activity)
-            .filter(|_| status == RunStatus::Running);
-        match (status, ok) {
-            (RunStatus::Running, _) => match activity {
-                Some(Activity::Waiting) => {
-                    counts.waiting += 1;
-                    waiting.push(name);
+    for (name, run, status) in summary.live {
+        match status {
+            RunStatus::Running => {
+                running.extend(run.facts.identity.clone());
+                match run.activity {
+                    Some(Activity::Waiting) => {
+                        counts.waiting += 1;
+                        waiting.push(name);
+                    }
+                    Some(Activity::Idle) => counts.idle += 1,
+                    _ => counts.running += 1,
                 }
-                Some(Activity::Idle) => counts.idle += 1,
-                _ => counts.running += 1,
-            },
-            (RunStatus::Exited, true) => counts.ok += 1,
-            (RunStatus::Exited, false) => counts.failed += 1,
-            (RunStatus::Lost, _) => counts.lost += 1,
-            (RunStatus::NotStarted, _) => counts.not_started += 1,
-            (RunStatus::Stopped, _) => counts.stopped += 1,
+            }
+            RunStatus::Lost => counts.lost += 1,
+            // Not reached: a run is live only with an identity.
+            _ => counts.not_started += 1,
         }
     }
     Some((counts, waiting))

@@ -70,6 +70,21 @@ pub fn facts(pid: u32) -> io::Result<Option<Facts>> {
     }
 }
 
+/// The inode number of `/proc/<pid>` (see [`super::Instance`]); `None` when there is no such
+/// process or `/proc` is not our namespace's.
+pub fn instance(pid: u32) -> Option<u64> {
+    if !proc_is_ours() {
+        return None;
+    }
+    rustix::fs::stat(format!("/proc/{pid}")).ok().map(|st| st.st_ino)
+}
+
+/// Whether `/proc/<pid>/exe` leads to a file: not for a zombie (its memory, with the executable,
+/// is gone), nor for a process we may not inspect.
+pub fn has_exe(pid: u32) -> bool {
+    rustix::fs::stat(format!("/proc/{pid}/exe")).is_ok()
+}
+
 /// Whether the mounted `/proc` shows our PID namespace. After `unshare --pid` without a fresh
 /// mount of `/proc` (or in a container sharing the host's), `/proc` still shows the outer
 /// namespace, where the numbers `getpid()` and `Child::id()` give us belong to other processes.

@@ -79,6 +79,16 @@ pub fn boot_id() -> &'static str {
     })
 }
 
+/// No `/proc` here: every check reads the process's facts (see [`super::Instance`]).
+pub fn instance(_pid: u32) -> Option<u64> {
+    None
+}
+
+/// Never asked without an instance (see [`instance`]).
+pub fn has_exe(_pid: u32) -> bool {
+    false
+}
+
 /// Every PID (a scan of the process table: for `stop` and `rm`, never for status).
 pub fn pids() -> Vec<u32> {
     let mut pids = vec![0 as libc::pid_t; 8192];

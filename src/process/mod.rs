@@ -135,6 +135,31 @@ pub fn check(id: &Identity) -> Liveness {
     }
 }
 
+/// An instance of `/proc/<pid>`: the inode number the kernel gave the folder when it was looked
+/// up, which it keeps while the process lives (and the entry stays cached). A process that takes
+/// the PID later gets a fresh inode, so an equal number proves the same process; a different one
+/// proves nothing (the entry may only have been evicted) and is answered by a full check.
+/// `None` where there is no `/proc`.
+pub type Instance = u64;
+
+/// [`check`], also noting the instance of `/proc/<pid>`, taken *before* the check: a process that
+/// took the PID after the check gets another instance, so a later [`still_alive`] cannot vouch
+/// for it.
+pub fn check_noting(id: &Identity) -> (Liveness, Option<Instance>) {
+    let instance = platform::instance(id.pid);
+    let liveness = check(id);
+    (liveness, instance.filter(|_| liveness == Liveness::Alive))
+}
+
+/// Whether the run noted as `instance` by [`check_noting`] (then alive) is alive still, proven
+/// more cheaply than by [`check`] (two `stat`s instead of reading and parsing
+/// `/proc/<pid>/stat`): the folder is the same instance, so the process that holds the PID has
+/// held it since that check, and `/proc/<pid>/exe` can be followed, which a zombie's cannot.
+/// `false` means "not proven": ask [`check`].
+pub fn still_alive(id: &Identity, instance: Instance) -> bool {
+    id.boot_id == boot_id() && platform::instance(id.pid) == Some(instance) && platform::has_exe(id.pid)
+}
+
 /// Processes in the group `pgid` or in the session `sid`, zombies excluded. Scans the process
 /// table: for `stop` only, never for status.
 ///

@@ -1,28 +1,40 @@
-//! What the prompt's summary needs of every record, without parsing every record at every prompt.
+//! What the prompt's summary needs of every record, without reading every record at every prompt.
 //!
-//! The main worktree's prompt summarises all shards; parsing a hundred TOML records took most of
-//! its time (6.7 million instructions at 100 shards, against 0.45 million for `git rev-parse`).
-//! The parts of each record the summary reads (its run's identity, how it ended, its activity)
-//! are kept in a file of this user's private runtime folder (`$XDG_RUNTIME_DIR/git-shard`, else
-//! `<tmp>/git-shard-<uid>`), one per repository, each under the identity of the record file it
-//! came from: inode, size and modification time to the nanosecond. Not in the store's folder:
-//! writing there would change the folder's time, which is what the shell integration watches.
+//! The main worktree's prompt summarises all shards. Parsing a hundred TOML records took most of
+//! its time, and even `stat`ing each of them, listing the folder and reading one line per record
+//! cost more than `git rev-parse` at 500 shards. So the summary is kept, in a file of this user's
+//! private runtime folder (`$XDG_RUNTIME_DIR/git-shard`, else `<tmp>/git-shard-<uid>`), one per
+//! repository: first the runs whose end is not recorded (whose status depends on whether their
+//! process lives), then the count of the others by status, then one line per record under the
+//! identity of its file (inode, size, modification time to the nanosecond). Not in the store's
+//! folder: writing there would change the folder's time, which is what this and the shell
+//! integration watch.
 //!
 //! Invariants:
-//! - Never stale: every prompt `stat`s every record, and a record whose file is not exactly the
-//!   one an entry was made from (records are replaced by rename, so a rewrite is a new inode) is
-//!   parsed again. Whether a run is alive is never cached: it is checked from its identity each
-//!   time, as for any record.
+//! - Never stale. Records are only ever replaced by rename, which changes the folder's time; the
+//!   file names the folder's inode and time it was made from, and is used whole only while the
+//!   folder is exactly that. A change made in the same clock tick as the one before it leaves the
+//!   folder's time as it was, so the file is trusted only when it was made [`SETTLED`] after the
+//!   folder's last change; otherwise every record is `stat`ed, and one whose file is not exactly
+//!   the one its line was made from (a rewrite is a new inode) is parsed again.
+//! - Whether a run is alive is never kept: it is proven at every prompt, by the full check or by
+//!   [`process::still_alive`] from the instance noted at a full check. Only a run proven gone
+//!   (lost) is kept as such: a PID with its start time and boot never comes back.
 //! - Only a reader's aid: nobody else writes it, a missing or unreadable file is simply rebuilt,
 //!   and it is written (atomically) only when something changed.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
+use std::time::{Duration, SystemTime};
 
 use super::activity::Activity;
-use super::status::RunFacts;
+use super::status::{RunFacts, RunStatus};
 use super::store::Store;
-use crate::process::Identity;
+use crate::process::{self, Identity, Instance, Liveness};
+
+/// How long after the store's last change its time is trusted to show the next one: well over a
+/// tick of the kernel's coarse clock (at most 10 ms), which file times are taken from.
+pub const SETTLED: Duration = Duration::from_millis(100);
 
 /// What the summary needs of one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,19 +44,66 @@ pub struct Run {
     pub activity: Option<Activity>,
 }
 
-/// One record as the summary sees it: `None` when it cannot be read, `Some(None)` without a run.
-pub type Glanced = (String, Option<Option<Run>>);
+/// Records whose status does not depend on a process, by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Settled {
+    pub unreadable: usize,
+    pub not_started: usize,
+    pub ok: usize,
+    pub failed: usize,
+    pub stopped: usize,
+}
 
-/// One kept record: the identity of its file, and what was read from it.
+/// The store at a glance.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub settled: Settled,
+    /// Records without a recorded end: name, run, and the status its identity has now (running
+    /// or lost).
+    pub live: Vec<(String, Run, RunStatus)>,
+}
+
+/// What a run without a recorded end was found to be, as kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Proof {
+    /// Alive at the last check, as this instance of `/proc/<pid>`.
+    Alive(Instance),
+    /// Gone or reused: for good.
+    Lost,
+    /// Nothing kept: check in full.
+    Unknown,
+}
+
+/// One kept record: the identity of its file, what was read from it, and for a live run what was
+/// last proven of it.
+#[derive(Debug, Clone)]
 struct Entry {
     ino: u64,
     size: u64,
     mtime_ns: i128,
     read: Option<Option<Run>>,
+    proof: Proof,
 }
 
-/// Every record of `store`, by name, with the part of its run the summary needs.
-pub fn all(store: &Store) -> Option<Vec<Glanced>> {
+/// The store's folder as a kept summary names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Folder {
+    ino: u64,
+    mtime_ns: i128,
+}
+
+/// The summary of `store`'s records.
+pub fn summary(store: &Store) -> Option<Summary> {
+    // The time first, then the folder: what is read after may only be newer than both.
+    let now = nanos(SystemTime::now());
+    let Ok(meta) = std::fs::metadata(store.dir()) else {
+        // No store: no shards (nothing to keep).
+        return Some(Summary::default());
+    };
+    let folder = Folder {
+        ino: meta.ino(),
+        mtime_ns: nanos_of(&meta),
+    };
     // Named after the store's folder, in a folder only we enter.
     let key = crate::fsutil::stable_hash(store.dir().as_os_str().as_encoded_bytes());
     let dir = crate::fsutil::private_dir().ok()?;
@@ -53,63 +112,253 @@ pub fn all(store: &Store) -> Option<Vec<Glanced>> {
     if text.is_none() {
         forget_gone_stores(&dir);
     }
-    let mut kept: BTreeMap<String, Entry> = text
-        .map(|text| text.lines().filter_map(parse).collect())
-        .unwrap_or_default();
-    let mut changed = false;
-    let mut out = Vec::new();
-    let names = store.names().ok()?;
-    for name in &names {
+    let kept = text.as_deref().map(Kept::parse).unwrap_or_default();
+
+    let settled_before = |made: i128| made - folder.mtime_ns >= SETTLED.as_nanos() as i128;
+    if kept.folder == Some(folder)
+        && let Some(made) = kept.made_ns.filter(|&made| settled_before(made))
+        && let (Some(mut live), Some(settled)) = (kept.live(), kept.settled)
+    {
+        // Nothing was written since the file was made: only the live runs need proving.
+        let (statuses, proved) = prove_all(&mut live);
+        if proved {
+            let mut text = header(store, folder, made);
+            text.extend(live.iter().map(|(name, e)| line(name, e)));
+            text.push_str(kept.rest);
+            write(&dir, &path, &text);
+        }
+        return Some(Summary {
+            settled,
+            live: live_of(live, statuses),
+        });
+    }
+    let (mut live, settled_entries, settled) = refresh(store, &kept)?;
+    let (statuses, _) = prove_all(&mut live);
+    // Written whenever the file was not trusted: at the least, the time it is made from is new.
+    let mut text = header(store, folder, now);
+    text.extend(live.iter().map(|(name, e)| line(name, e)));
+    text.push_str(&settled_line(&settled));
+    text.extend(settled_entries.iter().map(|(name, e)| line(name, e)));
+    write(&dir, &path, &text);
+    Some(Summary {
+        settled,
+        live: live_of(live, statuses),
+    })
+}
+
+type Entries = Vec<(String, Entry)>;
+
+/// Every record `stat`ed, and read again where its file is not the one a kept line came from:
+/// the live entries, the settled ones, and their counts.
+fn refresh(store: &Store, kept: &Kept) -> Option<(Entries, Entries, Settled)> {
+    let mut old: BTreeMap<String, Entry> = kept.all().into_iter().collect();
+    let (mut live, mut settled_entries, mut settled) = (Vec::new(), Vec::new(), Settled::default());
+    for name in store.names().ok()? {
         let Ok(meta) = std::fs::metadata(store.dir().join(format!("{name}.toml"))) else {
+            // Removed since the listing.
             continue;
         };
-        let (ino, size) = (meta.ino(), meta.size());
-        let mtime_ns = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
-        let fresh = kept
-            .get(name)
-            .is_some_and(|e| (e.ino, e.size, e.mtime_ns) == (ino, size, mtime_ns));
-        if !fresh {
-            let read = crate::shard::ShardName::parse(name)
-                .ok()
-                .and_then(|n| store.read(&n).ok())
-                .map(|r| {
-                    r.process.map(|p| Run {
-                        facts: RunFacts::of(&p),
-                        exit_code: p.exit_code,
-                        activity: p.activity,
-                    })
-                });
-            kept.insert(
-                name.clone(),
+        let (ino, size, mtime_ns) = (meta.ino(), meta.size(), nanos_of(&meta));
+        let entry = match old.remove(&name) {
+            Some(e) if (e.ino, e.size, e.mtime_ns) == (ino, size, mtime_ns) => e,
+            _ => {
+                let read = crate::shard::ShardName::parse(&name)
+                    .ok()
+                    .and_then(|n| store.read(&n).ok())
+                    .map(|r| {
+                        r.process.map(|p| Run {
+                            facts: RunFacts::of(&p),
+                            exit_code: p.exit_code,
+                            activity: p.activity,
+                        })
+                    });
                 Entry {
                     ino,
                     size,
                     mtime_ns,
                     read,
+                    proof: Proof::Unknown,
+                }
+            }
+        };
+        match classify(&entry.read) {
+            Some(count) => {
+                *count(&mut settled) += 1;
+                settled_entries.push((name, entry));
+            }
+            None => live.push((name, entry)),
+        }
+    }
+    Some((live, settled_entries, settled))
+}
+
+/// Where a record counts when its status does not depend on a process; `None` for a run
+/// without a recorded end and with an identity to check.
+fn classify(read: &Option<Option<Run>>) -> Option<fn(&mut Settled) -> &mut usize> {
+    let Some(run) = read else {
+        return Some(|s| &mut s.unreadable);
+    };
+    let Some(run) = run else {
+        return Some(|s| &mut s.not_started);
+    };
+    match (run.facts.ended, run.facts.stopped, &run.facts.identity) {
+        (true, true, _) => Some(|s| &mut s.stopped),
+        (true, false, _) if run.exit_code == Some(0) => Some(|s| &mut s.ok),
+        (true, false, _) => Some(|s| &mut s.failed),
+        (false, _, None) => Some(|s| &mut s.not_started),
+        (false, _, Some(_)) => None,
+    }
+}
+
+/// Prove each live run running or lost: each one's status, and whether any proof kept changed.
+fn prove_all(live: &mut Entries) -> (Vec<RunStatus>, bool) {
+    let mut changed = false;
+    let statuses = live
+        .iter_mut()
+        .map(|(_, e)| {
+            let Some(id) = e.read.as_ref().and_then(|r| r.as_ref()?.facts.identity.as_ref()) else {
+                return RunStatus::NotStarted;
+            };
+            let (status, proof) = match e.proof {
+                Proof::Lost => (RunStatus::Lost, Proof::Lost),
+                Proof::Alive(instance) if process::still_alive(id, instance) => (RunStatus::Running, e.proof),
+                Proof::Alive(_) | Proof::Unknown => match process::check_noting(id) {
+                    (Liveness::Alive, Some(instance)) => (RunStatus::Running, Proof::Alive(instance)),
+                    (Liveness::Alive, None) => (RunStatus::Running, Proof::Unknown),
+                    (Liveness::Gone | Liveness::Reused, _) => (RunStatus::Lost, Proof::Lost),
                 },
-            );
-            changed = true;
-        }
-        out.push((name.clone(), kept[name].read.clone()));
+            };
+            changed |= proof != e.proof;
+            e.proof = proof;
+            status
+        })
+        .collect();
+    (statuses, changed)
+}
+
+fn live_of(live: Entries, statuses: Vec<RunStatus>) -> Vec<(String, Run, RunStatus)> {
+    live.into_iter()
+        .zip(statuses)
+        .filter_map(|((name, e), status)| Some((name, e.read??, status)))
+        .collect()
+}
+
+fn write(dir: &std::path::Path, path: &std::path::Path, text: &str) {
+    // Whole or not at all (renamed into place), but not synced: after a crash the worst is a
+    // missing file, rebuilt by the next prompt.
+    if let Ok(mut tmp) = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)
+        && std::io::Write::write_all(&mut tmp, text.as_bytes()).is_ok()
+    {
+        let _ = tmp.persist(path);
     }
-    if changed || kept.len() != names.len() {
-        kept.retain(|name, _| names.binary_search(name).is_ok());
-        // The first line names the store, for `forget_gone_stores`.
-        let mut text = format!("{STORE_LINE}{}\n", store.dir().display());
-        text.extend(kept.iter().map(|(name, e)| line(name, e)));
-        // Whole or not at all (renamed into place), but not synced: after a crash the worst
-        // is a missing file, rebuilt by the next prompt.
-        if let Ok(mut tmp) = tempfile::Builder::new().prefix(".tmp-").tempfile_in(&dir)
-            && std::io::Write::write_all(&mut tmp, text.as_bytes()).is_ok()
-        {
-            let _ = tmp.persist(&path);
-        }
+}
+
+fn nanos(t: SystemTime) -> i128 {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => d.as_nanos() as i128,
+        Err(e) => -(e.duration().as_nanos() as i128),
     }
-    Some(out)
+}
+
+fn nanos_of(meta: &std::fs::Metadata) -> i128 {
+    i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec())
 }
 
 /// How a kept file names the store it is about.
 const STORE_LINE: &str = "# store ";
+/// The store's folder it was made from, and when: `# folder <ino> <mtime_ns> <made_ns>`.
+const FOLDER_LINE: &str = "# folder ";
+/// Ends the live runs: `# settled <unreadable> <not_started> <ok> <failed> <stopped>`.
+const SETTLED_LINE: &str = "# settled ";
+
+fn header(store: &Store, folder: Folder, made_ns: i128) -> String {
+    // The first line names the store, for `forget_gone_stores`.
+    format!(
+        "{STORE_LINE}{}\n{FOLDER_LINE}{} {} {made_ns}\n",
+        store.dir().display(),
+        folder.ino,
+        folder.mtime_ns
+    )
+}
+
+fn settled_line(s: &Settled) -> String {
+    format!(
+        "{SETTLED_LINE}{} {} {} {} {}\n",
+        s.unreadable, s.not_started, s.ok, s.failed, s.stopped
+    )
+}
+
+/// A kept file, read lazily: the settled records' lines are parsed only when the folder changed.
+#[derive(Default)]
+struct Kept<'a> {
+    folder: Option<Folder>,
+    made_ns: Option<i128>,
+    live: &'a str,
+    settled: Option<Settled>,
+    /// The settled line and every line after it, as written.
+    rest: &'a str,
+}
+
+impl<'a> Kept<'a> {
+    fn parse(text: &'a str) -> Kept<'a> {
+        let mut kept = Kept::default();
+        let mut body = text;
+        // The header's lines, up to the first record's or the settled line.
+        while body.starts_with("# ") && !body.starts_with(SETTLED_LINE) {
+            let (line, next) = body.split_once('\n').unwrap_or((body, ""));
+            if let Some(f) = line.strip_prefix(FOLDER_LINE)
+                && let [ino, mtime, made] = f.split(' ').collect::<Vec<_>>().as_slice()
+            {
+                kept.folder = ino
+                    .parse()
+                    .ok()
+                    .zip(mtime.parse().ok())
+                    .map(|(ino, mtime_ns)| Folder { ino, mtime_ns });
+                kept.made_ns = made.parse().ok();
+            }
+            body = next;
+        }
+        let (live, rest) = match body.find(&format!("\n{SETTLED_LINE}")) {
+            Some(i) => (&body[..i + 1], &body[i + 1..]),
+            None if body.starts_with(SETTLED_LINE) => ("", body),
+            None => (body, ""),
+        };
+        kept.live = live;
+        kept.rest = rest;
+        kept.settled = rest
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix(SETTLED_LINE))
+            .and_then(|l| {
+                let n: Vec<usize> = l.split(' ').map(|n| n.parse().ok()).collect::<Option<_>>()?;
+                let [unreadable, not_started, ok, failed, stopped] = n.as_slice() else {
+                    return None;
+                };
+                Some(Settled {
+                    unreadable: *unreadable,
+                    not_started: *not_started,
+                    ok: *ok,
+                    failed: *failed,
+                    stopped: *stopped,
+                })
+            });
+        kept
+    }
+
+    /// The live runs' entries; `None` when one is not exactly a kept line (all are then read again).
+    fn live(&self) -> Option<Entries> {
+        self.live.lines().map(parse).collect()
+    }
+
+    /// Every entry that parses.
+    fn all(&self) -> Entries {
+        self.live
+            .lines()
+            .chain(self.rest.lines().skip(1))
+            .filter_map(parse)
+            .collect()
+    }
+}
 
 /// Remove the kept files of stores that no longer exist (a repository deleted, a temporary one):
 /// each names its store on its first line, and only a file of ours (`glance-…` in our private
@@ -132,9 +381,9 @@ fn forget_gone_stores(dir: &std::path::Path) {
 }
 
 /// One line per record, fields separated by spaces (a shard name has none):
-/// `name ino size mtime_ns state pid start_ticks boot_id exit_code activity`, where state is
-/// `u` (unreadable), `n` (no run), `r` (a run), `e` (ended), `s` (ended by a stop), and absent
-/// values are `-`.
+/// `name ino size mtime_ns state pid start_ticks boot_id exit_code activity proof`, where state is
+/// `u` (unreadable), `n` (no run), `r` (a run), `e` (ended), `s` (ended by a stop), proof is the
+/// instance of a live run's process or `x` for a lost one, and absent values are `-`.
 fn line(name: &str, e: &Entry) -> String {
     let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
     let (state, run) = match &e.read {
@@ -147,8 +396,13 @@ fn line(name: &str, e: &Entry) -> String {
         },
     };
     let id = run.and_then(|r| r.facts.identity.as_ref());
+    let proof = match e.proof {
+        Proof::Alive(instance) => instance.to_string(),
+        Proof::Lost => "x".into(),
+        Proof::Unknown => "-".into(),
+    };
     format!(
-        "{name} {} {} {} {state} {} {} {} {} {}\n",
+        "{name} {} {} {} {state} {} {} {} {} {} {proof}\n",
         e.ino,
         e.size,
         e.mtime_ns,
@@ -162,10 +416,16 @@ fn line(name: &str, e: &Entry) -> String {
 
 /// A line back; `None` for anything that is not exactly one (it is then read again).
 fn parse(text: &str) -> Option<(String, Entry)> {
-    let f: Vec<&str> = text.split(' ').collect();
-    let [name, ino, size, mtime, state, pid, ticks, boot, code, activity] = f.as_slice() else {
+    // Split by hand into exactly eleven fields: at every prompt, for every live run.
+    let mut f = [""; 11];
+    let mut fields = text.split(' ');
+    for slot in &mut f {
+        *slot = fields.next()?;
+    }
+    if fields.next().is_some() {
         return None;
-    };
+    }
+    let [name, ino, size, mtime, state, pid, ticks, boot, code, activity, proof] = &f;
     let opt = |v: &str| (v != "-").then(|| v.to_owned());
     let identity = match (opt(pid), opt(ticks), opt(boot)) {
         (Some(pid), Some(ticks), Some(boot_id)) => Some(Identity {
@@ -203,6 +463,11 @@ fn parse(text: &str) -> Option<(String, Entry)> {
         "s" => Some(Some(run(true, true)?)),
         _ => return None,
     };
+    let proof = match *proof {
+        "-" => Proof::Unknown,
+        "x" => Proof::Lost,
+        n => Proof::Alive(n.parse().ok()?),
+    };
     Some((
         (*name).to_owned(),
         Entry {
@@ -210,6 +475,7 @@ fn parse(text: &str) -> Option<(String, Entry)> {
             size: size.parse().ok()?,
             mtime_ns: mtime.parse().ok()?,
             read,
+            proof,
         },
     ))
 }
@@ -233,26 +499,52 @@ mod tests {
             exit_code: ended.then_some(3),
             activity,
         };
-        for read in [
-            None,
-            Some(None),
-            Some(Some(run(false, false, Some(Activity::Waiting)))),
-            Some(Some(run(true, false, None))),
-            Some(Some(run(true, true, None))),
+        for (read, proof) in [
+            (None, Proof::Unknown),
+            (Some(None), Proof::Unknown),
+            (Some(Some(run(false, false, Some(Activity::Waiting)))), Proof::Alive(77)),
+            (Some(Some(run(false, false, None))), Proof::Lost),
+            (Some(Some(run(true, false, None))), Proof::Unknown),
+            (Some(Some(run(true, true, None))), Proof::Unknown),
         ] {
             let e = Entry {
                 ino: 7,
                 size: 100,
                 mtime_ns: 1_700_000_000_123_456_789,
                 read: read.clone(),
+                proof,
             };
             let text = line("fix-login", &e);
             let (name, back) = parse(text.trim_end()).unwrap();
             assert_eq!(
-                (name.as_str(), back.read, back.mtime_ns),
-                ("fix-login", read, e.mtime_ns)
+                (name.as_str(), back.read, back.mtime_ns, back.proof),
+                ("fix-login", read, e.mtime_ns, proof)
             );
         }
         assert!(parse("garbage").is_none());
+    }
+
+    #[test]
+    fn a_kept_file_reads_back_in_parts() {
+        let text = "# store /r/.git/shards\n# folder 5 1000 2000\n\
+                    a 1 2 3 r 42 9000 b - - 77\n\
+                    # settled 1 2 3 4 5\n\
+                    b 1 2 3 e - - - 0 - -\n";
+        let kept = Kept::parse(text);
+        assert_eq!(kept.folder, Some(Folder { ino: 5, mtime_ns: 1000 }));
+        assert_eq!(kept.made_ns, Some(2000));
+        assert_eq!(kept.live().unwrap().len(), 1);
+        assert_eq!(
+            kept.settled,
+            Some(Settled {
+                unreadable: 1,
+                not_started: 2,
+                ok: 3,
+                failed: 4,
+                stopped: 5
+            })
+        );
+        assert_eq!(kept.all().len(), 2);
+        assert!(kept.rest.starts_with(SETTLED_LINE));
     }
 }
