@@ -77,12 +77,26 @@ if want prompt; then
         m=$work/prompt$n; make_repo "$m" 10
         (cd "$m" && for i in $(seq 1 $((n - n / 4))); do git-shard new "s$i" --no-launch -- true; done
             for i in $(seq 1 $((n / 4))); do git-shard new "r$i" --terminal background -- sleep 900 </dev/null; done) >/dev/null 2>&1
+        # Until the supervisors have recorded their agents idle (no record written for 3 s): a
+        # prompt where nothing changed, as at most prompts.
+        for _ in $(seq 60); do
+            (( $(date +%s) - $(stat -c %Y "$m/.git/shards") >= 3 )) && break
+            sleep 0.5
+        done
         (cd "$m" && hyperfine -N --warmup 50 --runs 300 --export-json "$work/prompt-main$n.json" \
             "$BIN prompt" "git rev-parse --show-toplevel" >/dev/null)
         report "\`prompt\` in the main worktree, $n shards ($((n / 4)) running)" "$work/prompt-main$n.json" "≤ 0.8×" "vs \`git rev-parse --show-toplevel\`"
     done
+    # Right after a record changed (one rewritten by rename before each run, as `git-shard`
+    # writes them): every record is `stat`ed, the changed one read again.
+    m=$work/prompt500
+    (cd "$m" && hyperfine -N --warmup 20 --runs 200 --export-json "$work/prompt-changed.json" \
+        --prepare "sh -c 'cp .git/shards/s1.toml .git/shards/s1.tmp && mv .git/shards/s1.tmp .git/shards/s1.toml'" \
+        "$BIN prompt" "git rev-parse --show-toplevel" >/dev/null)
+    report "\`prompt\` in the main worktree, 500 shards, a record just rewritten" "$work/prompt-changed.json" "—" "vs \`git rev-parse --show-toplevel\`"
     # The shell's hook when nothing changed (no process started), per prompt: 100 hooks in a loop
-    # against 100 `git rev-parse` in the same shell.
+    # against 100 `git rev-parse` in the same shell, each less the shell's start-up, the init and
+    # the first (spawning) hook, timed alone in the same run.
     for sh in bash zsh fish; do
         command -v $sh >/dev/null || continue
         # shellcheck disable=SC2016 # expanded by the shell under test
@@ -96,10 +110,17 @@ if want prompt; then
         esac
         for where in "$r.shards/s1:in a shard" "$work/prompt100:main worktree, 100 shards (25 running)"; do
             dir=${where%%:*}
-            (cd "$dir" && hyperfine -N --warmup 3 --runs 20 --export-json "$work/hook-$sh.json" \
+            (cd "$dir" && hyperfine -N --warmup 3 --runs 30 --export-json "$work/hook-$sh.json" \
                 "$sh -c '$init; $hook; ${loop//HOOK/$hook}'" \
-                "$sh -c '$init; $hook; ${loop//HOOK/git rev-parse --show-toplevel >/dev/null}'" >/dev/null)
-            report "$sh prompt hook, nothing changed, ×100 (${where#*:})" "$work/hook-$sh.json" "≤ 0.1×" "vs 100 × \`git rev-parse --show-toplevel\` in $sh"
+                "$sh -c '$init; $hook; ${loop//HOOK/git rev-parse --show-toplevel >/dev/null}'" \
+                "$sh -c '$init; $hook'" >/dev/null)
+            python3 - "$work/hook-$sh.json" "$sh" "${where#*:}" <<'PY'
+import json, sys
+r = [x["median"] * 1000 for x in json.load(open(sys.argv[1]))["results"]]
+ours, git = (r[0] - r[2]) / 100, (r[1] - r[2]) / 100
+print("| %s prompt hook, nothing changed (%s) | %.3f ms | %.3f ms | %.2f× | ≤ 0.1× | per prompt, vs `git rev-parse --show-toplevel` in %s |"
+      % (sys.argv[2], sys.argv[3], ours, git, ours / git, sys.argv[2]))
+PY
         done
     done
     for n in 100 500; do (cd "$work/prompt$n" && for i in $(seq 1 $((n / 4))); do git-shard stop "r$i"; done) >/dev/null 2>&1; done
