@@ -789,6 +789,38 @@ fn the_main_worktree_summary_is_never_stale() {
     assert_eq!(summary(), "1✗ 2? 1■");
 }
 
+/// A second change in the same tick of the kernel's file clock leaves the folder's time as it
+/// was; the kept summary and the shell's stamp are trusted only once the folder's last change is
+/// a moment (100 ms) old. Simulated by setting the folder's time back after a change.
+#[test]
+fn a_change_the_folders_time_does_not_show_is_seen_while_the_folder_is_fresh() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "a", "--no-launch", "--", "true"]);
+    let store = repo.common_dir().join("shards");
+    let folder_time = || fs::metadata(&store).unwrap().modified().unwrap();
+    let set_folder_time = |t| {
+        fs::File::open(&store)
+            .unwrap()
+            .set_times(fs::FileTimes::new().set_modified(t))
+            .unwrap()
+    };
+    // Right after `new`: the folder changed a moment ago.
+    assert_eq!(repo.ok(&["prompt"]).trim(), "1○");
+    let shell_pid = std::process::id().to_string();
+    let cached = repo.ok(&["prompt", "--cache", &shell_pid]);
+    assert_eq!(cached, "1○\n", "no stamp for the shell while the folder is fresh");
+    // A second change whose time the folder does not show.
+    let before = folder_time();
+    repo.ok(&["new", "b", "--no-launch", "--", "true"]);
+    set_folder_time(before);
+    assert_eq!(repo.ok(&["prompt"]).trim(), "2○", "the kept summary was not trusted");
+    // Once the folder's time is settled, the summary and the stamp are used.
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(repo.ok(&["prompt"]).trim(), "2○");
+    let cached = repo.ok(&["prompt", "--cache", &shell_pid]);
+    assert_eq!(cached.lines().count(), 2, "a stamp once settled: {cached}");
+}
+
 #[test]
 fn the_prompt_hook_starts_nothing_when_nothing_changed_and_is_never_stale() {
     let repo = TestRepo::new();
