@@ -8,6 +8,9 @@
 //!   content (ancestry, identical files, or git's own patch ids), never by names or messages.
 //! - Only plumbing (`diff-tree`, `rev-list`, `patch-id`) is read: the user's diff settings
 //!   (prefixes, external tools, colours) cannot change an answer.
+//! - Patch ids are taken `--verbatim`: by default git strips whitespace before hashing, so a
+//!   commit that only re-indents (a real fix in Python or YAML) would match one that does not.
+//!   A git without `--verbatim` (before 2.40; it implies `--stable`) gives no patch-id answer at all: not merged.
 //! - The walk is capped: only target commits since the fork that touch the branch's files are
 //!   looked at, at most [`CANDIDATES`] of them, so a target far ahead stays fast. A squash
 //!   further back than that is reported as not merged (the safe answer).
@@ -129,33 +132,34 @@ impl Repo {
         if candidates.trim().is_empty() {
             return Ok(None);
         }
-        let theirs = self.patch_ids_of_commits(candidates)?;
         let ours = self
             .repository()
             .args(["rev-list", "--no-merges"])
             .arg(format!("{fork}..{tip}"))
             .read()?;
-        let ours = self.patch_ids_of_commits(&ours)?;
+        // A git that cannot hash verbatim cannot prove anything here (see the module's invariants).
+        let (Ok(theirs), Ok(ours)) = (self.patch_ids_of_commits(candidates), self.patch_ids_of_commits(&ours)) else {
+            return Ok(None);
+        };
         let known: BTreeSet<&String> = theirs.keys().collect();
         if !ours.is_empty() && ours.keys().all(|id| known.contains(id)) {
             return Ok(Some(Merged::Rebased));
         }
-        let whole = self.patch_id_of_diff(fork, tip)?;
+        let Ok(whole) = self.patch_id_of_diff(fork, tip) else {
+            return Ok(None);
+        };
         Ok(whole
             .and_then(|id| theirs.get(&id))
             .map(|commit| Merged::Squashed { commit: commit.clone() }))
     }
 
-    /// git's stable patch id of each commit in `ids` (one per line): patch id → commit.
+    /// git's stable, verbatim patch id of each commit in `ids` (one per line): patch id → commit.
     fn patch_ids_of_commits(&self, ids: &str) -> Result<BTreeMap<String, String>, GitError> {
         let patches = self
             .repository()
             .args(["diff-tree", "--stdin", "-p", "--no-renames"])
             .read_with_input(ids.as_bytes())?;
-        let listed = self
-            .repository()
-            .args(["patch-id", "--stable"])
-            .read_with_input(&patches)?;
+        let listed = self.patch_ids(&patches)?;
         Ok(String::from_utf8_lossy(&listed)
             .lines()
             .filter_map(|l| l.split_once(' '))
@@ -163,19 +167,23 @@ impl Repo {
             .collect())
     }
 
-    /// The stable patch id of the change from `from` to `to`; `None` when there is none.
+    /// The stable, verbatim patch id of the change from `from` to `to`; `None` when there is none.
     fn patch_id_of_diff(&self, from: &str, to: &str) -> Result<Option<String>, GitError> {
         let diff = self
             .repository()
             .args(["diff-tree", "-p", "--no-renames", from, to])
             .read_bytes()?;
-        let listed = self
-            .repository()
-            .args(["patch-id", "--stable"])
-            .read_with_input(&diff)?;
+        let listed = self.patch_ids(&diff)?;
         Ok(String::from_utf8_lossy(&listed)
             .split_whitespace()
             .next()
             .map(str::to_owned))
+    }
+
+    /// `git patch-id --verbatim` of `patches` (stable too: `--verbatim` implies `--stable`).
+    fn patch_ids(&self, patches: &[u8]) -> Result<Vec<u8>, GitError> {
+        self.repository()
+            .args(["patch-id", "--verbatim"])
+            .read_with_input(patches)
     }
 }

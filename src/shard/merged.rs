@@ -17,13 +17,18 @@ use crate::git::GitError;
 use super::Record;
 
 const CACHE: &str = ".merged-cache";
+/// The first line of the cache, naming the rules its answers were made by.
+const CACHE_VERSION: &str = "# git-shard merged 2\n";
 
 /// For each record whose branch exists: how its work is in its base (`None`: it is not).
 pub fn of_all(ws: &Workspace, records: &[&Record]) -> Result<BTreeMap<String, Option<String>>, GitError> {
     let tips = ws.repo.branch_tips()?;
     let path = ws.store.dir().join(CACHE);
     let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let mut cache: BTreeMap<(String, String), String> = text
+    // Answers of another version of this file's rules are not kept (one said whitespace-only
+    // changes were merged).
+    let body = text.strip_prefix(CACHE_VERSION).unwrap_or("");
+    let mut cache: BTreeMap<(String, String), String> = body
         .lines()
         .filter_map(|l| {
             let mut parts = l.splitn(3, ' ');
@@ -58,12 +63,16 @@ pub fn of_all(ws: &Workspace, records: &[&Record]) -> Result<BTreeMap<String, Op
         };
         out.insert(r.name.clone(), (answer != "-").then_some(answer));
     }
-    if cache.len() != before {
+    let other_rules = !text.is_empty() && !text.starts_with(CACHE_VERSION);
+    if cache.len() != before || other_rules {
         // Only what is still asked about is kept: the file never grows past the shards' count.
-        let text: String = cache
-            .iter()
-            .filter(|(k, _)| wanted.contains(*k))
-            .map(|((a, b), v)| format!("{a} {b} {v}\n"))
+        let text: String = std::iter::once(CACHE_VERSION.to_owned())
+            .chain(
+                cache
+                    .iter()
+                    .filter(|(k, _)| wanted.contains(*k))
+                    .map(|((a, b), v)| format!("{a} {b} {v}\n")),
+            )
             .collect();
         let _ = crate::fsutil::write_atomic(&path, text.as_bytes());
     }

@@ -116,6 +116,24 @@ fn squash_merge_makes_one_commit_and_rm_knows_it_is_merged() {
     assert!(repo.git(&["branch", "--list", "shard/s"]).is_empty());
 }
 
+/// After a squash merge, a commit that only re-indents (a real change in Python) is work of its
+/// own: patch ids that strip whitespace would call the branch merged and `rm` would delete it.
+#[test]
+fn a_whitespace_only_fix_after_a_squash_is_not_merged() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "py", "--no-launch"]);
+    let wt = repo.shards_dir().join("py");
+    commit(&repo, &wt, "m.py", "if x:\n    a()\nb()\n", "add m.py");
+    repo.ok(&["merge", "py", "--squash"]);
+    commit(&repo, &wt, "m.py", "if x:\n    a()\n    b()\n", "b only when x");
+    let fix = tip(&repo, "shard/py");
+    assert_eq!(repo.list()[0]["merged"], Value::Null, "the fix is not in main");
+    let out = repo.run(&["rm", "py"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("kept branch 'shard/py'"), "{err}");
+    assert_eq!(tip(&repo, "shard/py"), fix, "rm took an unmerged fix");
+}
+
 #[test]
 fn no_ff_into_a_branch_nobody_has_checked_out() {
     let repo = TestRepo::new();
