@@ -325,5 +325,13 @@ fn copied_text(c: &crate::shard::include::Copied) -> String {
             crate::output::clean(&c.skipped[0].to_string_lossy())
         ));
     }
+    if !c.not_ignored.is_empty() {
+        text.push_str(&format!(
+            "; not copied: {} the shard's checkout does not ignore ({}), so they would be untracked \
+             files an agent could commit (commit the ignore line to the shard's base branch)",
+            c.not_ignored.len(),
+            crate::output::clean(&c.not_ignored[0].to_string_lossy())
+        ));
+    }
     text
 }

@@ -137,7 +137,33 @@ impl Git {
 
     /// Run it with `input` on its standard input and return its standard output (`patch-id`,
     /// `diff-tree --stdin`).
-    pub fn read_with_input(mut self, input: &[u8]) -> Result<Vec<u8>, GitError> {
+    pub fn read_with_input(self, input: &[u8]) -> Result<Vec<u8>, GitError> {
+        let what = self.what.clone();
+        let out = self.run_with_input(input)?;
+        if out.status.success() {
+            return Ok(out.stdout);
+        }
+        Err(GitError::Failed {
+            command: what,
+            message: message_of(&out.stderr, out.status),
+        })
+    }
+
+    /// [`Git::ask`] with `input` on its standard input (`check-ignore --stdin`).
+    pub fn ask_with_input(self, input: &[u8]) -> Result<Option<Vec<u8>>, GitError> {
+        let what = self.what.clone();
+        let out = self.run_with_input(input)?;
+        match out.status.code() {
+            Some(0) => Ok(Some(out.stdout)),
+            Some(1) => Ok(None),
+            _ => Err(GitError::Failed {
+                command: what,
+                message: message_of(&out.stderr, out.status),
+            }),
+        }
+    }
+
+    fn run_with_input(mut self, input: &[u8]) -> Result<std::process::Output, GitError> {
         use std::io::Write;
         let mut child = self
             .cmd
@@ -152,13 +178,7 @@ impl Git {
         let writer = std::thread::spawn(move || stdin.write_all(&input));
         let out = child.wait_with_output().map_err(|e| spawn_error(&self.what, e))?;
         let _ = writer.join();
-        if out.status.success() {
-            return Ok(out.stdout);
-        }
-        Err(GitError::Failed {
-            command: self.what,
-            message: message_of(&out.stderr, out.status),
-        })
+        Ok(out)
     }
 
     /// Run a question git answers with its exit status (`rev-parse --verify --quiet`,

@@ -6,6 +6,8 @@
 //!   (of `.worktreeinclude` at its root, gitignore syntax, or of the `include` setting) are
 //!   copied; git itself decides both (`ls-files --others --ignored`), so the patterns mean
 //!   exactly what they mean to git.
+//! - Only what the shard's own checkout ignores too is copied ([`ignored_in`]): never a file that
+//!   would be untracked, and so committable, there.
 //! - Nothing in the shard is overwritten: a path that exists there (a file the shard's branch
 //!   tracks, say) is left alone. Nothing is written through a symlink: every folder on the way is
 //!   created by us or is a real folder, never a link.
@@ -40,6 +42,8 @@ pub struct Copied {
     pub reflinked: usize,
     /// Paths left alone: they exist in the shard, or a folder on their way is not a real one.
     pub skipped: Vec<PathBuf>,
+    /// Paths not copied because the shard's checkout does not ignore them (see [`ignored_in`]).
+    pub not_ignored: Vec<PathBuf>,
     pub elapsed: Duration,
 }
 
@@ -95,6 +99,26 @@ pub fn select(main: &Path, extra: &[String]) -> Result<Vec<PathBuf>, IncludeErro
         .filter(|p| !p.is_empty() && is_ignored(p))
         .map(|p| PathBuf::from(OsStr::from_bytes(p)))
         .collect())
+}
+
+/// Of `paths` (from [`select`]), those the shard's own checkout ignores, and those it does not.
+/// The shard's branch may not ignore what the main worktree does (an ignore line not committed,
+/// a shard based on an older branch): copied there, a secret would be an untracked file the
+/// agent's `git add -A` takes. git decides, in the shard (`check-ignore`).
+pub fn ignored_in(shard: &Path, paths: Vec<PathBuf>) -> Result<(Vec<PathBuf>, Vec<PathBuf>), IncludeError> {
+    let mut input = Vec::new();
+    for p in &paths {
+        input.extend_from_slice(p.as_os_str().as_bytes());
+        input.push(0);
+    }
+    let ignored = Git::on_worktree(shard)
+        .args(["check-ignore", "-z", "--stdin"])
+        .ask_with_input(&input)?
+        .unwrap_or_default();
+    let ignored: BTreeSet<&[u8]> = ignored.split(|b| *b == 0).filter(|p| !p.is_empty()).collect();
+    Ok(paths
+        .into_iter()
+        .partition(|p| ignored.contains(p.as_os_str().as_bytes())))
 }
 
 /// Copy `paths` (from [`select`]) from `main` into `shard`, calling `progress(done, total)` as it

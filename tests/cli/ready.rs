@@ -106,6 +106,33 @@ fn worktreeinclude_copies_ignored_files_and_nothing_else() {
     repo.ok(&["rm", "a"]);
 }
 
+/// A shard on a branch that does not ignore a file the main worktree ignores (the ignore line came
+/// later): the file is not copied there, where it would be untracked and committable.
+#[test]
+fn a_file_the_shards_branch_does_not_ignore_is_not_copied() {
+    let repo = TestRepo::new();
+    repo.git(&["branch", "release"]);
+    fs::write(repo.root.join(".gitignore"), "secrets.env\n").unwrap();
+    fs::write(repo.root.join(".worktreeinclude"), "secrets.env\n").unwrap();
+    repo.git(&["add", ".gitignore", ".worktreeinclude"]);
+    repo.git(&["commit", "-q", "-m", "ignore secrets"]);
+    fs::write(repo.root.join("secrets.env"), "KEY=1\n").unwrap();
+
+    let out = repo.run(&["new", "old", "--base", "release", "--no-launch"]);
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not copied: 1 the shard's checkout does not ignore (secrets.env)"),
+        "{err}"
+    );
+    let wt = repo.shards_dir().join("old");
+    assert!(!wt.join("secrets.env").exists());
+    assert_eq!(repo.git_in(&wt, &["status", "--porcelain"]), "");
+    // Where the branch ignores it, it is copied.
+    repo.ok(&["new", "now", "--no-launch"]);
+    assert!(repo.shards_dir().join("now/secrets.env").exists());
+}
+
 #[test]
 fn setup_runs_before_the_agent_and_a_failure_leaves_a_shard_run_continues() {
     let repo = TestRepo::new();

@@ -39,13 +39,16 @@ pub fn include(ws: &Workspace, record: &Record) -> Result<Option<Copied>> {
     if paths.is_empty() {
         return Ok(None);
     }
+    let (paths, not_ignored) = include::ignored_in(&record.worktree, paths).map_err(failed)?;
     let mut progress = Progress::new("copying ignored files");
     let copied = include::copy(&main, &record.worktree, &paths, &mut |done, total| {
         progress.show(done, total)
     })
     .map_err(failed);
     progress.done();
-    Ok(Some(copied?))
+    let mut copied = copied?;
+    copied.not_ignored = not_ignored;
+    Ok(Some(copied))
 }
 
 /// Run the configuration's setup commands if the shard still needs them, then record that it
