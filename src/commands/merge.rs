@@ -207,7 +207,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     if args.rm {
         let opts = RemoveOptions {
             force: false,
-            delete_branch: false,
+            delete_branch: crate::shard::lifecycle::DeleteBranch::IfMerged,
             grace: std::time::Duration::from_secs(5),
         };
         let removed = remove::remove(&ws, &name, &opts, &mut |_| {})?;

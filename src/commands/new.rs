@@ -253,7 +253,7 @@ fn undo(ws: &Workspace, record: &Record) {
     let Ok(name) = ShardName::parse(&record.name) else {
         return;
     };
-    if let Err(e) = lifecycle::finish_removal(ws, &name, record, false, false) {
+    if let Err(e) = lifecycle::finish_removal(ws, &name, record, &lifecycle::DeleteBranch::IfMerged, false) {
         tracing::warn!("rollback: {e}");
     }
 }

@@ -9,7 +9,7 @@
 //!   `git worktree prune`.
 //! - Records that cannot be read: reported, never touched.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::Serialize;
@@ -20,7 +20,7 @@ use crate::git::WorktreeEntry;
 use crate::git::admin::{Admin, read_gitfile};
 use crate::git::worktree::comparable_path;
 use crate::output::clean;
-use crate::shard::lifecycle::{self, BranchFate};
+use crate::shard::lifecycle::{self, BranchFate, DeleteBranch};
 use crate::shard::{Record, ShardName};
 
 use super::print_json;
@@ -188,7 +188,7 @@ fn remove_merged(ws: &Workspace, apply: bool, actions: &mut Vec<Action>) -> Resu
     let mut merged = crate::shard::merged::of_all(ws, &refs)?;
     // Pull requests merged on the forge, when its CLI answers: the branch is the forge's now, if
     // it still points at the commit the request had (nothing was added since).
-    let mut on_forge = BTreeSet::new();
+    let mut on_forge = BTreeMap::new();
     let forge = super::pr::remote_of(ws, None)
         .ok()
         .and_then(|(_, url)| super::pr::Forge::find(&url));
@@ -206,7 +206,7 @@ fn remove_merged(ws: &Workspace, apply: bool, actions: &mut Vec<Action>) -> Resu
                 r.name.clone(),
                 Some(format!("its pull request was merged on {}", forge.name())),
             );
-            on_forge.insert(r.name.clone());
+            on_forge.extend(tip.map(|tip| (r.name.clone(), tip)));
         }
     }
     let mut failures = 0;
@@ -215,8 +215,12 @@ fn remove_merged(ws: &Workspace, apply: bool, actions: &mut Vec<Action>) -> Resu
         let opts = RemoveOptions {
             force: false,
             // Its commits are on the forge, merged; the local base may not have them yet. A branch
-            // the shard did not create stays, as with `rm`.
-            delete_branch: r.created_branch && on_forge.contains(&r.name),
+            // the shard did not create stays, as with `rm`; one that moved since the forge's
+            // answer is judged like any other.
+            delete_branch: match on_forge.get(&r.name) {
+                Some(tip) if r.created_branch => DeleteBranch::AtTip(tip.clone()),
+                _ => DeleteBranch::IfMerged,
+            },
             grace: std::time::Duration::from_secs(5),
         };
         let name = ShardName::parse(&r.name)?;

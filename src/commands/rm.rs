@@ -5,6 +5,7 @@ use std::time::Duration;
 use crate::context::Context;
 use crate::error::Result;
 use crate::git::status::Kind;
+use crate::shard::lifecycle::DeleteBranch;
 use crate::shard::lifecycle::remove::{self, Notice, RemoveOptions, Removed};
 use crate::shard::lifecycle::run::Stopped;
 
@@ -42,7 +43,11 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let (name, record) = ws.record(&args.name)?;
     let opts = RemoveOptions {
         force: args.force,
-        delete_branch: args.delete_branch,
+        delete_branch: if args.delete_branch {
+            DeleteBranch::Always
+        } else {
+            DeleteBranch::IfMerged
+        },
         grace: args.grace,
     };
     if args.dry_run {

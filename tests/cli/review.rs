@@ -321,12 +321,17 @@ fn pr_pushes_and_opens_a_pull_request_with_gh_and_prune_counts_it_once_merged() 
         "pr create --head shard/p --base main --fill --draft\n"
     );
 
-    // The forge merged it (squashed there; the local main knows nothing of it yet).
+    // A second shard, whose teardown commits once more after the forge's answer.
+    repo.ok(&["new", "q", "--no-launch"]);
+    commit(&repo, &repo.shards_dir().join("q"), "q.txt", "q\n", "q work");
+    repo.user_config("teardown = [{ sh = \"[ {name} != q ] || git commit -q --allow-empty -m 'late work'\" }]\n");
+    // The forge merged both (squashed there; the local main knows nothing of it yet).
     fs::write(
         &merged,
         format!(
-            r#"[{{"headRefName":"shard/p","headRefOid":"{}"}}]"#,
-            tip(&repo, "shard/p")
+            r#"[{{"headRefName":"shard/p","headRefOid":"{}"}},{{"headRefName":"shard/q","headRefOid":"{}"}}]"#,
+            tip(&repo, "shard/p"),
+            tip(&repo, "shard/q")
         ),
     )
     .unwrap();
@@ -339,6 +344,12 @@ fn pr_pushes_and_opens_a_pull_request_with_gh_and_prune_counts_it_once_merged() 
     assert!(out.status.success(), "{out:?}");
     assert!(repo.list().is_empty());
     assert!(repo.git(&["branch", "--list", "shard/p"]).is_empty());
+    // q's branch moved after the forge's answer: its new commit is not merged anywhere.
+    assert_eq!(
+        repo.git(&["log", "-1", "--format=%s", "shard/q"]).trim(),
+        "late work",
+        "the branch that moved was kept"
+    );
 }
 
 #[test]

@@ -141,7 +141,7 @@ pub fn create(ws: &Workspace, record: &mut Record, start: &str) -> Result<()> {
     if status.code() == Some(129) && registered.is_none() {
         // git's exit status for options it does not know: `--reason` came with git 2.33. (A hook
         // may exit 129 too, but then the worktree exists.)
-        settle_branch(ws, record, false, true)?;
+        settle_branch(ws, record, &DeleteBranch::IfMerged, true)?;
         return Err(LifecycleError::GitTooOld { what, name }.into());
     }
     if !status.success() {
@@ -149,10 +149,10 @@ pub fn create(ws: &Workspace, record: &mut Record, start: &str) -> Result<()> {
             // git finished the worktree and then its post-checkout hook failed: git keeps the
             // worktree, but a shard whose set-up failed is no shard. Nothing ran in it yet.
             remove_registered(ws, record, true)?;
-            settle_branch(ws, record, false, true)?;
+            settle_branch(ws, record, &DeleteBranch::IfMerged, true)?;
             return Err(LifecycleError::HookFailed { name, status }.into());
         }
-        settle_branch(ws, record, false, true)?;
+        settle_branch(ws, record, &DeleteBranch::IfMerged, true)?;
         return Err(git_failed(&what, status, &name).into());
     }
     let Some(at) = registered else {
@@ -222,16 +222,35 @@ impl BranchFate {
     }
 }
 
+/// Whether a removal deletes the shard's branch when it holds commits its base does not have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeleteBranch {
+    /// Only when nothing would be lost: no commits of its own, or all of them merged.
+    IfMerged,
+    /// Whatever it holds (`rm -D`).
+    Always,
+    /// Whatever it holds, if it still points at this commit when it is deleted (a pull request
+    /// merged on the forge at that tip).
+    AtTip(String),
+}
+
 /// Safety rule 3 in one place: delete a shard's branch only when the shard created it and its
 /// work is in its base (no commit outside it, or squash- or rebase-merged: `git::merged`), or
 /// when `force` (the user's explicit `--delete-branch`); and only while it still points at the
 /// commit judged here.
-pub fn settle_branch(ws: &Workspace, record: &Record, force: bool, apply: bool) -> Result<BranchFate> {
+pub fn settle_branch(ws: &Workspace, record: &Record, delete: &DeleteBranch, apply: bool) -> Result<BranchFate> {
     let Some(tip) = ws.repo.branch_tip(&record.branch)? else {
         return Ok(BranchFate::Missing);
     };
     let base = record.base.refname.as_deref().unwrap_or(&record.base.commit);
     let commits = ws.repo.commits_not_in(&tip, base, &record.base.commit)?;
+    let force = match delete {
+        DeleteBranch::IfMerged => false,
+        DeleteBranch::Always => true,
+        // Read now, after everything else of the removal: a commit added since the forge's
+        // answer (by a teardown, say) makes it a branch like any other.
+        DeleteBranch::AtTip(at) => *at == tip,
+    };
     if force || (record.created_branch && commits == 0) {
         if apply {
             ws.repo.delete_branch(&record.branch, &tip)?;
@@ -341,7 +360,7 @@ pub fn undo_incomplete(ws: &Workspace, name: &ShardName, record: &Record) -> Res
             return Err(refuse(&record, "is not what the interrupted `git shard new` left"));
         }
     }
-    let fate = settle_branch(ws, &record, false, true)?;
+    let fate = settle_branch(ws, &record, &DeleteBranch::IfMerged, true)?;
     ws.store.remove(name)?;
     Ok(Undone::Removed(fate))
 }
@@ -359,7 +378,7 @@ pub fn finish_removal(
     ws: &Workspace,
     name: &ShardName,
     record: &Record,
-    delete_branch: bool,
+    delete_branch: &DeleteBranch,
     override_lock: bool,
 ) -> Result<BranchFate> {
     wait_for_git(record)?;

@@ -50,7 +50,7 @@ pub fn prune_shard(
             if std::fs::symlink_metadata(&record.worktree).is_ok() {
                 super::check_removable(ws, name, &record, false)?;
             }
-            super::finish_removal(ws, name, &record, false, false)?;
+            super::finish_removal(ws, name, &record, &super::DeleteBranch::IfMerged, false)?;
         }
         return Ok(vec![Pruned::FinishedRemoval]);
     }
@@ -90,7 +90,12 @@ pub fn prune_shard(
         })?;
         super::prune_worktrees(ws)?;
     }
-    done.push(Pruned::Branch(super::settle_branch(ws, record, false, apply)?));
+    done.push(Pruned::Branch(super::settle_branch(
+        ws,
+        record,
+        &super::DeleteBranch::IfMerged,
+        apply,
+    )?));
     if apply {
         ws.store.remove(name)?;
     }

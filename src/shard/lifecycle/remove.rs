@@ -22,8 +22,8 @@ pub struct RemoveOptions {
     /// Remove despite uncommitted work, detached commits, pushed submodules, a foreign lock, or an
     /// agent that cannot be stopped.
     pub force: bool,
-    /// Delete the branch even when it holds commits that are not in its base.
-    pub delete_branch: bool,
+    /// Whether the branch goes even when it holds commits that are not in its base.
+    pub delete_branch: super::DeleteBranch,
     /// Time between SIGTERM and SIGKILL for a running agent.
     pub grace: Duration,
 }
@@ -119,7 +119,7 @@ pub fn remove(
             }
         }
     }
-    let fate = super::finish_removal(ws, name, &record, opts.delete_branch, foreign_lock)?;
+    let fate = super::finish_removal(ws, name, &record, &opts.delete_branch, foreign_lock)?;
     Ok(Removed::Shard(fate))
 }
 
@@ -155,7 +155,7 @@ pub fn plan(ws: &Workspace, name: &ShardName, opts: &RemoveOptions) -> Result<Pl
         files = crate::git::status::not_committed(&record.worktree)?;
         worktree = Some(record.worktree.clone());
     }
-    let fate = super::settle_branch(ws, &record, opts.delete_branch, false)?;
+    let fate = super::settle_branch(ws, &record, &opts.delete_branch, false)?;
     Ok(Plan {
         worktree,
         agent,
