@@ -35,7 +35,7 @@ pub struct Args {
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
     let (name, record) = ws.record(&args.name)?;
-    let (target, target_rev) = super::merge::target_of(&ws, &record, None)?;
+    let (target, target_rev) = super::merge::base_or_commit(&ws, &record)?;
     let tip = ws.repo.branch_tip(&record.branch)?.ok_or_else(|| {
         Error::refused(
             format!("the branch '{}' of shard '{name}' is gone", record.branch),
@@ -63,14 +63,19 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         git.env_remove(var);
     }
     if !args.all {
-        // The repository as a whole: the shard's worktree may be gone.
-        git.current_dir(ws.repo.common_dir())
-            .env("GIT_DIR", ws.repo.common_dir())
-            .arg("diff")
-            .args(&flags)
-            .arg(&fork)
-            .arg(&tip)
-            .args(paths);
+        // Where the user is, when that is in a worktree of this repository: git reads
+        // `.gitattributes` there (diff and textconv drivers) and takes paths relative to it, as
+        // the user's own `git diff` would. Elsewhere, the repository as a whole (the shard's
+        // worktree may be gone).
+        use crate::git::worktree::comparable_path;
+        let common = ws.repo.common_dir();
+        let here = crate::git::locate::locate(&ctx.cwd)
+            .is_some_and(|l| comparable_path(&l.common_dir) == comparable_path(&common));
+        match here {
+            true => git.current_dir(&ctx.cwd),
+            false => git.current_dir(&common).env("GIT_DIR", &common),
+        };
+        git.arg("diff").args(&flags).arg(&fork).arg(&tip).args(paths);
         return wait(git, None);
     }
     if !record.worktree.is_dir() {

@@ -65,30 +65,77 @@ enum Mode {
     NoFf,
 }
 
-/// The branch a shard's work goes to, as (name for people, revision): `--into`, else its base
-/// branch, else (a shard started from a commit) that commit.
+/// The branch a shard's work goes to (`merge`, `pr`), as (name for people, revision): `--into`,
+/// else its base branch. A shard started from a commit has none: it needs `--into`.
 pub fn target_of(ws: &Workspace, record: &Record, into: Option<&str>) -> Result<(String, String)> {
-    let base = record
-        .base
-        .refname
-        .as_deref()
-        .and_then(|r| r.strip_prefix("refs/heads/"));
-    match into.or(base) {
+    match into.or(base_branch(record)) {
         Some(branch) if ws.repo.branch_exists(branch)? => Ok((branch.to_owned(), format!("refs/heads/{branch}"))),
         Some(branch) => Err(Error::refused(
-            format!("there is no branch '{}' to merge into", crate::output::clean(branch)),
+            format!(
+                "there is no branch '{}' to take the work into",
+                crate::output::clean(branch)
+            ),
             "name an existing branch with `--into <branch>`",
         )),
-        None => Ok((
-            record.base.commit[..7.min(record.base.commit.len())].to_owned(),
-            record.base.commit.clone(),
+        None => Err(Error::refused(
+            format!(
+                "shard '{}' was started from a commit, not a branch, so it has no branch to take its work into",
+                record.name
+            ),
+            "say which with `--into <branch>`",
         )),
     }
 }
 
+/// What a shard's work is compared with (`diff`): its base branch, or the commit it started from
+/// when it has none (started from a commit, or the branch deleted since).
+pub fn base_or_commit(ws: &Workspace, record: &Record) -> Result<(String, String)> {
+    match base_branch(record) {
+        Some(branch) if ws.repo.branch_exists(branch)? => Ok((branch.to_owned(), format!("refs/heads/{branch}"))),
+        _ => Ok((short(&record.base.commit).to_owned(), record.base.commit.clone())),
+    }
+}
+
+fn base_branch(record: &Record) -> Option<&str> {
+    record
+        .base
+        .refname
+        .as_deref()
+        .and_then(|r| r.strip_prefix("refs/heads/"))
+}
+
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
-    let (name, record) = ws.record(&args.name)?;
+    let (name, _) = ws.record(&args.name)?;
+    let (record, summary) = {
+        // Under the shard's lock, as `run` and `rm` take it: no agent starts and no removal begins
+        // while the branch is rebased. Released before `--rm`, which takes it itself.
+        let _lock = ws.store.lock_shard(&name)?;
+        let record = ws.store.read(&name)?;
+        let summary = take(&ws, &name, &record, args)?;
+        (record, summary)
+    };
+    eprintln!("shard '{name}': {summary}");
+    if args.rm {
+        let opts = RemoveOptions {
+            force: false,
+            delete_branch: crate::shard::lifecycle::DeleteBranch::IfMerged,
+            grace: std::time::Duration::from_secs(5),
+        };
+        let removed = remove::remove(&ws, &name, &opts, &mut |_| {})?;
+        let fate = match removed {
+            remove::Removed::Shard(fate) | remove::Removed::Interrupted(fate) => fate,
+        };
+        match fate.describe(&record.branch) {
+            Some(line) => eprintln!("removed shard '{name}'; {line}"),
+            None => eprintln!("removed shard '{name}' and its branch"),
+        }
+    }
+    Ok(())
+}
+
+/// Take the shard's work into its target (under the shard's lock): what was done, in a line.
+fn take(ws: &Workspace, name: &ShardName, record: &Record, args: &Args) -> Result<String> {
     let mode = if args.squash {
         Mode::Squash
     } else if args.no_ff {
@@ -96,19 +143,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     } else {
         Mode::Rebase
     };
-    if args.into.is_none()
-        && !record
-            .base
-            .refname
-            .as_deref()
-            .is_some_and(|r| r.starts_with("refs/heads/"))
-    {
-        return Err(Error::refused(
-            format!("shard '{name}' was started from a commit, not a branch, so it has no branch to merge into"),
-            format!("say which with `git shard merge {name} --into <branch>`"),
-        ));
-    }
-    let (target, target_ref) = target_of(&ws, &record, args.into.as_deref())?;
+    let (target, target_ref) = target_of(ws, &record, args.into.as_deref())?;
     if target == record.branch {
         return Err(Error::refused(
             format!("'{target}' is the shard's own branch"),
@@ -129,16 +164,13 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         ));
     }
     refuse_in_progress(&shard_wt, &format!("shard '{name}'"))?;
-    let head = Git::on_worktree(&shard_wt)
-        .args(["symbolic-ref", "--quiet", "HEAD"])
-        .ask()?;
-    if head.as_deref().map(str::trim) != Some(&format!("refs/heads/{}", record.branch)) {
+    let head = head_branch(&shard_wt)?;
+    if head.as_deref() != Some(record.branch.as_str()) {
         return Err(Error::refused(
             format!(
                 "the worktree of shard '{name}' is not on its branch '{}' (it is on {}); nothing was merged",
                 record.branch,
-                head.as_deref()
-                    .map_or("a detached HEAD", |h| h.trim().trim_start_matches("refs/heads/"))
+                head.as_deref().unwrap_or("a detached HEAD")
             ),
             format!(
                 "switch it back (`git -C \"$(git shard path {name})\" switch {}`) first",
@@ -167,6 +199,17 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let target_wt = ws.repo.branch_checked_out_at(&target)?;
     if let Some(wt) = &target_wt {
         refuse_in_progress(wt, &format!("'{target}' in {}", crate::output::short_path(wt)))?;
+        // git counts a branch as checked out there during a bisect too, whose HEAD is elsewhere:
+        // what git would do there would not move the branch.
+        if head_branch(wt)?.as_deref() != Some(target.as_str()) {
+            return Err(Error::refused(
+                format!(
+                    "'{target}' is in use in {}, which is not on it now; nothing was merged",
+                    crate::output::short_path(wt)
+                ),
+                "finish what is going on there (`git status` says what), then run `git shard merge` again",
+            ));
+        }
     }
     if let Some(wt) = &target_wt
         && !crate::git::status::dirt(wt)?.tracked_clean()
@@ -185,14 +228,14 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             "there is nothing to merge",
         )
     })?;
-    let target_tip = resolve(&ws, &target_ref)?;
+    let target_tip = resolve(ws, &target_ref)?;
     let summary = if ws.repo.merged_into(&tip, &target_tip)? == Some(crate::git::merged::Merged::Ancestor) {
         format!("already merged into {target}")
     } else {
         match mode {
-            Mode::Rebase => rebase_and_fast_forward(&ws, &name, &record, &target, &target_tip, target_wt.as_deref())?,
+            Mode::Rebase => rebase_and_fast_forward(ws, &name, &record, &target, &target_tip, target_wt.as_deref())?,
             Mode::Squash | Mode::NoFf => commit_on_target(
-                &ws,
+                ws,
                 &name,
                 &record,
                 args,
@@ -203,23 +246,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             )?,
         }
     };
-    eprintln!("shard '{name}': {summary}");
-    if args.rm {
-        let opts = RemoveOptions {
-            force: false,
-            delete_branch: crate::shard::lifecycle::DeleteBranch::IfMerged,
-            grace: std::time::Duration::from_secs(5),
-        };
-        let removed = remove::remove(&ws, &name, &opts, &mut |_| {})?;
-        let fate = match removed {
-            remove::Removed::Shard(fate) | remove::Removed::Interrupted(fate) => fate,
-        };
-        match fate.describe(&record.branch) {
-            Some(line) => eprintln!("removed shard '{name}'; {line}"),
-            None => eprintln!("removed shard '{name}' and its branch"),
-        }
-    }
-    Ok(())
+    Ok(summary)
 }
 
 /// Rebase the shard's branch onto the target in its worktree, then fast-forward the target.
@@ -236,7 +263,9 @@ fn rebase_and_fast_forward(
     let ahead = ws.repo.commits_not_in(&before, target_tip, target_tip)?;
     let rebased = match ws.repo.fork_point(&before, target_tip)?.as_deref() == Some(target_tip) {
         true => Ok(()),
-        false => quietly(wt, &["rebase", "--quiet", target_tip]),
+        // Only the shard's branch moves: `rebase.updateRefs` would move the user's branches
+        // that point into it too.
+        false => quietly(wt, &["-c", "rebase.updateRefs=false", "rebase", "--quiet", target_tip]),
     };
     if let Err(message) = rebased {
         let conflicts = conflicted(wt);
@@ -257,7 +286,18 @@ fn rebase_and_fast_forward(
         ));
     }
     let new_tip = ws.repo.branch_tip(&record.branch)?.unwrap_or_default();
-    fast_forward(ws, target, target_tip, &new_tip, target_wt, &record.branch)?;
+    if let Err(e) = fast_forward(ws, target, target_tip, &new_tip, target_wt, &record.branch) {
+        // Everything as it was: the shard's branch (and its clean worktree) back where it was.
+        if new_tip != before {
+            in_worktree(wt, &["reset", "--quiet", "--keep", &before])?;
+        }
+        return Err(Error::refused(
+            format!(
+                "{target} could not be fast-forwarded ({e}); shard '{name}' was put back as it was, nothing changed"
+            ),
+            "fix what git reports (an untracked file in the way, say) and run `git shard merge` again",
+        ));
+    }
     Ok(format!(
         "{target} fast-forwarded to {} ({ahead} commit(s){})",
         short(&new_tip),
@@ -326,7 +366,9 @@ fn commit_on_target(
         .unwrap_or_else(|| target_tip.to_owned());
     let commits = ws.repo.commits_not_in(&tip, &fork, &fork)?;
     let merged = match mode {
-        Mode::Squash => quietly(&wt, &["merge", "--squash", "--quiet", branch]),
+        // `--ff` for `merge.ff=false` (or a branch's `mergeOptions`), which git refuses with
+        // `--squash`.
+        Mode::Squash => quietly(&wt, &["merge", "--squash", "--ff", "--quiet", branch]),
         _ => quietly(&wt, &["merge", "--no-ff", "--no-commit", "--quiet", branch]),
     };
     if let Err(message) = merged {
@@ -467,6 +509,7 @@ fn refuse_in_progress(wt: &Path, whose: &str) -> Result<()> {
         ("MERGE_HEAD", "a merge"),
         ("CHERRY_PICK_HEAD", "a cherry-pick"),
         ("REVERT_HEAD", "a revert"),
+        ("BISECT_LOG", "a bisect"),
     ]
     .into_iter()
     .find(|(file, _)| dir.join(file).exists());
@@ -477,6 +520,14 @@ fn refuse_in_progress(wt: &Path, whose: &str) -> Result<()> {
         )),
         None => Ok(()),
     }
+}
+
+/// The branch checked out in `wt`; `None` for a detached HEAD.
+fn head_branch(wt: &Path) -> Result<Option<String>> {
+    Ok(Git::on_worktree(wt)
+        .args(["symbolic-ref", "--quiet", "HEAD"])
+        .ask()?
+        .map(|h| h.trim().trim_start_matches("refs/heads/").to_owned()))
 }
 
 /// Run git in `wt`, its messages for the user on our stderr; an error when it fails.

@@ -423,3 +423,112 @@ fn a_branch_git_cannot_judge_is_kept_and_the_shard_still_goes() {
     let dry = repo.ok(&["prune", "--merged", "--dry-run"]);
     assert!(!dry.contains("fresh"), "{dry}");
 }
+
+/// A user's settings that change what plain `git merge` and `git rebase` do must not change what
+/// `git shard merge` does: `merge.ff=false` (git refuses `--squash` with it) and
+/// `rebase.updateRefs` (which would move the user's own branches pointing into the shard's).
+#[test]
+fn merge_is_the_same_under_a_users_merge_and_rebase_settings() {
+    let repo = TestRepo::new();
+    repo.git(&["config", "merge.ff", "false"]);
+    repo.git(&["config", "rebase.updateRefs", "true"]);
+    repo.ok(&["new", "a", "--no-launch"]);
+    let wt = repo.shards_dir().join("a");
+    commit(&repo, &wt, "a.txt", "a\n", "a work");
+    repo.git(&["branch", "keep", "shard/a"]);
+    let keep = tip(&repo, "keep");
+    commit(&repo, &repo.root, "main.txt", "m\n", "main moves");
+    repo.ok(&["merge", "a"]);
+    assert_eq!(tip(&repo, "main"), tip(&repo, "shard/a"));
+    assert_eq!(tip(&repo, "keep"), keep, "the user's branch stayed where it was");
+
+    repo.ok(&["new", "s", "--no-launch"]);
+    commit(&repo, &repo.shards_dir().join("s"), "s.txt", "s\n", "s work");
+    let before = tip(&repo, "main");
+    repo.ok(&["merge", "s", "--squash"]);
+    assert_eq!(tip(&repo, "main^"), before, "one squash commit on main");
+}
+
+#[test]
+fn merge_refuses_a_target_being_bisected() {
+    let repo = TestRepo::new();
+    commit(&repo, &repo.root, "m1.txt", "1\n", "m1");
+    commit(&repo, &repo.root, "m2.txt", "2\n", "m2");
+    repo.ok(&["new", "b", "--no-launch"]);
+    commit(&repo, &repo.shards_dir().join("b"), "b.txt", "b\n", "b work");
+    let main = tip(&repo, "main");
+    repo.git(&["bisect", "start", "main", "main~2"]);
+    let head = tip(&repo, "HEAD");
+    for mode in [&[][..], &["--squash"][..]] {
+        let err = repo.refused(&[&["merge", "b"][..], mode].concat());
+        assert!(err.contains("in the middle of a bisect"), "{err}");
+    }
+    assert_eq!((tip(&repo, "main"), tip(&repo, "HEAD")), (main, head));
+    repo.git(&["bisect", "reset"]);
+}
+
+#[test]
+fn a_fast_forward_that_fails_puts_the_shards_branch_back() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "u", "--no-launch"]);
+    let wt = repo.shards_dir().join("u");
+    commit(&repo, &wt, "new.txt", "from the shard\n", "u work");
+    commit(&repo, &repo.root, "main.txt", "m\n", "main moves");
+    // An untracked file in main's worktree that the fast-forward would overwrite.
+    fs::write(repo.root.join("new.txt"), "the user's\n").unwrap();
+    let (main, branch) = (tip(&repo, "main"), tip(&repo, "shard/u"));
+    let err = repo.refused(&["merge", "u"]);
+    assert!(err.contains("was put back as it was"), "{err}");
+    assert_eq!((tip(&repo, "main"), tip(&repo, "shard/u")), (main, branch));
+    assert_eq!(repo.git_in(&wt, &["status", "--porcelain"]), "");
+    assert_eq!(fs::read_to_string(repo.root.join("new.txt")).unwrap(), "the user's\n");
+}
+
+#[test]
+fn a_shard_started_from_a_commit_needs_into_for_merge_and_pr_and_diffs_against_that_commit() {
+    let repo = TestRepo::new();
+    let start = tip(&repo, "main");
+    repo.ok(&["new", "c", "--base", &start, "--no-launch"]);
+    commit(&repo, &repo.shards_dir().join("c"), "c.txt", "c\n", "c work");
+    for cmd in ["merge", "pr"] {
+        let err = repo.refused(&[cmd, "c"]);
+        assert!(
+            err.contains("started from a commit, not a branch") && err.contains("--into <branch>"),
+            "{cmd}: {err}"
+        );
+    }
+    assert_eq!(lines(&repo.ok(&["diff", "c", "--name-only"])), ["c.txt"]);
+    // A shard whose base branch was deleted since: compared with the commit it started from.
+    repo.git(&["branch", "release"]);
+    repo.ok(&["new", "r", "--base", "release", "--no-launch"]);
+    commit(&repo, &repo.shards_dir().join("r"), "r.txt", "r\n", "r work");
+    repo.git(&["branch", "-D", "release"]);
+    assert_eq!(lines(&repo.ok(&["diff", "r", "--name-only"])), ["r.txt"]);
+}
+
+/// `diff` runs where the user is, as their own `git diff` would: `.gitattributes` (a textconv
+/// driver here) applies and paths are relative to that folder.
+#[test]
+fn diff_applies_gitattributes_and_takes_paths_from_where_the_user_is() {
+    let repo = TestRepo::new();
+    fs::write(repo.root.join(".gitattributes"), "*.up diff=up\n").unwrap();
+    repo.git(&["add", ".gitattributes"]);
+    repo.git(&["commit", "-q", "-m", "attributes"]);
+    repo.git(&["config", "diff.up.textconv", "tr a-z A-Z <"]);
+    repo.ok(&["new", "t", "--no-launch"]);
+    let wt = repo.shards_dir().join("t");
+    fs::create_dir_all(wt.join("sub")).unwrap();
+    commit(&repo, &wt, "sub/a.up", "hello\n", "a");
+    commit(&repo, &wt, "b.txt", "b\n", "b");
+    let patch = repo.ok(&["diff", "t"]);
+    assert!(patch.contains("+HELLO"), "{patch}");
+    fs::create_dir_all(repo.root.join("sub")).unwrap();
+    let out = repo
+        .command_in(
+            &repo.root.join("sub"),
+            &["diff", "t", "--name-only", "--", "--", "a.up"],
+        )
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "sub/a.up\n", "{out:?}");
+}
