@@ -143,7 +143,7 @@ fn take(ws: &Workspace, name: &ShardName, record: &Record, args: &Args) -> Resul
     } else {
         Mode::Rebase
     };
-    let (target, target_ref) = target_of(ws, &record, args.into.as_deref())?;
+    let (target, target_ref) = target_of(ws, record, args.into.as_deref())?;
     if target == record.branch {
         return Err(Error::refused(
             format!("'{target}' is the shard's own branch"),
@@ -233,17 +233,10 @@ fn take(ws: &Workspace, name: &ShardName, record: &Record, args: &Args) -> Resul
         format!("already merged into {target}")
     } else {
         match mode {
-            Mode::Rebase => rebase_and_fast_forward(ws, &name, &record, &target, &target_tip, target_wt.as_deref())?,
-            Mode::Squash | Mode::NoFf => commit_on_target(
-                ws,
-                &name,
-                &record,
-                args,
-                mode,
-                &target,
-                &target_tip,
-                target_wt.as_deref(),
-            )?,
+            Mode::Rebase => rebase_and_fast_forward(ws, name, record, &target, &target_tip, target_wt.as_deref())?,
+            Mode::Squash | Mode::NoFf => {
+                commit_on_target(ws, name, record, args, mode, &target, &target_tip, target_wt.as_deref())?
+            }
         }
     };
     Ok(summary)
