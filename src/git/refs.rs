@@ -272,6 +272,11 @@ mod tests {
             let out = Command::new("git")
                 .args(args)
                 .current_dir(dir.path())
+                // Not the repository a caller's environment names (a hook's GIT_DIR, say).
+                .env_remove("GIT_DIR")
+                .env_remove("GIT_WORK_TREE")
+                .env_remove("GIT_INDEX_FILE")
+                .env_remove("GIT_COMMON_DIR")
                 .env("GIT_CONFIG_GLOBAL", "/dev/null")
                 .env("GIT_CONFIG_NOSYSTEM", "1")
                 .env("GIT_AUTHOR_NAME", "t")

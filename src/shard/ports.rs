@@ -3,8 +3,9 @@
 //!
 //! Invariants:
 //! - A port is reserved in the shard's record from `new` (or the first `run` of an older shard)
-//!   until `rm` deletes the record: it is never given to another shard while the record exists,
-//!   whether or not its agent runs. Allocation holds the store's `.ports.lock`, so two `new`s
+//!   until `rm` deletes the record: it is never given to another shard of the repository while the
+//!   record exists, whether or not its agent runs. (Other repositories' records are not read: their
+//!   shards may get the same port while neither listens; README says to give each its range.) Allocation holds the store's `.ports.lock`, so two `new`s
 //!   cannot take the same port between reading the records and writing their own.
 //! - A port is given only after binding it (TCP, every IPv4 address) succeeded: nothing on the
 //!   machine was listening on it then. What starts to listen on it later is not ours to prevent.
