@@ -18,6 +18,7 @@ use std::process::Stdio;
 use crate::context::{Context, Workspace};
 use crate::error::{Error, Result};
 use crate::git::cmd::Git;
+use crate::git::short_id;
 use crate::shard::lifecycle::remove::{self, RemoveOptions};
 use crate::shard::{Record, RunStatus, ShardName};
 
@@ -92,7 +93,7 @@ pub fn target_of(ws: &Workspace, record: &Record, into: Option<&str>) -> Result<
 pub fn base_or_commit(ws: &Workspace, record: &Record) -> Result<(String, String)> {
     match base_branch(record) {
         Some(branch) if ws.repo.branch_exists(branch)? => Ok((branch.to_owned(), format!("refs/heads/{branch}"))),
-        _ => Ok((short(&record.base.commit).to_owned(), record.base.commit.clone())),
+        _ => Ok((short_id(&record.base.commit).to_owned(), record.base.commit.clone())),
     }
 }
 
@@ -120,7 +121,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         let opts = RemoveOptions {
             force: false,
             delete_branch: crate::shard::lifecycle::DeleteBranch::IfMerged,
-            grace: std::time::Duration::from_secs(5),
+            grace: crate::shard::lifecycle::run::DEFAULT_GRACE,
         };
         let removed = remove::remove(&ws, &name, &opts, &mut |_| {})?;
         let fate = match removed {
@@ -293,7 +294,7 @@ fn rebase_and_fast_forward(
     }
     Ok(format!(
         "{target} fast-forwarded to {} ({ahead} commit(s){})",
-        short(&new_tip),
+        short_id(&new_tip),
         if new_tip == before { "" } else { ", rebased first" }
     ))
 }
@@ -435,8 +436,8 @@ fn commit_on_target(
         drop(temp);
     }
     Ok(match mode {
-        Mode::Squash => format!("squashed {commits} commit(s) into {target} as {}", short(&new_tip)),
-        _ => format!("merged into {target} with merge commit {}", short(&new_tip)),
+        Mode::Squash => format!("squashed {commits} commit(s) into {target} as {}", short_id(&new_tip)),
+        _ => format!("merged into {target} with merge commit {}", short_id(&new_tip)),
     })
 }
 
@@ -574,8 +575,4 @@ fn resolve(ws: &Workspace, rev: &str) -> Result<String> {
         .read()?
         .trim()
         .to_owned())
-}
-
-fn short(id: &str) -> &str {
-    &id[..7.min(id.len())]
 }

@@ -221,7 +221,7 @@ fn remove_merged(ws: &Workspace, apply: bool, actions: &mut Vec<Action>) -> Resu
                 Some(tip) if r.created_branch => DeleteBranch::AtTip(tip.clone()),
                 _ => DeleteBranch::IfMerged,
             },
-            grace: std::time::Duration::from_secs(5),
+            grace: crate::shard::lifecycle::run::DEFAULT_GRACE,
         };
         let name = ShardName::parse(&r.name)?;
         let kept = |why: String| Action::new("kept-merged", r.name.clone(), format!("{how}, but {why}"), false);

@@ -51,7 +51,7 @@ impl Merged {
         match self {
             Merged::Ancestor => format!("merged into {target}"),
             Merged::SameContent => format!("its changes are in {target}"),
-            Merged::Squashed { commit } => format!("squash-merged into {target} as {}", &commit[..7.min(commit.len())]),
+            Merged::Squashed { commit } => format!("squash-merged into {target} as {}", super::short_id(commit)),
             Merged::Rebased => format!("rebase-merged into {target}"),
         }
     }
@@ -74,8 +74,7 @@ impl Repo {
         let Some(fork) = self.fork_point(tip, target)? else {
             return Ok(None);
         };
-        let is_id = matches!(tip.len(), 40 | 64) && tip.bytes().all(|b| b.is_ascii_hexdigit());
-        let tip_id = match is_id {
+        let tip_id = match super::is_object_id(tip) {
             true => tip.to_owned(),
             false => self
                 .repository()

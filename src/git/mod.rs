@@ -51,6 +51,16 @@ use std::io;
 use std::path::PathBuf;
 
 pub use repo::Repo;
+
+/// Whether `s` is a full object id (SHA-1 or SHA-256, in hex), not a name to resolve.
+pub fn is_object_id(s: &str) -> bool {
+    matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// An object id as people see it: its first seven digits.
+pub fn short_id(id: &str) -> &str {
+    &id[..7.min(id.len())]
+}
 pub use status::Dirt;
 
 /// Everything that can go wrong in this module. The `Display` texts are meant for end users.

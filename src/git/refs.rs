@@ -219,14 +219,13 @@ fn branch_tips_from_files(common: &Path) -> Option<std::collections::BTreeMap<St
     if common.join("reftable").exists() {
         return None;
     }
-    let is_id = |s: &str| matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit());
     let mut tips = std::collections::BTreeMap::new();
     match fs::read_to_string(common.join("packed-refs")) {
         Ok(text) => {
             for line in text.lines().filter(|l| !l.starts_with('#') && !l.starts_with('^')) {
                 let (id, name) = line.split_once(' ')?;
                 if name.starts_with("refs/heads/") {
-                    is_id(id).then_some(())?;
+                    super::is_object_id(id).then_some(())?;
                     tips.insert(name.to_owned(), id.to_owned());
                 }
             }
@@ -249,7 +248,7 @@ fn branch_tips_from_files(common: &Path) -> Option<std::collections::BTreeMap<St
                 }
                 let text = fs::read_to_string(entry.path()).ok()?;
                 let id = text.trim_end();
-                is_id(id).then_some(())?;
+                super::is_object_id(id).then_some(())?;
                 tips.insert(child, id.to_owned());
             } else {
                 return None;

@@ -3,7 +3,6 @@
 //! matches, dropping git's stale entry, deleting the branch only when it holds nothing).
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use super::reconcile::{WorktreeState, worktree_state};
 use super::run::{Stopped, stop_run};
@@ -72,7 +71,7 @@ pub fn prune_shard(
     }
     let mut done = Vec::new();
     if apply {
-        match stop_run(ws, name, Duration::from_secs(5))? {
+        match stop_run(ws, name, super::run::DEFAULT_GRACE)? {
             Stopped::Done { .. } => done.push(Pruned::StoppedAgent),
             Stopped::Lost => done.push(Pruned::AgentLost),
             Stopped::NothingRunning(_) => {}

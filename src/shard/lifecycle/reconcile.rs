@@ -16,7 +16,6 @@
 
 use std::fs::OpenOptions;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use rustix::fs::{FlockOperation, flock};
 
@@ -131,7 +130,7 @@ pub fn reconcile_listed(ws: &Workspace, listed: &[Listed], stopping: Stopping) -
             done.push(format!(
                 "shard '{name}': its run ended but left processes in its cgroup; ending them in the background"
             ));
-        } else if leftovers && let Stopped::Done { .. } = stop_run(ws, &name, Duration::from_secs(5))? {
+        } else if leftovers && let Stopped::Done { .. } = stop_run(ws, &name, super::run::DEFAULT_GRACE)? {
             done.push(format!(
                 "shard '{name}': ended what its finished run left in its cgroup"
             ));
@@ -143,7 +142,7 @@ pub fn reconcile_listed(ws: &Workspace, listed: &[Listed], stopping: Stopping) -
                     "shard '{name}': worktree gone, its agent is being stopped in the background"
                 ));
             } else if status == RunStatus::Running {
-                match stop_run(ws, &name, Duration::from_secs(5))? {
+                match stop_run(ws, &name, super::run::DEFAULT_GRACE)? {
                     Stopped::Done { .. } => done.push(format!("shard '{name}': worktree gone, agent stopped")),
                     Stopped::Lost => done.push(format!("shard '{name}': worktree gone, agent lost (not signalled)")),
                     Stopped::NothingRunning(_) => {}

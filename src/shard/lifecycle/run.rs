@@ -314,6 +314,10 @@ pub enum Stopped {
 }
 
 /// Stop a shard's run (see `process::stop`) and make sure the record says how it ended.
+/// How long an agent gets between SIGTERM and SIGKILL unless the user says (`--grace`, whose
+/// default in `rm` and `stop` is this too).
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+
 pub fn stop_run(ws: &Workspace, name: &ShardName, grace: Duration) -> Result<Stopped> {
     let record = ws.store.read(name)?;
     let Some(p) = record.process.as_ref() else {
