@@ -29,6 +29,9 @@ const CLAUDE_EVENTS: &[&str] = &[
     "PermissionRequest",
     "Notification",
     "Stop",
+    // A turn that ends in an API error (rate limit, overload) ends with this instead of `Stop`.
+    "StopFailure",
+    "PostToolUseFailure",
     "SessionEnd",
 ];
 
@@ -46,14 +49,41 @@ const CODEX_EVENTS: &[(&str, &str)] = &[
 /// opencode's plugin, written where the runs of a repository find it (see `wire`).
 const OPENCODE_PLUGIN: &str = include_str!("opencode.js");
 
+/// The path the hooks run git-shard by: the one on `PATH` when it is this binary, as the user
+/// installed it (a package manager's link survives an upgrade, the versioned file it points to
+/// may not, and `current_exe` names that file), else this binary's own path.
+pub fn hook_exe() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let real = std::fs::canonicalize(&exe).ok();
+    let on_path = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("git-shard"))
+            .find(|candidate| candidate.is_absolute() && std::fs::canonicalize(candidate).ok() == real)
+    });
+    Some(on_path.unwrap_or(exe))
+}
+
 /// `argv` with the agent's hooks wired to `exe __hook <agent>` for this run. `agents_dir`: a
 /// folder of ours for files an agent must load (opencode's plugin); `env`: the run's environment
 /// as the agent will get it. `None` for a command without hooks, whose activity the supervisor
 /// estimates from its CPU time instead.
-pub fn wire(argv: &[String], exe: &Path, agents_dir: &Path, env: impl Fn(&str) -> Option<String>) -> Option<Wiring> {
+pub fn wire(
+    argv: &[String],
+    exe: &Path,
+    agents_dir: &Path,
+    run_id: &str,
+    env: impl Fn(&str) -> Option<String>,
+) -> Option<Wiring> {
     let program = Path::new(argv.first()?).file_name()?.to_str()?;
     let exe_text = exe.to_str()?;
-    let hook_command = |agent: &str| Some(format!("{} __hook {agent}", shlex::try_quote(exe_text).ok()?));
+    // With the run's id: proof that the call comes from this run's own wiring (`commands::hook`).
+    let hook_command = |agent: &str| {
+        Some(format!(
+            "{} __hook {agent} {}",
+            shlex::try_quote(exe_text).ok()?,
+            shlex::try_quote(run_id).ok()?
+        ))
+    };
     let mut wiring = Wiring {
         argv: vec![argv[0].clone()],
         env: Vec::new(),
@@ -164,7 +194,10 @@ mod tests {
     fn claude_gets_settings_with_hooks() {
         let dir = tempfile::tempdir().unwrap();
         let exe = Path::new("/opt/my tools/git-shard");
-        let w = wire(&argv(&["/usr/bin/claude", "-p", "x"]), exe, dir.path(), |_| None).unwrap();
+        let w = wire(&argv(&["/usr/bin/claude", "-p", "x"]), exe, dir.path(), "run-1", |_| {
+            None
+        })
+        .unwrap();
         assert_eq!(
             (w.argv[0].as_str(), w.argv[1].as_str()),
             ("/usr/bin/claude", "--settings")
@@ -173,9 +206,12 @@ mod tests {
         let settings: serde_json::Value = serde_json::from_str(&w.argv[2]).unwrap();
         assert_eq!(
             settings["hooks"]["Notification"][0]["hooks"][0]["command"],
-            "'/opt/my tools/git-shard' __hook claude"
+            "'/opt/my tools/git-shard' __hook claude run-1"
         );
-        assert_eq!(wire(&argv(&["sh", "-c", "true"]), exe, dir.path(), |_| None), None);
+        assert_eq!(
+            wire(&argv(&["sh", "-c", "true"]), exe, dir.path(), "run-1", |_| None),
+            None
+        );
     }
 
     #[test]
@@ -185,19 +221,21 @@ mod tests {
             &argv(&["codex", "exec", "go"]),
             Path::new("/bin/gs"),
             dir.path(),
+            "run-1",
             |_| None,
         )
         .unwrap();
         assert_eq!(&w.argv[w.argv.len() - 2..], ["exec", "go"]);
         assert!(w.argv.contains(
-            &r#"hooks.Stop=[{hooks=[{type="command",command="/bin/gs __hook codex",timeout=10}]}]"#.to_owned()
+            &r#"hooks.Stop=[{hooks=[{type="command",command="/bin/gs __hook codex run-1",timeout=10}]}]"#.to_owned()
         ));
         // The trust Codex 0.171.0 records for this hook (sha256 of its canonical definition,
-        // `{"event_name":"stop","hooks":[{"async":false,"command":…,"timeout":10,"type":"command"}]}`).
+        // `{"event_name":"stop","hooks":[{"async":false,"command":"/bin/gs __hook codex run-1",
+        // "timeout":10,"type":"command"}]}`, keys sorted, no spaces).
         let state = w.argv.iter().find(|a| a.starts_with("hooks.state={")).unwrap();
         assert!(
             state.contains(
-                r#""/<session-flags>/config.toml:stop:0:0"={trusted_hash="sha256:a9cbf9e8fc1ef90cad09a87d959634d39b5ae88966da5d7e0b13d5c55ad1d8d6"}"#
+                r#""/<session-flags>/config.toml:stop:0:0"={trusted_hash="sha256:13db9ae10322480c96dc830490992b4f0e3ae34279d1172e1bda277b67f7389a"}"#
             ),
             "{state}"
         );
@@ -208,7 +246,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let exe = Path::new("/opt/it's/git-shard");
         let user = r#"{"plugin":["mine"],"model":"x/y"}"#;
-        let w = wire(&argv(&["opencode"]), exe, dir.path(), |k| {
+        let w = wire(&argv(&["opencode"]), exe, dir.path(), "run-1", |k| {
             (k == OPENCODE_CONFIG_CONTENT).then(|| user.to_owned())
         })
         .unwrap();
@@ -225,7 +263,7 @@ mod tests {
         assert!(text.contains("const HOOK = \"/opt/it's/git-shard\"\n"), "{text}");
         // A user's variable that opencode would not read either: no wiring.
         assert_eq!(
-            wire(&argv(&["opencode"]), exe, dir.path(), |_| Some("{oops".into())),
+            wire(&argv(&["opencode"]), exe, dir.path(), "run-1", |_| Some("{oops".into())),
             None
         );
     }

@@ -22,6 +22,10 @@ pub const COMMON_DIR_ENV: &str = "GIT_SHARD_COMMON_DIR";
 /// A hook payload is small; anything bigger is not one.
 const MAX_PAYLOAD: u64 = 1 << 20;
 
+/// How long a hook waits for the shard's lock before it drops its event: the agent waits for the
+/// hook, and a command holding the lock (an `rm` the user suspended) must not hold the agent.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Handle one hook call. Never fails: whatever goes wrong, the agent must not notice.
 pub fn run(args: &[OsString]) {
     // Who called us, read before anything else: an agent may exit right after starting a hook
@@ -35,11 +39,17 @@ pub fn run(args: &[OsString]) {
 
 fn handle(args: &[OsString], parent: Option<u32>) -> Result<(), String> {
     let agent = args.get(2).and_then(|a| a.to_str()).ok_or("no agent named")?;
+    // The run's id, when the agent was given this hook for its run alone (in its arguments,
+    // which no process it starts inherits): see `called_by`.
+    let token = args.get(3).and_then(|a| a.to_str());
     let mut text = Vec::new();
-    std::io::stdin()
+    let mut stdin = std::io::stdin().lock();
+    (&mut stdin)
         .take(MAX_PAYLOAD)
         .read_to_end(&mut text)
         .map_err(|e| e.to_string())?;
+    // Whatever is beyond is read too, to nowhere: the agent must not see its write fail.
+    let _ = std::io::copy(&mut stdin, &mut std::io::sink());
     let payload: serde_json::Value = serde_json::from_slice(&text).map_err(|e| e.to_string())?;
     let change = activity::from_hook(agent, &payload).ok_or("an event that changes nothing")?;
     // Events that may arrive out of order (opencode's plugin starts us without waiting for the
@@ -60,7 +70,7 @@ fn handle(args: &[OsString], parent: Option<u32>) -> Result<(), String> {
     if process::check(&agent_id) != Liveness::Alive {
         return Err("the run's agent is not alive".into());
     }
-    if !parent.is_some_and(|parent| called_by(parent, agent_id.pid)) {
+    if token != Some(run_id.as_str()) && !parent.is_some_and(|parent| called_by(parent, agent_id.pid)) {
         return Err("not called by the run's own agent (a nested agent?)".into());
     }
     let (activity, note) = match &change {
@@ -78,7 +88,7 @@ fn handle(args: &[OsString], parent: Option<u32>) -> Result<(), String> {
     let state = activity.filter(|a| *a != Activity::Working).map(Activity::as_str);
     let mut tell = false;
     let updated = store
-        .update(&name, |r| {
+        .update_within(&name, LOCK_WAIT, |r| {
             if let Some(p) = r
                 .process
                 .as_mut()
@@ -96,7 +106,8 @@ fn handle(args: &[OsString], parent: Option<u32>) -> Result<(), String> {
             }
             Ok(())
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .ok_or("the shard is locked (an `rm` at work?): the event is dropped")?;
     if let Some(state) = state.filter(|_| tell) {
         notify::tell(&common_dir, &updated, state, note.as_deref().unwrap_or(""));
     }
@@ -104,7 +115,11 @@ fn handle(args: &[OsString], parent: Option<u32>) -> Result<(), String> {
 }
 
 /// Whether `agent` started this process: it is our parent, or the parent of the shell it ran us
-/// through (`sh -c <hook command>`).
+/// through (`sh -c <hook command>`). Only asked of hooks that do not carry the run's id in their
+/// arguments (opencode's plugin, Gemini's hooks of the user's settings): those a nested agent
+/// inherits, and a nested agent is further down. A hook with the id was wired into the run's own
+/// command line (Claude Code's `--settings`, Codex's `-c`), which a nested agent does not get,
+/// whatever shells and wrappers stand between (npm's launcher, a login shell that does not exec).
 fn called_by(parent: u32, agent: u32) -> bool {
     parent == agent || process::facts(parent).ok().flatten().is_some_and(|f| f.ppid == agent)
 }

@@ -117,9 +117,8 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
             .and_then(|(_, v)| v.to_str().map(str::to_owned)),
         None => std::env::var(key).ok(),
     };
-    let hooked = std::env::current_exe()
-        .ok()
-        .and_then(|exe| crate::agent::hooks::wire(command, &exe, &store.agents_dir(), agent_env));
+    let hooked = crate::agent::hooks::hook_exe()
+        .and_then(|exe| crate::agent::hooks::wire(command, &exe, &store.agents_dir(), &run_id, agent_env));
     let argv = hooked.as_ref().map_or(command, |w| &w.argv);
     let mut cmd = plan
         .command(argv)
@@ -200,7 +199,6 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
                 cgroup: p_cgroup(&r),
                 pgid: agent.pgid,
                 sid: agent.sid,
-                hooked: hooked.is_some(),
             })));
             Ok(())
         },
@@ -317,8 +315,6 @@ struct Watched {
     cgroup: Option<String>,
     pgid: u32,
     sid: u32,
-    /// The agent reports its own activity through hooks.
-    hooked: bool,
 }
 
 impl Sampler {
@@ -334,12 +330,13 @@ impl Sampler {
                     .ok()
                     .and_then(|r| r.process)
                     .filter(|p| p.run_id == w.run_id);
-                // Hooks the user installed themselves (see README) speak for a run we did not
-                // wire: from their first word on, they are listened to instead of the CPU.
-                let by_hooks = w.hooked
-                    || current
-                        .as_ref()
-                        .is_some_and(|p| p.activity_source == Some(Source::Hooks));
+                // From the hooks' first word on, they are listened to instead of the CPU: hooks
+                // wired for the run, and those the user installed (see README). Until then the
+                // CPU stands in, so a run whose hooks never speak (turned off in the agent's
+                // settings, a version without them) still shows what it does.
+                let by_hooks = current
+                    .as_ref()
+                    .is_some_and(|p| p.activity_source == Some(Source::Hooks));
                 if by_hooks {
                     baseline = approval(&store, &w, current.as_ref(), baseline);
                 } else {

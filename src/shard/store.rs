@@ -93,8 +93,23 @@ impl Store {
     }
 
     fn lock_file(&self, file: &str, op: FlockOperation) -> Result<Lock, StoreError> {
+        Ok(self.lock_file_until(file, op, None)?.expect("waits without a deadline"))
+    }
+
+    /// [`Store::lock_file`], giving up at `deadline` (`Ok(None)`); `op` is a blocking operation.
+    fn lock_file_until(
+        &self,
+        file: &str,
+        op: FlockOperation,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<Option<Lock>, StoreError> {
         self.ensure_dir()?;
         let path = self.dir.join(file);
+        let attempt = match (op, deadline) {
+            (FlockOperation::LockExclusive, Some(_)) => FlockOperation::NonBlockingLockExclusive,
+            (FlockOperation::LockShared, Some(_)) => FlockOperation::NonBlockingLockShared,
+            (op, _) => op,
+        };
         loop {
             let f = OpenOptions::new()
                 .create(true)
@@ -102,14 +117,25 @@ impl Store {
                 .write(true)
                 .open(&path)
                 .map_err(io_err(format!("cannot open lock file {}", path.display())))?;
-            flock(&f, op).map_err(|e| StoreError::Io {
-                context: format!("cannot lock {}", path.display()),
-                source: e.into(),
-            })?;
+            loop {
+                match flock(&f, attempt) {
+                    Ok(()) => break,
+                    Err(rustix::io::Errno::WOULDBLOCK) if deadline.is_some_and(|d| std::time::Instant::now() < d) => {
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                    }
+                    Err(rustix::io::Errno::WOULDBLOCK) => return Ok(None),
+                    Err(e) => {
+                        return Err(StoreError::Io {
+                            context: format!("cannot lock {}", path.display()),
+                            source: e.into(),
+                        });
+                    }
+                }
+            }
             // `remove` unlinks lock files. Whoever waited on the unlinked inode holds a lock nobody
             // else will ever see, so it must lock the file that is at the path now.
             if same_file(&f, &path) {
-                return Ok(Lock { _file: f });
+                return Ok(Some(Lock { _file: f }));
             }
         }
     }
@@ -251,6 +277,26 @@ impl Store {
     pub fn write(&self, record: &Record) -> Result<(), StoreError> {
         self.ensure_dir()?;
         write_atomic(&self.record_path(&record.name), record.to_toml().as_bytes())
+    }
+
+    /// [`Store::update`] if the shard's lock comes within `wait`; `Ok(None)` if not (an agent's
+    /// hook must not wait on an `rm` the user paused).
+    pub fn update_within(
+        &self,
+        name: &ShardName,
+        wait: std::time::Duration,
+        change: impl FnOnce(&mut Record) -> Result<(), StoreError>,
+    ) -> Result<Option<Record>, StoreError> {
+        let deadline = std::time::Instant::now() + wait;
+        let Some(_lock) =
+            self.lock_file_until(&format!("{name}.lock"), FlockOperation::LockExclusive, Some(deadline))?
+        else {
+            return Ok(None);
+        };
+        let mut record = self.read(name)?;
+        change(&mut record)?;
+        self.write(&record)?;
+        Ok(Some(record))
     }
 
     /// Read, change and write a record under its lock. Returns the record as written.

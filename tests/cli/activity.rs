@@ -11,14 +11,16 @@ use serde_json::Value;
 
 use crate::common::*;
 
-/// A fake `claude`: takes the hook command from the `--settings` JSON it was given and runs it
-/// through `sh -c` with each line of `./events` on stdin, as Claude Code runs hooks; a line
-/// starting with `!` is a tool it starts instead (in the background, firing nothing, as after an
-/// approved permission prompt). Counts what it did in `./fired`.
+/// A fake `claude`: takes its hooks from the `--settings` it was given and hands each line of
+/// `./events` to the hook of its `hook_event_name` (none: nothing runs), JSON on stdin. The hook
+/// runs two shells down, neither of which `exec`s it, as a login shell (dash, fish) and npm's
+/// launcher would leave it. A line starting with `!` is a tool it starts instead (in the
+/// background, firing nothing, as after an approved permission prompt). Counts what it did in
+/// `./fired`.
 pub const FAKE_CLAUDE: &str = r#"#!/bin/sh
-cmd=""
+settings=""
 while [ $# -gt 0 ]; do
-  if [ "$1" = "--settings" ]; then cmd=$(printf '%s' "$2" | sed -n 's/.*"command":"\([^"]*\)".*/\1/p'); fi
+  if [ "$1" = "--settings" ]; then settings=$2; fi
   shift
 done
 n=0
@@ -30,7 +32,10 @@ while :; do
       line=$(sed -n "${n}p" events)
       case "$line" in
         '!'*) sh -c "${line#!}" & ;;
-        *) printf '%s' "$line" | sh -c "$cmd" ;;
+        *)
+          event=$(printf '%s' "$line" | sed -n 's/.*"hook_event_name":"\([A-Za-z]*\)".*/\1/p')
+          cmd=$(printf '%s' "$settings" | sed -n "s/.*\"$event\":\[{\"hooks\":\[{\"command\":\"\([^\"]*\)\".*/\1/p")
+          if [ -n "$cmd" ]; then printf '%s' "$line" | sh -c 'sh -c "$0"; :' "$cmd"; fi ;;
       esac
       echo "$n" > fired
     done
@@ -570,4 +575,73 @@ fn gemini_hooks_the_user_installed_speak_for_the_shards_run() {
     );
     assert_eq!(activity(&repo, "gm"), Value::Null);
     repo.ok(&["stop", "gm"]);
+}
+
+/// A run wired for hooks whose hooks never speak (turned off in the agent's settings, a version
+/// without them) still shows what it does: the CPU stands in until the first hook event.
+#[test]
+fn a_hooked_run_whose_hooks_never_speak_is_judged_by_its_cpu() {
+    let repo = TestRepo::new();
+    let path = install_fake(&repo, "claude", "#!/bin/sh\nwhile :; do :; done\n");
+    new_with(
+        &repo,
+        &path,
+        &["new", "busy", "--terminal", "background", "--", "claude", "-p", "go"],
+    );
+    eventually("working, by its CPU", || activity(&repo, "busy") == "working");
+    let status = repo.ok(&["status", "busy"]);
+    assert!(status.contains("CPU time"), "{status}");
+    repo.ok(&["stop", "busy"]);
+}
+
+/// A hook never holds its agent: with the shard's lock held elsewhere (an `rm` the user
+/// suspended), the event is dropped at once; a payload larger than any hook's is read to the end,
+/// so the agent's write does not fail.
+#[test]
+fn a_hook_neither_waits_on_a_held_lock_nor_breaks_its_agents_pipe() {
+    use std::io::Write;
+    let repo = TestRepo::new();
+    let path = install_fake(&repo, "claude", FAKE_CLAUDE);
+    new_with(
+        &repo,
+        &path,
+        &["new", "lk", "--terminal", "background", "--", "claude", "-p", "go"],
+    );
+    let wt = repo.shards_dir().join("lk");
+    fire(
+        &wt,
+        r#"{"session_id":"s","hook_event_name":"UserPromptSubmit","prompt":"go"}"#,
+    );
+    assert_eq!(activity(&repo, "lk"), "working");
+    let lock = fs::File::open(repo.common_dir().join("shards/lk.lock")).unwrap();
+    // SAFETY: flock on a descriptor we own.
+    assert_eq!(
+        unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) },
+        0
+    );
+    let started = std::time::Instant::now();
+    fire(
+        &wt,
+        r#"{"session_id":"s","hook_event_name":"Stop","stop_hook_active":false}"#,
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(lock);
+    assert_eq!(
+        activity(&repo, "lk"),
+        "working",
+        "the event was dropped, not applied late"
+    );
+
+    let mut hook = repo.command_in(&wt, &["__hook", "claude"]);
+    hook.stdin(std::process::Stdio::piped());
+    let mut child = hook.spawn().unwrap();
+    let big = vec![b' '; 3 << 20];
+    let written = child.stdin.take().unwrap().write_all(&big);
+    assert!(written.is_ok(), "the hook closed its input early: {written:?}");
+    assert!(child.wait().unwrap().success());
+    repo.ok(&["stop", "lk"]);
 }
