@@ -118,7 +118,7 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
         None => std::env::var(key).ok(),
     };
     let hooked = crate::agent::hooks::hook_exe()
-        .and_then(|exe| crate::agent::hooks::wire(command, &exe, &store.agents_dir(), &run_id, agent_env));
+        .and_then(|exe| crate::agent::hooks::wire(command, &exe, &store.agents_dir(), run_id, agent_env));
     let argv = hooked.as_ref().map_or(command, |w| &w.argv);
     let mut cmd = plan
         .command(argv)
