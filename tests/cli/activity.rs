@@ -506,6 +506,10 @@ fn opencode_plugin_says_what_the_whole_agent_does_in_order() {
     fire(&wt, r#"={"order":1,"state":"working","message":""}"#);
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(activity(&repo, "oc"), "idle", "a late event overrode a newer one");
+    // The same way, a newer one applies (so the one above was heard, and dropped for its age;
+    // the plugin numbers events by the microsecond).
+    fire(&wt, r#"={"order":10000000000000000000,"state":"working","message":""}"#);
+    becomes("working");
     // The user's own inline configuration reached the agent with the plugin added.
     let environ = fs::read(format!("/proc/{}/environ", pid_of(&repo.shard("oc")))).unwrap();
     let config = environ
