@@ -103,6 +103,9 @@ __git_shard_runs=()
 __git_shard_unchanged() {
     [[ -n $__git_shard_watch ]] || return 1
     [[ $__git_shard_seen == "$PWD|${LC_ALL-}|${LC_CTYPE-}|${LANG-}|${GIT_SHARD_ASCII-}" ]] || return 1
+    # zsh's -nt and -ot are false when either file is missing (a stamp cleaned away, the folder
+    # gone): such a check proves nothing.
+    [[ -e $__git_shard_watch && -e $__git_shard_stamp && -e $__git_shard_stamp.runs ]] || return 1
     [[ $__git_shard_watch -nt $__git_shard_stamp || $__git_shard_watch -ot $__git_shard_stamp ]] && return 1
     local __git_shard_pid
     for __git_shard_pid in "${__git_shard_runs[@]}"; do

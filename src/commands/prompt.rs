@@ -14,8 +14,9 @@ use crate::error::Result;
 use crate::git::locate::locate;
 use crate::output::clean;
 use crate::shard::activity::{self, Activity};
-use crate::shard::glance::SETTLED;
+use crate::shard::glance::{self, SETTLED};
 use crate::shard::{Record, RunStatus, Store};
+use std::time::Duration;
 use std::time::SystemTime;
 
 /// Print a short prompt segment: the shard you are in and its agent's status (`⎇ fix-login ●`),
@@ -144,8 +145,12 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let text = segment(ctx, args, &mut running).unwrap_or_default();
     let mut out = format!("{text}\n");
     // A change in the same clock tick as the last one would leave the folder's time as it is:
-    // until that tick is well past, the folder's time cannot vouch for the segment.
-    let settled = since.is_some_and(|since| checked.duration_since(since).is_ok_and(|d| d >= SETTLED));
+    // until that tick is well past, the folder's time cannot vouch for the segment. And the shell
+    // may compare times to the second (older bash and zsh): until the second is past as well.
+    let settled = since.is_some_and(|since| {
+        let (since, at) = (glance::nanos(since), glance::nanos(checked));
+        glance::is_settled(since, at) && at - since >= (SETTLED + Duration::from_secs(1)).as_nanos() as i128
+    });
     if let (Some(watched), Some(since)) = (watched, since)
         && settled
         && std::path::Path::new("/proc/self/stat").exists()

@@ -14,9 +14,10 @@
 //! - Never stale. Records are only ever replaced by rename, which changes the folder's time; the
 //!   file names the folder's inode and time it was made from, and is used whole only while the
 //!   folder is exactly that. A change made in the same clock tick as the one before it leaves the
-//!   folder's time as it was, so the file is trusted only when it was made [`SETTLED`] after the
-//!   folder's last change; otherwise every record is `stat`ed, and one whose file is not exactly
-//!   the one its line was made from (a rewrite is a new inode) is parsed again.
+//!   folder's time as it was, so the file is trusted only when it was made a while after the
+//!   folder's last change ([`is_settled`]: longer where file times are kept to the second);
+//!   otherwise every record is `stat`ed, and one whose file is not exactly the one its line was
+//!   made from, or whose time is itself too recent to vouch for it, is parsed again.
 //! - Whether a run is alive is never kept: it is proven at every prompt, by the full check or by
 //!   [`process::still_alive`] from the instance noted at a full check. Only a run proven gone
 //!   (lost) is kept as such: a PID with its start time and boot never comes back.
@@ -35,6 +36,24 @@ use crate::process::{self, Identity, Instance, Liveness};
 /// How long after the store's last change its time is trusted to show the next one: well over a
 /// tick of the kernel's coarse clock (at most 10 ms), which file times are taken from.
 pub const SETTLED: Duration = Duration::from_millis(100);
+
+/// Whether a file time `mtime_ns` seen unchanged at `at_ns` proves that nothing changed the file
+/// since: only once a change made now would get another time. That takes [`SETTLED`] where times
+/// are kept to the nanosecond; where they are kept to the second or two (ext4 with small inodes,
+/// FAT, some network mounts: a time without nanoseconds), two seconds more.
+pub fn is_settled(mtime_ns: i128, at_ns: i128) -> bool {
+    let coarse = mtime_ns % 1_000_000_000 == 0;
+    let margin = SETTLED + if coarse { Duration::from_secs(2) } else { Duration::ZERO };
+    at_ns - mtime_ns >= margin.as_nanos() as i128
+}
+
+/// A time as nanoseconds since the epoch (negative before it).
+pub fn nanos(t: SystemTime) -> i128 {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => d.as_nanos() as i128,
+        Err(e) => -(e.duration().as_nanos() as i128),
+    }
+}
 
 /// What the summary needs of one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,9 +123,17 @@ pub fn summary(store: &Store) -> Option<Summary> {
         ino: meta.ino(),
         mtime_ns: nanos_of(&meta),
     };
-    // Named after the store's folder, in a folder only we enter.
+    // Named after the store's folder, in a folder only we enter. Without one (another user made
+    // it first, a read-only /tmp), nothing is kept: every record is read, as it is made.
     let key = crate::fsutil::stable_hash(store.dir().as_os_str().as_encoded_bytes());
-    let dir = crate::fsutil::private_dir().ok()?;
+    let Ok(dir) = crate::fsutil::private_dir() else {
+        let (mut live, _, settled) = refresh(store, &Kept::default(), now)?;
+        let (statuses, _) = prove_all(&mut live);
+        return Some(Summary {
+            settled,
+            live: live_of(live, statuses),
+        });
+    };
     let path = dir.join(format!("glance-{key:016x}"));
     let text = std::fs::read_to_string(&path).ok();
     if text.is_none() {
@@ -114,9 +141,8 @@ pub fn summary(store: &Store) -> Option<Summary> {
     }
     let kept = text.as_deref().map(Kept::parse).unwrap_or_default();
 
-    let settled_before = |made: i128| made - folder.mtime_ns >= SETTLED.as_nanos() as i128;
     if kept.folder == Some(folder)
-        && let Some(made) = kept.made_ns.filter(|&made| settled_before(made))
+        && let Some(made) = kept.made_ns.filter(|&made| is_settled(folder.mtime_ns, made))
         && let (Some(mut live), Some(settled)) = (kept.live(), kept.settled)
     {
         // Nothing was written since the file was made: only the live runs need proving.
@@ -132,7 +158,7 @@ pub fn summary(store: &Store) -> Option<Summary> {
             live: live_of(live, statuses),
         });
     }
-    let (mut live, settled_entries, settled) = refresh(store, &kept)?;
+    let (mut live, settled_entries, settled) = refresh(store, &kept, now)?;
     let (statuses, _) = prove_all(&mut live);
     // Written whenever the file was not trusted: at the least, the time it is made from is new.
     let mut text = header(store, folder, now);
@@ -148,9 +174,11 @@ pub fn summary(store: &Store) -> Option<Summary> {
 
 type Entries = Vec<(String, Entry)>;
 
-/// Every record `stat`ed, and read again where its file is not the one a kept line came from:
-/// the live entries, the settled ones, and their counts.
-fn refresh(store: &Store, kept: &Kept) -> Option<(Entries, Entries, Settled)> {
+/// Every record `stat`ed, and read again where its file is not the one a kept line came from, or
+/// where its time is too recent to say so (at `now`: ext4 hands a record rewritten twice its first
+/// inode back, and in the same clock tick its time as well): the live entries, the settled ones,
+/// and their counts.
+fn refresh(store: &Store, kept: &Kept, now: i128) -> Option<(Entries, Entries, Settled)> {
     let mut old: BTreeMap<String, Entry> = kept.all().into_iter().collect();
     let (mut live, mut settled_entries, mut settled) = (Vec::new(), Vec::new(), Settled::default());
     for name in store.names().ok()? {
@@ -160,7 +188,7 @@ fn refresh(store: &Store, kept: &Kept) -> Option<(Entries, Entries, Settled)> {
         };
         let (ino, size, mtime_ns) = (meta.ino(), meta.size(), nanos_of(&meta));
         let entry = match old.remove(&name) {
-            Some(e) if (e.ino, e.size, e.mtime_ns) == (ino, size, mtime_ns) => e,
+            Some(e) if (e.ino, e.size, e.mtime_ns) == (ino, size, mtime_ns) && is_settled(mtime_ns, now) => e,
             _ => {
                 let read = crate::shard::ShardName::parse(&name)
                     .ok()
@@ -250,13 +278,6 @@ fn write(dir: &std::path::Path, path: &std::path::Path, text: &str) {
         && std::io::Write::write_all(&mut tmp, text.as_bytes()).is_ok()
     {
         let _ = tmp.persist(path);
-    }
-}
-
-fn nanos(t: SystemTime) -> i128 {
-    match t.duration_since(SystemTime::UNIX_EPOCH) {
-        Ok(d) => d.as_nanos() as i128,
-        Err(e) => -(e.duration().as_nanos() as i128),
     }
 }
 
@@ -373,8 +394,9 @@ fn forget_gone_stores(dir: &std::path::Path) {
         let Ok(text) = std::fs::read_to_string(entry.path()) else {
             continue;
         };
+        // A file that does not name its store is not one this version wrote: it goes too.
         let store = text.lines().next().and_then(|l| l.strip_prefix(STORE_LINE));
-        if store.is_some_and(|s| !std::path::Path::new(s).is_dir()) {
+        if store.is_none_or(|s| !std::path::Path::new(s).is_dir()) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -522,6 +544,18 @@ mod tests {
             );
         }
         assert!(parse("garbage").is_none());
+    }
+
+    #[test]
+    fn a_time_vouches_once_a_change_would_get_another() {
+        let ms = 1_000_000;
+        let fine = 1_700_000_000_123_456_789;
+        assert!(!is_settled(fine, fine + 50 * ms));
+        assert!(is_settled(fine, fine + 100 * ms));
+        // Kept to the second: a change within the next second keeps this very time.
+        let coarse = 1_700_000_000_000_000_000;
+        assert!(!is_settled(coarse, coarse + 1_500 * ms));
+        assert!(is_settled(coarse, coarse + 2_100 * ms));
     }
 
     #[test]

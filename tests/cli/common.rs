@@ -80,7 +80,10 @@ pub fn test_path() -> &'static std::ffi::OsStr {
 
 /// Environment shared by git and git-shard in tests.
 pub fn hermetic(cmd: &mut Command, home: &Path) {
+    // The prompt's private folder, the test's own: no test sees another's kept files and stamps.
+    let run = private_runtime_dir(home);
     cmd.env_clear()
+        .env("XDG_RUNTIME_DIR", run)
         .env("PATH", test_path())
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join(".config"))
@@ -95,6 +98,14 @@ pub fn hermetic(cmd: &mut Command, home: &Path) {
         .env("NO_COLOR", "1")
         .env("SHELL", "/bin/sh")
         .env("LANG", "C.UTF-8");
+}
+
+/// `$XDG_RUNTIME_DIR` of the tests using `home` (made here, private as a login's is).
+pub fn private_runtime_dir(home: &Path) -> PathBuf {
+    use std::os::unix::fs::DirBuilderExt;
+    let run = home.join(".run");
+    let _ = fs::DirBuilder::new().recursive(true).mode(0o700).create(&run);
+    run
 }
 
 impl TestRepo {
