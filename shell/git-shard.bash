@@ -97,7 +97,15 @@ __git_shard_runs=()
 
 __git_shard_unchanged() {
     [[ -n $__git_shard_watch ]] || return 1
-    [[ $__git_shard_seen == "$PWD|${LC_ALL-}|${LC_CTYPE-}|${LANG-}|${GIT_SHARD_ASCII-}" ]] || return 1
+    [[ $__git_shard_seen == "$PWD|${LC_ALL-}|${LC_CTYPE-}|${LANG-}|${GIT_SHARD_ASCII-}|${GIT_CEILING_DIRECTORIES-}|${GIT_DISCOVERY_ACROSS_FILESYSTEM-}" ]] || return 1
+    # Outside a repository: still outside while no folder the walk looked in has a `.git`.
+    if [[ $__git_shard_watch == nowhere ]]; then
+        local __git_shard_dir
+        for __git_shard_dir in "${__git_shard_runs[@]}"; do
+            [[ -e $__git_shard_dir/.git ]] && return 1
+        done
+        return 0
+    fi
     # zsh's -nt and -ot are false when either file is missing (a stamp cleaned away, the folder
     # gone): such a check proves nothing.
     [[ -e $__git_shard_watch && -e $__git_shard_stamp && -e $__git_shard_stamp.runs ]] || return 1
@@ -129,7 +137,7 @@ __git_shard_prompt_hook() {
                 done <<<"${__git_shard_deps#*$'\n'}"
             fi
         fi
-        __git_shard_seen="$PWD|${LC_ALL-}|${LC_CTYPE-}|${LANG-}|${GIT_SHARD_ASCII-}"
+        __git_shard_seen="$PWD|${LC_ALL-}|${LC_CTYPE-}|${LANG-}|${GIT_SHARD_ASCII-}|${GIT_CEILING_DIRECTORIES-}|${GIT_DISCOVERY_ACROSS_FILESYSTEM-}"
     fi
     return "$__git_shard_status"
 }

@@ -42,7 +42,14 @@ end
 # builtins: a prompt where nothing changed starts no process.
 function __git_shard_unchanged
     test -n "$__git_shard_watch"; or return 1
-    test "$__git_shard_seen" = "$PWD|$LC_ALL|$LC_CTYPE|$LANG|$GIT_SHARD_ASCII"; or return 1
+    test "$__git_shard_seen" = "$PWD|$LC_ALL|$LC_CTYPE|$LANG|$GIT_SHARD_ASCII|$GIT_CEILING_DIRECTORIES|$GIT_DISCOVERY_ACROSS_FILESYSTEM"; or return 1
+    # Outside a repository: still outside while no folder the walk looked in has a `.git`.
+    if test "$__git_shard_watch" = nowhere
+        for dir in $__git_shard_dirs
+            test -e $dir/.git; and return 1
+        end
+        return 0
+    end
     if test "$__git_shard_watch" -nt "$__git_shard_stamp"; or test "$__git_shard_watch" -ot "$__git_shard_stamp"
         return 1
     end
@@ -61,14 +68,16 @@ function __git_shard_prompt --description 'the git-shard prompt segment'
             set -l deps (string split \t -- $lines[2])
             set -g __git_shard_watch $deps[1]
             set -g __git_shard_stamp $deps[2]
+            set -g __git_shard_dirs $lines[3..-1]
             # `-e /proc/<pid>/exe -a /proc/<pid> -ot <stamp>.runs`, joined by `-a`.
             set -g __git_shard_checks
+            test "$__git_shard_watch" = nowhere; and set lines $lines[1..2]
             for pid in $lines[3..-1]
                 set -a __git_shard_checks -a -e /proc/$pid/exe -a /proc/$pid -ot $__git_shard_stamp.runs
             end
             set -q __git_shard_checks[1]; and set -e __git_shard_checks[1]
         end
-        set -g __git_shard_seen "$PWD|$LC_ALL|$LC_CTYPE|$LANG|$GIT_SHARD_ASCII"
+        set -g __git_shard_seen "$PWD|$LC_ALL|$LC_CTYPE|$LANG|$GIT_SHARD_ASCII|$GIT_CEILING_DIRECTORIES|$GIT_DISCOVERY_ACROSS_FILESYSTEM"
     end
     test -n "$__git_shard_segment"; and printf '%s\n' $__git_shard_segment
 end

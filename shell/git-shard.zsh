@@ -102,7 +102,15 @@ __git_shard_runs=()
 
 __git_shard_unchanged() {
     [[ -n $__git_shard_watch ]] || return 1
-    [[ $__git_shard_seen == "$PWD|${LC_ALL-}|${LC_CTYPE-}|${LANG-}|${GIT_SHARD_ASCII-}" ]] || return 1
+    [[ $__git_shard_seen == "$PWD|${LC_ALL-}|${LC_CTYPE-}|${LANG-}|${GIT_SHARD_ASCII-}|${GIT_CEILING_DIRECTORIES-}|${GIT_DISCOVERY_ACROSS_FILESYSTEM-}" ]] || return 1
+    # Outside a repository: still outside while no folder the walk looked in has a `.git`.
+    if [[ $__git_shard_watch == nowhere ]]; then
+        local __git_shard_dir
+        for __git_shard_dir in "${__git_shard_runs[@]}"; do
+            [[ -e $__git_shard_dir/.git ]] && return 1
+        done
+        return 0
+    fi
     # zsh's -nt and -ot are false when either file is missing (a stamp cleaned away, the folder
     # gone): such a check proves nothing.
     [[ -e $__git_shard_watch && -e $__git_shard_stamp && -e $__git_shard_stamp.runs ]] || return 1
@@ -128,7 +136,7 @@ __git_shard_precmd() {
             __git_shard_stamp=${__git_shard_lines[2]#*$'\t'}
             __git_shard_runs=("${(@)__git_shard_lines[3,-1]}")
         fi
-        __git_shard_seen="$PWD|${LC_ALL-}|${LC_CTYPE-}|${LANG-}|${GIT_SHARD_ASCII-}"
+        __git_shard_seen="$PWD|${LC_ALL-}|${LC_CTYPE-}|${LANG-}|${GIT_SHARD_ASCII-}|${GIT_CEILING_DIRECTORIES-}|${GIT_DISCOVERY_ACROSS_FILESYSTEM-}"
     fi
     # A prompt theme loaded after the init line set PROMPT without the segment: put it back.
     if [[ -z ${GIT_SHARD_NO_PROMPT-} && $PROMPT != *__git_shard_segment* ]]; then

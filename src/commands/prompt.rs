@@ -136,6 +136,27 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             here.common_dir
         }
     });
+    // Outside any repository (where a shell spends most of its prompts): what would put it in
+    // one is a `.git` in a folder the walk looked in. The shell checks those (`nowhere` and the
+    // folders, one per line).
+    if watched.is_none()
+        && let crate::git::locate::Found::Nowhere(walked) = crate::git::locate::find(&ctx.cwd)
+        && std::path::Path::new("/proc/self/stat").exists()
+    {
+        let mut out = String::from("\nnowhere\n");
+        for dir in &walked {
+            match dir.to_str() {
+                Some(d) if !d.contains('\n') => out.push_str(&format!("{d}\n")),
+                // A folder the shell cannot be told of: it asks us each time.
+                _ => {
+                    let _ = std::io::stdout().write_all(b"\n");
+                    return Ok(());
+                }
+            }
+        }
+        let _ = std::io::stdout().write_all(out.as_bytes());
+        return Ok(());
+    }
     // Before anything is read: the runs' proof (see `stamps`).
     let checked = std::time::SystemTime::now();
     let since = watched

@@ -36,12 +36,34 @@ pub struct Located {
 const SETS_LOCATION: &[&str] = &["GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR"];
 
 pub fn locate(start: &Path) -> Option<Located> {
+    match find(start) {
+        Found::Repository(here) => Some(here),
+        Found::Nowhere(_) | Found::Unsure => None,
+    }
+}
+
+/// What the walk from a folder found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    Repository(Located),
+    /// No repository holds the folder: the walk looked in each of these for a `.git` and ended
+    /// where git's would (the root, a ceiling, another filesystem). A `.git` that appears in any
+    /// of them may change that; nothing else can, for the same environment.
+    Nowhere(Vec<PathBuf>),
+    /// Something only git can settle (see the module).
+    Unsure,
+}
+
+pub fn find(start: &Path) -> Found {
     if SETS_LOCATION.iter().any(|v| std::env::var_os(v).is_some()) {
-        return None;
+        return Found::Unsure;
     }
     let ceilings = ceilings();
     let across = std::env::var("GIT_DISCOVERY_ACROSS_FILESYSTEM").is_ok_and(|v| truthy(&v));
-    let device = fs::metadata(start).ok()?.dev();
+    let Ok(device) = fs::metadata(start).map(|m| m.dev()) else {
+        return Found::Unsure;
+    };
+    let mut walked = Vec::new();
     let mut dir = start;
     loop {
         let dot_git = dir.join(".git");
@@ -50,21 +72,26 @@ pub fn locate(start: &Path) -> Option<Located> {
             // git only takes a `.git` folder that looks like a repository; an empty one is walked
             // past.
             Ok(m) if m.is_dir() && dot_git.join("HEAD").exists() => {
-                return Some(Located {
+                return Found::Repository(Located {
                     common_dir: dot_git,
                     worktree: dir.to_owned(),
                     worktree_id: None,
                 });
             }
-            Ok(m) if m.is_file() => return linked(dir, &dot_git),
+            Ok(m) if m.is_file() => return linked(dir, &dot_git).map_or(Found::Unsure, Found::Repository),
             _ => {}
         }
-        let parent = dir.parent()?;
+        walked.push(dir.to_owned());
+        let Some(parent) = dir.parent() else {
+            return Found::Nowhere(walked);
+        };
         if ceilings.iter().any(|c| c == parent) {
-            return None;
+            return Found::Nowhere(walked);
         }
-        if !across && fs::metadata(parent).ok()?.dev() != device {
-            return None;
+        match fs::metadata(parent) {
+            Ok(m) if !across && m.dev() != device => return Found::Nowhere(walked),
+            Ok(_) => {}
+            Err(_) => return Found::Unsure,
         }
         dir = parent;
     }

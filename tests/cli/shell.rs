@@ -1134,3 +1134,47 @@ fn the_summary_needs_no_private_folder() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "1○\n", "{out:?}");
 }
+
+/// Outside any repository, where a shell spends most of its prompts, the hook starts nothing
+/// while nothing changed; a repository made in the folder or above it shows at the next prompt.
+#[test]
+fn outside_a_repository_the_hook_starts_nothing_until_a_git_appears() {
+    let repo = TestRepo::new();
+    let outside = repo.tmp.path().join("outside");
+    let deep = outside.join("a/b");
+    fs::create_dir_all(&deep).unwrap();
+    let bin = repo.tmp.path().join("counting");
+    let spawns = counting_git_shard(&bin);
+    let count = || fs::read_to_string(&spawns).map_or(0, |t| t.lines().count());
+    for (sh, init) in INIT {
+        if !have(sh) {
+            continue;
+        }
+        let _ = fs::remove_dir_all(outside.join(".git"));
+        let _ = fs::remove_file(&spawns);
+        let hook = match sh {
+            "bash" => "__git_shard_prompt_hook",
+            "zsh" => "__git_shard_precmd",
+            _ => "__git_shard_prompt >/dev/null",
+        };
+        let set_path = if sh == "fish" {
+            format!("set -gx PATH {} $PATH", bin.display())
+        } else {
+            format!("export PATH={}:$PATH", bin.display())
+        };
+        let script = format!(
+            "{set_path}\n{init}\n{hook}\n{hook}\n{hook}\ngit init -q {} >/dev/null\nsleep 1.2\n{hook}\n{hook}\ntrue\n",
+            outside.display()
+        );
+        let out = shell(&repo, sh, &deep, &script);
+        assert!(out.status.success(), "{sh}: {out:?}");
+        // `init`, the first prompt, and the first after `git init` (a moment later, as a person
+        // types; in a repository without shards, the next one starts nothing either).
+        assert_eq!(
+            count(),
+            3,
+            "{sh}: git-shard starts: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
