@@ -56,15 +56,19 @@ __git_shard_git() {
 if [[ -z ${GIT_SHARD_NO_CD-} ]] && ! declare -F git >/dev/null; then
     if [[ -n ${BASH_ALIASES[git]-} && ${BASH_ALIASES[git]} != *__git_shard_git* ]]; then
         __git_shard_alias=${BASH_ALIASES[git]}
-        if [[ " $__git_shard_alias " =~ ^(.*[[:space:]])git([[:space:]].*)$ ]]; then
-            # It runs git itself (with options): the wrapper takes git's place in it.
-            BASH_ALIASES[git]="${BASH_REMATCH[1]# }__git_shard_git${BASH_REMATCH[2]% }"
+        # It runs git itself, after nothing but variables for it (`GIT_PAGER=cat git`), and with
+        # options maybe: the wrapper takes git's place in it. Not after a command that runs its
+        # arguments (`command git`, `nice git`): that would run the wrapper as a program.
+        if [[ " $__git_shard_alias " =~ ^(.*[[:space:]])git([[:space:]].*)$ ]] &&
+            __git_shard_before=${BASH_REMATCH[1]} __git_shard_after=${BASH_REMATCH[2]} &&
+            [[ $__git_shard_before =~ ^[[:space:]]*([A-Za-z_][A-Za-z0-9_]*=[^[:space:]]*[[:space:]]+)*$ ]]; then
+            BASH_ALIASES[git]="${__git_shard_before# }__git_shard_git${__git_shard_after% }"
         else
             # It runs another tool: the wrapper runs that tool for everything but `shard cd`.
             eval "__git_shard_git_next() { $__git_shard_alias \"\$@\"; }"
             BASH_ALIASES[git]=__git_shard_git
         fi
-        unset __git_shard_alias
+        unset __git_shard_alias __git_shard_before __git_shard_after
     else
         function git {
             __git_shard_git "$@"
@@ -81,9 +85,11 @@ if [[ -z ${GIT_SHARD_NO_CD-} ]] && ! declare -F git-shard >/dev/null; then
         fi
     }
 fi
-# This shell has the integration: `git shard cd` run past it (through a `git` function of the
-# user's) says so instead of suggesting to enable it.
-export GIT_SHARD_SHELL_PID=$$
+# This shell has the integration: `git shard cd` run past it (through a `git` function or alias
+# of the user's) says so instead of suggesting to enable it.
+if [[ -z ${GIT_SHARD_NO_CD-} ]]; then
+    export GIT_SHARD_SHELL_PID=$$
+fi
 
 # What the last segment depends on (`git-shard prompt --cache`): the folder the records are
 # written into (its time, against a stamp git-shard set to it), the runs shown as running (alive,

@@ -4,9 +4,19 @@
 #   GIT_SHARD_NO_PROMPT=1  leave fish_prompt alone (call __git_shard_prompt in your own prompt)
 #   GIT_SHARD_NO_CD=1      do not wrap `git` (then `git shard cd <name>` only prints the path)
 
-# `git shard cd <name>`: change this shell's directory to the shard's worktree.
+# `git [<git options>] shard cd <name>`: change this shell's directory to the shard's worktree.
+# $argv: git's own options (`-C <dir>`, …), `--`, then cd's arguments.
 function __git_shard_cd
-    set -l __git_shard_dir (env _GIT_SHARD_FROM_SHELL=1 git-shard cd $argv); or return
+    set -l at (contains -i -- -- $argv)
+    set -l opts
+    test $at -gt 1; and set opts $argv[1..(math $at - 1)]
+    set -l rest $argv[(math $at + 1)..-1]
+    set -l __git_shard_dir
+    if set -q opts[1]
+        set __git_shard_dir (env _GIT_SHARD_FROM_SHELL=1 git $opts shard cd $rest); or return
+    else
+        set __git_shard_dir (env _GIT_SHARD_FROM_SHELL=1 git-shard cd $rest); or return
+    end
     # Not a folder: what `git shard cd --help` printed, for the user to read.
     if test (count $__git_shard_dir) -eq 1; and test -d "$__git_shard_dir"
         builtin cd $__git_shard_dir
@@ -15,24 +25,53 @@ function __git_shard_cd
     end
 end
 
-# Only `git shard cd` and `git-shard cd` are intercepted; everything else goes to the real command.
-if not set -q GIT_SHARD_NO_CD; and not functions -q git
-    function git --wraps git
-        if test (count $argv) -ge 2; and test "$argv[1]" = shard; and test "$argv[2]" = cd
-            __git_shard_cd $argv[3..-1]
-        else
+# Only `git shard cd` (after git's own options) and `git-shard cd` are intercepted; everything
+# else goes on: to git, or to the user's own `git` function (an `alias git=hub` is one), kept as
+# it was and called in our wrapper's place.
+if not set -q GIT_SHARD_NO_CD; and not functions -q __git_shard_git_next
+    if functions -q git
+        functions -c git __git_shard_git_next
+        functions -e git
+    else
+        function __git_shard_git_next
             command git $argv
+        end
+    end
+    function git --wraps git
+        set -l i 1
+        while test $i -le (count $argv)
+            switch $argv[$i]
+                case -C -c --git-dir --work-tree --namespace --config-env
+                    set i (math $i + 2)
+                case '-*'
+                    set i (math $i + 1)
+                case '*'
+                    break
+            end
+        end
+        set -l next (math $i + 1)
+        if test "$argv[$i]" = shard; and test "$argv[$next]" = cd
+            set -l opts
+            test $i -gt 1; and set opts $argv[1..(math $i - 1)]
+            __git_shard_cd $opts -- $argv[(math $i + 2)..-1]
+        else
+            __git_shard_git_next $argv
         end
     end
 end
 if not set -q GIT_SHARD_NO_CD; and not functions -q git-shard
     function git-shard --wraps git-shard
         if test (count $argv) -ge 1; and test "$argv[1]" = cd
-            __git_shard_cd $argv[2..-1]
+            __git_shard_cd -- $argv[2..-1]
         else
             command git-shard $argv
         end
     end
+end
+# This shell has the integration: `git shard cd` run past it (through a git alias of the user's)
+# says so instead of suggesting to enable it.
+if not set -q GIT_SHARD_NO_CD
+    set -gx GIT_SHARD_SHELL_PID $fish_pid
 end
 
 # What the last segment depends on (`git-shard prompt --cache`): the folder the records are

@@ -61,8 +61,12 @@ if [[ -z ${GIT_SHARD_NO_CD-} ]] && (( ! $+functions[git] )); then
             setopt localoptions extendedglob
             local __git_shard_alias=${aliases[git]}
             local -a match mbegin mend
-            if [[ " $__git_shard_alias " == (#b)(*[[:space:]])git([[:space:]]*) ]]; then
-                # It runs git itself (`noglob git`): the wrapper takes git's place in it.
+            # It runs git itself, after nothing but precommand modifiers of the shell's own and
+            # variables for it (`noglob git`, `GIT_PAGER=cat git`), and with options maybe: the
+            # wrapper takes git's place in it. Not after a command that runs its arguments
+            # (`command git`, `env … git`): that would run the wrapper as a program.
+            if [[ " $__git_shard_alias " == (#b)(*[[:space:]])git([[:space:]]*) ]] &&
+                [[ ${match[1]} == [[:space:]]#((noglob|nocorrect|[A-Za-z_][A-Za-z0-9_]#=[^[:space:]]#)[[:space:]]##)# ]]; then
                 aliases[git]="${match[1]# }__git_shard_git${match[2]% }"
             else
                 # It runs another tool: the wrapper runs that tool for everything but `shard cd`.
@@ -86,9 +90,11 @@ if [[ -z ${GIT_SHARD_NO_CD-} ]] && (( ! $+functions[git-shard] )); then
         fi
     }
 fi
-# This shell has the integration: `git shard cd` run past it (through a `git` function of the
-# user's) says so instead of suggesting to enable it.
-export GIT_SHARD_SHELL_PID=$$
+# This shell has the integration: `git shard cd` run past it (through a `git` function or alias
+# of the user's) says so instead of suggesting to enable it.
+if [[ -z ${GIT_SHARD_NO_CD-} ]]; then
+    export GIT_SHARD_SHELL_PID=$$
+fi
 
 # What the last segment depends on (`git-shard prompt --cache`): the folder the records are
 # written into (its time, against a stamp git-shard set to it), the runs shown as running (alive,

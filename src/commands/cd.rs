@@ -22,14 +22,15 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         return Ok(());
     }
     let name = crate::output::clean(&args.name);
-    if called_from_integrated_shell() {
-        eprintln!(
-            "hint: this shell has git-shard's integration, but its `git` is a function of your own that \
-             does not reach it; `git-shard cd {name}` changes directory, or: cd \"$(git shard path {name})\""
-        );
-    } else if std::env::var_os("GIT_SHARD_NO_CD").is_some() {
+    if std::env::var_os("GIT_SHARD_NO_CD").is_some() {
         eprintln!(
             "hint: GIT_SHARD_NO_CD is set, so the shell integration leaves `cd` alone: cd \"$(git shard path {name})\""
+        );
+    } else if called_from_integrated_shell() {
+        eprintln!(
+            "hint: this shell has git-shard's integration, but this `git shard cd` did not go through it (a \
+             `git` function or git alias of your own?); `git-shard cd {name}` changes directory, or: \
+             cd \"$(git shard path {name})\""
         );
     } else {
         eprintln!(

@@ -578,14 +578,24 @@ fn an_alias_for_git_keeps_its_tool_and_git_shard_cd_still_works() {
     fs::write(bin.join("hub"), FAKE_HUB).unwrap();
     fs::set_permissions(bin.join("hub"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let log = repo.tmp.path().join("hub.log");
-    for (sh, init) in INIT.iter().filter(|(sh, _)| *sh != "fish") {
+    for (sh, init) in INIT {
         if !have(sh) {
             continue;
         }
-        let aliases: &[&str] = if *sh == "zsh" {
-            &["alias git=hub", "alias git='noglob git'"]
+        let aliases: &[&str] = if sh == "zsh" {
+            &[
+                "alias git=hub",
+                "alias git='noglob git'",
+                "alias git='command git'",
+                "alias git='env GIT_PAGER=cat git'",
+            ]
         } else {
-            &["alias git=hub", "alias git='git --no-pager'"]
+            &[
+                "alias git=hub",
+                "alias git='git --no-pager'",
+                "alias git='command git'",
+                "alias git='nice git'",
+            ]
         };
         for alias in aliases {
             let _ = fs::remove_file(&log);
@@ -594,12 +604,19 @@ fn an_alias_for_git_keeps_its_tool_and_git_shard_cd_still_works() {
             let rc = repo.tmp.path().join(format!("rc.{sh}"));
             fs::write(
                 &rc,
-                format!(
-                    "export PATH={}:$PATH HUB_LOG={}\n{}{alias}\n{init}\n",
-                    bin.display(),
-                    log.display(),
-                    if *sh == "bash" { "shopt -s expand_aliases\n" } else { "" },
-                ),
+                match sh {
+                    "fish" => format!(
+                        "set -gx PATH {} $PATH\nset -gx HUB_LOG {}\n{alias}\n{init}\n",
+                        bin.display(),
+                        log.display(),
+                    ),
+                    _ => format!(
+                        "export PATH={}:$PATH HUB_LOG={}\n{}{alias}\n{init}\n",
+                        bin.display(),
+                        log.display(),
+                        if sh == "bash" { "shopt -s expand_aliases\n" } else { "" },
+                    ),
+                },
             )
             .unwrap();
             let session = repo.tmp.path().join(format!("session.{sh}"));
@@ -634,21 +651,36 @@ fn git_dash_c_shard_cd_and_a_users_own_git_function() {
     let target = repo.shards_dir().join("there");
     let elsewhere = repo.tmp.path().join("elsewhere");
     fs::create_dir_all(&elsewhere).unwrap();
-    for (sh, init) in INIT.iter().filter(|(sh, _)| *sh != "fish") {
+    for (sh, init) in INIT {
         if !have(sh) {
             continue;
         }
         let script = format!("{init}\ngit -C {} shard cd there\npwd\n", repo.root.display());
         let out = shell(&repo, sh, &elsewhere, &script);
         assert_eq!(stdout(&out).trim(), target.display().to_string(), "{sh}: {out:?}");
-        // Their own `git` function: the integration leaves it alone, and the hint says why cd did not move.
-        let script = format!("git() {{ command git \"$@\"; }}\n{init}\ngit shard cd there\n");
+        // A `git` function of their own made after the init line: the hint says why cd did not
+        // move. (fish keeps one made before it in the chain, as its aliases are functions.)
+        let own = if sh == "fish" {
+            "function git; command git $argv; end"
+        } else {
+            "git() { command git \"$@\"; }"
+        };
+        let script = format!("{init}\n{own}\ngit shard cd there\n");
         let out = shell(&repo, sh, &repo.root, &script);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
-            err.contains("a function of your own") && err.contains("git-shard cd there"),
+            err.contains("did not go through it") && err.contains("git-shard cd there"),
             "{sh}: {err}"
         );
+        // GIT_SHARD_NO_CD: the hint says that, not that a function of theirs is in the way.
+        let no_cd = if sh == "fish" {
+            "set -gx GIT_SHARD_NO_CD 1"
+        } else {
+            "export GIT_SHARD_NO_CD=1"
+        };
+        let out = shell(&repo, sh, &repo.root, &format!("{no_cd}\n{init}\ngit shard cd there\n"));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("GIT_SHARD_NO_CD is set"), "{sh}: {err}");
     }
     if have("zsh") {
         // `setopt warn_create_global`: nothing to say at the first prompt.
