@@ -11,6 +11,10 @@ cd "$(dirname "$0")"
 host=$(rustc -vV | sed -n 's/^host: //p')
 case $host in
 *-linux-gnu)
+    # RUSTFLAGS, when set, wins over every configured rustflags: the flag goes into it then.
+    if [ -n "${RUSTFLAGS-}" ]; then
+        RUSTFLAGS="$RUSTFLAGS -C target-feature=+crt-static" exec cargo install --locked --path . --target "$host" "$@"
+    fi
     exec cargo install --locked --path . --target "$host" \
         --config "target.$host.rustflags = [\"-C\", \"target-feature=+crt-static\"]" "$@"
     ;;

@@ -148,6 +148,11 @@ __git_shard_precmd() {
     if [[ -z ${GIT_SHARD_NO_PROMPT-} && $PROMPT != *__git_shard_segment* ]]; then
         PROMPT='${__git_shard_segment:+$__git_shard_segment }'"$PROMPT"
     fi
+    # One that sets PROMPT in a precmd of its own (added after ours) would undo that at every
+    # prompt: from the next one on, ours runs last.
+    if [[ -z ${GIT_SHARD_NO_PROMPT-} && ${precmd_functions[-1]-} != __git_shard_precmd ]]; then
+        precmd_functions=(${precmd_functions:#__git_shard_precmd} __git_shard_precmd)
+    fi
 }
 
 if [[ -z ${GIT_SHARD_NO_PROMPT-} ]]; then

@@ -22,8 +22,9 @@ use std::time::SystemTime;
 /// Print a short prompt segment: the shard you are in and its agent's status (`⎇ fix-login ●`),
 /// or in the main worktree a summary of the repository's shards (`3● 1✗`); nothing elsewhere.
 ///
-/// Symbols: ● running, ○ not started, ✓0 exited with code 0, ✗1 exited with code 1, ✗s9 ended by
-/// signal 9, ? lost, ⚠ a record that cannot be read. Where the locale is not UTF-8 (or with GIT_SHARD_ASCII=1): * o +0 x1 xs9 ? !!.
+/// Symbols: ● running, ◆ waiting for you, ◇ idle, ○ not started, ✓0 exited with code 0, ✗1
+/// exited with code 1, ✗s9 ended by signal 9, ■ stopped, ? lost, ⚠ a record that cannot be read.
+/// Where the locale is not UTF-8 (or with GIT_SHARD_ASCII=1): * ! . o +0 x1 xs9 - ? !!.
 #[derive(Debug, Default, clap::Args)]
 pub struct Args {
     /// Template with {name} {status} {symbol} {glyph} {summary} {count_running} {count_waiting}

@@ -1210,3 +1210,24 @@ fn outside_a_repository_the_hook_starts_nothing_until_a_git_appears() {
         );
     }
 }
+
+/// A zsh theme that sets PROMPT in a precmd of its own, added after the init line (as
+/// powerlevel10k and pure do): from the next prompt on, the segment is in it.
+#[test]
+fn zsh_keeps_the_segment_in_a_theme_that_sets_prompt_at_every_prompt() {
+    let repo = TestRepo::new();
+    if !have("zsh") {
+        return;
+    }
+    let script = "eval \"$(git-shard init zsh)\"\nautoload -Uz add-zsh-hook\n\
+                  theme() { PROMPT='THEME %# ' }\nadd-zsh-hook precmd theme\n\
+                  for f in $precmd_functions; do $f; done\nfor f in $precmd_functions; do $f; done\n\
+                  print -r -- \"$PROMPT\"\n";
+    let out = shell(&repo, "zsh", &repo.root, script);
+    assert_eq!(
+        stdout(&out),
+        "${__git_shard_segment:+$__git_shard_segment }THEME %# \n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
