@@ -30,8 +30,18 @@ pub fn stable_hash(bytes: &[u8]) -> u64 {
 /// A folder only this user can enter, for what git-shard keeps for itself between runs (the
 /// environment handoff's socket, the prompt's stamps and kept records): `$XDG_RUNTIME_DIR/git-shard`
 /// (a tmpfs made for exactly this), else `<tmp>/git-shard-<uid>`. Refused unless it is a real
-/// folder of this user that nobody else may enter.
+/// folder of this user that nobody else may enter. Made and checked once per process (the prompt
+/// asks more than once).
 pub fn private_dir() -> io::Result<PathBuf> {
+    static FOUND: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    if let Some(dir) = FOUND.get() {
+        return Ok(dir.clone());
+    }
+    let dir = make_private_dir()?;
+    Ok(FOUND.get_or_init(|| dir).clone())
+}
+
+fn make_private_dir() -> io::Result<PathBuf> {
     let uid = rustix::process::geteuid().as_raw();
     let dir = match std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
         Some(run) if run.is_absolute() && run.is_dir() => run.join("git-shard"),

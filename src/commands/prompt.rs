@@ -120,8 +120,14 @@ const ASCII: Symbols = Symbols {
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     use std::io::Write;
     // Whatever happens, the prompt gets a segment or nothing, never an error.
+    use crate::git::locate::{Found, find};
+    let (here, nowhere) = match find(&ctx.cwd) {
+        Found::Repository(here) => (Some(here), None),
+        Found::Nowhere(walked) => (None, Some(walked)),
+        Found::Unsure => (None, None),
+    };
     let Some(shell) = args.cache else {
-        if let Some(text) = segment(ctx, args, &mut Vec::new()) {
+        if let Some(text) = segment(here, args, &mut Vec::new()) {
             let _ = writeln!(std::io::stdout(), "{text}");
         }
         return Ok(());
@@ -129,19 +135,18 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     // What the segment depends on: the folder every record is written into (by rename, so any
     // change to a record changes its time), read before the records are; and the runs it shows
     // as running, which can end without a word (killed with their supervisor).
-    let watched = locate(&ctx.cwd).map(|here| {
+    let watched = here.as_ref().map(|here| {
         let store = Store::new(&here.common_dir);
         if store.dir().is_dir() {
             store.dir().to_owned()
         } else {
-            here.common_dir
+            here.common_dir.clone()
         }
     });
     // Outside any repository (where a shell spends most of its prompts): what would put it in
     // one is a `.git` in a folder the walk looked in. The shell checks those (`nowhere` and the
     // folders, one per line).
-    if watched.is_none()
-        && let crate::git::locate::Found::Nowhere(walked) = crate::git::locate::find(&ctx.cwd)
+    if let Some(walked) = nowhere
         && std::path::Path::new("/proc/self/stat").exists()
     {
         let mut out = String::from("\nnowhere\n");
@@ -164,7 +169,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         .as_ref()
         .and_then(|w| std::fs::metadata(w).and_then(|m| m.modified()).ok());
     let mut running = Vec::new();
-    let text = segment(ctx, args, &mut running).unwrap_or_default();
+    let text = segment(here, args, &mut running).unwrap_or_default();
     let mut out = format!("{text}\n");
     // A change in the same clock tick as the last one would leave the folder's time as it is:
     // until that tick is well past, the folder's time cannot vouch for the segment. And the shell
@@ -266,9 +271,13 @@ fn utf8_locale() -> bool {
 }
 
 /// The segment; `running` gets the identities of the runs it shows as running.
-fn segment(ctx: &Context, args: &Args, running: &mut Vec<crate::process::Identity>) -> Option<String> {
+fn segment(
+    here: Option<crate::git::locate::Located>,
+    args: &Args,
+    running: &mut Vec<crate::process::Identity>,
+) -> Option<String> {
     let sym = symbols();
-    let here = locate(&ctx.cwd)?;
+    let here = here?;
     let store = Store::new(&here.common_dir);
     let current = match here.worktree_id.as_deref() {
         // A linked worktree that is not (or no longer readably) a shard: not ours to describe.
