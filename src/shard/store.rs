@@ -96,7 +96,8 @@ impl Store {
         Ok(self.lock_file_until(file, op, None)?.expect("waits without a deadline"))
     }
 
-    /// [`Store::lock_file`], giving up at `deadline` (`Ok(None)`); `op` is a blocking operation.
+    /// [`Store::lock_file`], giving up at `deadline` (`Ok(None)`): tried without blocking until
+    /// then. `op` is a blocking operation.
     fn lock_file_until(
         &self,
         file: &str,
@@ -169,25 +170,13 @@ impl Store {
     /// holds it, and a hook that calls `git shard new` would otherwise wait forever.
     pub fn lock_worktrees(&self) -> Result<Lock, StoreError> {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-        loop {
-            match self.lock_file(".worktrees.lock", FlockOperation::NonBlockingLockExclusive) {
-                Ok(lock) => return Ok(lock),
-                Err(StoreError::Io { source, .. })
-                    if source.kind() == io::ErrorKind::WouldBlock && std::time::Instant::now() < deadline =>
-                {
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
-                Err(StoreError::Io { source, .. }) if source.kind() == io::ErrorKind::WouldBlock => {
-                    return Err(StoreError::Io {
-                        context: "another git-shard has been adding or removing a worktree of this repository for \
-                                  two minutes (a git hook that runs `git shard new` or `rm` cannot work)"
-                            .into(),
-                        source,
-                    });
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        self.lock_file_until(".worktrees.lock", FlockOperation::LockExclusive, Some(deadline))?
+            .ok_or_else(|| StoreError::Io {
+                context: "another git-shard has been adding or removing a worktree of this repository for \
+                          two minutes (a git hook that runs `git shard new` or `rm` cannot work)"
+                    .into(),
+                source: io::ErrorKind::WouldBlock.into(),
+            })
     }
 
     pub fn exists(&self, name: &ShardName) -> bool {
