@@ -45,6 +45,15 @@ fn shell_command(repo: &TestRepo, shell: &str, dir: &Path, script: &str) -> Comm
     cmd
 }
 
+/// In `sh`: what runs the prompt hook as a prompt would, and what prints the segment it made.
+fn hook_and_show(sh: &str) -> (&'static str, &'static str) {
+    match sh {
+        "bash" => ("__git_shard_prompt_hook", "printf '%s\\n' \"$__git_shard_segment\""),
+        "zsh" => ("__git_shard_precmd", "print -r -- \"$__git_shard_segment\""),
+        _ => ("set -g seg (__git_shard_prompt)", "printf '%s\\n' $seg"),
+    }
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -866,11 +875,7 @@ fn the_prompt_hook_starts_nothing_when_nothing_changed_and_is_never_stale() {
         if !have(sh) {
             continue;
         }
-        let (hook, show) = match sh {
-            "bash" => ("__git_shard_prompt_hook", "printf '%s\\n' \"$__git_shard_segment\""),
-            "zsh" => ("__git_shard_precmd", "print -r -- \"$__git_shard_segment\""),
-            _ => ("set -g seg (__git_shard_prompt)", "printf '%s\\n' $seg"),
-        };
+        let (hook, show) = hook_and_show(sh);
         let step = |marker: &str| format!("{hook}\n{show}\necho {marker}\n");
         let _ = fs::remove_file(&spawns);
         let set_path = if sh == "fish" {
@@ -913,11 +918,7 @@ fn the_prompt_hook_starts_nothing_when_nothing_changed_and_is_never_stale() {
         }
         repo.ok(&["run", "s", "--terminal", "background", "--", "sleep", "300"]);
         let s = repo.shard("s");
-        let (hook, show) = match sh {
-            "bash" => ("__git_shard_prompt_hook", "printf '%s\\n' \"$__git_shard_segment\""),
-            "zsh" => ("__git_shard_precmd", "print -r -- \"$__git_shard_segment\""),
-            _ => ("set -g seg (__git_shard_prompt)", "printf '%s\\n' $seg"),
-        };
+        let (hook, show) = hook_and_show(sh);
         let script = format!(
             "{init}\n{hook}\nkill -9 {} {}\nsleep 0.3\n{hook}\n{show}\n",
             s["process"]["supervisor_pid"],
@@ -996,11 +997,7 @@ fn the_prompt_hook_checks_many_runs_itself_and_sees_a_zombie_and_a_reused_pid() 
         eventually("the runs idle", || {
             repo.list().iter().filter(|v| v["activity"] == "idle").count() == 6
         });
-        let (hook, show) = match sh {
-            "bash" => ("__git_shard_prompt_hook", "printf '%s\\n' \"$__git_shard_segment\""),
-            "zsh" => ("__git_shard_precmd", "print -r -- \"$__git_shard_segment\""),
-            _ => ("set -g seg (__git_shard_prompt)", "printf '%s\\n' $seg"),
-        };
+        let (hook, show) = hook_and_show(sh);
         let step = |marker: &str| format!("{hook}\n{show}\necho {marker}\n");
         // The test acts while the shell waits on the FIFO, then lets it go on.
         let pause = |n: u32| format!("echo {n} > {}\nread x < {}\n", ready.display(), go.display());
@@ -1133,11 +1130,7 @@ fn a_stamp_that_is_gone_vouches_for_nothing() {
         if !have(sh) {
             continue;
         }
-        let (hook, show) = match sh {
-            "bash" => ("__git_shard_prompt_hook", "printf '%s\\n' \"$__git_shard_segment\""),
-            "zsh" => ("__git_shard_precmd", "print -r -- \"$__git_shard_segment\""),
-            _ => ("set -g seg (__git_shard_prompt)", "printf '%s\\n' $seg"),
-        };
+        let (hook, show) = hook_and_show(sh);
         let name = format!("gone-{sh}");
         let script = format!(
             "{init}\nsleep 1.2\n{hook}\n{show}\nrm -f \"$__git_shard_stamp\"\ngit-shard new {name} --no-launch -- true >/dev/null 2>&1\n{hook}\n{show}\n"
