@@ -100,16 +100,6 @@ impl CommandSpec {
         }
     }
 
-    /// How the user wrote it, for messages.
-    pub fn display(&self) -> String {
-        match self {
-            CommandSpec::Argv(argv) => {
-                shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" "))
-            }
-            CommandSpec::Shell(line) => line.clone(),
-        }
-    }
-
     fn parse(key: &str, value: &toml::Value) -> Result<CommandSpec, String> {
         let hint = format!(
             "each {key} command is an argv array (`[\"npm\", \"ci\"]`) or a shell line by choice (`{{ sh = \"npm ci && npm run build\" }}`)"

@@ -60,7 +60,11 @@ pub fn run(
     values.extend(ports.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     for spec in commands {
         let argv = spec.argv(&values);
-        let command = spec.display();
+        // What runs, placeholders filled: the shell line, or the words.
+        let command = match spec {
+            CommandSpec::Shell(_) => argv.last().cloned().unwrap_or_default(),
+            CommandSpec::Argv(_) => shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" ")),
+        };
         let spawn_error = |source| SetupError::Spawn {
             key,
             command: command.clone(),

@@ -143,6 +143,11 @@ fn setup_runs_before_the_agent_and_a_failure_leaves_a_shard_run_continues() {
     assert!(out.status.success(), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("installing on port "), "setup output shown: {err}");
+    // What runs is shown, placeholders filled.
+    assert!(
+        err.contains("git-shard: setup: sh -c 'echo prepared for s > ready;"),
+        "{err}"
+    );
     let wt = repo.shards_dir().join("s");
     eventually("the agent ran", || wt.join("seen").exists());
     assert_eq!(fs::read_to_string(wt.join("seen")).unwrap(), "prepared for s\n");
