@@ -771,9 +771,30 @@ fn a_corrupt_record_is_counted_in_the_summary_not_dropped() {
 #[test]
 fn the_main_worktree_summary_is_never_stale() {
     let repo = TestRepo::new();
-    let summary = || repo.ok(&["prompt"]).trim().to_owned();
+    // The summary's counts, with the live runs in one count whatever their activity: a `sleep`
+    // agent is judged idle (◇) 5 s after it starts, which a slow machine may reach mid-test.
+    let summary = || {
+        let out = repo.ok(&["prompt", "--json"]);
+        let counts = serde_json::from_str::<serde_json::Value>(&out).unwrap()["counts"].clone();
+        let n = |k: &str| counts[k].as_u64().unwrap();
+        [
+            (n("running") + n("idle") + n("waiting"), "●"),
+            (n("ok"), "✓"),
+            (n("failed"), "✗"),
+            (n("lost"), "?"),
+            (n("not_started"), "○"),
+            (n("stopped"), "■"),
+            (n("unreadable"), "⚠"),
+        ]
+        .iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, glyph)| format!("{count}{glyph}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+    };
     repo.ok(&["new", "a", "--no-launch", "--", "true"]);
     repo.ok(&["new", "b", "--", "sleep", "300"]);
+    assert_eq!(repo.ok(&["prompt"]).trim(), "1● 1○");
     assert_eq!(summary(), "1● 1○");
     // A record rewritten, a shard added, one removed: each shows at once.
     repo.ok(&["stop", "b"]);
