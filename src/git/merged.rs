@@ -142,6 +142,13 @@ impl Repo {
         };
         let known: BTreeSet<&String> = theirs.keys().collect();
         if !ours.is_empty() && ours.keys().all(|id| known.contains(id)) {
+            // One commit found again is one target commit with the branch's whole change: said
+            // as a squash, which names that commit.
+            if let [id] = ours.keys().collect::<Vec<_>>().as_slice() {
+                return Ok(Some(Merged::Squashed {
+                    commit: theirs[*id].clone(),
+                }));
+            }
             return Ok(Some(Merged::Rebased));
         }
         let Ok(whole) = self.patch_id_of_diff(fork, tip) else {

@@ -221,21 +221,33 @@ fn uncommitted_work_is_refused_or_committed_first() {
 #[test]
 fn rebase_merged_branches_are_deleted_and_one_more_commit_keeps_a_branch() {
     let repo = TestRepo::new();
-    for name in ["picked", "more", "open"] {
+    for name in ["picked", "more", "open", "single"] {
         repo.ok(&["new", name, "--no-launch"]);
         let wt = repo.shards_dir().join(name);
         commit(&repo, &wt, &format!("{name}.txt"), "x\n", &format!("{name} work"));
     }
+    let picked = repo.shards_dir().join("picked");
+    commit(&repo, &picked, "picked2.txt", "y\n", "picked, more work");
     commit(&repo, &repo.root, "main.txt", "m\n", "main moves");
     // A forge's "rebase and merge": the commits are copied onto main with new ids.
-    repo.git(&["cherry-pick", "shard/picked"]);
+    repo.git(&["cherry-pick", "shard/picked~1", "shard/picked"]);
     repo.git(&["cherry-pick", "shard/more"]);
+    // One commit copied is one target commit with the whole change: named as a squash.
+    repo.git(&["cherry-pick", "shard/single"]);
+    let single = tip(&repo, "main");
     let more = repo.shards_dir().join("more");
     commit(&repo, &more, "later.txt", "later\n", "a commit after the merge");
 
     let dry = repo.ok(&["prune", "--merged", "--dry-run"]);
     assert!(
         dry.contains("would remove-merged: picked (rebase-merged into main)"),
+        "{dry}"
+    );
+    assert!(
+        dry.contains(&format!(
+            "would remove-merged: single (squash-merged into main as {})",
+            &single[..7]
+        )),
         "{dry}"
     );
     assert!(!dry.contains("more") && !dry.contains("open"), "{dry}");
