@@ -22,7 +22,8 @@
 //!   [`process::still_alive`] from the instance noted at a full check. Only a run proven gone
 //!   (lost) is kept as such: a PID with its start time and boot never comes back.
 //! - Only a reader's aid: nobody else writes it, a missing or unreadable file is simply rebuilt,
-//!   and it is written (atomically) only when something changed.
+//!   and it is written (atomically) only when it could not be trusted or a run's proof changed.
+//!   Without a private folder nothing is kept: every record is read, every time.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
