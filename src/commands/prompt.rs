@@ -185,8 +185,8 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         && let Some(stamp) = stamps(shell, since, proven)
     {
         out.push_str(&format!("{}\t{}\n", watched.display(), stamp.display()));
-        for id in running {
-            out.push_str(&format!("{}\n", id.pid));
+        for pid in running {
+            out.push_str(&format!("{pid}\n"));
         }
     }
     let _ = std::io::stdout().write_all(out.as_bytes());
@@ -270,12 +270,8 @@ fn utf8_locale() -> bool {
         })
 }
 
-/// The segment; `running` gets the identities of the runs it shows as running.
-fn segment(
-    here: Option<crate::git::locate::Located>,
-    args: &Args,
-    running: &mut Vec<crate::process::Identity>,
-) -> Option<String> {
+/// The segment; `running` gets the PIDs of the runs it shows as running.
+fn segment(here: Option<crate::git::locate::Located>, args: &Args, running: &mut Vec<u32>) -> Option<String> {
     let sym = symbols();
     let here = here?;
     let store = Store::new(&here.common_dir);
@@ -292,7 +288,7 @@ fn segment(
     };
     let status = current.as_ref().map(|r| RunStatus::of(r.process.as_ref()));
     if status == Some(RunStatus::Running) {
-        running.extend(current.as_ref().and_then(|r| r.process.as_ref()?.identity()));
+        running.extend(current.as_ref().and_then(|r| Some(r.process.as_ref()?.identity()?.pid)));
     }
     let process = current.as_ref().and_then(|r| r.process.as_ref());
 
@@ -375,7 +371,7 @@ fn segment(
 }
 
 /// The repository's shards by status, and the names of those waiting for their user.
-fn tally(store: &Store, running: &mut Vec<crate::process::Identity>) -> Option<(Counts, Vec<String>)> {
+fn tally(store: &Store, running: &mut Vec<u32>) -> Option<(Counts, Vec<String>)> {
     let summary = crate::shard::glance::summary(store)?;
     let s = summary.settled;
     let mut counts = Counts {
@@ -388,14 +384,14 @@ fn tally(store: &Store, running: &mut Vec<crate::process::Identity>) -> Option<(
         ..Counts::default()
     };
     let mut waiting = Vec::new();
-    for (name, run, status) in summary.live {
-        match status {
+    for live in summary.live {
+        match live.status {
             RunStatus::Running => {
-                running.extend(run.facts.identity.clone());
-                match run.activity {
+                running.push(live.pid);
+                match live.activity {
                     Some(Activity::Waiting) => {
                         counts.waiting += 1;
-                        waiting.push(name);
+                        waiting.push(live.name);
                     }
                     Some(Activity::Idle) => counts.idle += 1,
                     _ => counts.running += 1,

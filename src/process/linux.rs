@@ -76,13 +76,28 @@ pub fn instance(pid: u32) -> Option<u64> {
     if !proc_is_ours() {
         return None;
     }
-    rustix::fs::stat(format!("/proc/{pid}")).ok().map(|st| st.st_ino)
+    let mut buf = [0; PROC_PATH];
+    rustix::fs::stat(proc_path(&mut buf, pid, "")?).ok().map(|st| st.st_ino)
 }
 
 /// Whether `/proc/<pid>/exe` leads to a file: not for a zombie (its memory, with the executable,
 /// is gone), nor for a process we may not inspect.
 pub fn has_exe(pid: u32) -> bool {
-    rustix::fs::stat(format!("/proc/{pid}/exe")).is_ok()
+    let mut buf = [0; PROC_PATH];
+    proc_path(&mut buf, pid, "/exe").is_some_and(|path| rustix::fs::stat(path).is_ok())
+}
+
+/// Room for `/proc/<pid><tail>` and its NUL.
+const PROC_PATH: usize = 48;
+
+/// `/proc/<pid><tail>` as a C string in `buf`: the prompt proves every running agent with two of
+/// these at every prompt, so no allocation.
+fn proc_path<'b>(buf: &'b mut [u8; PROC_PATH], pid: u32, tail: &str) -> Option<&'b std::ffi::CStr> {
+    use std::io::Write;
+    let mut cursor = std::io::Cursor::new(&mut buf[..]);
+    write!(cursor, "/proc/{pid}{tail}\0").ok()?;
+    let len = cursor.position() as usize;
+    std::ffi::CStr::from_bytes_with_nul(&buf[..len]).ok()
 }
 
 /// Whether the mounted `/proc` shows our PID namespace. After `unshare --pid` without a fresh

@@ -156,8 +156,8 @@ pub fn check_noting(id: &Identity) -> (Liveness, Option<Instance>) {
 /// `/proc/<pid>/stat`): the folder is the same instance, so the process that holds the PID has
 /// held it since that check, and `/proc/<pid>/exe` can be followed, which a zombie's cannot.
 /// `false` means "not proven": ask [`check`].
-pub fn still_alive(id: &Identity, instance: Instance) -> bool {
-    id.boot_id == boot_id() && platform::instance(id.pid) == Some(instance) && platform::has_exe(id.pid)
+pub fn still_alive(pid: u32, boot: &str, instance: Instance) -> bool {
+    boot == boot_id() && platform::instance(pid) == Some(instance) && platform::has_exe(pid)
 }
 
 /// Processes in the group `pgid` or in the session `sid`, zombies excluded. Scans the process

@@ -78,9 +78,18 @@ pub struct Settled {
 #[derive(Debug, Default)]
 pub struct Summary {
     pub settled: Settled,
-    /// Records without a recorded end: name, run, and the status its identity has now (running
-    /// or lost).
-    pub live: Vec<(String, Run, RunStatus)>,
+    /// Records without a recorded end, by name.
+    pub live: Vec<Live>,
+}
+
+/// A run without a recorded end, as the summary shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Live {
+    pub name: String,
+    pub pid: u32,
+    pub activity: Option<Activity>,
+    /// What its identity is now: running or lost.
+    pub status: RunStatus,
 }
 
 /// What a run without a recorded end was found to be, as kept.
@@ -144,20 +153,17 @@ pub fn summary(store: &Store) -> Option<Summary> {
 
     if kept.folder == Some(folder)
         && let Some(made) = kept.made_ns.filter(|&made| is_settled(folder.mtime_ns, made))
-        && let (Some(mut live), Some(settled)) = (kept.live(), kept.settled)
+        && let Some(settled) = kept.settled
+        && let Some((live, lines)) = prove_kept(kept.live)
     {
-        // Nothing was written since the file was made: only the live runs need proving.
-        let (statuses, proved) = prove_all(&mut live);
-        if proved {
+        // Nothing was written since the file was made: only the live runs needed proving.
+        if let Some(lines) = lines {
             let mut text = header(store, folder, made);
-            text.extend(live.iter().map(|(name, e)| line(name, e)));
+            text.extend(lines);
             text.push_str(kept.rest);
             write(&dir, &path, &text);
         }
-        return Some(Summary {
-            settled,
-            live: live_of(live, statuses),
-        });
+        return Some(Summary { settled, live });
     }
     let (mut live, settled_entries, settled) = refresh(store, &kept, now)?;
     let (statuses, _) = prove_all(&mut live);
@@ -239,6 +245,49 @@ fn classify(read: &Option<Option<Run>>) -> Option<fn(&mut Settled) -> &mut usize
     }
 }
 
+/// The kept live runs proven, at every prompt: each line read in place (nothing allocated but the
+/// name), and a run whose kept proof holds costs two `stat`s. A run proven anew (its proof did not
+/// hold) changes its line: then every line comes back, to be written. `None` when a line is not
+/// one (the file is then rebuilt).
+fn prove_kept(text: &str) -> Option<(Vec<Live>, Option<Vec<String>>)> {
+    let mut live = Vec::new();
+    let mut changed = false;
+    let mut lines = Vec::new();
+    for text in text.lines() {
+        let f = fields(text)?;
+        let pid = f[5].parse().ok()?;
+        let activity = activity_of(f[9])?;
+        let status = match f[10] {
+            "x" => RunStatus::Lost,
+            n if n != "-" && process::still_alive(pid, f[7], n.parse().ok()?) => RunStatus::Running,
+            _ => {
+                // Proven anew, in full.
+                let (name, entry) = parse(text)?;
+                let mut entries = vec![(name, entry)];
+                let (statuses, proved) = prove_all(&mut entries);
+                changed |= proved;
+                let (name, entry) = entries.pop()?;
+                lines.push(line(&name, &entry));
+                live.push(Live {
+                    name,
+                    pid,
+                    activity,
+                    status: statuses[0],
+                });
+                continue;
+            }
+        };
+        lines.push(format!("{text}\n"));
+        live.push(Live {
+            name: f[0].to_owned(),
+            pid,
+            activity,
+            status,
+        });
+    }
+    Some((live, changed.then_some(lines)))
+}
+
 /// Prove each live run running or lost: each one's status, and whether any proof kept changed.
 fn prove_all(live: &mut Entries) -> (Vec<RunStatus>, bool) {
     let mut changed = false;
@@ -250,7 +299,9 @@ fn prove_all(live: &mut Entries) -> (Vec<RunStatus>, bool) {
             };
             let (status, proof) = match e.proof {
                 Proof::Lost => (RunStatus::Lost, Proof::Lost),
-                Proof::Alive(instance) if process::still_alive(id, instance) => (RunStatus::Running, e.proof),
+                Proof::Alive(instance) if process::still_alive(id.pid, &id.boot_id, instance) => {
+                    (RunStatus::Running, e.proof)
+                }
                 Proof::Alive(_) | Proof::Unknown => match process::check_noting(id) {
                     (Liveness::Alive, Some(instance)) => (RunStatus::Running, Proof::Alive(instance)),
                     (Liveness::Alive, None) => (RunStatus::Running, Proof::Unknown),
@@ -265,10 +316,18 @@ fn prove_all(live: &mut Entries) -> (Vec<RunStatus>, bool) {
     (statuses, changed)
 }
 
-fn live_of(live: Entries, statuses: Vec<RunStatus>) -> Vec<(String, Run, RunStatus)> {
+fn live_of(live: Entries, statuses: Vec<RunStatus>) -> Vec<Live> {
     live.into_iter()
         .zip(statuses)
-        .filter_map(|((name, e), status)| Some((name, e.read??, status)))
+        .filter_map(|((name, e), status)| {
+            let run = e.read??;
+            Some(Live {
+                name,
+                pid: run.facts.identity?.pid,
+                activity: run.activity,
+                status,
+            })
+        })
         .collect()
 }
 
@@ -367,11 +426,6 @@ impl<'a> Kept<'a> {
         kept
     }
 
-    /// The live runs' entries; `None` when one is not exactly a kept line (all are then read again).
-    fn live(&self) -> Option<Entries> {
-        self.live.lines().map(parse).collect()
-    }
-
     /// Every entry that parses.
     fn all(&self) -> Entries {
         self.live
@@ -437,18 +491,30 @@ fn line(name: &str, e: &Entry) -> String {
     )
 }
 
+/// A line's eleven fields; `None` unless there are exactly eleven.
+fn fields(text: &str) -> Option<[&str; 11]> {
+    let mut f = [""; 11];
+    let mut split = text.split(' ');
+    for slot in &mut f {
+        *slot = split.next()?;
+    }
+    split.next().is_none().then_some(f)
+}
+
+/// A kept activity back: `Some(None)` for none, `None` for a word that is not one.
+fn activity_of(word: &str) -> Option<Option<Activity>> {
+    Some(match word {
+        "-" => None,
+        "working" => Some(Activity::Working),
+        "waiting" => Some(Activity::Waiting),
+        "idle" => Some(Activity::Idle),
+        _ => return None,
+    })
+}
+
 /// A line back; `None` for anything that is not exactly one (it is then read again).
 fn parse(text: &str) -> Option<(String, Entry)> {
-    // Split by hand into exactly eleven fields: at every prompt, for every live run.
-    let mut f = [""; 11];
-    let mut fields = text.split(' ');
-    for slot in &mut f {
-        *slot = fields.next()?;
-    }
-    if fields.next().is_some() {
-        return None;
-    }
-    let [name, ino, size, mtime, state, pid, ticks, boot, code, activity, proof] = &f;
+    let [name, ino, size, mtime, state, pid, ticks, boot, code, activity, proof] = &fields(text)?;
     let opt = |v: &str| (v != "-").then(|| v.to_owned());
     let identity = match (opt(pid), opt(ticks), opt(boot)) {
         (Some(pid), Some(ticks), Some(boot_id)) => Some(Identity {
@@ -469,13 +535,7 @@ fn parse(text: &str) -> Option<(String, Entry)> {
                 Some(c) => Some(c.parse().ok()?),
                 None => None,
             },
-            activity: match *activity {
-                "-" => None,
-                "working" => Some(Activity::Working),
-                "waiting" => Some(Activity::Waiting),
-                "idle" => Some(Activity::Idle),
-                _ => return None,
-            },
+            activity: activity_of(activity)?,
         })
     };
     let read = match *state {
@@ -568,7 +628,7 @@ mod tests {
         let kept = Kept::parse(text);
         assert_eq!(kept.folder, Some(Folder { ino: 5, mtime_ns: 1000 }));
         assert_eq!(kept.made_ns, Some(2000));
-        assert_eq!(kept.live().unwrap().len(), 1);
+        assert_eq!(kept.live.lines().filter_map(parse).count(), 1);
         assert_eq!(
             kept.settled,
             Some(Settled {
