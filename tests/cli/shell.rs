@@ -45,6 +45,14 @@ fn shell_command(repo: &TestRepo, shell: &str, dir: &Path, script: &str) -> Comm
     cmd
 }
 
+/// In `sh`: the line that puts `dir` first on PATH.
+fn path_first(sh: &str, dir: &Path) -> String {
+    match sh {
+        "fish" => format!("set -gx PATH {} $PATH", dir.display()),
+        _ => format!("export PATH={}:$PATH", dir.display()),
+    }
+}
+
 /// In `sh`: what runs the prompt hook as a prompt would, and what prints the segment it made.
 fn hook_and_show(sh: &str) -> (&'static str, &'static str) {
     match sh {
@@ -899,11 +907,7 @@ fn the_prompt_hook_starts_nothing_when_nothing_changed_and_is_never_stale() {
         let (hook, show) = hook_and_show(sh);
         let step = |marker: &str| format!("{hook}\n{show}\necho {marker}\n");
         let _ = fs::remove_file(&spawns);
-        let set_path = if sh == "fish" {
-            format!("set -gx PATH {} $PATH", bin.display())
-        } else {
-            format!("export PATH={}:$PATH", bin.display())
-        };
+        let set_path = path_first(sh, &bin);
         // Once its supervisor has judged the run idle (5 s without CPU), nothing writes its record
         // any more: what changes during the test is what the test does.
         eventually("the run idle", || repo.shard("s")["activity"] == "idle");
@@ -1022,11 +1026,7 @@ fn the_prompt_hook_checks_many_runs_itself_and_sees_a_zombie_and_a_reused_pid() 
         let step = |marker: &str| format!("{hook}\n{show}\necho {marker}\n");
         // The test acts while the shell waits on the FIFO, then lets it go on.
         let pause = |n: u32| format!("echo {n} > {}\nread x < {}\n", ready.display(), go.display());
-        let set_path = if sh == "fish" {
-            format!("set -gx PATH {} $PATH", bin.display())
-        } else {
-            format!("export PATH={}:$PATH", bin.display())
-        };
+        let set_path = path_first(sh, &bin);
         let script = format!(
             "{set_path}\n{init}\nsleep 1.2\n{}{}{}{}{}{}",
             step("first"),
@@ -1207,11 +1207,7 @@ fn outside_a_repository_the_hook_starts_nothing_until_a_git_appears() {
             "zsh" => "__git_shard_precmd",
             _ => "__git_shard_prompt >/dev/null",
         };
-        let set_path = if sh == "fish" {
-            format!("set -gx PATH {} $PATH", bin.display())
-        } else {
-            format!("export PATH={}:$PATH", bin.display())
-        };
+        let set_path = path_first(sh, &bin);
         let script = format!(
             "{set_path}\n{init}\n{hook}\n{hook}\n{hook}\ngit init -q {} >/dev/null\nsleep 1.2\n{hook}\n{hook}\ntrue\n",
             outside.display()
