@@ -105,7 +105,7 @@ if want prompt; then
                   loop="for i in {1..100}; do HOOK; done" ;;
             zsh) init='eval "$(git-shard init zsh)"'; hook=__git_shard_precmd
                  loop="for i in {1..100}; do HOOK; done" ;;
-            fish) init='git-shard init fish | source'; hook='__git_shard_prompt >/dev/null'
+            fish) init='git-shard init fish | source'; hook=__git_shard_refresh
                   loop="for i in (seq 100); HOOK; end" ;;
         esac
         for where in "$r.shards/s1:in a shard" "$work/prompt100:main worktree, 100 shards (25 running)"; do

@@ -79,9 +79,10 @@ end
 # not a zombie, and the same process: its /proc entry older than the `.runs` stamp, see
 # `stamps` in src/commands/prompt.rs), the folder we are in and the locale. All checked with
 # builtins: a prompt where nothing changed starts no process.
+contains -- path (builtin -n); and set -g __git_shard_path
 function __git_shard_unchanged
-    test -n "$__git_shard_watch"; or return 1
-    test "$__git_shard_seen" = "$PWD|$LC_ALL|$LC_CTYPE|$LANG|$GIT_SHARD_ASCII|$GIT_CEILING_DIRECTORIES|$GIT_DISCOVERY_ACROSS_FILESYSTEM"; or return 1
+    # Every builtin call costs microseconds here: they are few and each does much.
+    test -n "$__git_shard_watch" -a "$__git_shard_seen" = "$PWD|$LC_ALL|$LC_CTYPE|$LANG|$GIT_SHARD_ASCII|$GIT_CEILING_DIRECTORIES|$GIT_DISCOVERY_ACROSS_FILESYSTEM"; or return 1
     # Outside a repository: still outside while no folder the walk looked in has a `.git`.
     if test "$__git_shard_watch" = nowhere
         for dir in $__git_shard_dirs
@@ -89,35 +90,47 @@ function __git_shard_unchanged
         end
         return 0
     end
-    if test "$__git_shard_watch" -nt "$__git_shard_stamp"; or test "$__git_shard_watch" -ot "$__git_shard_stamp"
-        return 1
+    test "$__git_shard_watch" -nt "$__git_shard_stamp" -o "$__git_shard_watch" -ot "$__git_shard_stamp"; and return 1
+    set -q __git_shard_pids[1]; or return 0
+    # Not a zombie (its `exe` resolves): all runs in one `path` call where fish has it (3.5),
+    # else in the `test` below. Then every run's /proc entry older than the stamp, in one call.
+    if set -q __git_shard_path
+        path is -vf /proc/$__git_shard_pids/exe; and return 1
     end
-    # Every run in one call of `test` (one builtin for all, as each costs more than its stats).
-    test -z "$__git_shard_checks"; or test $__git_shard_checks
+    test $__git_shard_checks
 end
 
-function __git_shard_prompt --description 'the git-shard prompt segment'
+# Bring `$__git_shard_segment` up to date: what the wrapped fish_prompt runs at every prompt (it
+# then prints the variable: no command substitution, which costs fish more than the checks).
+function __git_shard_refresh
     if not __git_shard_unchanged
         set -l lines (command git-shard prompt --cache $fish_pid 2>/dev/null)
         set -g __git_shard_segment $lines[1]
         set -g __git_shard_watch
         set -g __git_shard_stamp
         set -g __git_shard_checks
+        set -g __git_shard_pids
         if test (count $lines) -ge 2
             set -l deps (string split \t -- $lines[2])
             set -g __git_shard_watch $deps[1]
             set -g __git_shard_stamp $deps[2]
             set -g __git_shard_dirs $lines[3..-1]
-            # `-e /proc/<pid>/exe -a /proc/<pid> -ot <stamp>.runs`, joined by `-a`.
-            set -g __git_shard_checks
+            # `/proc/<pid> -ot <stamp>.runs` (after `-e /proc/<pid>/exe` without `path`), joined
+            # by `-a`.
             test "$__git_shard_watch" = nowhere; and set lines $lines[1..2]
-            for pid in $lines[3..-1]
-                set -a __git_shard_checks -a -e /proc/$pid/exe -a /proc/$pid -ot $__git_shard_stamp.runs
+            set -g __git_shard_pids $lines[3..-1]
+            for pid in $__git_shard_pids
+                set -q __git_shard_path; or set -a __git_shard_checks -a -e /proc/$pid/exe
+                set -a __git_shard_checks -a /proc/$pid -ot $__git_shard_stamp.runs
             end
             set -q __git_shard_checks[1]; and set -e __git_shard_checks[1]
         end
         set -g __git_shard_seen "$PWD|$LC_ALL|$LC_CTYPE|$LANG|$GIT_SHARD_ASCII|$GIT_CEILING_DIRECTORIES|$GIT_DISCOVERY_ACROSS_FILESYSTEM"
     end
+end
+
+function __git_shard_prompt --description 'the git-shard prompt segment'
+    __git_shard_refresh
     test -n "$__git_shard_segment"; and printf '%s\n' $__git_shard_segment
 end
 
@@ -128,7 +141,7 @@ if not set -q GIT_SHARD_NO_PROMPT; and functions -q fish_prompt; and not functio
         # The user's prompt first, while `$status` and `$pipestatus` are still theirs (`[0|1]`
         # after `true | false`), captured as it is, trailing newlines and all.
         set -l __git_shard_original (__git_shard_original_fish_prompt | string collect --no-trim-newlines)
-        set -l __git_shard_segment (__git_shard_prompt)
+        __git_shard_refresh
         if test -n "$__git_shard_segment"
             printf '%s ' $__git_shard_segment
         end
