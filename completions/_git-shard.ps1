@@ -42,10 +42,12 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what a shard changed since it forked from its base, with `git diff` (your pager, colours and diff tools apply)')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Bring a shard''s branch into its base branch (or `--into`), as you would with git')
             [CompletionResult]::new('pr', 'pr', [CompletionResultType]::ParameterValue, 'Push a shard''s branch and open a pull request for it with `gh` (or a merge request with `glab`), into its base branch or `--into`')
+            [CompletionResult]::new('fetch', 'fetch', [CompletionResultType]::ParameterValue, 'Fetch the branch of a shard that lives on a host into this repository')
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Forget shards whose worktree is gone and report worktrees without a shard')
             [CompletionResult]::new('reconcile', 'reconcile', [CompletionResultType]::ParameterValue, 'Reconcile shards with git''s worktrees (what the git hooks run)')
             [CompletionResult]::new('hooks', 'hooks', [CompletionResultType]::ParameterValue, 'Manage the git hooks that notice worktrees removed behind git-shard''s back')
+            [CompletionResult]::new('host', 'host', [CompletionResultType]::ParameterValue, 'Machines that run shards over SSH: `git shard new <name> --host <host> …`')
             [CompletionResult]::new('prompt', 'prompt', [CompletionResultType]::ParameterValue, 'Print a short prompt segment: the shard you are in and its agent''s status (`⎇ fix-login ●`), or in the main worktree a summary of the repository''s shards (`3● 1✗`); nothing elsewhere')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Print the shell integration: `git shard cd`, the prompt segment, and completion of `git shard <TAB>` through git''s own completion')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the configuration: files read, effective settings, terminals and which one is chosen')
@@ -59,6 +61,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             [CompletionResult]::new('--branch', '--branch', [CompletionResultType]::ParameterName, 'Use this branch instead of `<prefix><name>`. An existing branch is used as it is, if no worktree has it checked out')
             [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Agent preset (claude, codex, gemini, aider, opencode, …); arguments after `--` are appended')
             [CompletionResult]::new('--terminal', '--terminal', [CompletionResultType]::ParameterName, 'Terminal to run the agent in (background, inline, or one from the configuration)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Make the shard on this host (see `git shard host`): the base commit goes there over git''s ssh transport, and the agent runs there (in its tmux unless --terminal says)')
             [CompletionResult]::new('--no-launch', '--no-launch', [CompletionResultType]::ParameterName, 'Create the worktree and branch but start no agent (`git shard run` starts one later)')
             [CompletionResult]::new('--no-include', '--no-include', [CompletionResultType]::ParameterName, 'Do not copy the ignored files `.worktreeinclude` names into the new worktree')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the new shard as JSON on stdout')
@@ -222,6 +225,15 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'git-shard;fetch' {
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'git-shard;rm' {
             [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Seconds to give the agent after SIGTERM before SIGKILL')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Remove the worktree even with uncommitted or untracked changes, commits only a detached HEAD holds, initialised submodules (whose commits are all on a remote) or a lock someone else set, and go on when the agent cannot be stopped')
@@ -322,6 +334,93 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
         'git-shard;hooks;help;help' {
             break
         }
+        'git-shard;host' {
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a host after checking it (connection, git-shard there, the clone)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the configured hosts and what the last `list` heard from each')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List the configured hosts and what the last `list` heard from each')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check a host: the connection, its git-shard''s version, and that its clone is of this repository')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Forget a host (the shards there are not touched)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'git-shard;host;add' {
+            [CompletionResult]::new('--ssh', '--ssh', [CompletionResultType]::ParameterName, 'Destination as `ssh` takes it: `devbox`, `me@10.0.0.5`')
+            [CompletionResult]::new('--repo', '--repo', [CompletionResultType]::ParameterName, 'The clone of this repository there: an absolute path, or `~/…`')
+            [CompletionResult]::new('--git-shard', '--git-shard', [CompletionResultType]::ParameterName, 'The git-shard binary there, when it is not on the PATH of a non-interactive ssh session')
+            [CompletionResult]::new('--no-check', '--no-check', [CompletionResultType]::ParameterName, 'Add it without checking (for a host that is down right now)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;host;list' {
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;host;ls' {
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;host;check' {
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;host;rm' {
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-shard;host;help' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a host after checking it (connection, git-shard there, the clone)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the configured hosts and what the last `list` heard from each')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check a host: the connection, its git-shard''s version, and that its clone is of this repository')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Forget a host (the shards there are not touched)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'git-shard;host;help;add' {
+            break
+        }
+        'git-shard;host;help;list' {
+            break
+        }
+        'git-shard;host;help;check' {
+            break
+        }
+        'git-shard;host;help;rm' {
+            break
+        }
+        'git-shard;host;help;help' {
+            break
+        }
         'git-shard;prompt' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Template with {name} {status} {symbol} {glyph} {summary} {count_running} {count_waiting} {count_idle} {count_ok} {count_failed} {count_lost} {count_not_started} {count_stopped} {count_unreadable} {count_total}. Default: "{glyph} {name} {symbol}" in a shard, "{summary}" in the main worktree. When every placeholder comes out empty ({name} in the main worktree, counts in a shard), nothing is printed')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the facts as JSON instead')
@@ -390,10 +489,12 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what a shard changed since it forked from its base, with `git diff` (your pager, colours and diff tools apply)')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Bring a shard''s branch into its base branch (or `--into`), as you would with git')
             [CompletionResult]::new('pr', 'pr', [CompletionResultType]::ParameterValue, 'Push a shard''s branch and open a pull request for it with `gh` (or a merge request with `glab`), into its base branch or `--into`')
+            [CompletionResult]::new('fetch', 'fetch', [CompletionResultType]::ParameterValue, 'Fetch the branch of a shard that lives on a host into this repository')
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Forget shards whose worktree is gone and report worktrees without a shard')
             [CompletionResult]::new('reconcile', 'reconcile', [CompletionResultType]::ParameterValue, 'Reconcile shards with git''s worktrees (what the git hooks run)')
             [CompletionResult]::new('hooks', 'hooks', [CompletionResultType]::ParameterValue, 'Manage the git hooks that notice worktrees removed behind git-shard''s back')
+            [CompletionResult]::new('host', 'host', [CompletionResultType]::ParameterValue, 'Machines that run shards over SSH: `git shard new <name> --host <host> …`')
             [CompletionResult]::new('prompt', 'prompt', [CompletionResultType]::ParameterValue, 'Print a short prompt segment: the shard you are in and its agent''s status (`⎇ fix-login ●`), or in the main worktree a summary of the repository''s shards (`3● 1✗`); nothing elsewhere')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Print the shell integration: `git shard cd`, the prompt segment, and completion of `git shard <TAB>` through git''s own completion')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the configuration: files read, effective settings, terminals and which one is chosen')
@@ -444,6 +545,9 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
         'git-shard;help;pr' {
             break
         }
+        'git-shard;help;fetch' {
+            break
+        }
         'git-shard;help;rm' {
             break
         }
@@ -466,6 +570,25 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             break
         }
         'git-shard;help;hooks;status' {
+            break
+        }
+        'git-shard;help;host' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a host after checking it (connection, git-shard there, the clone)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the configured hosts and what the last `list` heard from each')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check a host: the connection, its git-shard''s version, and that its clone is of this repository')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Forget a host (the shards there are not touched)')
+            break
+        }
+        'git-shard;help;host;add' {
+            break
+        }
+        'git-shard;help;host;list' {
+            break
+        }
+        'git-shard;help;host;check' {
+            break
+        }
+        'git-shard;help;host;rm' {
             break
         }
         'git-shard;help;prompt' {

@@ -31,11 +31,17 @@ _git__shard() {
             git__shard,diff)
                 cmd="git__shard__subcmd__diff"
                 ;;
+            git__shard,fetch)
+                cmd="git__shard__subcmd__fetch"
+                ;;
             git__shard,help)
                 cmd="git__shard__subcmd__help"
                 ;;
             git__shard,hooks)
                 cmd="git__shard__subcmd__hooks"
+                ;;
+            git__shard,host)
+                cmd="git__shard__subcmd__host"
                 ;;
             git__shard,init)
                 cmd="git__shard__subcmd__init"
@@ -106,11 +112,17 @@ _git__shard() {
             git__shard__subcmd__help,diff)
                 cmd="git__shard__subcmd__help__subcmd__diff"
                 ;;
+            git__shard__subcmd__help,fetch)
+                cmd="git__shard__subcmd__help__subcmd__fetch"
+                ;;
             git__shard__subcmd__help,help)
                 cmd="git__shard__subcmd__help__subcmd__help"
                 ;;
             git__shard__subcmd__help,hooks)
                 cmd="git__shard__subcmd__help__subcmd__hooks"
+                ;;
+            git__shard__subcmd__help,host)
+                cmd="git__shard__subcmd__help__subcmd__host"
                 ;;
             git__shard__subcmd__help,init)
                 cmd="git__shard__subcmd__help__subcmd__init"
@@ -172,6 +184,18 @@ _git__shard() {
             git__shard__subcmd__help__subcmd__hooks,uninstall)
                 cmd="git__shard__subcmd__help__subcmd__hooks__subcmd__uninstall"
                 ;;
+            git__shard__subcmd__help__subcmd__host,add)
+                cmd="git__shard__subcmd__help__subcmd__host__subcmd__add"
+                ;;
+            git__shard__subcmd__help__subcmd__host,check)
+                cmd="git__shard__subcmd__help__subcmd__host__subcmd__check"
+                ;;
+            git__shard__subcmd__help__subcmd__host,list)
+                cmd="git__shard__subcmd__help__subcmd__host__subcmd__list"
+                ;;
+            git__shard__subcmd__help__subcmd__host,rm)
+                cmd="git__shard__subcmd__help__subcmd__host__subcmd__rm"
+                ;;
             git__shard__subcmd__hooks,help)
                 cmd="git__shard__subcmd__hooks__subcmd__help"
                 ;;
@@ -196,6 +220,39 @@ _git__shard() {
             git__shard__subcmd__hooks__subcmd__help,uninstall)
                 cmd="git__shard__subcmd__hooks__subcmd__help__subcmd__uninstall"
                 ;;
+            git__shard__subcmd__host,add)
+                cmd="git__shard__subcmd__host__subcmd__add"
+                ;;
+            git__shard__subcmd__host,check)
+                cmd="git__shard__subcmd__host__subcmd__check"
+                ;;
+            git__shard__subcmd__host,help)
+                cmd="git__shard__subcmd__host__subcmd__help"
+                ;;
+            git__shard__subcmd__host,list)
+                cmd="git__shard__subcmd__host__subcmd__list"
+                ;;
+            git__shard__subcmd__host,ls)
+                cmd="git__shard__subcmd__host__subcmd__list"
+                ;;
+            git__shard__subcmd__host,rm)
+                cmd="git__shard__subcmd__host__subcmd__rm"
+                ;;
+            git__shard__subcmd__host__subcmd__help,add)
+                cmd="git__shard__subcmd__host__subcmd__help__subcmd__add"
+                ;;
+            git__shard__subcmd__host__subcmd__help,check)
+                cmd="git__shard__subcmd__host__subcmd__help__subcmd__check"
+                ;;
+            git__shard__subcmd__host__subcmd__help,help)
+                cmd="git__shard__subcmd__host__subcmd__help__subcmd__help"
+                ;;
+            git__shard__subcmd__host__subcmd__help,list)
+                cmd="git__shard__subcmd__host__subcmd__help__subcmd__list"
+                ;;
+            git__shard__subcmd__host__subcmd__help,rm)
+                cmd="git__shard__subcmd__host__subcmd__help__subcmd__rm"
+                ;;
             *)
                 ;;
         esac
@@ -203,7 +260,7 @@ _git__shard() {
 
     case "${cmd}" in
         git__shard)
-            opts="-v -h -V --verbose --help --version new list ls status status-line run attach path cd logs stop wait diff merge pr rm prune reconcile hooks prompt init config completions install-man help"
+            opts="-v -h -V --verbose --help --version new list ls status status-line run attach path cd logs stop wait diff merge pr fetch rm prune reconcile hooks host prompt init config completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -294,8 +351,22 @@ _git__shard() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__subcmd__shard__subcmd__fetch)
+            opts="-v -h -V --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__subcmd__shard__subcmd__help)
-            opts="new list status status-line run attach path cd logs stop wait diff merge pr rm prune reconcile hooks prompt init config completions install-man help"
+            opts="new list status status-line run attach path cd logs stop wait diff merge pr fetch rm prune reconcile hooks host prompt init config completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -378,6 +449,20 @@ _git__shard() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__subcmd__shard__subcmd__help__subcmd__fetch)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__subcmd__shard__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -435,6 +520,76 @@ _git__shard() {
             return 0
             ;;
         git__subcmd__shard__subcmd__help__subcmd__hooks__subcmd__uninstall)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__help__subcmd__host)
+            opts="add list check rm"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__help__subcmd__host__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__help__subcmd__host__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__help__subcmd__host__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__help__subcmd__host__subcmd__rm)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -812,6 +967,172 @@ _git__shard() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__subcmd__shard__subcmd__host)
+            opts="-v -h -V --verbose --help --version add list ls check rm help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__host__subcmd__add)
+            opts="-v -h -V --ssh --repo --git-shard --no-check --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ssh)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --git-shard)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__host__subcmd__check)
+            opts="-v -h -V --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__host__subcmd__help)
+            opts="add list check rm help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__host__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__host__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__host__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__host__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__host__subcmd__help__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__host__subcmd__list)
+            opts="-v -h -V --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__subcmd__shard__subcmd__host__subcmd__rm)
+            opts="-v -h -V --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__subcmd__shard__subcmd__init)
             opts="-v -h -V --verbose --help --version bash zsh fish"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -899,7 +1220,7 @@ _git__shard() {
             return 0
             ;;
         git__subcmd__shard__subcmd__new)
-            opts="-v -h -V --base --branch --agent --terminal --no-launch --no-include --json --verbose --help --version"
+            opts="-v -h -V --base --branch --agent --terminal --no-launch --no-include --host --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -918,6 +1239,10 @@ _git__shard() {
                     return 0
                     ;;
                 --terminal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -39,10 +39,12 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand diff 'Show what a shard changed since it forked from its base, with `git diff` (your pager, colours and diff tools apply)'
             cand merge 'Bring a shard''s branch into its base branch (or `--into`), as you would with git'
             cand pr 'Push a shard''s branch and open a pull request for it with `gh` (or a merge request with `glab`), into its base branch or `--into`'
+            cand fetch 'Fetch the branch of a shard that lives on a host into this repository'
             cand rm 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch'
             cand prune 'Forget shards whose worktree is gone and report worktrees without a shard'
             cand reconcile 'Reconcile shards with git''s worktrees (what the git hooks run)'
             cand hooks 'Manage the git hooks that notice worktrees removed behind git-shard''s back'
+            cand host 'Machines that run shards over SSH: `git shard new <name> --host <host> …`'
             cand prompt 'Print a short prompt segment: the shard you are in and its agent''s status (`⎇ fix-login ●`), or in the main worktree a summary of the repository''s shards (`3● 1✗`); nothing elsewhere'
             cand init 'Print the shell integration: `git shard cd`, the prompt segment, and completion of `git shard <TAB>` through git''s own completion'
             cand config 'Show the configuration: files read, effective settings, terminals and which one is chosen'
@@ -55,6 +57,7 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand --branch 'Use this branch instead of `<prefix><name>`. An existing branch is used as it is, if no worktree has it checked out'
             cand --agent 'Agent preset (claude, codex, gemini, aider, opencode, …); arguments after `--` are appended'
             cand --terminal 'Terminal to run the agent in (background, inline, or one from the configuration)'
+            cand --host 'Make the shard on this host (see `git shard host`): the base commit goes there over git''s ssh transport, and the agent runs there (in its tmux unless --terminal says)'
             cand --no-launch 'Create the worktree and branch but start no agent (`git shard run` starts one later)'
             cand --no-include 'Do not copy the ignored files `.worktreeinclude` names into the new worktree'
             cand --json 'Print the new shard as JSON on stdout'
@@ -203,6 +206,14 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'git-shard;fetch'= {
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'git-shard;rm'= {
             cand --grace 'Seconds to give the agent after SIGTERM before SIGKILL'
             cand -f 'Remove the worktree even with uncommitted or untracked changes, commits only a detached HEAD holds, initialised submodules (whose commits are all on a remote) or a lock someone else set, and go on when the agent cannot be stopped'
@@ -291,6 +302,81 @@ set edit:completion:arg-completer[git-shard] = {|@words|
         }
         &'git-shard;hooks;help;help'= {
         }
+        &'git-shard;host'= {
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand add 'Add a host after checking it (connection, git-shard there, the clone)'
+            cand list 'List the configured hosts and what the last `list` heard from each'
+            cand ls 'List the configured hosts and what the last `list` heard from each'
+            cand check 'Check a host: the connection, its git-shard''s version, and that its clone is of this repository'
+            cand rm 'Forget a host (the shards there are not touched)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'git-shard;host;add'= {
+            cand --ssh 'Destination as `ssh` takes it: `devbox`, `me@10.0.0.5`'
+            cand --repo 'The clone of this repository there: an absolute path, or `~/…`'
+            cand --git-shard 'The git-shard binary there, when it is not on the PATH of a non-interactive ssh session'
+            cand --no-check 'Add it without checking (for a host that is down right now)'
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;host;list'= {
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;host;ls'= {
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;host;check'= {
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;host;rm'= {
+            cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-shard;host;help'= {
+            cand add 'Add a host after checking it (connection, git-shard there, the clone)'
+            cand list 'List the configured hosts and what the last `list` heard from each'
+            cand check 'Check a host: the connection, its git-shard''s version, and that its clone is of this repository'
+            cand rm 'Forget a host (the shards there are not touched)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'git-shard;host;help;add'= {
+        }
+        &'git-shard;host;help;list'= {
+        }
+        &'git-shard;host;help;check'= {
+        }
+        &'git-shard;host;help;rm'= {
+        }
+        &'git-shard;host;help;help'= {
+        }
         &'git-shard;prompt'= {
             cand --format 'Template with {name} {status} {symbol} {glyph} {summary} {count_running} {count_waiting} {count_idle} {count_ok} {count_failed} {count_lost} {count_not_started} {count_stopped} {count_unreadable} {count_total}. Default: "{glyph} {name} {symbol}" in a shard, "{summary}" in the main worktree. When every placeholder comes out empty ({name} in the main worktree, counts in a shard), nothing is printed'
             cand --json 'Print the facts as JSON instead'
@@ -354,10 +440,12 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand diff 'Show what a shard changed since it forked from its base, with `git diff` (your pager, colours and diff tools apply)'
             cand merge 'Bring a shard''s branch into its base branch (or `--into`), as you would with git'
             cand pr 'Push a shard''s branch and open a pull request for it with `gh` (or a merge request with `glab`), into its base branch or `--into`'
+            cand fetch 'Fetch the branch of a shard that lives on a host into this repository'
             cand rm 'Remove a shard: stop its agent, remove its worktree and (when merged) its branch'
             cand prune 'Forget shards whose worktree is gone and report worktrees without a shard'
             cand reconcile 'Reconcile shards with git''s worktrees (what the git hooks run)'
             cand hooks 'Manage the git hooks that notice worktrees removed behind git-shard''s back'
+            cand host 'Machines that run shards over SSH: `git shard new <name> --host <host> …`'
             cand prompt 'Print a short prompt segment: the shard you are in and its agent''s status (`⎇ fix-login ●`), or in the main worktree a summary of the repository''s shards (`3● 1✗`); nothing elsewhere'
             cand init 'Print the shell integration: `git shard cd`, the prompt segment, and completion of `git shard <TAB>` through git''s own completion'
             cand config 'Show the configuration: files read, effective settings, terminals and which one is chosen'
@@ -393,6 +481,8 @@ set edit:completion:arg-completer[git-shard] = {|@words|
         }
         &'git-shard;help;pr'= {
         }
+        &'git-shard;help;fetch'= {
+        }
         &'git-shard;help;rm'= {
         }
         &'git-shard;help;prune'= {
@@ -409,6 +499,20 @@ set edit:completion:arg-completer[git-shard] = {|@words|
         &'git-shard;help;hooks;uninstall'= {
         }
         &'git-shard;help;hooks;status'= {
+        }
+        &'git-shard;help;host'= {
+            cand add 'Add a host after checking it (connection, git-shard there, the clone)'
+            cand list 'List the configured hosts and what the last `list` heard from each'
+            cand check 'Check a host: the connection, its git-shard''s version, and that its clone is of this repository'
+            cand rm 'Forget a host (the shards there are not touched)'
+        }
+        &'git-shard;help;host;add'= {
+        }
+        &'git-shard;help;host;list'= {
+        }
+        &'git-shard;help;host;check'= {
+        }
+        &'git-shard;help;host;rm'= {
         }
         &'git-shard;help;prompt'= {
         }

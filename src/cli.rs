@@ -8,8 +8,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 use clap_complete::CompletionCandidate;
 
 use crate::commands::{
-    attach, cd, completions, config, diff, hooks, init, install_man, list, logs, merge, new, path, pr, prompt, prune,
-    reconcile, rm, run, status, status_line, stop, supervise, wait,
+    attach, cd, completions, config, diff, fetch, hooks, host, init, install_man, list, logs, merge, new, path, pr,
+    prompt, prune, reconcile, rm, run, status, status_line, stop, supervise, wait,
 };
 
 /// Run coding agents in parallel, each in its own git worktree and branch.
@@ -19,7 +19,7 @@ use crate::commands::{
 /// `list`, `status`, `stop`, `rm` and `prune` then act on what is really running, never on a
 /// recycled PID, and never lose uncommitted work.
 #[derive(Debug, Parser)]
-#[command(name = "git-shard", bin_name = "git shard", version, propagate_version = true)]
+#[command(name = "git-shard", bin_name = "git shard", version = crate::host::VERSION_LINE, propagate_version = true)]
 #[command(max_term_width = 100)]
 pub struct Cli {
     /// Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG).
@@ -47,6 +47,7 @@ pub enum Command {
     Diff(diff::Args),
     Merge(merge::Args),
     Pr(pr::Args),
+    Fetch(fetch::Args),
     // Not a visible alias: completion offers one spelling per command and would pick `destroy`
     // (the first alphabetically) over `rm`. `destroy` still completes once typed (`git shard d<TAB>`).
     #[command(alias = "destroy")]
@@ -54,6 +55,7 @@ pub enum Command {
     Prune(prune::Args),
     Reconcile(reconcile::Args),
     Hooks(hooks::Args),
+    Host(host::Args),
     Prompt(prompt::Args),
     Init(init::Args),
     Config(config::Args),
@@ -224,12 +226,13 @@ pub fn shard_names() -> Vec<CompletionCandidate> {
     let Some((common_dir, _)) = here() else {
         return Vec::new();
     };
-    crate::shard::Store::new(&common_dir)
-        .names()
-        .unwrap_or_default()
-        .into_iter()
-        .map(CompletionCandidate::new)
-        .collect()
+    let mut names = crate::shard::Store::new(&common_dir).names().unwrap_or_default();
+    for remote in crate::host::known_names(&common_dir) {
+        if !names.contains(&remote) {
+            names.push(remote);
+        }
+    }
+    names.into_iter().map(CompletionCandidate::new).collect()
 }
 
 fn config_here() -> crate::config::Config {
@@ -239,6 +242,11 @@ fn config_here() -> crate::config::Config {
         here.as_ref().and_then(|(_, worktree)| worktree.as_deref()),
     )
     .unwrap_or_default()
+}
+
+/// Live candidates for `--host`: the configured hosts.
+pub fn host_names() -> Vec<CompletionCandidate> {
+    config_here().hosts.into_keys().map(CompletionCandidate::new).collect()
 }
 
 /// Live candidates for `--terminal`: built-ins available here and the configured ones.

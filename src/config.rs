@@ -66,6 +66,22 @@ pub struct ConfigFile {
     pub terminals: BTreeMap<String, crate::terminal::TemplateSpec>,
     #[serde(default)]
     pub agents: BTreeMap<String, AgentSpec>,
+    /// Machines shards can run on (`new --host`); only in your own or the local configuration.
+    #[serde(default)]
+    pub hosts: BTreeMap<String, HostSpec>,
+}
+
+/// `[hosts.<name>]`: a machine reached with OpenSSH, holding a clone of this repository.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSpec {
+    /// The destination as `ssh` takes it (`devbox`, `me@10.0.0.5`): `~/.ssh/config` applies.
+    pub ssh: String,
+    /// The clone of this repository there (absolute, or `~/…` for one in the home folder).
+    pub repo: String,
+    /// The git-shard binary there (default: `git-shard` on its PATH).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_shard: Option<String>,
 }
 
 /// One `setup` or `teardown` command.
@@ -162,6 +178,7 @@ pub struct Config {
     pub ports: Vec<String>,
     pub terminals: BTreeMap<String, crate::terminal::TemplateSpec>,
     pub agents: BTreeMap<String, AgentSpec>,
+    pub hosts: BTreeMap<String, HostSpec>,
     /// Terminals and agents defined by an untrusted committed file (name → file).
     pub untrusted_terminals: BTreeMap<String, PathBuf>,
     pub untrusted_agents: BTreeMap<String, PathBuf>,
@@ -246,6 +263,44 @@ pub const COMMITTED_FILE: &str = ".git-shard.toml";
 /// validated like any layer before it is written, so a bad value never lands; comments in that
 /// file are not kept (it is meant to be written by `git shard config --set`).
 pub fn set_local(common_dir: &Path, key: &str, value: Option<&str>) -> Result<SetLocal, ConfigError> {
+    edit_local(common_dir, |table| match value {
+        None => table.remove(key).is_some(),
+        Some(raw) => {
+            // A bare word is a string; anything TOML can parse as a value (true, 10, "x") is that.
+            let parsed = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or_else(|| toml::Value::String(raw.to_owned()));
+            table.insert(key.to_owned(), parsed);
+            true
+        }
+    })
+}
+
+/// Add (`Some`) or remove (`None`) `[hosts.<name>]` in the local configuration file.
+pub fn set_local_host(common_dir: &Path, name: &str, spec: Option<&HostSpec>) -> Result<SetLocal, ConfigError> {
+    edit_local(common_dir, |table| {
+        let hosts = table
+            .entry("hosts")
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let Some(hosts) = hosts.as_table_mut() else {
+            return false;
+        };
+        let changed = match spec.map(toml::Value::try_from) {
+            Some(Ok(value)) => hosts.insert(name.to_owned(), value.clone()) != Some(value),
+            Some(Err(_)) => false,
+            None => hosts.remove(name).is_some(),
+        };
+        if hosts.is_empty() {
+            table.remove("hosts");
+        }
+        changed
+    })
+}
+
+/// Change the local configuration file's table with `edit` (which says whether it changed
+/// anything), validate the result like any layer, and write it atomically.
+fn edit_local(common_dir: &Path, edit: impl FnOnce(&mut toml::Table) -> bool) -> Result<SetLocal, ConfigError> {
     let path = local_file(common_dir);
     let invalid = |message: String| ConfigError::Invalid {
         path: path.clone(),
@@ -257,20 +312,8 @@ pub fn set_local(common_dir: &Path, key: &str, value: Option<&str>) -> Result<Se
         Err(source) => return Err(ConfigError::Io { path, source }),
     };
     let mut table: toml::Table = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
-    match value {
-        None => {
-            if table.remove(key).is_none() {
-                return Ok(SetLocal::Unchanged(path));
-            }
-        }
-        Some(raw) => {
-            // A bare word is a string; anything TOML can parse as a value (true, 10, "x") is that.
-            let parsed = toml::from_str::<toml::Table>(&format!("v = {raw}"))
-                .ok()
-                .and_then(|mut t| t.remove("v"))
-                .unwrap_or_else(|| toml::Value::String(raw.to_owned()));
-            table.insert(key.to_owned(), parsed);
-        }
+    if !edit(&mut table) {
+        return Ok(SetLocal::Unchanged(path));
     }
     let out = toml::to_string(&table).map_err(|e| invalid(e.to_string()))?;
     toml::from_str::<ConfigFile>(&out).map_err(|e| invalid(e.to_string().trim_end().to_owned()))?;
@@ -434,6 +477,22 @@ impl Config {
                     });
                 }
                 cfg.notify = Some(v);
+            }
+            if !l.hosts.is_empty() {
+                if layer == Layer::Committed {
+                    return Err(ConfigError::Invalid {
+                        path,
+                        message: "[hosts] cannot be set in a committed file: hosts are your own machines; \
+                                  add them with `git shard host add` (local) or in your own configuration"
+                            .into(),
+                    });
+                }
+                for (name, spec) in &l.hosts {
+                    if let Err(message) = crate::host::check_spec(name, spec) {
+                        return Err(ConfigError::Invalid { path, message });
+                    }
+                }
+                cfg.hosts.extend(l.hosts);
             }
             if let Some(v) = l.auto_install_hooks {
                 if layer == Layer::Committed {

@@ -13,6 +13,7 @@ pub mod context;
 pub mod error;
 pub mod fsutil;
 pub mod git;
+pub mod host;
 pub mod output;
 pub mod process;
 pub mod shard;

@@ -1,7 +1,8 @@
 //! `git shard list`: every shard with the true state of its run.
 //!
 //! Cost: one record read and at most one `/proc/<pid>/stat` read per shard; no process table scan
-//! and no git subprocess. A record that cannot be read is reported by name on stderr and the
+//! and no git subprocess. With hosts configured, each is asked once, all at the same time, over
+//! a shared ssh connection (see `on_hosts`). A record that cannot be read is reported by name on stderr and the
 //! others are still listed (exit 0).
 
 use crate::context::Context;
@@ -11,7 +12,7 @@ use crate::shard::activity::Activity;
 use crate::shard::status::describe;
 use crate::shard::{Record, RunStatus};
 
-use super::{ShardJson, print_json};
+use super::{ShardJson, on_hosts, print_json};
 use crate::shard::lifecycle::reconcile;
 
 /// List the shards of this repository and what their agents are doing.
@@ -50,22 +51,27 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         Default::default()
     });
     let merged_of = |r: &Record| merged.get(&r.name).cloned().flatten();
+    let remote = on_hosts::ask_all(&ws);
     if args.json {
-        let view: Vec<ShardJson> = shards
+        let mut view: Vec<serde_json::Value> = shards
             .iter()
-            .map(|(r, s)| ShardJson {
-                merged: merged_of(r),
-                ..ShardJson::new(r, *s)
+            .map(|(r, s)| {
+                serde_json::to_value(ShardJson {
+                    merged: merged_of(r),
+                    ..ShardJson::new(r, *s)
+                })
+                .unwrap_or_default()
             })
             .collect();
+        view.extend(remote.into_iter().map(|r| r.json));
         return print_json(&view);
     }
-    if none_at_all {
+    if none_at_all && remote.is_empty() {
         eprintln!("no shards yet; create one with `git shard new <name> -- <command>`");
         return Ok(());
     }
     let paint = Paint::for_stdout();
-    let rows = shards
+    let mut rows: Vec<Vec<Cell>> = shards
         .iter()
         .map(|(r, s)| {
             vec![
@@ -85,6 +91,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             ]
         })
         .collect();
+    rows.extend(remote.iter().map(|r| on_hosts::row(r, paint)));
     print!(
         "{}",
         table(&["NAME", "STATUS", "ACTIVITY", "BRANCH", "AGE", "PATH"], rows, paint)

@@ -7,14 +7,19 @@ pub mod cd;
 pub mod completions;
 pub mod config;
 pub mod diff;
+pub mod fetch;
 pub mod hook;
 pub mod hooks;
+pub mod host;
 pub mod init;
 pub mod install_man;
 pub mod list;
 pub mod logs;
 pub mod merge;
 pub mod new;
+pub mod new_on_host;
+pub mod on_host;
+pub mod on_hosts;
 pub mod path;
 pub mod pr;
 pub mod prompt;
@@ -44,6 +49,9 @@ use crate::shard::{Record, RunStatus, ShardName};
 use crate::terminal::{self, Terminal};
 
 pub fn dispatch(ctx: &Context, command: &Command) -> Result<()> {
+    if let Some(done) = on_host::forwarded(ctx, command) {
+        return done;
+    }
     match command {
         Command::New(a) => new::run(ctx, a),
         Command::Attach(a) => attach::run(ctx, a),
@@ -68,6 +76,8 @@ pub fn dispatch(ctx: &Context, command: &Command) -> Result<()> {
         Command::Prune(a) => prune::run(ctx, a),
         Command::Reconcile(a) => reconcile::run(ctx, a),
         Command::Hooks(a) => hooks::run(ctx, a),
+        Command::Host(a) => host::run(ctx, a),
+        Command::Fetch(a) => fetch::run(ctx, a),
     }
 }
 
@@ -108,6 +118,8 @@ pub struct ShardJson {
     /// How its branch's work is in its base ("squash-merged into main as abc1234"), null when it
     /// is not; only `list` asks (see `shard::merged`), elsewhere null.
     pub merged: Option<String>,
+    /// The host the shard lives on (`new --host`); null for a shard of this machine.
+    pub host: Option<String>,
 }
 
 impl ShardJson {
@@ -139,6 +151,7 @@ impl ShardJson {
             ports: r.ports.clone(),
             pending_setup: r.pending_setup,
             merged: None,
+            host: None,
         }
     }
 }

@@ -49,6 +49,10 @@ pub struct Args {
     /// Do not copy the ignored files `.worktreeinclude` names into the new worktree.
     #[arg(long)]
     pub no_include: bool,
+    /// Make the shard on this host (see `git shard host`): the base commit goes there over
+    /// git's ssh transport, and the agent runs there (in its tmux unless --terminal says).
+    #[arg(long, value_name = "HOST", add = clap_complete::ArgValueCandidates::new(crate::cli::host_names))]
+    pub host: Option<String>,
     /// Print the new shard as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -60,6 +64,15 @@ pub struct Args {
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let name = ShardName::parse(&args.name)?;
     let ws = ctx.workspace()?;
+    if let Some(host) = &args.host {
+        return super::new_on_host::run(&ws, args, &name, host);
+    }
+    if let Some(p) = crate::host::pointer(&ws.repo.common_dir(), name.as_str()) {
+        return Err(Error::refused(
+            format!("a shard named '{name}' already exists on host '{}'", p.host),
+            "choose another name",
+        ));
+    }
     super::reconcile_quietly(&ws);
     let (agent, terminal) = if args.no_launch {
         (agent::choose(&ws.config, args.agent.as_deref(), &args.command)?, None)

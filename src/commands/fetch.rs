@@ -1,0 +1,119 @@
+//! `git shard fetch`: bring a remote shard's branch home, over git's own ssh transport.
+//!
+//! Invariant: a local branch is only ever created or fast-forwarded, never moved away from
+//! commits of its own; what came from the host is always in `refs/remotes/<host>/<branch>`.
+
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::git::cmd::Git;
+use crate::git::short_id;
+use crate::host;
+
+/// Fetch the branch of a shard that lives on a host into this repository.
+///
+/// It lands in `refs/remotes/<host>/<branch>`; the local branch of the same name is created, or
+/// fast-forwarded when it is behind and not checked out, and otherwise left alone (it diverged:
+/// compare with `git log <branch>...<host>/<branch>`). Then `git merge`, `git shard diff` and
+/// your review tools see the work as any branch.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Name of the shard.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::cli::shard_names))]
+    pub name: String,
+}
+
+pub fn run(ctx: &Context, args: &Args) -> Result<()> {
+    let ws = ctx.workspace()?;
+    let common = ws.repo.common_dir();
+    let name = crate::shard::ShardName::parse(&args.name)?;
+    let Some(host) = host::locate(&ws.config, &common, name.as_str()) else {
+        return Err(if ws.store.exists(&name) {
+            Error::refused(
+                format!("shard '{name}' is on this machine: its branch is already here"),
+                "`git shard fetch` brings home shards that run on a host (`new --host`)",
+            )
+        } else {
+            Error::refused(
+                format!("no shard named '{name}' here or on a host"),
+                "`git shard list` shows the shards of this machine and of every host",
+            )
+        });
+    };
+    let branch = host::pointer(&common, name.as_str())
+        .map(|p| p.branch)
+        .or_else(|| {
+            host::cached(&common, &host.name)?
+                .shards
+                .iter()
+                .find(|s| s["name"] == name.as_str())
+                .and_then(|s| s["branch"].as_str().map(str::to_owned))
+        })
+        .ok_or_else(|| Error::failed(format!("the branch of shard '{name}' is not known here")))?;
+    let tracking = format!("refs/remotes/{}/{branch}", host.name);
+    let fetched = Git::on_repository(&common)
+        .env("GIT_SSH_COMMAND", host.git_ssh_command())
+        .args([
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            &host.git_url(),
+        ])
+        .arg(format!("+refs/heads/{branch}:{tracking}"))
+        .read();
+    if let Err(e) = fetched {
+        return Err(Error::refused(
+            format!("fetching '{branch}' from host '{}' failed: {e}", host.name),
+            format!(
+                "nothing was changed here; `git shard host check {}` checks the connection",
+                host.name
+            ),
+        ));
+    }
+    let tip = Git::on_repository(&common)
+        .args(["rev-parse", "--verify", &format!("{tracking}^{{commit}}")])
+        .read()?
+        .trim()
+        .to_owned();
+    let outcome = match ws.repo.branch_tip(&branch)? {
+        None => {
+            Git::on_repository(&common)
+                .args(["branch", "--no-track", &branch, &tip])
+                .read()?;
+            format!("created branch '{branch}' at {}", short_id(&tip))
+        }
+        Some(local) if local == tip => format!("branch '{branch}' is up to date ({})", short_id(&tip)),
+        Some(local) if ws.repo.fork_point(&local, &tip)?.as_deref() == Some(local.as_str()) => {
+            match ws.repo.branch_checked_out_at(&branch)? {
+                Some(wt) => format!(
+                    "branch '{branch}' is behind but checked out in {}: there `git merge --ff-only {}/{branch}`",
+                    crate::output::short_path(&wt),
+                    host.name
+                ),
+                None => {
+                    // From the tip we saw, so a branch moved meanwhile is not overwritten.
+                    Git::on_repository(&common)
+                        .args(["update-ref", "-m", &format!("git shard fetch {name}")])
+                        .args([&format!("refs/heads/{branch}"), &tip, &local])
+                        .read()?;
+                    format!(
+                        "fast-forwarded branch '{branch}' {}..{}",
+                        short_id(&local),
+                        short_id(&tip)
+                    )
+                }
+            }
+        }
+        Some(_) => format!(
+            "branch '{branch}' has commits of its own here and was left alone; compare: git log {branch}...{}/{branch}",
+            host.name
+        ),
+    };
+    println!(
+        "shard '{name}' from host '{}': {tracking} at {}",
+        host.name,
+        short_id(&tip)
+    );
+    println!("{outcome}");
+    Ok(())
+}

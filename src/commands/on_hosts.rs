@@ -1,0 +1,173 @@
+//! The hosts' part of `list`: every configured host asked at once (`git-shard list --json`
+//! there), each within [`host::LIST_TIMEOUT`]; what one answered is cached for the prompt and
+//! completion, which never touch the network. A host that did not answer shows its shards as
+//! last heard, with the status `unreachable` and when that was: never as lost or exited.
+
+use serde_json::Value;
+
+use crate::context::Workspace;
+use crate::host::{self, Host, Unreachable};
+use crate::output::{Cell, Paint, age};
+
+/// One shard on a host, as its JSON in `list --json` (with `host`, and for an unreachable host
+/// `status: "unreachable"` and `as_of`, the time it was last heard).
+pub struct Remote {
+    pub host: String,
+    pub json: Value,
+    pub reachable: bool,
+}
+
+/// Ask every configured host for its shards, in parallel.
+pub fn ask_all(ws: &Workspace) -> Vec<Remote> {
+    let common = ws.repo.common_dir();
+    let hosts: Vec<Host> = ws
+        .config
+        .hosts
+        .keys()
+        .filter_map(|name| Host::lookup(&ws.config, name).ok())
+        .collect();
+    let answers: Vec<(Host, Result<Vec<Value>, String>)> = std::thread::scope(|scope| {
+        let asked: Vec<_> = hosts
+            .into_iter()
+            .map(|h| {
+                scope.spawn(move || {
+                    let answer = ask(&h);
+                    (h, answer)
+                })
+            })
+            .collect();
+        asked.into_iter().filter_map(|t| t.join().ok()).collect()
+    });
+    let pointers = host::pointers(&common);
+    let mut all = Vec::new();
+    for (h, answer) in answers {
+        match answer {
+            Ok(shards) => {
+                host::write_cache(&common, &h.name, &shards);
+                all.extend(shards.into_iter().map(|mut json| {
+                    json["host"] = Value::String(h.name.clone());
+                    Remote {
+                        host: h.name.clone(),
+                        json,
+                        reachable: true,
+                    }
+                }));
+            }
+            Err(why) => {
+                let cached = host::cached(&common, &h.name);
+                let as_of = cached.as_ref().map(|c| c.at);
+                eprintln!(
+                    "warning: host '{}' is unreachable ({why}); its shards are shown as {}",
+                    h.name,
+                    match as_of {
+                        Some(at) => format!("last heard {} ago", age(at)),
+                        None => "recorded here".into(),
+                    }
+                );
+                let mut known: Vec<Value> = cached.map(|c| c.shards).unwrap_or_default();
+                for p in pointers.iter().filter(|p| p.host == h.name) {
+                    if !known.iter().any(|s| s["name"] == p.name.as_str()) {
+                        known.push(
+                            serde_json::json!({ "name": p.name, "branch": p.branch, "created_at": p.created_at }),
+                        );
+                    }
+                }
+                all.extend(known.into_iter().map(|mut json| {
+                    json["host"] = Value::String(h.name.clone());
+                    json["status"] = Value::String("unreachable".into());
+                    json["activity"] = Value::Null;
+                    json["as_of"] = as_of.map_or(Value::Null, |t| Value::String(t.to_string()));
+                    Remote {
+                        host: h.name.clone(),
+                        json,
+                        reachable: false,
+                    }
+                }));
+            }
+        }
+    }
+    all
+}
+
+fn ask(h: &Host) -> Result<Vec<Value>, String> {
+    let out = match h.run("exec \"$gs\" list --json", Some(host::LIST_TIMEOUT)) {
+        Ok(Ok(out)) => out,
+        Ok(Err(Unreachable(why))) => return Err(why),
+        Err(e) => return Err(e.to_string()),
+    };
+    if !out.status.success() {
+        let said = String::from_utf8_lossy(&out.stderr);
+        return Err(format!(
+            "`git-shard list` failed there: {}",
+            crate::output::clean(said.lines().next().unwrap_or("").trim())
+        ));
+    }
+    serde_json::from_slice::<Vec<Value>>(&out.stdout).map_err(|e| format!("its answer is not a list of shards: {e}"))
+}
+
+/// A table row of `list` for a shard on a host: its path is `<host>:<path>`.
+pub fn row(r: &Remote, paint: Paint) -> Vec<Cell> {
+    let j = &r.json;
+    let text = |k: &str| j[k].as_str().unwrap_or("").to_owned();
+    let status = describe(j);
+    let status_cell = match (r.reachable, text("status").as_str()) {
+        (false, _) => Cell::painted(&status, |t| paint.yellow(t)),
+        (_, "running") => Cell::painted(&status, |t| paint.green(t)),
+        (_, "lost") => Cell::painted(&status, |t| paint.red(t)),
+        (_, "exited") if j["exit_code"] != 0 => Cell::painted(&status, |t| paint.yellow(t)),
+        (_, "exited") => Cell::plain(status),
+        _ => Cell::painted(&status, |t| paint.dim(t)),
+    };
+    let activity = match j["activity"].as_str() {
+        Some(a @ "waiting") => Cell::painted(a, |t| paint.yellow(t)),
+        Some(a) => Cell::plain(a),
+        None => Cell::painted("-", |t| paint.dim(t)),
+    };
+    let branch = match j["merged"].as_str() {
+        Some(_) => Cell::painted(&format!("{} (merged)", text("branch")), |t| paint.dim(t)),
+        None => Cell::plain(text("branch")),
+    };
+    let created = text("created_at")
+        .parse::<jiff::Timestamp>()
+        .map(age)
+        .unwrap_or_else(|_| "-".into());
+    let path = match j["path"].as_str() {
+        Some(p) => format!("{}:{p}", r.host),
+        None => format!("{}:", r.host),
+    };
+    vec![
+        Cell::painted(&text("name"), |t| paint.bold(t)),
+        status_cell,
+        activity,
+        branch,
+        Cell::plain(created),
+        Cell::plain(path),
+    ]
+}
+
+/// The status as `list` words it for a local shard (see `shard::status::describe`).
+fn describe(j: &Value) -> String {
+    let status = j["status"].as_str().unwrap_or("unknown");
+    let text = match status {
+        "running" => format!("running (pid {})", j["pid"].as_u64().unwrap_or(0)),
+        "exited" => match (j["exit_code"].as_i64(), j["signal"].as_i64()) {
+            (Some(c), _) => format!("exited ({c})"),
+            (None, Some(s)) => format!("exited (signal {s})"),
+            _ => "exited".into(),
+        },
+        "unreachable" => match j["as_of"].as_str().and_then(|t| t.parse::<jiff::Timestamp>().ok()) {
+            Some(at) => format!("unreachable (as of {} ago)", age(at)),
+            None => "unreachable".into(),
+        },
+        other => other.replace('_', " "),
+    };
+    if j["incomplete"] == true {
+        "incomplete (`git shard prune` there undoes it)".into()
+    } else if j["removing"] == true {
+        "removing (interrupted; `git shard prune` there finishes it)".into()
+    } else if j["orphaned"] == true {
+        text + ", orphaned"
+    } else {
+        text
+    }
+}

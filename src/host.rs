@@ -1,0 +1,466 @@
+//! Shards on other machines: `[hosts.<name>]` in the configuration, `new --host`, and everything
+//! that then forwards to the host.
+//!
+//! Invariants:
+//! - The remote git-shard's record is the one truth about a remote shard and its process: the
+//!   agent's identity is checked where it lives. Here we keep only where a shard lives
+//!   (`<git-common-dir>/shards/remote/<name>.toml`: host, name, branch), written last by
+//!   `new --host` and removed once the remote `rm` succeeded.
+//! - Every connection is OpenSSH's, nothing of it reimplemented: the user's `~/.ssh/config`,
+//!   keys and agent apply. Connections to a host are shared (`ControlMaster=auto`, a socket in the
+//!   private runtime folder, kept 60 s after the last use), so a `list` after the first costs no
+//!   handshake. `BatchMode=yes` everywhere but interactive sessions: a password prompt would hang
+//!   a `list`; a connect timeout bounds each attempt.
+//! - Code travels over git's own ssh transport, to a private ref (`refs/git-shard/base/<name>`)
+//!   that the remote `new` deletes again; never to the user's branches.
+//! - The prompt and completion never touch the network: they read what the last `list` cached
+//!   (`<git-common-dir>/shards/remote/.host-<host>.json`, with the time it was asked).
+//! - A host that does not answer is "unreachable", never "lost" or "exited": nobody there was asked.
+//! - Versions: the remote binary must speak [`PROTOCOL`] and write records of
+//!   [`crate::shard::record::VERSION`]; both are in `git-shard --version`.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, HostSpec};
+use crate::error::{Error, Result};
+
+/// What git-shard asks of a git-shard on another host (command line and JSON): changed only
+/// together with a check that refuses the other side's number.
+pub const PROTOCOL: u32 = 1;
+
+/// `git-shard --version`: the release, and the numbers another host must match.
+pub const VERSION_LINE: &str = concat!(env!("CARGO_PKG_VERSION"), " (host protocol 1, records 1)");
+
+/// How long `list` waits for a host before showing it unreachable.
+pub const LIST_TIMEOUT: Duration = Duration::from_secs(5);
+const CONNECT_TIMEOUT_SECS: u32 = 4;
+
+/// A configured host name: what `--host` takes.
+pub fn check_spec(name: &str, spec: &HostSpec) -> std::result::Result<(), String> {
+    let valid_name = !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        && !name.starts_with(['-', '.']);
+    if !valid_name {
+        return Err(format!(
+            "host name {name:?}: use 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
+        ));
+    }
+    if spec.ssh.trim().is_empty() || spec.ssh.starts_with('-') || spec.ssh.contains(char::is_whitespace) {
+        return Err(format!(
+            "hosts.{name}.ssh = {:?}: give a destination as `ssh` takes it (`devbox`, `me@10.0.0.5`)",
+            spec.ssh
+        ));
+    }
+    if !(spec.repo.starts_with('/') || spec.repo.starts_with("~/")) {
+        return Err(format!(
+            "hosts.{name}.repo = {:?}: give the clone's absolute path there, or `~/…`",
+            spec.repo
+        ));
+    }
+    Ok(())
+}
+
+/// One host of the configuration.
+#[derive(Debug, Clone)]
+pub struct Host {
+    pub name: String,
+    pub spec: HostSpec,
+}
+
+/// ssh could not reach the host or lost the connection: nothing is known about the remote side.
+#[derive(Debug)]
+pub struct Unreachable(pub String);
+
+impl Host {
+    /// The host named `name`, or a refusal that lists the configured ones.
+    pub fn lookup(config: &Config, name: &str) -> Result<Host> {
+        match config.hosts.get(name) {
+            Some(spec) => Ok(Host {
+                name: name.to_owned(),
+                spec: spec.clone(),
+            }),
+            None => {
+                let known: Vec<&str> = config.hosts.keys().map(String::as_str).collect();
+                Err(Error::refused(
+                    format!("no host named '{}' is configured", crate::output::clean(name)),
+                    if known.is_empty() {
+                        "add one with `git shard host add <name> --ssh <destination> --repo <path of the clone there>`"
+                            .to_owned()
+                    } else {
+                        format!(
+                            "configured: {}; add another with `git shard host add`",
+                            known.join(", ")
+                        )
+                    },
+                ))
+            }
+        }
+    }
+
+    /// The ssh program and options: `GIT_SHARD_SSH` (a command line, like `GIT_SSH_COMMAND`)
+    /// or `ssh`, with connection sharing and bounded waits.
+    fn ssh_argv(&self, interactive: bool) -> Vec<String> {
+        let mut argv: Vec<String> = std::env::var("GIT_SHARD_SSH")
+            .ok()
+            .and_then(|line| shlex::split(&line))
+            .filter(|a| !a.is_empty())
+            .unwrap_or_else(|| vec!["ssh".into()]);
+        let mut opt = |o: String| argv.extend(["-o".to_owned(), o]);
+        // `%C` is a hash of the destination (40 characters): one socket per host and user. ssh
+        // binds it under a name 17 characters longer first, and a socket's path has at most 107
+        // bytes: in a folder deeper than that allows, each ssh connects on its own.
+        if let Ok(dir) = crate::fsutil::private_dir()
+            && dir.as_os_str().len() + 1 + 40 + 17 <= 107
+        {
+            opt("ControlMaster=auto".into());
+            opt(format!("ControlPath={}/%C", dir.display()));
+            opt("ControlPersist=60".into());
+        }
+        if !interactive {
+            opt("BatchMode=yes".into());
+        }
+        opt(format!("ConnectTimeout={CONNECT_TIMEOUT_SECS}"));
+        opt("ServerAliveInterval=5".into());
+        opt("ServerAliveCountMax=2".into());
+        argv
+    }
+
+    /// `ssh … <destination> <line>`: `line` runs in the remote login shell.
+    fn ssh(&self, line: &str, tty: bool) -> Command {
+        let argv = self.ssh_argv(tty);
+        let mut cmd = Command::new(&argv[0]);
+        cmd.args(&argv[1..]).arg(if tty { "-t" } else { "-T" });
+        cmd.arg("--").arg(&self.spec.ssh).arg(line);
+        cmd
+    }
+
+    /// ssh with a terminal, running the POSIX shell `script` there (not in the clone).
+    pub fn interactive(&self, script: &str) -> Command {
+        self.ssh(&format!("sh -c {}", quote(script)), true)
+    }
+
+    /// The command line for git's ssh transport (`GIT_SSH_COMMAND`): the same ssh, sharing the
+    /// same connection.
+    pub fn git_ssh_command(&self) -> String {
+        let argv = self.ssh_argv(false);
+        shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| "ssh".into())
+    }
+
+    /// The clone there as a git URL (scp-like: `devbox:/srv/app`, `devbox:~/app`).
+    pub fn git_url(&self) -> String {
+        let dest = if self.spec.ssh.contains(':') {
+            format!("[{}]", self.spec.ssh)
+        } else {
+            self.spec.ssh.clone()
+        };
+        format!("{dest}:{}", self.spec.repo)
+    }
+
+    /// A POSIX shell script run in the clone there, its arguments quoted. Sent as `sh -c '…'`,
+    /// so the remote login shell (bash, zsh, fish) only has to read one single-quoted word.
+    fn script(&self, body: &str) -> String {
+        let script = format!(
+            "cd {} || exit 97\ngs={}\n{body}",
+            remote_path(&self.spec.repo),
+            self.binary()
+        );
+        format!("sh -c {}", quote(&script))
+    }
+
+    /// The git-shard binary there, quoted for the remote shell.
+    fn binary(&self) -> String {
+        remote_path(self.spec.git_shard.as_deref().unwrap_or("git-shard"))
+    }
+
+    /// Run `git-shard <args>` in the clone there, its output going straight to ours (`tty`: a
+    /// terminal for an interactive session). Returns its exit status.
+    pub fn forward(&self, args: &[String], tty: bool) -> Result<ExitStatus> {
+        let line = self.script(&format!("exec \"$gs\" {}", quote_all(args)));
+        let status = self.ssh(&line, tty).status().map_err(|e| self.cannot_run_ssh(&e))?;
+        Ok(status)
+    }
+
+    /// Run the POSIX shell `body` in the clone there (`$gs` is the remote git-shard), its output
+    /// captured; gives up after `timeout` (the child is killed).
+    pub fn run(&self, body: &str, timeout: Option<Duration>) -> Result<std::result::Result<Output, Unreachable>> {
+        let mut cmd = self.ssh(&self.script(body), false);
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let child = cmd.spawn().map_err(|e| self.cannot_run_ssh(&e))?;
+        let out = match wait_output(child, timeout) {
+            Some(out) => out,
+            None => {
+                return Ok(Err(Unreachable(format!(
+                    "no answer within {} s",
+                    timeout.unwrap_or_default().as_secs()
+                ))));
+            }
+        };
+        Ok(match out.status.code() {
+            Some(0) => Ok(out),
+            Some(255) | None => Err(Unreachable(last_line(&out.stderr))),
+            Some(97) => Err(Unreachable(format!(
+                "cannot enter {} there: {}",
+                self.spec.repo,
+                last_line(&out.stderr)
+            ))),
+            // The command ran and failed; its output is the caller's to show.
+            Some(_) => Ok(out),
+        })
+    }
+
+    fn cannot_run_ssh(&self, e: &std::io::Error) -> Error {
+        Error::refused(
+            format!("cannot run ssh for host '{}': {e}", self.name),
+            "install OpenSSH's client, or point GIT_SHARD_SSH at your ssh",
+        )
+    }
+
+    /// What to say when the connection failed: which side, and how to try again.
+    pub fn unreachable(&self, what: &str, why: &str) -> Error {
+        Error::refused(
+            format!(
+                "{what}: cannot reach host '{}' (ssh {}): {why}",
+                self.name,
+                crate::output::clean(&self.spec.ssh)
+            ),
+            format!(
+                "nothing was changed on this machine; check the connection with `git shard host check {}`, then try again",
+                self.name
+            ),
+        )
+    }
+}
+
+/// A path for the remote shell: `~/x` keeps its tilde outside the quotes, so that shell
+/// expands it.
+fn remote_path(path: &str) -> String {
+    match path.strip_prefix("~/") {
+        Some("") => "~".into(),
+        Some(rest) => format!("~/{}", quote(rest)),
+        None => quote(path),
+    }
+}
+
+/// One word for a POSIX shell.
+pub fn quote(word: &str) -> String {
+    shlex::try_quote(word).map_or_else(|_| "''".into(), |q| q.into_owned())
+}
+
+fn quote_all(words: &[String]) -> String {
+    words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")
+}
+
+fn last_line(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| crate::output::clean(l.trim()))
+        .unwrap_or_else(|| "the connection failed".into())
+}
+
+/// Wait for `child`'s output, at most `timeout` (then kill it and give `None`). Both pipes are
+/// drained by threads, so a child that writes much never blocks on a full pipe.
+fn wait_output(mut child: std::process::Child, timeout: Option<Duration>) -> Option<Output> {
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let err = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if deadline.is_some_and(|d| Instant::now() >= d) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(_) => return None,
+        }
+    };
+    Some(Output {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+    })
+}
+
+/// Where a remote shard lives: the local record of it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pointer {
+    pub version: u32,
+    pub host: String,
+    pub name: String,
+    pub branch: String,
+    pub created_at: jiff::Timestamp,
+}
+
+fn remote_dir(common_dir: &Path) -> PathBuf {
+    common_dir.join("shards").join("remote")
+}
+
+fn pointer_path(common_dir: &Path, name: &str) -> PathBuf {
+    remote_dir(common_dir).join(format!("{name}.toml"))
+}
+
+/// The pointer of the remote shard `name`, if this repository has one.
+pub fn pointer(common_dir: &Path, name: &str) -> Option<Pointer> {
+    crate::shard::ShardName::parse(name).ok()?;
+    let text = std::fs::read_to_string(pointer_path(common_dir, name)).ok()?;
+    toml::from_str(&text).ok()
+}
+
+/// Every pointer, sorted by name.
+pub fn pointers(common_dir: &Path) -> Vec<Pointer> {
+    let mut all: Vec<Pointer> = std::fs::read_dir(remote_dir(common_dir))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let file = e.file_name().into_string().ok()?;
+            pointer(common_dir, file.strip_suffix(".toml")?)
+        })
+        .collect();
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    all
+}
+
+pub fn write_pointer(common_dir: &Path, pointer: &Pointer) -> Result<()> {
+    let path = pointer_path(common_dir, &pointer.name);
+    let text = toml::to_string(pointer).map_err(|e| Error::failed(format!("cannot encode a pointer: {e}")))?;
+    std::fs::create_dir_all(remote_dir(common_dir))
+        .and_then(|_| crate::fsutil::write_atomic(&path, text.as_bytes()))
+        .map_err(|e| Error::failed(format!("cannot write {}: {e}", path.display())))
+}
+
+pub fn remove_pointer(common_dir: &Path, name: &str) -> Result<()> {
+    let path = pointer_path(common_dir, name);
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::failed(format!("cannot remove {}: {e}", path.display()))),
+    }
+}
+
+/// What the last `list` heard from a host.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Cached {
+    pub at: jiff::Timestamp,
+    pub shards: Vec<serde_json::Value>,
+}
+
+fn cache_path(common_dir: &Path, host: &str) -> PathBuf {
+    remote_dir(common_dir).join(format!(".host-{host}.json"))
+}
+
+/// Forget what `list` heard from `host`.
+pub fn forget_cache(common_dir: &Path, host: &str) {
+    let _ = std::fs::remove_file(cache_path(common_dir, host));
+}
+
+pub fn cached(common_dir: &Path, host: &str) -> Option<Cached> {
+    let text = std::fs::read(cache_path(common_dir, host)).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
+pub fn write_cache(common_dir: &Path, host: &str, shards: &[serde_json::Value]) {
+    let cached = Cached {
+        at: jiff::Timestamp::now(),
+        shards: shards.to_vec(),
+    };
+    if let Ok(text) = serde_json::to_vec(&cached) {
+        let _ = std::fs::create_dir_all(remote_dir(common_dir));
+        let _ = crate::fsutil::write_atomic(&cache_path(common_dir, host), &text);
+    }
+}
+
+/// Names of the shards on hosts, from pointers and the caches of `list`: for completion, which
+/// never touches the network.
+pub fn known_names(common_dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = pointers(common_dir).into_iter().map(|p| p.name).collect();
+    for entry in std::fs::read_dir(remote_dir(common_dir))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let file = entry.file_name();
+        let Some(host) = file
+            .to_str()
+            .and_then(|f| f.strip_prefix(".host-")?.strip_suffix(".json"))
+        else {
+            continue;
+        };
+        for shard in cached(common_dir, host).map(|c| c.shards).unwrap_or_default() {
+            if let Some(name) = shard["name"].as_str() {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The host a shard that is not local lives on: its pointer's, else the host whose last `list`
+/// named it. No network.
+pub fn locate(config: &Config, common_dir: &Path, name: &str) -> Option<Host> {
+    let host = match pointer(common_dir, name) {
+        Some(p) => p.host,
+        None => config
+            .hosts
+            .keys()
+            .find(|h| cached(common_dir, h).is_some_and(|c| c.shards.iter().any(|s| s["name"] == name)))?
+            .clone(),
+    };
+    Host::lookup(config, &host).ok()
+}
+
+/// Parse `git-shard --version` of the other side: its release and whether it speaks our
+/// protocol and records.
+pub fn check_version(line: &str) -> std::result::Result<String, String> {
+    let line = line.trim();
+    let release = line.strip_prefix("git-shard ").unwrap_or(line);
+    let ours = format!("(host protocol {PROTOCOL}, records {})", crate::shard::record::VERSION);
+    if release.ends_with(&ours) {
+        return Ok(release.to_owned());
+    }
+    Err(format!(
+        "it runs git-shard {release}, which does not speak host protocol {PROTOCOL} with records {} (this one is {VERSION_LINE})",
+        crate::shard::record::VERSION
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_version_line_names_the_protocol_and_record_version() {
+        assert!(VERSION_LINE.contains(&format!("host protocol {PROTOCOL}, ")));
+        assert!(VERSION_LINE.contains(&format!("records {})", crate::shard::record::VERSION)));
+        assert!(check_version(&format!("git-shard {VERSION_LINE}\n")).is_ok());
+        assert!(check_version("git-shard 0.0.9").is_err());
+        assert!(check_version("git-shard 9.0.0 (host protocol 2, records 1)").is_err());
+    }
+
+    #[test]
+    fn remote_paths_keep_a_leading_tilde_for_the_remote_shell() {
+        assert_eq!(remote_path("~/src/my app"), "~/'src/my app'");
+        assert_eq!(remote_path("/srv/app"), "/srv/app");
+        assert_eq!(remote_path("~/"), "~");
+    }
+}

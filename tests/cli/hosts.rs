@@ -1,0 +1,410 @@
+//! Shards on another machine, through a real OpenSSH server on loopback (`sshd.rs`): the "remote"
+//! is a second repository with its own HOME, reached only over ssh; the agent's identity is
+//! checked there by the remote git-shard (and here in /proc, as it is the same kernel).
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::*;
+use crate::sshd::Sshd;
+
+/// This machine's repository, the "remote" one, and the server between them.
+struct Pair {
+    local: TestRepo,
+    remote: TestRepo,
+    sshd: Sshd,
+}
+
+impl Pair {
+    /// `None` (said loudly) where sshd is missing outside CI.
+    fn new() -> Option<Pair> {
+        let local = TestRepo::new();
+        // The same first commit (fixed dates and author): a clone of this repository.
+        let remote = TestRepo::named("clone");
+        let home = remote.home();
+        let run = private_runtime_dir(&home);
+        let path = test_path().to_str().unwrap().to_owned();
+        let env: Vec<(String, String)> = vec![
+            ("HOME".into(), home.display().to_string()),
+            ("XDG_CONFIG_HOME".into(), home.join(".config").display().to_string()),
+            ("XDG_RUNTIME_DIR".into(), run.display().to_string()),
+            ("PATH".into(), path),
+            ("GIT_CONFIG_GLOBAL".into(), "/dev/null".into()),
+            ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
+            ("GIT_AUTHOR_NAME".into(), "Test".into()),
+            ("GIT_AUTHOR_EMAIL".into(), "test@example.com".into()),
+            ("GIT_COMMITTER_NAME".into(), "Test".into()),
+            ("GIT_COMMITTER_EMAIL".into(), "test@example.com".into()),
+            ("SHELL".into(), "/bin/sh".into()),
+            ("LANG".into(), "C.UTF-8".into()),
+        ];
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let sshd = Sshd::start(&env)?;
+        // Work here that the host has not seen: `new --host` must carry it there.
+        fs::write(local.root.join("work.txt"), "from here\n").unwrap();
+        local.git(&["add", "work.txt"]);
+        local.git(&["commit", "-q", "-m", "work from here"]);
+        Some(Pair { local, remote, sshd })
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = self.local.command_in(&self.local.root, args);
+        cmd.env("GIT_SHARD_SSH", self.sshd.ssh_command());
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "git-shard {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn refused(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            !out.status.success(),
+            "git-shard {args:?} should have failed:\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    fn add_host(&self) -> String {
+        self.ok(&[
+            "host",
+            "add",
+            "devbox",
+            "--ssh",
+            self.sshd.host(),
+            "--repo",
+            self.remote.root.to_str().unwrap(),
+            "--git-shard",
+            BIN,
+        ])
+    }
+
+    fn list(&self) -> Vec<Value> {
+        serde_json::from_str(&self.ok(&["list", "--json"])).unwrap()
+    }
+
+    fn pointer(&self, name: &str) -> std::path::PathBuf {
+        self.local
+            .common_dir()
+            .join("shards/remote")
+            .join(format!("{name}.toml"))
+    }
+}
+
+/// Whether a process whose command line holds `words` runs.
+fn running_with(words: &str) -> bool {
+    fs::read_dir("/proc").unwrap().flatten().any(|e| {
+        fs::read(e.path().join("cmdline")).is_ok_and(|c| String::from_utf8_lossy(&c).replace('\0', " ").contains(words))
+    })
+}
+
+fn find<'a>(list: &'a [Value], name: &str) -> &'a Value {
+    list.iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no shard {name} in {list:?}"))
+}
+
+#[test]
+fn a_shard_on_a_host_runs_there_and_is_seen_stopped_fetched_and_removed_from_here() {
+    let Some(p) = Pair::new() else { return };
+    let said = p.add_host();
+    assert!(said.contains("host 'devbox' added"), "{said}");
+    let checked = p.ok(&["host", "check", "devbox"]);
+    assert!(checked.contains("a clone of this repository"), "{checked}");
+    assert!(checked.contains("host protocol 1"), "{checked}");
+
+    p.ok(&[
+        "new",
+        "r1",
+        "--host",
+        "devbox",
+        "--terminal",
+        "background",
+        "--",
+        "sleep",
+        "300",
+    ]);
+    let head = p.local.git(&["rev-parse", "HEAD"]).trim().to_owned();
+    // Made there, by the host's git-shard: the record, the worktree and the agent are there.
+    let there = p.remote.shard("r1");
+    assert_eq!(there["status"], "running");
+    assert_eq!(
+        there["base_commit"],
+        head.as_str(),
+        "the shard starts from this machine's HEAD"
+    );
+    let pid = pid_of(&there);
+    assert!(alive(pid));
+    assert!(Path::new(there["path"].as_str().unwrap()).join("work.txt").is_file());
+    // The private ref the base travelled in is gone again; no branch of the user's was touched.
+    assert_eq!(p.remote.git(&["for-each-ref", "refs/git-shard/"]), "");
+    assert_eq!(p.remote.branches(), vec!["main".to_owned(), "shard/r1".to_owned()]);
+    // Here: only the pointer; no worktree, no branch.
+    assert!(p.pointer("r1").is_file());
+    assert!(p.local.worktrees().len() == 1 && !p.local.branches().contains(&"shard/r1".to_owned()));
+
+    // One overview: the shard is listed here with its host and the true state from there.
+    let here = find(&p.list(), "r1").clone();
+    assert_eq!(here["host"], "devbox");
+    assert_eq!(here["status"], "running");
+    assert_eq!(here["pid"], pid);
+    let table = p.ok(&["list"]);
+    assert!(table.contains("running (pid") && table.contains("devbox:"), "{table}");
+    // Commands forward to the host.
+    let status: Value = serde_json::from_str(&p.ok(&["status", "r1", "--json"])).unwrap();
+    assert_eq!(status["process"]["start_ticks"], there["process"]["start_ticks"]);
+    let path = p.ok(&["path", "r1"]);
+    assert_eq!(path.trim(), format!("devbox:{}", there["path"].as_str().unwrap()));
+    p.ok(&["stop", "r1", "--grace", "0"]);
+    eventually("the agent gone", || !alive(pid));
+    assert_eq!(p.remote.shard("r1")["status"], "stopped");
+
+    // Bring the work home: the branch is created here, and fast-forwarded later.
+    let wt = there["path"].as_str().unwrap().to_owned();
+    let commit_there = |file: &str| {
+        fs::write(Path::new(&wt).join(file), "agent work\n").unwrap();
+        p.remote.git_in(Path::new(&wt), &["add", file]);
+        p.remote.git_in(Path::new(&wt), &["commit", "-q", "-m", file]);
+        p.remote
+            .git_in(Path::new(&wt), &["rev-parse", "HEAD"])
+            .trim()
+            .to_owned()
+    };
+    let first = commit_there("one.txt");
+    let said = p.ok(&["fetch", "r1"]);
+    assert!(said.contains("created branch 'shard/r1'"), "{said}");
+    assert_eq!(p.local.git(&["rev-parse", "shard/r1"]).trim(), first);
+    assert_eq!(
+        p.local.git(&["rev-parse", "refs/remotes/devbox/shard/r1"]).trim(),
+        first
+    );
+    let second = commit_there("two.txt");
+    let said = p.ok(&["fetch", "r1"]);
+    assert!(said.contains("fast-forwarded"), "{said}");
+    assert_eq!(p.local.git(&["rev-parse", "shard/r1"]).trim(), second);
+    // A local commit on the branch: the next fetch leaves it where it is.
+    let mine = p
+        .local
+        .git(&["commit-tree", "-p", "shard/r1", "-m", "mine", "shard/r1^{tree}"])
+        .trim()
+        .to_owned();
+    p.local.git(&["update-ref", "refs/heads/shard/r1", &mine]);
+    let third = commit_there("three.txt");
+    let said = p.ok(&["fetch", "r1"]);
+    assert!(said.contains("left alone"), "{said}");
+    assert_eq!(p.local.git(&["rev-parse", "shard/r1"]).trim(), mine);
+    assert_eq!(p.local.git(&["rev-parse", "devbox/shard/r1"]).trim(), third);
+
+    // rm there; the pointer goes with it.
+    p.ok(&["rm", "r1"]);
+    assert!(!p.pointer("r1").exists());
+    assert!(p.remote.list().is_empty());
+    assert!(!Path::new(&wt).exists());
+}
+
+#[test]
+fn an_unreachable_host_is_shown_as_such_and_the_shards_here_still_list() {
+    let Some(mut p) = Pair::new() else { return };
+    p.add_host();
+    p.ok(&[
+        "new",
+        "r1",
+        "--host",
+        "devbox",
+        "--terminal",
+        "background",
+        "--",
+        "sleep",
+        "300",
+    ]);
+    p.ok(&["new", "l1", "--no-launch"]);
+    assert_eq!(find(&p.list(), "r1")["status"], "running");
+
+    p.sshd.cut();
+    let started = Instant::now();
+    let out = p.run(&["list", "--json"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "list waited {:?}",
+        started.elapsed()
+    );
+    assert!(out.status.success());
+    let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        find(&list, "l1")["status"],
+        "not-started",
+        "local shards are listed as ever"
+    );
+    let r1 = find(&list, "r1");
+    assert_eq!(r1["status"], "unreachable", "never lost or exited: nobody was asked");
+    assert_eq!(r1["host"], "devbox");
+    assert!(r1["as_of"].is_string());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("host 'devbox' is unreachable"), "{stderr}");
+    let table = p.ok(&["list"]);
+    assert!(table.contains("unreachable (as of"), "{table}");
+    // A forwarded command says which side failed.
+    let said = p.refused(&["stop", "r1"]);
+    assert!(said.contains("cannot reach host 'devbox'"), "{said}");
+    // Completion of names never waits on the network: it offers the remote shard from the cache.
+    let out = p
+        .cmd(&["--", "git-shard", "stop", ""])
+        .env("COMPLETE", "bash")
+        .env("_CLAP_IFS", "\n")
+        .env("_CLAP_COMPLETE_INDEX", "2")
+        .output()
+        .unwrap();
+    let offered = String::from_utf8_lossy(&out.stdout);
+    assert!(offered.lines().any(|l| l.trim() == "r1"), "{offered}");
+
+    p.sshd.resume();
+    assert_eq!(find(&p.list(), "r1")["status"], "running", "the agent ran on all along");
+    p.ok(&["stop", "r1", "--grace", "0"]);
+}
+
+#[test]
+fn a_connection_killed_during_new_leaves_nothing_half_made_and_a_retry_adopts() {
+    let Some(p) = Pair::new() else { return };
+    p.add_host();
+    // The host's setup takes a while: the connection is cut while its `new` works.
+    fs::create_dir_all(p.remote.common_dir().join("shards")).unwrap();
+    fs::write(
+        p.remote.common_dir().join("shards/config.toml"),
+        "setup = [{ sh = \"sleep 2\" }]\n",
+    )
+    .unwrap();
+    let args = [
+        "new",
+        "r2",
+        "--host",
+        "devbox",
+        "--terminal",
+        "background",
+        "--",
+        "sleep",
+        "300",
+    ];
+    let child = p
+        .cmd(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    eventually("the shard begun there", || p.remote.record_path("r2").exists());
+    let cut = p.sshd.connections();
+    assert!(!cut.is_empty());
+    for pid in cut {
+        kill(pid, libc::SIGKILL);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success(), "new succeeded though its connection was cut");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("connection to host 'devbox' failed"), "{said}");
+    assert!(said.contains("adopted"), "the hint says how to retry: {said}");
+    assert!(!p.pointer("r2").exists(), "nothing recorded here");
+    // There, the `new` goes on without its connection, to a whole shard (or none): never a
+    // half-made one.
+    eventually("the host's new to finish", || !running_with("new r2 --base"));
+    let there = p.remote.list();
+    assert!(
+        there
+            .iter()
+            .all(|s| s["incomplete"] == false && s["pending_setup"] == false),
+        "{there:?}"
+    );
+    let made = there.iter().any(|s| s["name"] == "r2");
+    assert!(made, "the host's new finished its work: {there:?}");
+
+    let said = String::from_utf8_lossy(&p.run(&args).stderr).into_owned();
+    assert!(p.pointer("r2").is_file(), "the retry succeeded: {said}");
+    if made {
+        assert!(said.contains("adopted"), "{said}");
+    }
+    assert_eq!(find(&p.list(), "r2")["status"], "running");
+    p.ok(&["stop", "r2", "--grace", "0"]);
+}
+
+#[test]
+fn hosts_are_the_users_and_a_host_must_hold_a_clone_with_the_same_protocol() {
+    let repo = TestRepo::new();
+    fs::write(
+        repo.root.join(".git-shard.toml"),
+        "[hosts.evil]\nssh = \"attacker.example\"\nrepo = \"/srv/x\"\n",
+    )
+    .unwrap();
+    let said = repo.refused(&["list"]);
+    assert!(said.contains("[hosts] cannot be set in a committed file"), "{said}");
+    fs::remove_file(repo.root.join(".git-shard.toml")).unwrap();
+    let said = repo.refused(&[
+        "host",
+        "add",
+        "x",
+        "--ssh=-oProxyCommand=sh",
+        "--repo",
+        "/x",
+        "--no-check",
+    ]);
+    assert!(said.contains("give a destination"), "{said}");
+    let said = repo.refused(&["host", "add", "x", "--ssh", "box", "--repo", "relative/x", "--no-check"]);
+    assert!(said.contains("absolute path"), "{said}");
+    let said = repo.refused(&["new", "a", "--host", "nowhere", "--", "true"]);
+    assert!(said.contains("no host named 'nowhere'"), "{said}");
+
+    let Some(p) = Pair::new() else { return };
+    // Another project's repository there.
+    let other = tempfile::tempdir().unwrap();
+    p.remote.git_in(other.path(), &["init", "-q", "-b", "main"]);
+    p.remote.git_in(
+        other.path(),
+        &["commit", "-q", "--allow-empty", "-m", "another project"],
+    );
+    let said = p.refused(&[
+        "host",
+        "add",
+        "devbox",
+        "--ssh",
+        p.sshd.host(),
+        "--repo",
+        other.path().to_str().unwrap(),
+        "--git-shard",
+        BIN,
+    ]);
+    assert!(said.contains("not a clone of this repository"), "{said}");
+    // A git-shard there of another protocol.
+    let old = other.path().join("old-git-shard");
+    fs::write(&old, "#!/bin/sh\necho 'git-shard 0.0.9'\n").unwrap();
+    fs::set_permissions(&old, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let said = p.refused(&[
+        "host",
+        "add",
+        "devbox",
+        "--ssh",
+        p.sshd.host(),
+        "--repo",
+        p.remote.root.to_str().unwrap(),
+        "--git-shard",
+        old.to_str().unwrap(),
+    ]);
+    assert!(said.contains("does not speak host protocol 1"), "{said}");
+    assert!(said.contains("install the same git-shard release"), "{said}");
+    assert!(p.list().is_empty(), "nothing was added");
+}
