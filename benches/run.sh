@@ -3,7 +3,7 @@
 # run with hyperfine (medians, ratio = git-shard / git). Not part of `cargo test`.
 #
 #   benches/run.sh            all benchmarks
-#   benches/run.sh prompt     only some: prompt complete list new rm stop hook include merged
+#   benches/run.sh prompt     only some: prompt complete list new rm stop hook include merged hosts
 #
 # Prints a Markdown report on stdout (paste it into benches/README.md); raw hyperfine JSON stays
 # in $BENCH_DIR (default: a temp folder).
@@ -125,6 +125,44 @@ PY
     done
     for n in 100 500; do (cd "$work/prompt$n" && for i in $(seq 1 $((n / 4))); do git-shard stop "r$i"; done) >/dev/null 2>&1; done
     (cd "$work/prompt10" && for i in 1 2; do git-shard stop "r$i"; done) >/dev/null 2>&1
+fi
+
+# `list` with one host of 20 shards, over a warm shared connection, against `ssh host true` over
+# the same connection: what asking the host costs beyond the round trip. A private sshd on
+# loopback plays the host, with its own keys.
+if want hosts; then
+    sshd=$(command -v sshd || echo /usr/sbin/sshd)
+    if [ ! -x "$sshd" ]; then
+        echo "hosts: skipped, sshd is missing (apt-get install openssh-server)" >&2
+    else
+        h=$work/hosts; rm -rf "$h"; mkdir -p "$h/run" "$h/home"; chmod 700 "$h" "$h/run"
+        ssh-keygen -q -t ed25519 -N '' -f "$h/host_key"; ssh-keygen -q -t ed25519 -N '' -f "$h/id"
+        cp "$h/id.pub" "$h/authorized_keys"
+        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        printf '%s\n' "ListenAddress 127.0.0.1:$port" "HostKey $h/host_key" "PidFile $h/sshd.pid" \
+            "AuthorizedKeysFile $h/authorized_keys" "PermitRootLogin prohibit-password" \
+            "PasswordAuthentication no" "KbdInteractiveAuthentication no" "UsePAM no" "StrictModes no" \
+            "SetEnv HOME=$h/home PATH=$out:/usr/bin:/bin GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 XDG_CONFIG_HOME=$h/home/.config" \
+            > "$h/sshd_config"
+        if [ "$(id -u)" = 0 ]; then mkdir -p /run/sshd; fi
+        "$sshd" -f "$h/sshd_config" -E "$h/sshd.log"
+        echo "[127.0.0.1]:$port $(cat "$h/host_key.pub")" > "$h/known_hosts"
+        printf '%s\n' "Host devbox" "  HostName 127.0.0.1" "  Port $port" "  User $(id -un)" \
+            "  IdentityFile $h/id" "  IdentitiesOnly yes" "  UserKnownHostsFile $h/known_hosts" \
+            "  StrictHostKeyChecking yes" "  BatchMode yes" > "$h/ssh_config"
+        export GIT_SHARD_SSH="ssh -F $h/ssh_config" XDG_RUNTIME_DIR=$h/run
+        for _ in $(seq 50); do ssh -F "$h/ssh_config" devbox true 2>/dev/null && break; sleep 0.1; done
+        make_repo "$h/local" 10
+        git clone -q "$h/local" "$h/remote"
+        (cd "$h/remote" && for i in $(seq 1 20); do git-shard new "s$i" --no-launch -- true; done) >/dev/null 2>&1
+        (cd "$h/local" && git-shard host add devbox --ssh devbox --repo "$h/remote" --git-shard "$BIN" && git-shard list) >/dev/null
+        (cd "$h/local" && hyperfine -N --warmup 5 --runs 50 --export-json "$work/hosts.json" \
+            "$BIN list" \
+            "ssh -F $h/ssh_config -o ControlMaster=auto -o ControlPath=$h/run/git-shard/%C -o ControlPersist=60 devbox true" >/dev/null)
+        report "\`list\` with one host of 20 shards (warm connection)" "$work/hosts.json" "≤ 1.5×" "vs \`ssh host true\` over the same shared connection"
+        kill "$(cat "$h/sshd.pid")" 2>/dev/null || true
+        ssh -F "$h/ssh_config" -o ControlPath="$h/run/git-shard/%C" -O exit devbox 2>/dev/null || true
+    fi
 fi
 
 # An agent's hook fires at every tool call: the entry point must cost what a git plumbing command
