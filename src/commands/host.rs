@@ -86,12 +86,20 @@ fn add(ws: &Workspace, args: &AddArgs) -> Result<()> {
     };
     if !args.no_check {
         check(ws, &host).map_err(|e| match e {
+            // Not `host check <name>`, which the hint of an unreachable host names: it is not
+            // configured yet.
             Error::Refused { message, hint } => Error::Refused {
                 message: format!("host '{}' not added: {message}", args.name),
-                hint: Some(format!(
-                    "{}; or add it anyway with --no-check",
-                    hint.unwrap_or_else(|| "fix that".into())
-                )),
+                hint: Some(match hint {
+                    Some(h) if !h.contains("git shard host check") => {
+                        format!("{h}; or add it anyway with --no-check")
+                    }
+                    _ => format!(
+                        "check that `ssh {} true` works without asking for a password, then add it again; \
+                         or add it anyway with --no-check",
+                        args.ssh
+                    ),
+                }),
             },
             other => other,
         })?;

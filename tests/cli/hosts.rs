@@ -366,6 +366,13 @@ fn hosts_are_the_users_and_a_host_must_hold_a_clone_with_the_same_protocol() {
     assert!(said.contains("give a destination"), "{said}");
     let said = repo.refused(&["host", "add", "x", "--ssh", "box", "--repo", "relative/x", "--no-check"]);
     assert!(said.contains("absolute path"), "{said}");
+    // A host that cannot be reached is not added, and the hint does not name `host check`,
+    // which knows no such host yet.
+    let said = repo.refused(&["host", "add", "x", "--ssh", "no-such-host.invalid", "--repo", "/x"]);
+    assert!(
+        said.contains("host 'x' not added") && said.contains("`ssh no-such-host.invalid true`"),
+        "{said}"
+    );
     let said = repo.refused(&["new", "a", "--host", "nowhere", "--", "true"]);
     assert!(said.contains("no host named 'nowhere'"), "{said}");
 
