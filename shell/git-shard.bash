@@ -19,10 +19,11 @@ __git_shard_cd() {
     else
         __git_shard_dir=$(_GIT_SHARD_FROM_SHELL=1 command git-shard cd "$@") || return
     fi
-    # Not a folder: what `git shard cd --help` printed, for the user to read.
+    # Not a folder: what `git shard cd --help` printed, for the user to read. Nothing: a shard
+    # on a host, whose shell there has ended.
     if [[ -d $__git_shard_dir ]]; then
         builtin cd -- "$__git_shard_dir" || return
-    else
+    elif [[ -n $__git_shard_dir ]]; then
         printf '%s\n' "$__git_shard_dir"
     fi
 }

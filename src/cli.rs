@@ -211,7 +211,7 @@ fn code_in_bold(roff: &str) -> String {
 /// Where completion is: the repository's common dir and the current worktree. From `.git` files
 /// where they settle it (the usual layouts, no process started); in the others (a bare
 /// repository, `GIT_DIR`) from git, which costs one `git rev-parse` at that TAB.
-fn here() -> Option<(PathBuf, Option<PathBuf>)> {
+pub(crate) fn here() -> Option<(PathBuf, Option<PathBuf>)> {
     let cwd = std::env::current_dir().ok()?;
     if let Some(found) = crate::git::locate::locate(&cwd) {
         return Some((found.common_dir, Some(found.worktree)));

@@ -22,7 +22,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +35,9 @@ pub const PROTOCOL: u32 = 1;
 
 /// `git-shard --version`: the release, and the numbers another host must match.
 pub const VERSION_LINE: &str = concat!(env!("CARGO_PKG_VERSION"), " (host protocol 1, records 1)");
+
+/// The exit status of a script there whose clone could not be entered (`cd` failed).
+pub const NO_CLONE: i32 = 97;
 
 /// How long `list` waits for a host before showing it unreachable.
 pub const LIST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -166,7 +169,7 @@ impl Host {
     /// so the remote login shell (bash, zsh, fish) only has to read one single-quoted word.
     fn script(&self, body: &str) -> String {
         let script = format!(
-            "cd {} || exit 97\ngs={}\n{body}",
+            "cd {} || exit {NO_CLONE}\ngs={}\n{body}",
             remote_path(&self.spec.repo),
             self.binary()
         );
@@ -204,7 +207,7 @@ impl Host {
         Ok(match out.status.code() {
             Some(0) => Ok(out),
             Some(255) | None => Err(Unreachable(last_line(&out.stderr))),
-            Some(97) => Err(Unreachable(format!(
+            Some(NO_CLONE) => Err(Unreachable(format!(
                 "cannot enter {} there: {}",
                 self.spec.repo,
                 last_line(&out.stderr)
@@ -266,32 +269,35 @@ fn last_line(bytes: &[u8]) -> String {
 }
 
 /// Wait for `child`'s output, at most `timeout` (then kill it and give `None`). Both pipes are
-/// drained by threads, so a child that writes much never blocks on a full pipe.
+/// drained by threads, so a child that writes much never blocks on a full pipe; the end of its
+/// output (ssh closes it as it exits) is what is waited for, not a polled exit.
 fn wait_output(mut child: std::process::Child, timeout: Option<Duration>) -> Option<Output> {
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+    fn drain(
+        pipe: Option<impl Read + Send + 'static>,
+        done: Option<std::sync::mpsc::Sender<()>>,
+    ) -> std::thread::JoinHandle<Vec<u8>> {
         std::thread::spawn(move || {
             let mut buf = Vec::new();
             if let Some(mut p) = pipe {
                 let _ = p.read_to_end(&mut buf);
             }
+            done.map(|d| d.send(()));
             buf
         })
+    }
+    let (done, finished) = std::sync::mpsc::channel();
+    let out = drain(child.stdout.take(), Some(done));
+    let err = drain(child.stderr.take(), None);
+    let ended = match timeout {
+        Some(t) => finished.recv_timeout(t).is_ok(),
+        None => finished.recv().is_ok(),
     };
-    let out = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let err = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let deadline = timeout.map(|t| Instant::now() + t);
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if deadline.is_some_and(|d| Instant::now() >= d) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(_) => return None,
-        }
-    };
+    if !ended {
+        let _ = child.kill();
+        let _ = child.wait();
+        return None;
+    }
+    let status = child.wait().ok()?;
     Some(Output {
         status,
         stdout: out.join().unwrap_or_default(),
@@ -309,7 +315,9 @@ pub struct Pointer {
     pub created_at: jiff::Timestamp,
 }
 
-fn remote_dir(common_dir: &Path) -> PathBuf {
+/// Where pointers and the caches of `list` live; absent until a shard was made on a host or a
+/// host was listed.
+pub fn remote_dir(common_dir: &Path) -> PathBuf {
     common_dir.join("shards").join("remote")
 }
 

@@ -49,6 +49,8 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
                 .and_then(|s| s["branch"].as_str().map(str::to_owned))
         })
         .ok_or_else(|| Error::failed(format!("the branch of shard '{name}' is not known here")))?;
+    // Named by the host: it goes into a refspec, so it must be a branch name.
+    ws.repo.check_branch_name(&branch)?;
     let tracking = format!("refs/remotes/{}/{branch}", host.name);
     let fetched = Git::on_repository(&common)
         .env("GIT_SSH_COMMAND", host.git_ssh_command())
@@ -56,6 +58,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             "fetch",
             "--quiet",
             "--no-tags",
+            "--no-recurse-submodules",
             "--no-write-fetch-head",
             &host.git_url(),
         ])

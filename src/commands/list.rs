@@ -25,6 +25,7 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
+    let asking = on_hosts::ask_all(&ws);
     let mut listed = ws.store.list()?;
     match reconcile::reconcile_listed(&ws, &listed, reconcile::Stopping::Background) {
         Ok(lines) if lines.is_empty() => {}
@@ -51,7 +52,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         Default::default()
     });
     let merged_of = |r: &Record| merged.get(&r.name).cloned().flatten();
-    let remote = on_hosts::ask_all(&ws);
+    let remote = asking.answers();
     if args.json {
         let mut view: Vec<serde_json::Value> = shards
             .iter()

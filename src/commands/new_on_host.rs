@@ -35,11 +35,28 @@ pub fn run(ws: &Workspace, args: &Args, name: &ShardName, host_name: &str) -> Re
             "choose another name",
         ));
     }
+    if args.terminal.as_deref() == Some("inline") {
+        return Err(Error::refused(
+            "an agent on a host cannot run inline: it would hold this command until it ends, in no terminal",
+            "run it in the host's tmux (the default with --host) or --terminal background; `git shard attach` reaches it",
+        ));
+    }
+    if let Some(branch) = &args.branch {
+        ws.repo.check_branch_name(branch)?;
+    }
     let base = ws.repo.resolve_base(args.base.as_deref())?;
     let private_ref = format!("refs/git-shard/base/{name}");
     let pushed = Git::on_repository(&common)
         .env("GIT_SSH_COMMAND", host.git_ssh_command())
-        .args(["push", "--quiet", "--no-verify", &host.git_url()])
+        // Only the base commit goes: no hook of the user's, no tags along, no signed push.
+        .args([
+            "push",
+            "--quiet",
+            "--no-verify",
+            "--no-follow-tags",
+            "--no-signed",
+            &host.git_url(),
+        ])
         .arg(format!("+{}:{private_ref}", base.commit))
         .read();
     if let Err(e) = pushed {
@@ -120,7 +137,7 @@ pub fn run(ws: &Workspace, args: &Args, name: &ShardName, host_name: &str) -> Re
             relay(&host, &said);
             shard
         }
-        _ => match adoptable(&host, name, &base.commit) {
+        _ => match adoptable(&host, name, &base.commit, &args.command) {
             Some(shard) => {
                 eprintln!(
                     "shard '{name}': already on host '{}' from an earlier attempt (same base commit): adopted",
@@ -141,7 +158,9 @@ pub fn run(ws: &Workspace, args: &Args, name: &ShardName, host_name: &str) -> Re
             }
         },
     };
+    // Named by the host: it goes into refspecs here (`fetch`), so it must be a branch name.
     let branch = shard["branch"].as_str().unwrap_or_default().to_owned();
+    ws.repo.check_branch_name(&branch)?;
     host::write_pointer(
         &common,
         &Pointer {
@@ -181,9 +200,10 @@ fn relay(host: &Host, said: &str) {
     }
 }
 
-/// The shard `name` on the host, when it is one an earlier attempt of this `new` made: same
-/// base commit, and no pointer here yet (checked by the caller).
-fn adoptable(host: &Host, name: &ShardName, base: &str) -> Option<Value> {
+/// The shard `name` on the host, when it is one an earlier attempt of this `new` made: whole,
+/// from the same base commit, with the same agent command when one was given; and no pointer
+/// here yet (checked by the caller).
+fn adoptable(host: &Host, name: &ShardName, base: &str, command: &[String]) -> Option<Value> {
     let body = format!("exec \"$gs\" status {} --json", quote(name.as_str()));
     let out = host.run(&body, Some(host::LIST_TIMEOUT)).ok()?.ok()?;
     if !out.status.success() {
@@ -191,5 +211,6 @@ fn adoptable(host: &Host, name: &ShardName, base: &str) -> Option<Value> {
     }
     let shard: Value = serde_json::from_slice(&out.stdout).ok()?;
     let whole = shard["incomplete"] == false && shard["removing"] == false;
-    (whole && shard["base_commit"] == base).then_some(shard)
+    let same_command = command.is_empty() || shard["command"] == serde_json::json!(command);
+    (whole && shard["base_commit"] == base && same_command).then_some(shard)
 }

@@ -25,24 +25,41 @@ pub fn forwarded(ctx: &Context, command: &Command) -> Option<Result<()>> {
         Command::Cd(a) => vec![&a.name],
         _ => return None,
     };
-    // Anything wrong here (no repository, a bad name) is the command's own to report.
-    let ws = ctx.workspace().ok()?;
-    let common = ws.repo.common_dir();
-    let remote = |name: &String| {
-        let parsed = ShardName::parse(name).ok()?;
-        if ws.store.exists(&parsed) {
-            return None;
-        }
-        host::locate(&ws.config, &common, name)
-    };
-    let hosts: Vec<Option<Host>> = names.iter().map(|n| remote(n)).collect();
-    let first = hosts.first()?.clone()?;
-    if hosts.iter().any(|h| h.as_ref().map(|h| &h.name) != Some(&first.name)) {
+    // Anything wrong here (no repository, a bad name) is the command's own to report. Where
+    // nothing was ever made on a host, no configuration is read: a local command pays one
+    // folder lookup for this.
+    let (common, worktree) = crate::cli::here()?;
+    if !host::remote_dir(&common).is_dir() {
+        return None;
+    }
+    let store = crate::shard::Store::new(&common);
+    let away: Vec<&String> = names
+        .iter()
+        .copied()
+        .filter(|n| ShardName::parse(n).is_ok_and(|n| !store.exists(&n)))
+        .collect();
+    if away.is_empty() {
+        return None;
+    }
+    let config = crate::config::Config::load(Some(&common), worktree.as_deref()).ok()?;
+    let hosts: Vec<Option<Host>> = away.iter().map(|n| host::locate(&config, &common, n)).collect();
+    let first = hosts.iter().flatten().next()?.clone();
+    if let Some((unknown, _)) = away.iter().zip(&hosts).find(|(_, h)| h.is_none()) {
+        return Some(Err(Error::refused(
+            format!("no shard named '{}' here or on a host", crate::output::clean(unknown)),
+            "`git shard list` shows the shards of this machine and of every host",
+        )));
+    }
+    if away.len() != names.len() || hosts.iter().any(|h| h.as_ref().map(|h| &h.name) != Some(&first.name)) {
         return Some(Err(Error::refused(
             "these shards are not all on one host",
             "wait for the shards of each host (and of this machine) with a `git shard wait` each",
         )));
     }
+    let ws = match ctx.workspace() {
+        Ok(ws) => ws,
+        Err(e) => return Some(Err(e)),
+    };
     Some(forward(&ws, &first, command, names[0]))
 }
 
@@ -72,6 +89,10 @@ fn forward(ws: &Workspace, host: &Host, command: &Command, name: &str) -> Result
                     Ok(())
                 }
                 Some(255) | None => Err(host.unreachable(&format!("shard '{name}'"), "see ssh's message above")),
+                Some(host::NO_CLONE) => Err(host.unreachable(
+                    &format!("shard '{name}'"),
+                    &format!("its clone {} cannot be entered there", host.spec.repo),
+                )),
                 Some(code) => Err(Error::Exit(code)),
             }
         }

@@ -17,8 +17,14 @@ pub struct Remote {
     pub reachable: bool,
 }
 
-/// Ask every configured host for its shards, in parallel.
-pub fn ask_all(ws: &Workspace) -> Vec<Remote> {
+/// Ask every configured host for its shards, in parallel, on a thread of its own: `list` does
+/// its local work meanwhile and then [`Asking::answers`] joins it.
+pub struct Asking(Option<std::thread::JoinHandle<Vec<Remote>>>);
+
+pub fn ask_all(ws: &Workspace) -> Asking {
+    if ws.config.hosts.is_empty() {
+        return Asking(None);
+    }
     let common = ws.repo.common_dir();
     let hosts: Vec<Host> = ws
         .config
@@ -26,6 +32,17 @@ pub fn ask_all(ws: &Workspace) -> Vec<Remote> {
         .keys()
         .filter_map(|name| Host::lookup(&ws.config, name).ok())
         .collect();
+    Asking(Some(std::thread::spawn(move || ask_hosts(hosts, &common))))
+}
+
+impl Asking {
+    pub fn answers(self) -> Vec<Remote> {
+        self.0.and_then(|t| t.join().ok()).unwrap_or_default()
+    }
+}
+
+fn ask_hosts(hosts: Vec<Host>, common: &std::path::Path) -> Vec<Remote> {
+    let common = common.to_path_buf();
     let answers: Vec<(Host, Result<Vec<Value>, String>)> = std::thread::scope(|scope| {
         let asked: Vec<_> = hosts
             .into_iter()
@@ -109,7 +126,7 @@ fn ask(h: &Host) -> Result<Vec<Value>, String> {
 pub fn row(r: &Remote, paint: Paint) -> Vec<Cell> {
     let j = &r.json;
     let text = |k: &str| j[k].as_str().unwrap_or("").to_owned();
-    let status = describe(j);
+    let status = describe(r);
     let status_cell = match (r.reachable, text("status").as_str()) {
         (false, _) => Cell::painted(&status, |t| paint.yellow(t)),
         (_, "running") => Cell::painted(&status, |t| paint.green(t)),
@@ -145,29 +162,26 @@ pub fn row(r: &Remote, paint: Paint) -> Vec<Cell> {
     ]
 }
 
-/// The status as `list` words it for a local shard (see `shard::status::describe`).
-fn describe(j: &Value) -> String {
-    let status = j["status"].as_str().unwrap_or("unknown");
-    let text = match status {
-        "running" => format!("running (pid {})", j["pid"].as_u64().unwrap_or(0)),
-        "exited" => match (j["exit_code"].as_i64(), j["signal"].as_i64()) {
-            (Some(c), _) => format!("exited ({c})"),
-            (None, Some(s)) => format!("exited (signal {s})"),
-            _ => "exited".into(),
-        },
-        "unreachable" => match j["as_of"].as_str().and_then(|t| t.parse::<jiff::Timestamp>().ok()) {
-            Some(at) => format!("unreachable (as of {} ago)", age(at)),
-            None => "unreachable".into(),
-        },
-        other => other.replace('_', " "),
+/// The status as `list` words it for a shard of this machine (see `shard::status::words`).
+fn describe(r: &Remote) -> String {
+    let j = &r.json;
+    let unreachable = match j["as_of"].as_str().and_then(|t| t.parse::<jiff::Timestamp>().ok()) {
+        Some(at) => format!("unreachable (as of {} ago)", age(at)),
+        None => "unreachable".into(),
     };
-    if j["incomplete"] == true {
-        "incomplete (`git shard prune` there undoes it)".into()
-    } else if j["removing"] == true {
-        "removing (interrupted; `git shard prune` there finishes it)".into()
-    } else if j["orphaned"] == true {
-        text + ", orphaned"
-    } else {
-        text
-    }
+    let prune = format!("`git shard prune` on {}", r.host);
+    crate::shard::status::words(&crate::shard::status::Said {
+        status: match j["status"].as_str() {
+            Some("unreachable") => &unreachable,
+            Some(status) => status,
+            None => "unknown",
+        },
+        pid: j["pid"].as_u64(),
+        exit_code: j["exit_code"].as_i64(),
+        signal: j["signal"].as_i64(),
+        incomplete: j["incomplete"] == true,
+        removing: j["removing"] == true,
+        orphaned: j["orphaned"] == true,
+        prune: &prune,
+    })
 }

@@ -89,20 +89,48 @@ pub fn winding_up(p: &ProcessRecord) -> bool {
 /// `running (pid 123)`, `exited (0)`, `exited (signal 9)`, `stopped`, `lost`, `not-started`.
 pub fn describe(r: &Record, s: RunStatus) -> String {
     let p = r.process.as_ref();
-    let text: String = match s {
-        RunStatus::Running => format!("running (pid {})", p.and_then(|p| p.pid).unwrap_or(0)),
-        RunStatus::Exited => match (p.and_then(|p| p.exit_code), p.and_then(|p| p.signal)) {
+    words(&Said {
+        status: s.as_str(),
+        pid: p.and_then(|p| p.pid).map(u64::from),
+        exit_code: p.and_then(|p| p.exit_code).map(i64::from),
+        signal: p.and_then(|p| p.signal).map(i64::from),
+        incomplete: r.incomplete,
+        removing: r.removing,
+        orphaned: r.orphaned_at.is_some(),
+        prune: "`git shard prune`",
+    })
+}
+
+/// What [`words`] says a shard's state from: a record's facts here, or a host's JSON of one.
+pub struct Said<'a> {
+    /// [`RunStatus::as_str`], or a word of its own (`unreachable (…)`) said as it is.
+    pub status: &'a str,
+    pub pid: Option<u64>,
+    pub exit_code: Option<i64>,
+    pub signal: Option<i64>,
+    pub incomplete: bool,
+    pub removing: bool,
+    pub orphaned: bool,
+    /// The command that finishes an interrupted `new` or `rm`, and where to run it.
+    pub prune: &'a str,
+}
+
+/// A shard's state in the words of `list` and `status`.
+pub fn words(s: &Said) -> String {
+    let text: String = match s.status {
+        "running" => format!("running (pid {})", s.pid.unwrap_or(0)),
+        "exited" => match (s.exit_code, s.signal) {
             (Some(c), _) => format!("exited ({c})"),
             (None, Some(sig)) => format!("exited (signal {sig})"),
             _ => "exited".into(),
         },
-        other => other.as_str().into(),
+        other => other.into(),
     };
-    if r.incomplete {
-        "incomplete (`git shard prune` undoes it)".into()
-    } else if r.removing {
-        "removing (interrupted; `git shard prune` finishes it)".into()
-    } else if r.orphaned_at.is_some() {
+    if s.incomplete {
+        format!("incomplete ({} undoes it)", s.prune)
+    } else if s.removing {
+        format!("removing (interrupted; {} finishes it)", s.prune)
+    } else if s.orphaned {
         text + ", orphaned"
     } else {
         text

@@ -205,28 +205,12 @@ impl TestRepo {
 
     /// Run git-shard and assert success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "git-shard {args:?} failed ({}):\nstdout: {}\nstderr: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        succeeded(args, self.run(args))
     }
 
     /// Run git-shard and assert it failed with exit code 1; returns stderr.
     pub fn refused(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "git-shard {args:?} should have been refused:\nstdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stderr).unwrap()
+        refused(args, self.run(args))
     }
 
     pub fn list(&self) -> Vec<Value> {
@@ -292,6 +276,30 @@ impl Drop for TestRepo {
         // Ends what runs whose supervisor a test killed left in their cgroups, and removes those.
         let _ = self.command_in(&self.root, &["reconcile", "--quiet"]).output();
     }
+}
+
+/// The stdout of a run of `git-shard <args>` that must have succeeded.
+pub fn succeeded(args: &[&str], out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "git-shard {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The stderr of a run of `git-shard <args>` that must have been refused (exit code 1).
+pub fn refused(args: &[&str], out: Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "git-shard {args:?} should have been refused:\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stderr).unwrap()
 }
 
 /// Facts from /proc/<pid>/stat: (comm, state, ppid, pgid, sid), or None when there is no process.

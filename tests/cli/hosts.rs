@@ -62,26 +62,18 @@ impl Pair {
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "git-shard {args:?} failed ({}):\nstdout: {}\nstderr: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        succeeded(args, self.run(args))
     }
 
     fn refused(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            !out.status.success(),
-            "git-shard {args:?} should have failed:\nstdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stderr).unwrap()
+        refused(args, self.run(args))
+    }
+
+    /// A shard made on the host, its agent `command` in the background there.
+    fn new_there(&self, name: &str, command: &[&str]) -> String {
+        let mut args = vec!["new", name, "--host", "devbox", "--terminal", "background", "--"];
+        args.extend(command);
+        self.ok(&args)
     }
 
     fn add_host(&self) -> String {
@@ -132,17 +124,7 @@ fn a_shard_on_a_host_runs_there_and_is_seen_stopped_fetched_and_removed_from_her
     assert!(checked.contains("a clone of this repository"), "{checked}");
     assert!(checked.contains("host protocol 1"), "{checked}");
 
-    p.ok(&[
-        "new",
-        "r1",
-        "--host",
-        "devbox",
-        "--terminal",
-        "background",
-        "--",
-        "sleep",
-        "300",
-    ]);
+    p.new_there("r1", &["sh", "-c", "echo hello from devbox; exec sleep 300"]);
     let head = p.local.git(&["rev-parse", "HEAD"]).trim().to_owned();
     // Made there, by the host's git-shard: the record, the worktree and the agent are there.
     let there = p.remote.shard("r1");
@@ -174,6 +156,33 @@ fn a_shard_on_a_host_runs_there_and_is_seen_stopped_fetched_and_removed_from_her
     assert_eq!(status["process"]["start_ticks"], there["process"]["start_ticks"]);
     let path = p.ok(&["path", "r1"]);
     assert_eq!(path.trim(), format!("devbox:{}", there["path"].as_str().unwrap()));
+    // `cd` opens a login shell there, in the worktree (here it reads its commands from stdin).
+    let mut cd = p.cmd(&["cd", "r1"]);
+    cd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = cd.spawn().unwrap();
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(b"pwd\n").unwrap();
+    let shell = child.wait_with_output().unwrap();
+    assert!(shell.status.success(), "{}", String::from_utf8_lossy(&shell.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&shell.stdout).trim(),
+        there["path"].as_str().unwrap()
+    );
+    eventually("the agent's output in its log there", || {
+        p.ok(&["logs", "r1"]).contains("hello from devbox")
+    });
+    // The host's exit status comes back: 3 is `wait`'s "timed out".
+    let waited = p.run(&["wait", "r1", "--for", "exit", "--timeout", "0.2"]);
+    assert_eq!(
+        waited.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&waited.stderr)
+    );
+    // A name that is nowhere is said to be nowhere, also next to a remote one.
+    let said = p.refused(&["wait", "r1", "nowhere"]);
+    assert!(said.contains("no shard named 'nowhere' here or on a host"), "{said}");
     p.ok(&["stop", "r1", "--grace", "0"]);
     eventually("the agent gone", || !alive(pid));
     assert_eq!(p.remote.shard("r1")["status"], "stopped");
@@ -190,6 +199,8 @@ fn a_shard_on_a_host_runs_there_and_is_seen_stopped_fetched_and_removed_from_her
             .to_owned()
     };
     let first = commit_there("one.txt");
+    let diff = p.ok(&["diff", "r1", "--name-only"]);
+    assert_eq!(diff.trim(), "one.txt", "diff runs there, against the shard's base");
     let said = p.ok(&["fetch", "r1"]);
     assert!(said.contains("created branch 'shard/r1'"), "{said}");
     assert_eq!(p.local.git(&["rev-parse", "shard/r1"]).trim(), first);
@@ -225,17 +236,7 @@ fn a_shard_on_a_host_runs_there_and_is_seen_stopped_fetched_and_removed_from_her
 fn an_unreachable_host_is_shown_as_such_and_the_shards_here_still_list() {
     let Some(mut p) = Pair::new() else { return };
     p.add_host();
-    p.ok(&[
-        "new",
-        "r1",
-        "--host",
-        "devbox",
-        "--terminal",
-        "background",
-        "--",
-        "sleep",
-        "300",
-    ]);
+    p.new_there("r1", &["sleep", "300"]);
     p.ok(&["new", "l1", "--no-launch"]);
     assert_eq!(find(&p.list(), "r1")["status"], "running");
 
@@ -373,6 +374,22 @@ fn hosts_are_the_users_and_a_host_must_hold_a_clone_with_the_same_protocol() {
         said.contains("host 'x' not added") && said.contains("`ssh no-such-host.invalid true`"),
         "{said}"
     );
+    // Added unchecked, a host is usable config: an inline agent there is refused before any
+    // connection.
+    repo.ok(&[
+        "host",
+        "add",
+        "box",
+        "--ssh",
+        "box.invalid",
+        "--repo",
+        "~/app",
+        "--no-check",
+    ]);
+    let said = repo.refused(&["new", "a", "--host", "box", "--terminal", "inline", "--", "true"]);
+    assert!(said.contains("cannot run inline"), "{said}");
+    assert!(repo.ok(&["host", "list"]).contains("box.invalid"));
+    repo.ok(&["host", "rm", "box"]);
     let said = repo.refused(&["new", "a", "--host", "nowhere", "--", "true"]);
     assert!(said.contains("no host named 'nowhere'"), "{said}");
 
