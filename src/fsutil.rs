@@ -19,6 +19,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// [`write_atomic`] without the fsync, for caches: readers still see the old content or the new,
+/// but a crash may lose the new one, which costs a cache nothing, and no `list` waits on a disk
+/// for it.
+pub fn replace_cache(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// FNV-1a (64 bits) of `bytes`: a hash that is the same in every version and on every machine
 /// (std's is neither), for names and positions derived from data.
 pub fn stable_hash(bytes: &[u8]) -> u64 {

@@ -181,18 +181,43 @@ impl Host {
         remote_path(self.spec.git_shard.as_deref().unwrap_or("git-shard"))
     }
 
+    /// `git-shard <args>` in the clone there, as one line that sh, bash, zsh and fish all read
+    /// alike: no `sh -c` in between, one shell start less on the way of every `list`.
+    fn git_shard_line(&self, args: &[String]) -> String {
+        format!(
+            "cd {} || exit {NO_CLONE}; exec {} {}",
+            remote_path(&self.spec.repo),
+            self.binary(),
+            quote_all(args)
+        )
+    }
+
     /// Run `git-shard <args>` in the clone there, its output going straight to ours (`tty`: a
     /// terminal for an interactive session). Returns its exit status.
     pub fn forward(&self, args: &[String], tty: bool) -> Result<ExitStatus> {
-        let line = self.script(&format!("exec \"$gs\" {}", quote_all(args)));
+        let line = self.git_shard_line(args);
         let status = self.ssh(&line, tty).status().map_err(|e| self.cannot_run_ssh(&e))?;
         Ok(status)
+    }
+
+    /// Run `git-shard <args>` in the clone there, its output captured (see [`Host::run`]).
+    pub fn run_git_shard(
+        &self,
+        args: &[&str],
+        timeout: Option<Duration>,
+    ) -> Result<std::result::Result<Output, Unreachable>> {
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        self.capture(&self.git_shard_line(&args), timeout)
     }
 
     /// Run the POSIX shell `body` in the clone there (`$gs` is the remote git-shard), its output
     /// captured; gives up after `timeout` (the child is killed).
     pub fn run(&self, body: &str, timeout: Option<Duration>) -> Result<std::result::Result<Output, Unreachable>> {
-        let mut cmd = self.ssh(&self.script(body), false);
+        self.capture(&self.script(body), timeout)
+    }
+
+    fn capture(&self, line: &str, timeout: Option<Duration>) -> Result<std::result::Result<Output, Unreachable>> {
+        let mut cmd = self.ssh(line, false);
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let child = cmd.spawn().map_err(|e| self.cannot_run_ssh(&e))?;
         let out = match wait_output(child, timeout) {
@@ -392,7 +417,7 @@ pub fn write_cache(common_dir: &Path, host: &str, shards: &[serde_json::Value]) 
     };
     if let Ok(text) = serde_json::to_vec(&cached) {
         let _ = std::fs::create_dir_all(remote_dir(common_dir));
-        let _ = crate::fsutil::write_atomic(&cache_path(common_dir, host), &text);
+        let _ = crate::fsutil::replace_cache(&cache_path(common_dir, host), &text);
     }
 }
 

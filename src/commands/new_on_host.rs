@@ -204,8 +204,10 @@ fn relay(host: &Host, said: &str) {
 /// from the same base commit, with the same agent command when one was given; and no pointer
 /// here yet (checked by the caller).
 fn adoptable(host: &Host, name: &ShardName, base: &str, command: &[String]) -> Option<Value> {
-    let body = format!("exec \"$gs\" status {} --json", quote(name.as_str()));
-    let out = host.run(&body, Some(host::LIST_TIMEOUT)).ok()?.ok()?;
+    let out = host
+        .run_git_shard(&["status", name.as_str(), "--json"], Some(host::LIST_TIMEOUT))
+        .ok()?
+        .ok()?;
     if !out.status.success() {
         return None;
     }

@@ -101,8 +101,7 @@ fn forward(ws: &Workspace, host: &Host, command: &Command, name: &str) -> Result
 
 /// The worktree of shard `name` on the host.
 fn remote_path(host: &Host, name: &str) -> Result<String> {
-    let body = format!("exec \"$gs\" path {}", quote(name));
-    match host.run(&body, Some(host::LIST_TIMEOUT))? {
+    match host.run_git_shard(&["path", name], Some(host::LIST_TIMEOUT))? {
         Ok(out) if out.status.success() => Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned()),
         Ok(out) => Err(Error::failed(format!(
             "on host '{}': {}",

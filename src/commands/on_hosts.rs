@@ -107,7 +107,7 @@ fn ask_hosts(hosts: Vec<Host>, common: &std::path::Path) -> Vec<Remote> {
 }
 
 fn ask(h: &Host) -> Result<Vec<Value>, String> {
-    let out = match h.run("exec \"$gs\" list --json", Some(host::LIST_TIMEOUT)) {
+    let out = match h.run_git_shard(&["list", "--json"], Some(host::LIST_TIMEOUT)) {
         Ok(Ok(out)) => out,
         Ok(Err(Unreachable(why))) => return Err(why),
         Err(e) => return Err(e.to_string()),
