@@ -107,11 +107,14 @@ pub fn run(ws: &Workspace, args: &Args, name: &ShardName, host_name: &str) -> Re
          (trap '' HUP INT TERM PIPE; exec $detach \"$gs\" {} </dev/null >\"$o\" 2>\"$e\") &\n\
          wait $!\n\
          rc=$?\n\
-         git update-ref -d {} 2>/dev/null\n\
+         git update-ref -d {} {} 2>/dev/null\n\
          cat \"$e\" >&2; cat \"$o\"; rm -f \"$o\" \"$e\"\n\
          exit $rc",
         remote_args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" "),
-        quote(&private_ref)
+        quote(&private_ref),
+        // Only while it still holds what we pushed: another `new` of that name may have pushed
+        // since.
+        quote(&base.commit)
     );
     eprintln!("shard '{name}': making it on host '{}'…", host.name);
     let out = match host.run(&body, None)? {
