@@ -22,10 +22,11 @@
 //!   [`process::still_alive`] from the instance noted at a full check. Only a run proven gone
 //!   (lost) is kept as such: a PID with its start time and boot never comes back.
 //! - Only a reader's aid: nobody else writes it, a missing or unreadable file is simply rebuilt,
-//!   and it is written (atomically) only when it could not be trusted or a run's proof changed.
+//!   and it is written (whole, by rename) only when it could not be trusted or a run's proof changed.
 //!   Without a private folder nothing is kept: every record is read, every time.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, SystemTime};
 
@@ -106,12 +107,15 @@ enum Proof {
 /// One kept record: the identity of its file, what was read from it, and for a live run what was
 /// last proven of it.
 #[derive(Debug, Clone)]
-struct Entry {
+struct Entry<'a> {
     ino: u64,
     size: u64,
     mtime_ns: i128,
     read: Option<Option<Run>>,
     proof: Proof,
+    /// The kept line this was read from, while it still says all of the above: written back as it
+    /// is (formatting a hundred lines anew cost more than the rest of a prompt).
+    kept: Option<&'a str>,
 }
 
 /// The store's folder as a kept summary names it.
@@ -159,97 +163,158 @@ pub fn summary(store: &Store) -> Option<Summary> {
         // Nothing was written since the file was made: only the live runs needed proving.
         if let Some(lines) = lines {
             let mut text = header(store, folder, made);
-            text.extend(lines);
+            for l in &lines {
+                push_line(&mut text, l);
+            }
             text.push_str(kept.rest);
-            write(&dir, &path, &text);
+            let _ = crate::fsutil::replace_cache(&path, text.as_bytes());
         }
         return Some(Summary { settled, live });
     }
-    let (mut live, settled_entries, settled) = refresh(store, &kept, now)?;
+    let (mut live, settled_lines, settled) = refresh(store, &kept, now)?;
     let (statuses, _) = prove_all(&mut live);
     // Written whenever the file was not trusted: at the least, the time it is made from is new.
     let mut text = header(store, folder, now);
-    text.extend(live.iter().map(|(name, e)| line(name, e)));
+    for (name, e) in &live {
+        push_line(&mut text, &line_of(name, e));
+    }
     text.push_str(&settled_line(&settled));
-    text.extend(settled_entries.iter().map(|(name, e)| line(name, e)));
-    write(&dir, &path, &text);
+    for l in &settled_lines {
+        push_line(&mut text, l);
+    }
+    let _ = crate::fsutil::replace_cache(&path, text.as_bytes());
     Some(Summary {
         settled,
         live: live_of(live, statuses),
     })
 }
 
-type Entries = Vec<(String, Entry)>;
+type Entries<'a> = Vec<(String, Entry<'a>)>;
 
-/// Every record `stat`ed, and read again where its file is not the one a kept line came from, or
-/// where its time is too recent to say so (at `now`: ext4 hands a record rewritten twice its first
-/// inode back, and in the same clock tick its time as well): the live entries, the settled ones,
-/// and their counts.
-fn refresh(store: &Store, kept: &Kept, now: i128) -> Option<(Entries, Entries, Settled)> {
-    let mut old: BTreeMap<String, Entry> = kept.all().into_iter().collect();
-    let (mut live, mut settled_entries, mut settled) = (Vec::new(), Vec::new(), Settled::default());
-    for name in store.names().ok()? {
-        let Ok(meta) = std::fs::metadata(store.dir().join(format!("{name}.toml"))) else {
-            // Removed since the listing.
-            continue;
-        };
+/// Records' lines for the kept file, each kept as read or made anew.
+type Lines<'a> = Vec<Cow<'a, str>>;
+
+/// Every record `stat`ed (one listing of the folder, each file `stat`ed from it), and read again
+/// where its file is not the one a kept line came from, or where its time is too recent to say so
+/// (at `now`: ext4 hands a record rewritten twice its first inode back, and in the same clock tick
+/// its time as well): the live entries, the settled records' lines, and their counts. A kept line
+/// that still holds is neither parsed (unless live) nor made again.
+fn refresh<'a>(store: &Store, kept: &Kept<'a>, now: i128) -> Option<(Entries<'a>, Lines<'a>, Settled)> {
+    let old: HashMap<&str, &str> = kept.lines().filter_map(|l| Some((l.split_once(' ')?.0, l))).collect();
+    let (mut live, mut settled_lines, mut settled) = (Vec::new(), Vec::new(), Settled::default());
+    for (name, meta) in store.records_stat().ok()? {
         let (ino, size, mtime_ns) = (meta.ino(), meta.size(), nanos_of(&meta));
-        let entry = match old.remove(&name) {
-            Some(e) if (e.ino, e.size, e.mtime_ns) == (ino, size, mtime_ns) && is_settled(mtime_ns, now) => e,
-            _ => {
-                let read = crate::shard::ShardName::parse(&name)
-                    .ok()
-                    .and_then(|n| store.read(&n).ok())
-                    .map(|r| {
-                        r.process.map(|p| Run {
-                            facts: RunFacts::of(&p),
-                            exit_code: p.exit_code,
-                            activity: p.activity,
-                        })
-                    });
-                Entry {
-                    ino,
-                    size,
-                    mtime_ns,
-                    read,
-                    proof: Proof::Unknown,
+        let still = old
+            .get(name.as_str())
+            .and_then(|l| Some((*l, fields(l)?)))
+            .filter(|(_, f)| {
+                (f[1].parse(), f[2].parse(), f[3].parse()) == (Ok(ino), Ok(size), Ok(mtime_ns))
+                    && is_settled(mtime_ns, now)
+            });
+        if let Some((l, f)) = still
+            && let Some(place) = place_of_line(&f)
+        {
+            match place {
+                Place::Live => live.push(parse(l)?),
+                place => {
+                    settled.count(place);
+                    settled_lines.push(Cow::Borrowed(l));
                 }
             }
+            continue;
+        }
+        let read = crate::shard::ShardName::parse(&name)
+            .ok()
+            .and_then(|n| store.read(&n).ok())
+            .map(|r| {
+                r.process.map(|p| Run {
+                    facts: RunFacts::of(&p),
+                    exit_code: p.exit_code,
+                    activity: p.activity,
+                })
+            });
+        let entry = Entry {
+            ino,
+            size,
+            mtime_ns,
+            read,
+            proof: Proof::Unknown,
+            kept: None,
         };
-        match classify(&entry.read) {
-            Some(count) => {
-                *count(&mut settled) += 1;
-                settled_entries.push((name, entry));
+        match place(&entry.read) {
+            Place::Live => live.push((name, entry)),
+            place => {
+                settled.count(place);
+                settled_lines.push(Cow::Owned(line(&name, &entry)));
             }
-            None => live.push((name, entry)),
         }
     }
-    Some((live, settled_entries, settled))
+    Some((live, settled_lines, settled))
 }
 
-/// Where a record counts when its status does not depend on a process; `None` for a run
-/// without a recorded end and with an identity to check.
-fn classify(read: &Option<Option<Run>>) -> Option<fn(&mut Settled) -> &mut usize> {
+/// Where a record counts in the summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Unreadable,
+    NotStarted,
+    Ok,
+    Failed,
+    Stopped,
+    /// A run without a recorded end and with an identity to check: its status depends on a process.
+    Live,
+}
+
+impl Settled {
+    fn count(&mut self, place: Place) {
+        match place {
+            Place::Unreadable => self.unreadable += 1,
+            Place::NotStarted => self.not_started += 1,
+            Place::Ok => self.ok += 1,
+            Place::Failed => self.failed += 1,
+            Place::Stopped => self.stopped += 1,
+            Place::Live => {}
+        }
+    }
+}
+
+/// Where a record read counts.
+fn place(read: &Option<Option<Run>>) -> Place {
     let Some(run) = read else {
-        return Some(|s| &mut s.unreadable);
+        return Place::Unreadable;
     };
     let Some(run) = run else {
-        return Some(|s| &mut s.not_started);
+        return Place::NotStarted;
     };
     match (run.facts.ended, run.facts.stopped, &run.facts.identity) {
-        (true, true, _) => Some(|s| &mut s.stopped),
-        (true, false, _) if run.exit_code == Some(0) => Some(|s| &mut s.ok),
-        (true, false, _) => Some(|s| &mut s.failed),
-        (false, _, None) => Some(|s| &mut s.not_started),
-        (false, _, Some(_)) => None,
+        (true, true, _) => Place::Stopped,
+        (true, false, _) if run.exit_code == Some(0) => Place::Ok,
+        (true, false, _) => Place::Failed,
+        (false, _, None) => Place::NotStarted,
+        (false, _, Some(_)) => Place::Live,
     }
+}
+
+/// Where the record a kept line was made from counts, from the line's fields alone (as [`place`]
+/// of what [`parse`] gives back, which a test holds it to); `None` for a state that is not one.
+fn place_of_line(f: &[&str; 11]) -> Option<Place> {
+    let identity = f[5..8].iter().all(|v| *v != "-");
+    Some(match f[4] {
+        "u" => Place::Unreadable,
+        "n" => Place::NotStarted,
+        "s" => Place::Stopped,
+        "e" if f[8] == "0" => Place::Ok,
+        "e" => Place::Failed,
+        "r" if identity => Place::Live,
+        "r" => Place::NotStarted,
+        _ => return None,
+    })
 }
 
 /// The kept live runs proven, at every prompt: each line read in place (nothing allocated but the
 /// name), and a run whose kept proof holds costs two `stat`s. A run proven anew (its proof did not
 /// hold) changes its line: then every line comes back, to be written. `None` when a line is not
 /// one (the file is then rebuilt).
-fn prove_kept(text: &str) -> Option<(Vec<Live>, Option<Vec<String>>)> {
+fn prove_kept(text: &str) -> Option<(Vec<Live>, Option<Lines<'_>>)> {
     let mut live = Vec::new();
     let mut changed = false;
     let mut lines = Vec::new();
@@ -267,7 +332,7 @@ fn prove_kept(text: &str) -> Option<(Vec<Live>, Option<Vec<String>>)> {
                 let (statuses, proved) = prove_all(&mut entries);
                 changed |= proved;
                 let (name, entry) = entries.pop()?;
-                lines.push(line(&name, &entry));
+                lines.push(line_of(&name, &entry));
                 live.push(Live {
                     name,
                     pid,
@@ -277,7 +342,7 @@ fn prove_kept(text: &str) -> Option<(Vec<Live>, Option<Vec<String>>)> {
                 continue;
             }
         };
-        lines.push(format!("{text}\n"));
+        lines.push(Cow::Borrowed(text));
         live.push(Live {
             name: f[0].to_owned(),
             pid,
@@ -308,8 +373,11 @@ fn prove_all(live: &mut Entries) -> (Vec<RunStatus>, bool) {
                     (Liveness::Gone | Liveness::Reused, _) => (RunStatus::Lost, Proof::Lost),
                 },
             };
-            changed |= proof != e.proof;
-            e.proof = proof;
+            if proof != e.proof {
+                changed = true;
+                e.proof = proof;
+                e.kept = None;
+            }
             status
         })
         .collect();
@@ -329,16 +397,6 @@ fn live_of(live: Entries, statuses: Vec<RunStatus>) -> Vec<Live> {
             })
         })
         .collect()
-}
-
-fn write(dir: &std::path::Path, path: &std::path::Path, text: &str) {
-    // Whole or not at all (renamed into place), but not synced: after a crash the worst is a
-    // missing file, rebuilt by the next prompt.
-    if let Ok(mut tmp) = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)
-        && std::io::Write::write_all(&mut tmp, text.as_bytes()).is_ok()
-    {
-        let _ = tmp.persist(path);
-    }
 }
 
 fn nanos_of(meta: &std::fs::Metadata) -> i128 {
@@ -426,13 +484,9 @@ impl<'a> Kept<'a> {
         kept
     }
 
-    /// Every entry that parses.
-    fn all(&self) -> Entries {
-        self.live
-            .lines()
-            .chain(self.rest.lines().skip(1))
-            .filter_map(parse)
-            .collect()
+    /// Every record's line, live and settled.
+    fn lines(&self) -> impl Iterator<Item = &'a str> {
+        self.live.lines().chain(self.rest.lines().skip(1))
     }
 }
 
@@ -479,7 +533,7 @@ fn line(name: &str, e: &Entry) -> String {
         Proof::Unknown => "-".into(),
     };
     format!(
-        "{name} {} {} {} {state} {} {} {} {} {} {proof}\n",
+        "{name} {} {} {} {state} {} {} {} {} {} {proof}",
         e.ino,
         e.size,
         e.mtime_ns,
@@ -491,14 +545,33 @@ fn line(name: &str, e: &Entry) -> String {
     )
 }
 
+/// An entry's line: the kept one while it still holds, else made anew.
+fn line_of<'a>(name: &str, e: &Entry<'a>) -> Cow<'a, str> {
+    match e.kept {
+        Some(kept) => Cow::Borrowed(kept),
+        None => Cow::Owned(line(name, e)),
+    }
+}
+
+fn push_line(text: &mut String, line: &str) {
+    text.push_str(line);
+    text.push('\n');
+}
+
 /// A line's eleven fields; `None` unless there are exactly eleven.
 fn fields(text: &str) -> Option<[&str; 11]> {
+    // By bytes: `str::split` searched for each space anew, which cost more than a `stat` per line
+    // when the folder changed and every kept line was looked at.
     let mut f = [""; 11];
-    let mut split = text.split(' ');
-    for slot in &mut f {
-        *slot = split.next()?;
+    let (mut n, mut start) = (0, 0);
+    for (i, b) in text.bytes().enumerate() {
+        if b == b' ' {
+            *f.get_mut(n)? = &text[start..i];
+            (n, start) = (n + 1, i + 1);
+        }
     }
-    split.next().is_none().then_some(f)
+    *f.get_mut(n)? = &text[start..];
+    (n == 10).then_some(f)
 }
 
 /// A kept activity back: `Some(None)` for none, `None` for a word that is not one.
@@ -513,7 +586,7 @@ fn activity_of(word: &str) -> Option<Option<Activity>> {
 }
 
 /// A line back; `None` for anything that is not exactly one (it is then read again).
-fn parse(text: &str) -> Option<(String, Entry)> {
+fn parse(text: &str) -> Option<(String, Entry<'_>)> {
     let [name, ino, size, mtime, state, pid, ticks, boot, code, activity, proof] = &fields(text)?;
     let opt = |v: &str| (v != "-").then(|| v.to_owned());
     let identity = match (opt(pid), opt(ticks), opt(boot)) {
@@ -559,6 +632,7 @@ fn parse(text: &str) -> Option<(String, Entry)> {
             mtime_ns: mtime.parse().ok()?,
             read,
             proof,
+            kept: Some(text),
         },
     ))
 }
@@ -589,6 +663,25 @@ mod tests {
             (Some(Some(run(false, false, None))), Proof::Lost),
             (Some(Some(run(true, false, None))), Proof::Unknown),
             (Some(Some(run(true, true, None))), Proof::Unknown),
+            (
+                Some(Some(Run {
+                    exit_code: Some(0),
+                    ..run(true, false, None)
+                })),
+                Proof::Unknown,
+            ),
+            (
+                Some(Some(Run {
+                    facts: RunFacts {
+                        ended: false,
+                        stopped: false,
+                        identity: None,
+                    },
+                    exit_code: None,
+                    activity: None,
+                })),
+                Proof::Unknown,
+            ),
         ] {
             let e = Entry {
                 ino: 7,
@@ -596,13 +689,16 @@ mod tests {
                 mtime_ns: 1_700_000_000_123_456_789,
                 read: read.clone(),
                 proof,
+                kept: None,
             };
             let text = line("fix-login", &e);
-            let (name, back) = parse(text.trim_end()).unwrap();
+            let (name, back) = parse(&text).unwrap();
             assert_eq!(
-                (name.as_str(), back.read, back.mtime_ns, back.proof),
-                ("fix-login", read, e.mtime_ns, proof)
+                (name.as_str(), &back.read, back.mtime_ns, back.proof, back.kept),
+                ("fix-login", &read, e.mtime_ns, proof, Some(text.as_str()))
             );
+            // A kept line counts where the record it was made from does, without being parsed.
+            assert_eq!(place_of_line(&fields(&text).unwrap()), Some(place(&read)), "{text}");
         }
         assert!(parse("garbage").is_none());
     }
@@ -639,7 +735,7 @@ mod tests {
                 stopped: 5
             })
         );
-        assert_eq!(kept.all().len(), 2);
+        assert_eq!(kept.lines().count(), 2);
         assert!(kept.rest.starts_with(SETTLED_LINE));
     }
 }

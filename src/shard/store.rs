@@ -221,23 +221,38 @@ impl Store {
     /// Names of every record, sorted, from the folder listing alone (nothing is parsed): what
     /// completion needs at every TAB.
     pub fn names(&self) -> Result<Vec<String>, StoreError> {
-        let entries = match fs::read_dir(&self.dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(io_err(format!("cannot read {}", self.dir.display()))(e)),
-        };
-        let mut names: Vec<String> = entries
-            .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                let file = e.file_name().into_string().ok()?;
-                let stem = file.strip_suffix(".toml")?;
-                // Only files that could have been written by us count: this skips config.toml and
-                // leftovers of interrupted atomic writes.
-                ShardName::parse(stem).ok().map(|n| n.to_string())
-            })
-            .collect();
+        let mut names: Vec<String> = self.records_listed()?.map(|(name, _)| name).collect();
         names.sort();
         Ok(names)
+    }
+
+    /// Every record's name with its file's metadata (the file itself: a symlink is not followed),
+    /// sorted by name: one listing of the folder, each file `stat`ed relative to it. A record
+    /// removed since the listing is left out.
+    pub fn records_stat(&self) -> Result<Vec<(String, fs::Metadata)>, StoreError> {
+        let mut records: Vec<_> = self
+            .records_listed()?
+            .filter_map(|(name, entry)| Some((name, entry.metadata().ok()?)))
+            .collect();
+        records.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(records)
+    }
+
+    /// The folder's records, unsorted, by name. Only files that could have been written by us
+    /// count: this skips `config.toml` and leftovers of interrupted atomic writes.
+    fn records_listed(&self) -> Result<impl Iterator<Item = (String, fs::DirEntry)>, StoreError> {
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(e) => Some(e),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io_err(format!("cannot read {}", self.dir.display()))(e)),
+        };
+        Ok(entries.into_iter().flatten().filter_map(|e| {
+            let e = e.ok()?;
+            let file = e.file_name().into_string().ok()?;
+            let stem = file.strip_suffix(".toml")?;
+            ShardName::parse(stem).ok()?;
+            Some((stem.to_owned(), e))
+        }))
     }
 
     /// The shard whose worktree is git's worktree `id` at `path`. The record named like the id is
