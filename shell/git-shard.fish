@@ -78,25 +78,19 @@ end
 # written into (its time, against a stamp git-shard set to it), the runs shown as running (alive,
 # not a zombie, and the same process: its /proc entry older than the `.runs` stamp, see
 # `stamps` in src/commands/prompt.rs), the folder we are in and the locale. All checked with
-# builtins: a prompt where nothing changed starts no process.
+# builtins: a prompt where nothing changed starts no process. fish spends microseconds on every
+# statement, so the files are checked by one `test` (`$__git_shard_checks`) and, where fish has
+# `path` (3.5), one `path is` for the runs' `exe` links.
 contains -- path (builtin -n); and set -g __git_shard_path
+# Where the shell is and how glyphs are shown are watched by fish itself: a change forgets the
+# checks (and `test` without any fails). Comparing them at every prompt cost 9 µs.
+function __git_shard_forget --on-variable PWD --on-variable LC_ALL --on-variable LC_CTYPE \
+        --on-variable LANG --on-variable GIT_SHARD_ASCII --on-variable GIT_CEILING_DIRECTORIES \
+        --on-variable GIT_DISCOVERY_ACROSS_FILESYSTEM
+    set -g __git_shard_checks
+end
 function __git_shard_unchanged
-    # Every builtin call costs microseconds here: they are few and each does much.
-    test -n "$__git_shard_watch" -a "$__git_shard_seen" = "$PWD|$LC_ALL|$LC_CTYPE|$LANG|$GIT_SHARD_ASCII|$GIT_CEILING_DIRECTORIES|$GIT_DISCOVERY_ACROSS_FILESYSTEM"; or return 1
-    # Outside a repository: still outside while no folder the walk looked in has a `.git`.
-    if test "$__git_shard_watch" = nowhere
-        for dir in $__git_shard_dirs
-            test -e $dir/.git; and return 1
-        end
-        return 0
-    end
-    test "$__git_shard_watch" -nt "$__git_shard_stamp" -o "$__git_shard_watch" -ot "$__git_shard_stamp"; and return 1
-    set -q __git_shard_pids[1]; or return 0
-    # Not a zombie (its `exe` resolves): all runs in one `path` call where fish has it (3.5),
-    # else in the `test` below. Then every run's /proc entry older than the stamp, in one call.
-    if set -q __git_shard_path
-        path is -vf /proc/$__git_shard_pids/exe; and return 1
-    end
+    set -q __git_shard_exes[1]; and path is -vf $__git_shard_exes; and return 1
     test $__git_shard_checks
 end
 
@@ -106,26 +100,36 @@ function __git_shard_refresh
     if not __git_shard_unchanged
         set -l lines (command git-shard prompt --cache $fish_pid 2>/dev/null)
         set -g __git_shard_segment $lines[1]
-        set -g __git_shard_watch
-        set -g __git_shard_stamp
         set -g __git_shard_checks
-        set -g __git_shard_pids
+        set -g __git_shard_exes
+        set -g __git_shard_stamp
         if test (count $lines) -ge 2
             set -l deps (string split \t -- $lines[2])
-            set -g __git_shard_watch $deps[1]
-            set -g __git_shard_stamp $deps[2]
-            set -g __git_shard_dirs $lines[3..-1]
-            # `/proc/<pid> -ot <stamp>.runs` (after `-e /proc/<pid>/exe` without `path`), joined
-            # by `-a`.
-            test "$__git_shard_watch" = nowhere; and set lines $lines[1..2]
-            set -g __git_shard_pids $lines[3..-1]
-            for pid in $__git_shard_pids
-                set -q __git_shard_path; or set -a __git_shard_checks -a -e /proc/$pid/exe
-                set -a __git_shard_checks -a /proc/$pid -ot $__git_shard_stamp.runs
+            if test "$deps[1]" = nowhere
+                # Outside a repository: still outside while no folder the walk looked in has a
+                # `.git`.
+                for dir in $lines[3..-1]
+                    set -a __git_shard_checks -a ! -e $dir/.git
+                end
+            else
+                # The folder's time neither newer nor older than the stamp's; then per run,
+                # `/proc/<pid> -ot <stamp>.runs` (after `-e /proc/<pid>/exe` without `path`).
+                set -g __git_shard_stamp $deps[2]
+                set __git_shard_checks -a ! $deps[1] -nt $deps[2] -a ! $deps[1] -ot $deps[2]
+                for pid in $lines[3..-1]
+                    if set -q __git_shard_path
+                        set -a __git_shard_exes /proc/$pid/exe
+                    else
+                        set -a __git_shard_checks -a -e /proc/$pid/exe
+                    end
+                    set -a __git_shard_checks -a /proc/$pid -ot $deps[2].runs
+                end
             end
-            set -q __git_shard_checks[1]; and set -e __git_shard_checks[1]
+            # Joined by `-a`; nothing to check (no folder looked in) is always unchanged.
+            set -q __git_shard_checks[1]; and set -e __git_shard_checks[1]; or set __git_shard_checks -n x
         end
-        set -g __git_shard_seen "$PWD|$LC_ALL|$LC_CTYPE|$LANG|$GIT_SHARD_ASCII|$GIT_CEILING_DIRECTORIES|$GIT_DISCOVERY_ACROSS_FILESYSTEM"
+        # `set` leaves the status of the command before it: a hook that succeeded says so.
+        return 0
     end
 end
 

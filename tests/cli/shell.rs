@@ -912,26 +912,35 @@ fn the_prompt_hook_starts_nothing_when_nothing_changed_and_is_never_stale() {
         // any more: what changes during the test is what the test does.
         eventually("the run idle", || repo.shard("s")["activity"] == "idle");
         let in_main = format!("cd {}\n{}", repo.root.display(), step("in-main"));
+        // A locale set in the shell itself (fish watches it with an event, bash and zsh compare).
+        let plain = if sh == "fish" {
+            "set -gx LC_ALL C"
+        } else {
+            "export LC_ALL=C"
+        };
+        let plain = format!("{plain}\n{}", step("plain"));
         // A human's prompts come more than a moment apart: git-shard lets the shell trust the
         // folder's time only a while (a second and SETTLED) after its last change.
         let script = format!(
-            "{set_path}\n{init}\nsleep 1.2\n{a}{b}git-shard stop s >/dev/null\nsleep 1.2\n{c}{in_main}{e}",
+            "{set_path}\n{init}\nsleep 1.2\n{a}{b}git-shard stop s >/dev/null\nsleep 1.2\n{c}{in_main}{e}{plain}{f}",
             a = step("first"),
             b = step("unchanged"),
             c = step("after-stop"),
             e = step("main-unchanged"),
+            f = step("plain-unchanged"),
         );
         let out = shell(&repo, sh, &wt, &script);
         let text = stdout(&out);
         assert_eq!(
             text,
-            "⎇ s ◇\nfirst\n⎇ s ◇\nunchanged\n⎇ s ■\nafter-stop\n1■\nin-main\n1■\nmain-unchanged\n",
+            "⎇ s ◇\nfirst\n⎇ s ◇\nunchanged\n⎇ s ■\nafter-stop\n1■\nin-main\n1■\nmain-unchanged\n\
+             1-\nplain\n1-\nplain-unchanged\n",
             "{sh}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        // Started for `init`, the first prompt, the stop (and the prompt after it) and the new
-        // folder: not for the prompts where nothing changed.
-        assert_eq!(count(), 5, "{sh}: git-shard starts");
+        // Started for `init`, the first prompt, the stop (and the prompt after it), the new
+        // folder and the new locale: not for the prompts where nothing changed.
+        assert_eq!(count(), 6, "{sh}: git-shard starts");
         repo.ok(&["run", "s", "--terminal", "background", "--", "sleep", "300"]);
     }
     repo.ok(&["stop", "s"]);
