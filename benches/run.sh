@@ -89,11 +89,13 @@ if want prompt; then
     done
     # Right after a record changed (one rewritten by rename before each run, as `git-shard`
     # writes them): every record is `stat`ed, the changed one read again.
-    m=$work/prompt500
-    (cd "$m" && hyperfine -N --warmup 20 --runs 200 --export-json "$work/prompt-changed.json" \
-        --prepare "sh -c 'cp .git/shards/s1.toml .git/shards/s1.tmp && mv .git/shards/s1.tmp .git/shards/s1.toml'" \
-        "$BIN prompt" "git rev-parse --show-toplevel" >/dev/null)
-    report "\`prompt\` in the main worktree, 500 shards, a record just rewritten" "$work/prompt-changed.json" "—" "vs \`git rev-parse --show-toplevel\`"
+    for n in 100 500; do
+        m=$work/prompt$n
+        (cd "$m" && hyperfine -N --warmup 20 --runs 200 --export-json "$work/prompt-changed$n.json" \
+            --prepare "sh -c 'cp .git/shards/s1.toml .git/shards/s1.tmp && mv .git/shards/s1.tmp .git/shards/s1.toml'" \
+            "$BIN prompt" "git rev-parse --show-toplevel" >/dev/null)
+        report "\`prompt\` in the main worktree, $n shards, a record just rewritten" "$work/prompt-changed$n.json" "—" "vs \`git rev-parse --show-toplevel\`"
+    done
     # The shell's hook when nothing changed (no process started), per prompt: 100 hooks in a loop
     # against 100 `git rev-parse` in the same shell, each less the shell's start-up, the init and
     # the first (spawning) hook, timed alone in the same run.
