@@ -337,6 +337,10 @@ pub struct Pointer {
     pub host: String,
     pub name: String,
     pub branch: String,
+    /// The branch here it started from (full refname), where `merge` and `pr` take its work: the
+    /// host only saw the base commit.
+    #[serde(default)]
+    pub base_ref: Option<String>,
     pub created_at: jiff::Timestamp,
 }
 

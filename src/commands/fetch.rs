@@ -3,11 +3,12 @@
 //! Invariant: a local branch is only ever created or fast-forwarded, never moved away from
 //! commits of its own; what came from the host is always in `refs/remotes/<host>/<branch>`.
 
-use crate::context::Context;
+use crate::context::{Context, Workspace};
 use crate::error::{Error, Result};
 use crate::git::cmd::Git;
 use crate::git::short_id;
-use crate::host;
+use crate::host::{self, Host};
+use crate::shard::ShardName;
 
 /// Fetch the branch of a shard that lives on a host into this repository.
 ///
@@ -24,9 +25,8 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
-    let common = ws.repo.common_dir();
     let name = crate::shard::ShardName::parse(&args.name)?;
-    let Some(host) = host::locate(&ws.config, &common, name.as_str()) else {
+    let Some(host) = host::locate(&ws.config, &ws.repo.common_dir(), name.as_str()) else {
         return Err(if ws.store.exists(&name) {
             Error::refused(
                 format!("shard '{name}' is on this machine: its branch is already here"),
@@ -39,6 +39,33 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             )
         });
     };
+    let fetched = fetch(&ws, &host, &name)?;
+    println!(
+        "shard '{name}' from host '{}': {} at {}",
+        host.name,
+        fetched.tracking,
+        short_id(&fetched.tip)
+    );
+    println!("{}", fetched.outcome);
+    Ok(())
+}
+
+/// A remote shard's branch, fetched.
+pub struct Fetched {
+    pub branch: String,
+    /// `refs/remotes/<host>/<branch>`.
+    pub tracking: String,
+    /// The host's tip of the branch.
+    pub tip: String,
+    /// Whether the local branch now is that tip.
+    pub current: bool,
+    /// What happened to the local branch, in a line.
+    pub outcome: String,
+}
+
+/// Fetch the branch of shard `name` from `host`, and create or fast-forward the local branch.
+pub fn fetch(ws: &Workspace, host: &Host, name: &ShardName) -> Result<Fetched> {
+    let common = ws.repo.common_dir();
     let branch = host::pointer(&common, name.as_str())
         .map(|p| p.branch)
         .or_else(|| {
@@ -78,20 +105,23 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         .read()?
         .trim()
         .to_owned();
-    let outcome = match ws.repo.branch_tip(&branch)? {
+    let (current, outcome) = match ws.repo.branch_tip(&branch)? {
         None => {
             Git::on_repository(&common)
                 .args(["branch", "--no-track", &branch, &tip])
                 .read()?;
-            format!("created branch '{branch}' at {}", short_id(&tip))
+            (true, format!("created branch '{branch}' at {}", short_id(&tip)))
         }
-        Some(local) if local == tip => format!("branch '{branch}' is up to date ({})", short_id(&tip)),
+        Some(local) if local == tip => (true, format!("branch '{branch}' is up to date ({})", short_id(&tip))),
         Some(local) if ws.repo.fork_point(&local, &tip)?.as_deref() == Some(local.as_str()) => {
             match ws.repo.branch_checked_out_at(&branch)? {
-                Some(wt) => format!(
-                    "branch '{branch}' is behind but checked out in {}: there `git merge --ff-only {}/{branch}`",
-                    crate::output::short_path(&wt),
-                    host.name
+                Some(wt) => (
+                    false,
+                    format!(
+                        "branch '{branch}' is behind but checked out in {}: there `git merge --ff-only {}/{branch}`",
+                        crate::output::short_path(&wt),
+                        host.name
+                    ),
                 ),
                 None => {
                     // From the tip we saw, so a branch moved meanwhile is not overwritten.
@@ -99,24 +129,30 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
                         .args(["update-ref", "-m", &format!("git shard fetch {name}")])
                         .args([&format!("refs/heads/{branch}"), &tip, &local])
                         .read()?;
-                    format!(
-                        "fast-forwarded branch '{branch}' {}..{}",
-                        short_id(&local),
-                        short_id(&tip)
+                    (
+                        true,
+                        format!(
+                            "fast-forwarded branch '{branch}' {}..{}",
+                            short_id(&local),
+                            short_id(&tip)
+                        ),
                     )
                 }
             }
         }
-        Some(_) => format!(
-            "branch '{branch}' has commits of its own here and was left alone; compare: git log {branch}...{}/{branch}",
-            host.name
+        Some(_) => (
+            false,
+            format!(
+                "branch '{branch}' has commits of its own here and was left alone; compare: git log {branch}...{}/{branch}",
+                host.name
+            ),
         ),
     };
-    println!(
-        "shard '{name}' from host '{}': {tracking} at {}",
-        host.name,
-        short_id(&tip)
-    );
-    println!("{outcome}");
-    Ok(())
+    Ok(Fetched {
+        branch,
+        tracking,
+        tip,
+        current,
+        outcome,
+    })
 }

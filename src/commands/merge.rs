@@ -19,6 +19,7 @@ use crate::context::{Context, Workspace};
 use crate::error::{Error, Result};
 use crate::git::cmd::Git;
 use crate::git::short_id;
+use crate::host::Host;
 use crate::shard::lifecycle::remove::{self, RemoveOptions};
 use crate::shard::{Record, RunStatus, ShardName};
 
@@ -27,7 +28,9 @@ use crate::shard::{Record, RunStatus, ShardName};
 /// Default: rebase the branch onto the target, then fast-forward the target. `--squash` makes one
 /// commit of it (message from the branch's commits; `-m`, `-e` to change it), `--no-ff` a merge
 /// commit. The target's worktree, when it is checked out, is updated as `git merge` would; on a
-/// conflict everything is left as it was and the conflicting files are named.
+/// conflict everything is left as it was and the conflicting files are named. A shard on a host
+/// (`new --host`) is asked there first, its branch fetched (as `fetch` does), and the fetched
+/// branch merged here.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Name of the shard.
@@ -69,7 +72,12 @@ enum Mode {
 /// The branch a shard's work goes to (`merge`, `pr`), as (name for people, revision): `--into`,
 /// else its base branch. A shard started from a commit has none: it needs `--into`.
 pub fn target_of(ws: &Workspace, record: &Record, into: Option<&str>) -> Result<(String, String)> {
-    match into.or(base_branch(record)) {
+    target_for(ws, &record.name, record.base.refname.as_deref(), into)
+}
+
+/// [`target_of`] for a shard named `name` that started from `base_ref` (a full refname).
+pub fn target_for(ws: &Workspace, name: &str, base_ref: Option<&str>, into: Option<&str>) -> Result<(String, String)> {
+    match into.or(base_ref.and_then(|r| r.strip_prefix("refs/heads/"))) {
         Some(branch) if ws.repo.branch_exists(branch)? => Ok((branch.to_owned(), format!("refs/heads/{branch}"))),
         Some(branch) => Err(Error::refused(
             format!(
@@ -80,8 +88,7 @@ pub fn target_of(ws: &Workspace, record: &Record, into: Option<&str>) -> Result<
         )),
         None => Err(Error::refused(
             format!(
-                "shard '{}' was started from a commit, not a branch, so it has no branch to take its work into",
-                record.name
+                "shard '{name}' was started from a commit, not a branch, so it has no branch to take its work into"
             ),
             "say which with `--into <branch>`",
         )),
@@ -107,6 +114,9 @@ fn base_branch(record: &Record) -> Option<&str> {
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
+    if let Some((name, host)) = on_host(&ws, &args.name) {
+        return from_host(&ws, &host, &name, args);
+    }
     let (name, _) = ws.record(&args.name)?;
     let (record, summary) = {
         // Under the shard's lock, as `run` and `rm` take it: no agent starts and no removal begins
@@ -135,15 +145,158 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// Take the shard's work into its target (under the shard's lock): what was done, in a line.
-fn take(ws: &Workspace, name: &ShardName, record: &Record, args: &Args) -> Result<String> {
-    let mode = if args.squash {
+fn mode_of(args: &Args) -> Mode {
+    if args.squash {
         Mode::Squash
     } else if args.no_ff {
         Mode::NoFf
     } else {
         Mode::Rebase
+    }
+}
+
+/// The shard `raw` names when it is not on this machine but on a host (`new --host`).
+pub fn on_host(ws: &Workspace, raw: &str) -> Option<(ShardName, Host)> {
+    let name = ShardName::parse(raw).ok()?;
+    if ws.store.exists(&name) {
+        return None;
+    }
+    let host = crate::host::locate(&ws.config, &ws.repo.common_dir(), name.as_str())?;
+    Some((name, host))
+}
+
+/// What the host says of one of its shards, as far as taking its work goes.
+pub struct RemoteShard {
+    pub status: RunStatus,
+    pub base_ref: Option<String>,
+    /// Its worktree there.
+    pub path: String,
+}
+
+impl RemoteShard {
+    /// Ask `host` (its `git-shard status --json`).
+    pub fn ask(host: &Host, common_dir: &Path, name: &ShardName) -> Result<RemoteShard> {
+        let out = match host.run_git_shard(&["status", name.as_str(), "--json"], Some(crate::host::LIST_TIMEOUT))? {
+            Ok(out) if out.status.success() => out,
+            Ok(out) => {
+                return Err(Error::failed(format!(
+                    "on host '{}': {}",
+                    host.name,
+                    crate::output::clean(String::from_utf8_lossy(&out.stderr).trim())
+                )));
+            }
+            Err(crate::host::Unreachable(why)) => return Err(host.unreachable(&format!("shard '{name}'"), &why)),
+        };
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .map_err(|e| Error::failed(format!("host '{}' answered what is not JSON: {e}", host.name)))?;
+        let status = serde_json::from_value(json["status"].clone())
+            .map_err(|e| Error::failed(format!("host '{}' gave no status of shard '{name}': {e}", host.name)))?;
+        // Where it came from here, as `new --host` noted it; else what the host knows.
+        let noted = crate::host::pointer(common_dir, name.as_str()).and_then(|p| p.base_ref);
+        Ok(RemoteShard {
+            status,
+            base_ref: noted.or_else(|| json["base_ref"].as_str().map(str::to_owned)),
+            path: json["path"].as_str().unwrap_or_default().to_owned(),
+        })
+    }
+}
+
+/// Merge a shard that lives on a host: asked there first (its agent not running, its work all
+/// committed, or committed there by `--commit-all`), its branch fetched (see `fetch`), and the
+/// fetched branch merged here as a local shard's would be (a rebase runs in a temporary
+/// worktree). The host's branch and worktree are not changed, but for `--commit-all`.
+fn from_host(ws: &Workspace, host: &Host, name: &ShardName, args: &Args) -> Result<()> {
+    let remote = RemoteShard::ask(host, &ws.repo.common_dir(), name)?;
+    let there = format!("shard '{name}' (on host '{}')", host.name);
+    if remote.status == RunStatus::Running {
+        return Err(Error::refused(
+            format!("the agent of {there} is running; its branch is still moving, nothing was merged"),
+            format!("`git shard stop {name}` first (or wait: `git shard wait {name} --for idle`)"),
+        ));
+    }
+    // Before anything is changed there (`--commit-all`) or here (the fetch).
+    let (target, target_ref) = target_for(ws, name.as_str(), remote.base_ref.as_deref(), args.into.as_deref())?;
+    let worktree = crate::host::quote(&remote.path);
+    let dirt = match host.run(
+        &format!("git -C {worktree} status --porcelain"),
+        Some(crate::host::LIST_TIMEOUT),
+    )? {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).lines().count(),
+        Ok(out) => {
+            return Err(Error::failed(format!(
+                "`git status` in {there} failed: {}",
+                crate::output::clean(String::from_utf8_lossy(&out.stderr).trim())
+            )));
+        }
+        Err(crate::host::Unreachable(why)) => return Err(host.unreachable(&there, &why)),
     };
+    if dirt > 0 {
+        if !args.commit_all {
+            return Err(Error::refused(
+                format!("{there} has uncommitted work ({dirt} file(s)); nothing was merged"),
+                format!("commit it there, or `git shard merge {name} --commit-all` commits it all there first"),
+            ));
+        }
+        let message = crate::host::quote(&format!("Uncommitted work of shard {name}"));
+        match host.run(
+            &format!("git -C {worktree} add --all && git -C {worktree} commit --quiet -m {message}"),
+            None,
+        )? {
+            Ok(out) if out.status.success() => {
+                eprintln!("{there}: committed its uncommitted work there first (--commit-all)")
+            }
+            Ok(out) => {
+                return Err(Error::refused(
+                    format!(
+                        "committing the work of {there} failed: {}; nothing was merged",
+                        crate::output::clean(String::from_utf8_lossy(&out.stderr).trim())
+                    ),
+                    "commit it there yourself (`git shard cd` opens a shell there)",
+                ));
+            }
+            Err(crate::host::Unreachable(why)) => return Err(host.unreachable(&there, &why)),
+        }
+    }
+    let fetched = super::fetch::fetch(ws, host, name)?;
+    if !fetched.current {
+        return Err(Error::refused(
+            format!(
+                "the branch of {there} was fetched, but {}; nothing was merged",
+                fetched.outcome
+            ),
+            "bring the local branch to the host's tip, or merge it with git yourself",
+        ));
+    }
+    if target == fetched.branch {
+        return Err(Error::refused(
+            format!("'{target}' is the shard's own branch"),
+            "merge into another branch with `--into <branch>`",
+        ));
+    }
+    let side = Side {
+        name,
+        branch: &fetched.branch,
+        worktree: None,
+        host: Some(&host.name),
+    };
+    let summary = merge_branch(ws, &side, &target, &target_ref, args, mode_of(args))?;
+    eprintln!("{there}: {summary}");
+    if args.rm {
+        let status = host.forward(&["rm".to_owned(), name.to_string()], false)?;
+        match status.code() {
+            Some(0) => crate::host::remove_pointer(&ws.repo.common_dir(), name.as_str())?,
+            Some(255) | None => {
+                return Err(host.unreachable(&there, "its work is merged here; `git shard rm` it again"));
+            }
+            Some(code) => return Err(Error::Exit(code)),
+        }
+    }
+    Ok(())
+}
+
+/// Take the shard's work into its target (under the shard's lock): what was done, in a line.
+fn take(ws: &Workspace, name: &ShardName, record: &Record, args: &Args) -> Result<String> {
+    let mode = mode_of(args);
     let (target, target_ref) = target_of(ws, record, args.into.as_deref())?;
     if target == record.branch {
         return Err(Error::refused(
@@ -197,12 +350,42 @@ fn take(ws: &Workspace, name: &ShardName, record: &Record, args: &Args) -> Resul
         )?;
         eprintln!("shard '{name}': committed its uncommitted work first (--commit-all)");
     }
-    let target_wt = ws.repo.branch_checked_out_at(&target)?;
+    let side = Side {
+        name,
+        branch: &record.branch,
+        worktree: Some(&record.worktree),
+        host: None,
+    };
+    merge_branch(ws, &side, &target, &target_ref, args, mode)
+}
+
+/// The shard's side of a merge.
+struct Side<'a> {
+    name: &'a ShardName,
+    branch: &'a str,
+    /// Its worktree here, where a rebase runs; `None` for a shard on a host, whose fetched branch
+    /// is rebased in a temporary worktree.
+    worktree: Option<&'a Path>,
+    /// The host a shard lives on.
+    host: Option<&'a str>,
+}
+
+/// Take the branch of `side` into `target` (checked by the caller: not the branch itself).
+fn merge_branch(
+    ws: &Workspace,
+    side: &Side,
+    target: &str,
+    target_ref: &str,
+    args: &Args,
+    mode: Mode,
+) -> Result<String> {
+    let name = side.name;
+    let target_wt = ws.repo.branch_checked_out_at(target)?;
     if let Some(wt) = &target_wt {
         refuse_in_progress(wt, &format!("'{target}' in {}", crate::output::short_path(wt)))?;
         // git counts a branch as checked out there during a bisect too, whose HEAD is elsewhere:
         // what git would do there would not move the branch.
-        if head_branch(wt)?.as_deref() != Some(target.as_str()) {
+        if head_branch(wt)?.as_deref() != Some(target) {
             return Err(Error::refused(
                 format!(
                     "'{target}' is in use in {}, which is not on it now; nothing was merged",
@@ -223,20 +406,20 @@ fn take(ws: &Workspace, name: &ShardName, record: &Record, args: &Args) -> Resul
             "commit or stash them there first",
         ));
     }
-    let tip = ws.repo.branch_tip(&record.branch)?.ok_or_else(|| {
+    let tip = ws.repo.branch_tip(side.branch)?.ok_or_else(|| {
         Error::refused(
-            format!("the branch '{}' of shard '{name}' is gone", record.branch),
+            format!("the branch '{}' of shard '{name}' is gone", side.branch),
             "there is nothing to merge",
         )
     })?;
-    let target_tip = resolve(ws, &target_ref)?;
+    let target_tip = resolve(ws, target_ref)?;
     let summary = if ws.repo.merged_into(&tip, &target_tip)? == Some(crate::git::merged::Merged::Ancestor) {
         format!("already merged into {target}")
     } else {
         match mode {
-            Mode::Rebase => rebase_and_fast_forward(ws, name, record, &target, &target_tip, target_wt.as_deref())?,
+            Mode::Rebase => rebase_and_fast_forward(ws, side, target, &target_tip, target_wt.as_deref())?,
             Mode::Squash | Mode::NoFf => {
-                commit_on_target(ws, name, record, args, mode, &target, &target_tip, target_wt.as_deref())?
+                commit_on_target(ws, side, args, mode, target, &target_tip, target_wt.as_deref())?
             }
         }
     };
@@ -246,14 +429,20 @@ fn take(ws: &Workspace, name: &ShardName, record: &Record, args: &Args) -> Resul
 /// Rebase the shard's branch onto the target in its worktree, then fast-forward the target.
 fn rebase_and_fast_forward(
     ws: &Workspace,
-    name: &ShardName,
-    record: &Record,
+    side: &Side,
     target: &str,
     target_tip: &str,
     target_wt: Option<&Path>,
 ) -> Result<String> {
-    let wt = &record.worktree;
-    let before = ws.repo.branch_tip(&record.branch)?.unwrap_or_default();
+    let name = side.name;
+    let temp = match side.worktree {
+        Some(_) => None,
+        None => Some(TempWorktree::add(ws, &[side.branch])?),
+    };
+    let wt = side
+        .worktree
+        .unwrap_or_else(|| &temp.as_ref().expect("made above").path);
+    let before = ws.repo.branch_tip(side.branch)?.unwrap_or_default();
     let ahead = ws.repo.commits_not_in(&before, target_tip, target_tip)?;
     let rebased = match ws.repo.fork_point(&before, target_tip)?.as_deref() == Some(target_tip) {
         true => Ok(()),
@@ -272,15 +461,15 @@ fn rebase_and_fast_forward(
             ));
         }
         return Err(conflict(
-            name,
+            side,
             target,
             &conflicts,
             &format!("git rebase {target}"),
             "git rebase --continue",
         ));
     }
-    let new_tip = ws.repo.branch_tip(&record.branch)?.unwrap_or_default();
-    if let Err(e) = fast_forward(ws, target, target_tip, &new_tip, target_wt, &record.branch) {
+    let new_tip = ws.repo.branch_tip(side.branch)?.unwrap_or_default();
+    if let Err(e) = fast_forward(ws, target, target_tip, &new_tip, target_wt, side.branch) {
         // Everything as it was: the shard's branch (and its clean worktree) back where it was.
         if new_tip != before {
             in_worktree(wt, &["reset", "--quiet", "--keep", &before])?;
@@ -339,8 +528,7 @@ fn fast_forward(
 #[allow(clippy::too_many_arguments)]
 fn commit_on_target(
     ws: &Workspace,
-    name: &ShardName,
-    record: &Record,
+    side: &Side,
     args: &Args,
     mode: Mode,
     target: &str,
@@ -349,10 +537,10 @@ fn commit_on_target(
 ) -> Result<String> {
     let temp = match target_wt {
         Some(_) => None,
-        None => Some(TempWorktree::add(ws, target_tip)?),
+        None => Some(TempWorktree::add(ws, &["--detach", target_tip])?),
     };
     let wt: PathBuf = target_wt.map_or_else(|| temp.as_ref().expect("made above").path.clone(), Path::to_owned);
-    let branch = &record.branch;
+    let (name, branch) = (side.name, side.branch);
     let tip = ws.repo.branch_tip(branch)?.unwrap_or_default();
     let fork = ws
         .repo
@@ -376,7 +564,7 @@ fn commit_on_target(
             ));
         }
         return Err(conflict(
-            name,
+            side,
             target,
             &conflicts,
             &format!("git merge {target}"),
@@ -441,7 +629,7 @@ fn commit_on_target(
     })
 }
 
-/// A detached worktree of a commit, removed by [`TempWorktree::remove`] or when dropped.
+/// A temporary worktree, removed when dropped.
 struct TempWorktree {
     repo: PathBuf,
     path: PathBuf,
@@ -449,7 +637,9 @@ struct TempWorktree {
 }
 
 impl TempWorktree {
-    fn add(ws: &Workspace, commit: &str) -> Result<TempWorktree> {
+    /// Checked out as `git worktree add <path> <at…>` would: `["--detach", <commit>]`, or
+    /// `[<branch>]`.
+    fn add(ws: &Workspace, at: &[&str]) -> Result<TempWorktree> {
         let dir = tempfile::Builder::new()
             .prefix("git-shard-merge-")
             .tempdir()
@@ -458,9 +648,9 @@ impl TempWorktree {
         let _worktrees = ws.store.lock_worktrees()?;
         ws.repo
             .repository()
-            .args(["worktree", "add", "--quiet", "--detach"])
+            .args(["worktree", "add", "--quiet"])
             .arg(&path)
-            .arg(commit)
+            .args(at)
             .read()?;
         Ok(TempWorktree {
             repo: ws.repo.common_dir(),
@@ -551,18 +741,27 @@ fn conflicted(wt: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn conflict(name: &ShardName, target: &str, files: &[String], start: &str, finish: &str) -> Error {
+fn conflict(side: &Side, target: &str, files: &[String], start: &str, finish: &str) -> Error {
+    let name = side.name;
     let list = if files.is_empty() {
         "(git named no file)".to_owned()
     } else {
         files.join(", ")
     };
-    Error::refused(
-        format!("merging shard '{name}' into {target} conflicts in {list}; it was undone, nothing changed"),
-        format!(
+    let hint = match side.host {
+        None => format!(
             "resolve it in the shard: `cd \"$(git shard path {name})\" && {start}`, fix the files, `git add` them and \
              `{finish}`; then `git shard merge {name}` again"
         ),
+        Some(host) => format!(
+            "resolve it on host '{host}' (`git shard cd {name}`, then `{start}`, fix, `git add`, `{finish}`, commit), \
+             then `git shard merge {name}` again; or here with git on the fetched branch '{}'",
+            side.branch
+        ),
+    };
+    Error::refused(
+        format!("merging shard '{name}' into {target} conflicts in {list}; it was undone, nothing changed"),
+        hint,
     )
 }
 

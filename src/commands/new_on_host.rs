@@ -171,6 +171,7 @@ pub fn run(ws: &Workspace, args: &Args, name: &ShardName, host_name: &str) -> Re
             host: host.name.clone(),
             name: name.to_string(),
             branch: branch.clone(),
+            base_ref: base.refname.clone(),
             created_at: jiff::Timestamp::now(),
         },
     )?;

@@ -9,7 +9,9 @@ use crate::error::{Error, Result};
 /// Push a shard's branch and open a pull request for it with `gh` (or a merge request with
 /// `glab`), into its base branch or `--into`.
 ///
-/// Arguments after `--` go to `gh pr create` / `glab mr create` (`-- --draft`, `-- --web`).
+/// Arguments after `--` go to `gh pr create` / `glab mr create` (`-- --draft`, `-- --web`). A
+/// shard on a host (`new --host`) has its branch fetched first (as `fetch` does), then pushed
+/// from here.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Name of the shard.
@@ -116,8 +118,30 @@ pub fn remote_of(ws: &Workspace, asked: Option<&str>) -> Result<(String, String)
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
-    let (name, record) = ws.record(&args.name)?;
-    let (target, _) = super::merge::target_of(&ws, &record, args.into.as_deref())?;
+    let (name, branch, target) = match super::merge::on_host(&ws, &args.name) {
+        // On a host: its branch fetched first (see `fetch`), the pull request made from here.
+        Some((name, host)) => {
+            let remote = super::merge::RemoteShard::ask(&host, &ws.repo.common_dir(), &name)?;
+            let fetched = super::fetch::fetch(&ws, &host, &name)?;
+            if !fetched.current {
+                return Err(Error::refused(
+                    format!(
+                        "the branch of shard '{name}' (on host '{}') was fetched, but {}; nothing was pushed",
+                        host.name, fetched.outcome
+                    ),
+                    "bring the local branch to the host's tip, or push it with git yourself",
+                ));
+            }
+            let (target, _) =
+                super::merge::target_for(&ws, name.as_str(), remote.base_ref.as_deref(), args.into.as_deref())?;
+            (name, fetched.branch, target)
+        }
+        None => {
+            let (name, record) = ws.record(&args.name)?;
+            let (target, _) = super::merge::target_of(&ws, &record, args.into.as_deref())?;
+            (name, record.branch, target)
+        }
+    };
     let (remote, url) = remote_of(&ws, args.remote.as_deref())?;
     let Some(forge) = Forge::find(&url) else {
         return Err(Error::refused(
@@ -125,13 +149,13 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             format!(
                 "install GitHub's `gh` (https://cli.github.com) or GitLab's `glab`, or push and open it on your \
                  forge yourself: `git push -u {remote} {}`",
-                record.branch
+                branch
             ),
         ));
     };
-    if ws.repo.branch_tip(&record.branch)?.is_none() {
+    if ws.repo.branch_tip(&branch)?.is_none() {
         return Err(Error::refused(
-            format!("the branch '{}' of shard '{name}' is gone", record.branch),
+            format!("the branch '{}' of shard '{name}' is gone", branch),
             "there is nothing to push",
         ));
     }
@@ -139,23 +163,23 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     // Where the user called us from, as their own `git push` and `gh` would run.
     let pushed = Command::new("git")
         .args(["push", "--set-upstream", &remote])
-        .arg(format!("refs/heads/{0}:refs/heads/{0}", record.branch))
+        .arg(format!("refs/heads/{0}:refs/heads/{0}", branch))
         .status()
         .map_err(|e| Error::failed(format!("cannot run `git push`: {e}")))?;
     if !pushed.success() {
         return Err(Error::refused(
-            format!("`git push` of '{}' to {remote} failed ({pushed})", record.branch),
+            format!("`git push` of '{}' to {remote} failed ({pushed})", branch),
             "its message is above; fix that and run `git shard pr` again",
         ));
     }
     let mut cli = Command::new(forge.program());
     match forge {
-        Forge::GitHub => cli.args(["pr", "create", "--head", &record.branch, "--base", &target, "--fill"]),
+        Forge::GitHub => cli.args(["pr", "create", "--head", &branch, "--base", &target, "--fill"]),
         Forge::GitLab => cli.args([
             "mr",
             "create",
             "--source-branch",
-            &record.branch,
+            &branch,
             "--target-branch",
             &target,
             "--fill",

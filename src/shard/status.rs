@@ -1,11 +1,11 @@
 //! The status of a shard's run, derived from its record and one liveness check.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::record::{ProcessRecord, Record};
 use crate::process::{self, Liveness};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RunStatus {
     /// No run was ever recorded (or a launch has not reached the supervisor yet).

@@ -65,6 +65,14 @@ impl Pair {
         succeeded(args, self.run(args))
     }
 
+    /// What a command that succeeded said on stderr (where git-shard reports what it did).
+    fn said(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        succeeded(args, out);
+        err
+    }
+
     fn refused(&self, args: &[&str]) -> String {
         refused(args, self.run(args))
     }
@@ -230,6 +238,106 @@ fn a_shard_on_a_host_runs_there_and_is_seen_stopped_fetched_and_removed_from_her
     assert!(!p.pointer("r1").exists());
     assert!(p.remote.list().is_empty());
     assert!(!Path::new(&wt).exists());
+}
+
+#[test]
+fn a_remote_shards_work_is_merged_and_opened_as_a_pull_request_from_here() {
+    let Some(p) = Pair::new() else { return };
+    p.add_host();
+    p.new_there(
+        "m",
+        &[
+            "sh",
+            "-c",
+            "echo m > m.txt && git add m.txt && git commit -q -m 'm work' && exec sleep 300",
+        ],
+    );
+    let there = p.remote.shard("m");
+    let wt = std::path::PathBuf::from(there["path"].as_str().unwrap());
+    eventually("the agent's commit there", || {
+        p.remote.git_in(&wt, &["log", "-1", "--format=%s"]).trim() == "m work"
+    });
+    let said = p.refused(&["merge", "m"]);
+    assert!(said.contains("is running") && said.contains("host 'devbox'"), "{said}");
+    p.ok(&["stop", "m", "--grace", "0"]);
+    // Work left uncommitted there is never left behind silently.
+    fs::write(wt.join("loose.txt"), "loose\n").unwrap();
+    let main_before = p.local.git(&["rev-parse", "main"]);
+    let remote_main = p.remote.git(&["rev-parse", "main"]);
+    let said = p.refused(&["merge", "m"]);
+    assert!(
+        said.contains("uncommitted work (1 file(s))") && said.contains("--commit-all"),
+        "{said}"
+    );
+    assert_eq!(p.local.git(&["rev-parse", "main"]), main_before);
+    assert!(
+        !p.local.branches().contains(&"shard/m".to_owned()),
+        "nothing fetched yet"
+    );
+    // main moved here meanwhile: the fetched branch is rebased onto it (in a worktree of its own),
+    // then main fast-forwarded.
+    fs::write(p.local.root.join("later.txt"), "later\n").unwrap();
+    p.local.git(&["add", "later.txt"]);
+    p.local.git(&["commit", "-q", "-m", "later here"]);
+    let said = p.said(&["merge", "m", "--commit-all"]);
+    assert!(said.contains("committed its uncommitted work there"), "{said}");
+    assert!(
+        said.contains("main fast-forwarded") && said.contains("rebased first"),
+        "{said}"
+    );
+    let log = p.local.git(&["log", "--format=%s", "main"]);
+    assert_eq!(
+        log.lines().take(4).collect::<Vec<_>>(),
+        ["Uncommitted work of shard m", "m work", "later here", "work from here"],
+        "{log}"
+    );
+    for file in ["m.txt", "loose.txt", "later.txt"] {
+        assert!(p.local.root.join(file).is_file(), "{file} in main's worktree");
+    }
+    assert_eq!(p.local.worktrees().len(), 1, "the temporary worktree is gone");
+    // The host's side: its branch has the committed work, its main is untouched, its shard stays.
+    assert_eq!(p.remote.git_in(&wt, &["status", "--porcelain"]), "");
+    assert_eq!(p.remote.git(&["rev-parse", "main"]), remote_main);
+    assert_eq!(p.remote.shard("m")["status"], "stopped");
+
+    // A pull request: the fetched branch pushed from here, the forge's CLI asked from here.
+    p.new_there(
+        "q",
+        &[
+            "sh",
+            "-c",
+            "echo q > q.txt && git add q.txt && git commit -q -m 'q work'",
+        ],
+    );
+    p.remote.wait_for("q", "its agent to exit", |s| s["status"] == "exited");
+    let origin = p.local.tmp.path().join("origin.git");
+    p.local.git(&["init", "-q", "--bare", origin.to_str().unwrap()]);
+    p.local.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    let path = crate::activity::install_fake(&p.local, "gh", crate::review::FAKE_GH);
+    let calls = p.local.tmp.path().join("gh-calls");
+    let out = p
+        .cmd(&["pr", "q", "--", "--draft"])
+        .env("PATH", &path)
+        .env("GH_CALLS", &calls)
+        .output()
+        .unwrap();
+    succeeded(&["pr", "q"], out);
+    let q_tip = p.remote.git(&["rev-parse", "shard/q"]);
+    assert_eq!(
+        p.local
+            .git(&["--git-dir", origin.to_str().unwrap(), "rev-parse", "refs/heads/shard/q"]),
+        q_tip
+    );
+    assert_eq!(
+        fs::read_to_string(&calls).unwrap(),
+        "pr create --head shard/q --base main --fill --draft\n"
+    );
+    // A squash, then `--rm` removes the shard there (its branch stays there: merged only here).
+    let said = p.said(&["merge", "q", "--squash", "--rm"]);
+    assert!(said.contains("squashed 1 commit(s) into main"), "{said}");
+    assert!(p.local.root.join("q.txt").is_file());
+    assert!(!p.pointer("q").exists());
+    assert!(p.remote.list().iter().all(|s| s["name"] != "q"), "removed there");
 }
 
 #[test]

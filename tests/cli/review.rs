@@ -291,7 +291,7 @@ fn prune_merged_keeps_a_merged_shard_with_work_or_a_running_agent() {
 }
 
 /// A fake `gh`: records each call's arguments in `$GH_CALLS`; `pr list` answers with `$GH_MERGED`.
-const FAKE_GH: &str = r#"#!/bin/sh
+pub const FAKE_GH: &str = r#"#!/bin/sh
 printf '%s\n' "$*" >> "$GH_CALLS"
 case "$1 $2" in
   "pr list") cat "$GH_MERGED" 2>/dev/null || echo '[]' ;;
