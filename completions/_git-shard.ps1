@@ -422,7 +422,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             break
         }
         'git-shard;prompt' {
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Template with {name} {status} {symbol} {glyph} {summary} {count_running} {count_waiting} {count_idle} {count_ok} {count_failed} {count_lost} {count_not_started} {count_stopped} {count_unreadable} {count_total}. Default: "{glyph} {name} {symbol}" in a shard, "{summary}" in the main worktree. When every placeholder comes out empty ({name} in the main worktree, counts in a shard), nothing is printed')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Template with {name} {status} {symbol} {glyph} {summary} {hosts} {count_running} {count_waiting} {count_idle} {count_ok} {count_failed} {count_lost} {count_not_started} {count_stopped} {count_unreadable} {count_total}. Default: "{glyph} {name} {symbol}" in a shard, "{summary} · {hosts}" in the main worktree ({hosts}: each host''s shards as the last `list` heard them, and when: `devbox 2● @14:02`). When every placeholder comes out empty ({name} in the main worktree, counts in a shard), nothing is printed')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the facts as JSON instead')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')

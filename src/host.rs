@@ -404,9 +404,11 @@ fn cache_path(common_dir: &Path, host: &str) -> PathBuf {
     remote_dir(common_dir).join(format!(".host-{host}.json"))
 }
 
-/// Forget what `list` heard from `host`.
+/// Forget what `list` heard from `host` (and what the prompt shows of it).
 pub fn forget_cache(common_dir: &Path, host: &str) {
     let _ = std::fs::remove_file(cache_path(common_dir, host));
+    let kept: Vec<Glance> = glances(common_dir).into_iter().filter(|g| g.host != host).collect();
+    write_glances(common_dir, &kept);
 }
 
 pub fn cached(common_dir: &Path, host: &str) -> Option<Cached> {
@@ -423,6 +425,108 @@ pub fn write_cache(common_dir: &Path, host: &str, shards: &[serde_json::Value]) 
         let _ = std::fs::create_dir_all(remote_dir(common_dir));
         let _ = crate::fsutil::replace_cache(&cache_path(common_dir, host), &text);
     }
+}
+
+/// What the prompt shows of one host: its shards by status as the last `list` heard them, and
+/// when. Kept by `list` in the store's folder (`.hosts`, one line per host:
+/// `<host> <unix seconds> <1 reachable | 0> <waiting> <running> <idle> <failed> <lost>`), so the
+/// shell integration, which watches that folder, shows it at the next prompt; the time is kept to
+/// the minute, so a `list` rewrites it only when what the prompt shows changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Glance {
+    pub host: String,
+    /// When it was heard (for an unreachable host: last heard; 0 if never).
+    pub at: i64,
+    pub reachable: bool,
+    pub waiting: usize,
+    pub running: usize,
+    pub idle: usize,
+    pub failed: usize,
+    pub lost: usize,
+}
+
+impl Glance {
+    /// Count `shards` (as `list --json` gives them) of `host`.
+    pub fn of(host: &str, at: jiff::Timestamp, reachable: bool, shards: &[serde_json::Value]) -> Glance {
+        let mut g = Glance {
+            host: host.to_owned(),
+            at: at.as_second() / 60 * 60,
+            reachable,
+            waiting: 0,
+            running: 0,
+            idle: 0,
+            failed: 0,
+            lost: 0,
+        };
+        for s in shards {
+            match (s["status"].as_str(), s["activity"].as_str()) {
+                (Some("running"), Some("waiting")) => g.waiting += 1,
+                (Some("running"), Some("idle")) => g.idle += 1,
+                (Some("running"), _) => g.running += 1,
+                (Some("exited"), _) if s["exit_code"] != 0 => g.failed += 1,
+                (Some("lost"), _) => g.lost += 1,
+                _ => {}
+            }
+        }
+        g
+    }
+
+    fn line(&self) -> String {
+        format!(
+            "{} {} {} {} {} {} {} {}\n",
+            self.host,
+            self.at,
+            u8::from(self.reachable),
+            self.waiting,
+            self.running,
+            self.idle,
+            self.failed,
+            self.lost
+        )
+    }
+
+    fn parse(line: &str) -> Option<Glance> {
+        let f: Vec<&str> = line.split(' ').collect();
+        let [host, at, reachable, waiting, running, idle, failed, lost] = f.as_slice() else {
+            return None;
+        };
+        Some(Glance {
+            host: crate::output::clean(host),
+            at: at.parse().ok()?,
+            reachable: *reachable == "1",
+            waiting: waiting.parse().ok()?,
+            running: running.parse().ok()?,
+            idle: idle.parse().ok()?,
+            failed: failed.parse().ok()?,
+            lost: lost.parse().ok()?,
+        })
+    }
+}
+
+fn glance_path(common_dir: &Path) -> PathBuf {
+    common_dir.join("shards").join(".hosts")
+}
+
+/// Keep what the prompt shows of the hosts; the file is only replaced when that changed (its
+/// folder's time is what shells watch). No hosts: no file.
+pub fn write_glances(common_dir: &Path, glances: &[Glance]) {
+    let path = glance_path(common_dir);
+    let text: String = glances.iter().map(Glance::line).collect();
+    if std::fs::read_to_string(&path).is_ok_and(|old| old == text) {
+        return;
+    }
+    let _ = if glances.is_empty() {
+        std::fs::remove_file(&path)
+    } else {
+        crate::fsutil::replace_cache(&path, text.as_bytes())
+    };
+}
+
+/// What the last `list` heard of each host, for the prompt: one small file, no network.
+pub fn glances(common_dir: &Path) -> Vec<Glance> {
+    std::fs::read_to_string(glance_path(common_dir))
+        .map(|t| t.lines().filter_map(Glance::parse).collect())
+        .unwrap_or_default()
 }
 
 /// Names of the shards on hosts, from pointers and the caches of `list`: for completion, which

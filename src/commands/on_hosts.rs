@@ -23,6 +23,8 @@ pub struct Asking(Option<std::thread::JoinHandle<Vec<Remote>>>);
 
 pub fn ask_all(ws: &Workspace) -> Asking {
     if ws.config.hosts.is_empty() {
+        // Hosts configured no more: the prompt shows none.
+        host::write_glances(&ws.repo.common_dir(), &[]);
         return Asking(None);
     }
     let common = ws.repo.common_dir();
@@ -57,10 +59,12 @@ fn ask_hosts(hosts: Vec<Host>, common: &std::path::Path) -> Vec<Remote> {
     });
     let pointers = host::pointers(&common);
     let mut all = Vec::new();
+    let mut glances = Vec::new();
     for (h, answer) in answers {
         match answer {
             Ok(shards) => {
                 host::write_cache(&common, &h.name, &shards);
+                glances.push(host::Glance::of(&h.name, jiff::Timestamp::now(), true, &shards));
                 all.extend(shards.into_iter().map(|mut json| {
                     json["host"] = Value::String(h.name.clone());
                     Remote {
@@ -82,6 +86,12 @@ fn ask_hosts(hosts: Vec<Host>, common: &std::path::Path) -> Vec<Remote> {
                     }
                 );
                 let mut known: Vec<Value> = cached.map(|c| c.shards).unwrap_or_default();
+                glances.push(host::Glance::of(
+                    &h.name,
+                    as_of.unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+                    false,
+                    &known,
+                ));
                 for p in pointers.iter().filter(|p| p.host == h.name) {
                     if !known.iter().any(|s| s["name"] == p.name.as_str()) {
                         known.push(
@@ -103,6 +113,8 @@ fn ask_hosts(hosts: Vec<Host>, common: &std::path::Path) -> Vec<Remote> {
             }
         }
     }
+    glances.sort_by(|a, b| a.host.cmp(&b.host));
+    host::write_glances(&common, &glances);
     all
 }
 

@@ -27,11 +27,12 @@ use std::time::SystemTime;
 /// Where the locale is not UTF-8 (or with GIT_SHARD_ASCII=1): * ! . o +0 x1 xs9 - ? !!.
 #[derive(Debug, Default, clap::Args)]
 pub struct Args {
-    /// Template with {name} {status} {symbol} {glyph} {summary} {count_running} {count_waiting}
-    /// {count_idle} {count_ok} {count_failed} {count_lost} {count_not_started} {count_stopped}
-    /// {count_unreadable} {count_total}. Default: "{glyph} {name} {symbol}" in a shard, "{summary}"
-    /// in the main worktree. When every placeholder comes out empty ({name} in the main worktree,
-    /// counts in a shard), nothing is printed.
+    /// Template with {name} {status} {symbol} {glyph} {summary} {hosts} {count_running}
+    /// {count_waiting} {count_idle} {count_ok} {count_failed} {count_lost} {count_not_started}
+    /// {count_stopped} {count_unreadable} {count_total}. Default: "{glyph} {name} {symbol}" in a
+    /// shard, "{summary} · {hosts}" in the main worktree ({hosts}: each host's shards as the last
+    /// `list` heard them, and when: `devbox 2● @14:02`). When every placeholder comes out empty
+    /// ({name} in the main worktree, counts in a shard), nothing is printed.
     #[arg(long, value_name = "TEMPLATE")]
     pub format: Option<String>,
     /// Print the facts as JSON instead.
@@ -74,6 +75,9 @@ struct PromptJson {
     activity: Option<Activity>,
     /// The repository's shards by status: in the main worktree only (null in a shard).
     counts: Option<Counts>,
+    /// The hosts' shards as the last `list` heard them (`at`: when, in seconds since the epoch,
+    /// to the minute): in the main worktree only.
+    hosts: Option<Vec<crate::host::Glance>>,
 }
 
 struct Symbols {
@@ -281,10 +285,11 @@ fn segment(here: Option<crate::git::locate::Located>, args: &Args, running: &mut
         None => None,
     };
 
-    // Only the main worktree summarises the repository (a shard's prompt reads one record).
-    let counts = match current {
-        None => tally(&store, running)?.0,
-        Some(_) => Counts::default(),
+    // Only the main worktree summarises the repository (a shard's prompt reads one record), and
+    // the hosts, as the last `list` heard them (no network here).
+    let (counts, hosts) = match current {
+        None => (tally(&store, running)?.0, crate::host::glances(&here.common_dir)),
+        Some(_) => (Counts::default(), Vec::new()),
     };
     let status = current.as_ref().map(|r| RunStatus::of(r.process.as_ref()));
     if status == Some(RunStatus::Running) {
@@ -301,6 +306,7 @@ fn segment(here: Option<crate::git::locate::Located>, args: &Args, running: &mut
             signal: process.and_then(|p| p.signal),
             activity: status.and_then(|s| activity::shown(process, s)),
             counts: current.is_none().then_some(counts),
+            hosts: current.is_none().then_some(hosts),
         };
         return serde_json::to_string(&json).ok();
     }
@@ -326,10 +332,15 @@ fn segment(here: Option<crate::git::locate::Located>, args: &Args, running: &mut
     .map(|(n, s)| format!("{n}{s}"))
     .collect::<Vec<_>>()
     .join(" ");
+    let hosts = hosts_text(&hosts, sym);
     let default = match &current {
         Some(_) => "{glyph} {name} {symbol}",
-        None if counts.total == 0 => return None,
-        None => "{summary}",
+        None => match (counts.total, hosts.is_empty()) {
+            (0, true) => return None,
+            (0, false) => "{hosts}",
+            (_, true) => "{summary}",
+            (_, false) => "{summary} · {hosts}",
+        },
     };
     let template = args.format.as_deref().unwrap_or(default);
     let name = current.as_ref().map(|r| clean(&r.name)).unwrap_or_default();
@@ -341,12 +352,13 @@ fn segment(here: Option<crate::git::locate::Located>, args: &Args, running: &mut
             String::new()
         }
     };
-    let values: [(&str, String); 15] = [
+    let values: [(&str, String); 16] = [
         ("name", name),
         ("status", status.map(|s| s.as_str().to_owned()).unwrap_or_default()),
         ("symbol", symbol),
         ("glyph", sym.glyph.to_owned()),
         ("summary", summary),
+        ("hosts", hosts),
         ("count_running", count(counts.running)),
         ("count_ok", count(counts.ok)),
         ("count_failed", count(counts.failed)),
@@ -368,6 +380,41 @@ fn segment(here: Option<crate::git::locate::Located>, args: &Args, running: &mut
     // The template itself comes from the user's shell config, but clean it too: one rule for all.
     let out = clean(out.text.trim());
     (!out.is_empty()).then_some(out)
+}
+
+/// The hosts as the last `list` heard them: `devbox 2● 1◆ @14:02` (local time), with
+/// `unreachable` before the counts of a host that did not answer then.
+fn hosts_text(hosts: &[crate::host::Glance], sym: &Symbols) -> String {
+    // The time zone is read only when there is a host to show.
+    let tz = (!hosts.is_empty()).then(jiff::tz::TimeZone::system);
+    hosts
+        .iter()
+        .map(|g| {
+            let mut parts = vec![g.host.clone()];
+            if !g.reachable {
+                parts.push("unreachable".into());
+            }
+            parts.extend(
+                [
+                    (g.waiting, sym.waiting),
+                    (g.running, sym.running),
+                    (g.idle, sym.idle),
+                    (g.failed, sym.failed),
+                    (g.lost, sym.lost),
+                ]
+                .iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, s)| format!("{n}{s}")),
+            );
+            if let (Some(tz), Ok(at)) = (&tz, jiff::Timestamp::from_second(g.at))
+                && g.at > 0
+            {
+                parts.push(at.to_zoned(tz.clone()).strftime("@%H:%M").to_string());
+            }
+            parts.join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// The repository's shards by status, and the names of those waiting for their user.

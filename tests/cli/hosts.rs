@@ -347,6 +347,25 @@ fn an_unreachable_host_is_shown_as_such_and_the_shards_here_still_list() {
     p.new_there("r1", &["sleep", "300"]);
     p.ok(&["new", "l1", "--no-launch"]);
     assert_eq!(find(&p.list(), "r1")["status"], "running");
+    // The main worktree's prompt shows the host as that `list` heard it, and when.
+    let prompt = |p: &Pair| p.cmd(&["prompt"]).env("TZ", "UTC").output().unwrap();
+    let shown = |out: Output| String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let heard = |shown: &str, head: &str| {
+        shown.strip_prefix(head).is_some_and(|at| {
+            at.len() == 5 && at.as_bytes()[2] == b':' && at.bytes().filter(u8::is_ascii_digit).count() == 4
+        })
+    };
+    let now = shown(prompt(&p));
+    assert!(heard(&now, "1○ · devbox 1● @"), "{now}");
+    let json: Value = serde_json::from_slice(&p.run(&["prompt", "--json"]).stdout).unwrap();
+    assert_eq!(json["hosts"][0]["host"], "devbox");
+    assert_eq!(
+        (
+            json["hosts"][0]["running"].as_u64(),
+            json["hosts"][0]["reachable"].as_bool()
+        ),
+        (Some(1), Some(true))
+    );
 
     p.sshd.cut();
     let started = Instant::now();
@@ -371,6 +390,11 @@ fn an_unreachable_host_is_shown_as_such_and_the_shards_here_still_list() {
     assert!(stderr.contains("host 'devbox' is unreachable"), "{stderr}");
     let table = p.ok(&["list"]);
     assert!(table.contains("unreachable (as of"), "{table}");
+    // The prompt never waits on the network: it says what the last `list` found.
+    let started = Instant::now();
+    let now = shown(prompt(&p));
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert!(heard(&now, "1○ · devbox unreachable 1● @"), "{now}");
     // A forwarded command says which side failed.
     let said = p.refused(&["stop", "r1"]);
     assert!(said.contains("cannot reach host 'devbox'"), "{said}");
@@ -387,7 +411,13 @@ fn an_unreachable_host_is_shown_as_such_and_the_shards_here_still_list() {
 
     p.sshd.resume();
     assert_eq!(find(&p.list(), "r1")["status"], "running", "the agent ran on all along");
+    let now = shown(prompt(&p));
+    assert!(heard(&now, "1○ · devbox 1● @"), "{now}");
     p.ok(&["stop", "r1", "--grace", "0"]);
+    // A host removed is shown no more.
+    p.ok(&["rm", "r1"]);
+    p.ok(&["host", "rm", "devbox"]);
+    assert_eq!(shown(prompt(&p)), "1○");
 }
 
 #[test]
