@@ -22,6 +22,11 @@ struct Pair {
 impl Pair {
     /// `None` (said loudly) where sshd is missing outside CI.
     fn new() -> Option<Pair> {
+        Pair::with_env(&[])
+    }
+
+    /// [`Pair::new`] with more of the host's environment (`TMUX_TMPDIR`, say).
+    fn with_env(extra: &[(&str, &str)]) -> Option<Pair> {
         let local = TestRepo::new();
         // The same first commit (fixed dates and author): a clone of this repository.
         let remote = TestRepo::named("clone");
@@ -42,6 +47,10 @@ impl Pair {
             ("SHELL".into(), "/bin/sh".into()),
             ("LANG".into(), "C.UTF-8".into()),
         ];
+        let env: Vec<(String, String)> = env
+            .into_iter()
+            .chain(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
+            .collect();
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let sshd = Sshd::start(&env)?;
         // Work here that the host has not seen: `new --host` must carry it there.
@@ -338,6 +347,74 @@ fn a_remote_shards_work_is_merged_and_opened_as_a_pull_request_from_here() {
     assert!(p.local.root.join("q.txt").is_file());
     assert!(!p.pointer("q").exists());
     assert!(p.remote.list().iter().all(|s| s["name"] != "q"), "removed there");
+}
+
+/// `attach` of a shard in the host's tmux, from a terminal here (a window of a tmux of its own):
+/// `ssh -t` into the host's `git-shard attach`, which attaches that terminal to the agent's window
+/// there. `logs --follow` streams the host's log until the agent ends.
+#[test]
+fn attach_reaches_the_hosts_tmux_and_logs_follow_streams_from_there() {
+    let Some(there) = crate::terminals::Tmux::start() else {
+        return;
+    };
+    let Some(here) = crate::terminals::Tmux::start() else {
+        return;
+    };
+    let dir = there.dir().to_str().unwrap().to_owned();
+    let Some(p) = Pair::with_env(&[("TMUX_TMPDIR", &dir), ("TERM", "xterm")]) else {
+        return;
+    };
+    p.add_host();
+    p.ok(&[
+        "new",
+        "t",
+        "--host",
+        "devbox",
+        "--",
+        "sh",
+        "-c",
+        "echo hello-from-there; exec sleep 300",
+    ]);
+    assert_eq!(p.remote.shard("t")["terminal"], "tmux");
+    assert_eq!(there.ok(&["list-clients"]).lines().count(), 0, "no client yet");
+    let script = format!(
+        "env -i PATH={path} HOME={home} XDG_CONFIG_HOME={home}/.config GIT_CONFIG_GLOBAL=/dev/null \
+         GIT_CONFIG_NOSYSTEM=1 TERM=xterm GIT_SHARD_SSH='{ssh}' {bin} attach t; sleep 60",
+        path = test_path().to_string_lossy(),
+        home = p.local.home().display(),
+        ssh = p.sshd.ssh_command(),
+        bin = BIN,
+    );
+    here.open("user", &p.local.root, &script);
+    eventually("a client of the host's tmux", || {
+        there.ok(&["list-clients"]).lines().count() == 1
+    });
+    let client = there.ok(&["list-clients", "-F", "#{window_name}"]);
+    assert_eq!(client.trim(), "t", "attached to the agent's window there");
+    eventually("the agent's window on this terminal", || {
+        here.screen("user").contains("hello-from-there")
+    });
+
+    // `logs --follow` through ssh: what the agent writes there arrives here, and it ends with it.
+    p.ok(&[
+        "new",
+        "f",
+        "--host",
+        "devbox",
+        "--terminal",
+        "background",
+        "--",
+        "sh",
+        "-c",
+        "echo first; sleep 1; echo second",
+    ]);
+    let started = Instant::now();
+    let out = p.run(&["logs", "f", "--follow"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(started.elapsed() > Duration::from_millis(500), "it waited for the agent's end");
+    assert!(text.contains("first") && text.contains("second"), "{text}");
+    p.ok(&["stop", "t", "--grace", "0"]);
 }
 
 #[test]

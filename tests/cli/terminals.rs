@@ -370,6 +370,11 @@ impl Tmux {
         c
     }
 
+    /// Its `TMUX_TMPDIR`: a tmux started with it reaches this server.
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     /// Run `command` (a shell command line) in a new window `name` of the `main` session, in `dir`:
     /// a stand-in for a user's terminal, driven with [`Tmux::send`] and read with [`Tmux::screen`].
     pub fn open(&self, name: &str, dir: &std::path::Path, command: &str) {
