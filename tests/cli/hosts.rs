@@ -394,6 +394,38 @@ fn attach_reaches_the_hosts_tmux_and_logs_follow_streams_from_there() {
     eventually("the agent's window on this terminal", || {
         here.screen("user").contains("hello-from-there")
     });
+    // `git shard cd` through bash's integration: a login shell there, on this terminal, in the
+    // worktree there; leaving it comes back here, where nothing changed.
+    let shell = format!(
+        "env -i PATH={bin}:{path} HOME={home} XDG_CONFIG_HOME={home}/.config GIT_CONFIG_GLOBAL=/dev/null \
+         GIT_CONFIG_NOSYSTEM=1 TERM=xterm PS1='here$ ' GIT_SHARD_SSH='{ssh}' bash --norc --noprofile",
+        bin = Path::new(BIN).parent().unwrap().display(),
+        path = test_path().to_string_lossy(),
+        home = p.local.home().display(),
+        ssh = p.sshd.ssh_command(),
+    );
+    here.open("shell", &p.local.root, &shell);
+    here.send(
+        "shell",
+        &["eval \"$(git-shard init bash)\"", "Enter", "git shard cd t", "Enter"],
+    );
+    let wt = p.remote.shard("t")["path"].as_str().unwrap().to_owned();
+    eventually("the shell there", || {
+        here.screen("shell").contains("opening a shell there")
+    });
+    here.send("shell", &["echo at-$(pwd)", "Enter"]);
+    eventually("the worktree there", || {
+        here.screen("shell").contains(&format!("at-{wt}"))
+    });
+    here.send("shell", &["exit", "Enter"]);
+    eventually("the prompt here again", || {
+        here.screen("shell").trim_end().ends_with("# exit\nhere$")
+    });
+    here.send("shell", &["echo back-$(pwd)", "Enter"]);
+    eventually("back here", || {
+        here.screen("shell")
+            .contains(&format!("back-{}", p.local.root.display()))
+    });
 
     // `logs --follow` through ssh: what the agent writes there arrives here, and it ends with it.
     p.ok(&[
@@ -412,7 +444,10 @@ fn attach_reaches_the_hosts_tmux_and_logs_follow_streams_from_there() {
     let out = p.run(&["logs", "f", "--follow"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(started.elapsed() > Duration::from_millis(500), "it waited for the agent's end");
+    assert!(
+        started.elapsed() > Duration::from_millis(500),
+        "it waited for the agent's end"
+    );
     assert!(text.contains("first") && text.contains("second"), "{text}");
     p.ok(&["stop", "t", "--grace", "0"]);
 }
