@@ -275,7 +275,9 @@ fn remote_path(path: &str) -> String {
     }
 }
 
-/// One word for a POSIX shell.
+/// One word that sh, bash, zsh and fish all read as `word` (the login shell there may be any of
+/// them): shlex quotes a backslash with double quotes, as fish reads it as an escape inside
+/// single quotes (a test in `tests/cli/hosts.rs` holds all four to it).
 pub fn quote(word: &str) -> String {
     shlex::try_quote(word).map_or_else(|_| "''".into(), |q| q.into_owned())
 }

@@ -452,6 +452,45 @@ fn attach_reaches_the_hosts_tmux_and_logs_follow_streams_from_there() {
     p.ok(&["stop", "t", "--grace", "0"]);
 }
 
+/// Words sent to the login shell there read the same in sh, bash, zsh and fish: backslashes and
+/// quotes too (fish reads `\\` and `\'` inside single quotes as escapes).
+#[test]
+fn words_for_the_hosts_login_shell_read_alike_in_every_shell() {
+    let words = [
+        "plain",
+        "",
+        "two words",
+        r"a\b",
+        r"a\\b",
+        r"end\",
+        "it's",
+        r"\'",
+        r"'\\'",
+        "$HOME `id` $(id) *",
+        "~x =x {a,b} #c %d",
+        "line\nbreak",
+        "-n",
+        "ünï ✓",
+    ];
+    let line = words
+        .iter()
+        .map(|w| git_shard::host::quote(w))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let want: String = words.iter().map(|w| format!("<{w}>")).collect();
+    for sh in ["sh", "bash", "zsh", "fish"] {
+        if !crate::shell::have(sh) {
+            continue;
+        }
+        let out = Command::new(sh)
+            .args(["-c", &format!("printf '<%s>' {line}")])
+            .env("HOME", "/nonexistent")
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{sh}: {line}");
+    }
+}
+
 #[test]
 fn an_unreachable_host_is_shown_as_such_and_the_shards_here_still_list() {
     let Some(mut p) = Pair::new() else { return };

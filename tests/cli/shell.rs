@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::common::*;
 use crate::terminals::require_tool;
 
-fn have(tool: &str) -> bool {
+pub fn have(tool: &str) -> bool {
     let found = Command::new("sh")
         .arg("-c")
         .arg(format!("command -v {tool}"))
