@@ -513,15 +513,15 @@ fn glance_path(common_dir: &Path) -> PathBuf {
 /// folder's time is what shells watch). No hosts: no file.
 pub fn write_glances(common_dir: &Path, glances: &[Glance]) {
     let path = glance_path(common_dir);
+    if glances.is_empty() {
+        let _ = std::fs::remove_file(&path);
+        return;
+    }
     let text: String = glances.iter().map(Glance::line).collect();
     if std::fs::read_to_string(&path).is_ok_and(|old| old == text) {
         return;
     }
-    let _ = if glances.is_empty() {
-        std::fs::remove_file(&path)
-    } else {
-        crate::fsutil::replace_cache(&path, text.as_bytes())
-    };
+    let _ = crate::fsutil::replace_cache(&path, text.as_bytes());
 }
 
 /// What the last `list` heard of each host, for the prompt: one small file, no network.
