@@ -89,48 +89,48 @@ function __git_shard_forget --on-variable PWD --on-variable LC_ALL --on-variable
         --on-variable GIT_DISCOVERY_ACROSS_FILESYSTEM
     set -g __git_shard_checks
 end
-function __git_shard_unchanged
-    set -q __git_shard_exes[1]; and path is -vf $__git_shard_exes; and return 1
-    test $__git_shard_checks
-end
 
 # Bring `$__git_shard_segment` up to date: what the wrapped fish_prompt runs at every prompt (it
 # then prints the variable: no command substitution, which costs fish more than the checks).
+# Nothing changed: no run is a zombie (`path is`), and every file test holds.
 function __git_shard_refresh
-    if not __git_shard_unchanged
-        set -l lines (command git-shard prompt --cache $fish_pid 2>/dev/null)
-        set -g __git_shard_segment $lines[1]
-        set -g __git_shard_checks
-        set -g __git_shard_exes
-        set -g __git_shard_stamp
-        if test (count $lines) -ge 2
-            set -l deps (string split \t -- $lines[2])
-            if test "$deps[1]" = nowhere
-                # Outside a repository: still outside while no folder the walk looked in has a
-                # `.git`.
-                for dir in $lines[3..-1]
-                    set -a __git_shard_checks -a ! -e $dir/.git
-                end
-            else
-                # The folder's time neither newer nor older than the stamp's; then per run,
-                # `/proc/<pid> -ot <stamp>.runs` (after `-e /proc/<pid>/exe` without `path`).
-                set -g __git_shard_stamp $deps[2]
-                set __git_shard_checks -a ! $deps[1] -nt $deps[2] -a ! $deps[1] -ot $deps[2]
-                for pid in $lines[3..-1]
-                    if set -q __git_shard_path
-                        set -a __git_shard_exes /proc/$pid/exe
-                    else
-                        set -a __git_shard_checks -a -e /proc/$pid/exe
-                    end
-                    set -a __git_shard_checks -a /proc/$pid -ot $deps[2].runs
-                end
-            end
-            # Joined by `-a`; nothing to check (no folder looked in) is always unchanged.
-            set -q __git_shard_checks[1]; and set -e __git_shard_checks[1]; or set __git_shard_checks -n x
-        end
-        # `set` leaves the status of the command before it: a hook that succeeded says so.
+    if set -q __git_shard_exes[1]; and path is -vf $__git_shard_exes
+        # A run shown as running is a zombie.
+    else if test $__git_shard_checks
         return 0
     end
+    set -l lines (command git-shard prompt --cache $fish_pid 2>/dev/null)
+    set -g __git_shard_segment $lines[1]
+    set -g __git_shard_checks
+    set -g __git_shard_exes
+    set -g __git_shard_stamp
+    if test (count $lines) -ge 2
+        set -l deps (string split \t -- $lines[2])
+        if test "$deps[1]" = nowhere
+            # Outside a repository: still outside while no folder the walk looked in has a
+            # `.git`.
+            for dir in $lines[3..-1]
+                set -a __git_shard_checks -a ! -e $dir/.git
+            end
+        else
+            # The folder's time neither newer nor older than the stamp's; then per run,
+            # `/proc/<pid> -ot <stamp>.runs` (after `-e /proc/<pid>/exe` without `path`).
+            set -g __git_shard_stamp $deps[2]
+            set __git_shard_checks -a ! $deps[1] -nt $deps[2] -a ! $deps[1] -ot $deps[2]
+            for pid in $lines[3..-1]
+                if set -q __git_shard_path
+                    set -a __git_shard_exes /proc/$pid/exe
+                else
+                    set -a __git_shard_checks -a -e /proc/$pid/exe
+                end
+                set -a __git_shard_checks -a /proc/$pid -ot $deps[2].runs
+            end
+        end
+        # Joined by `-a`; nothing to check (no folder looked in) is always unchanged.
+        set -q __git_shard_checks[1]; and set -e __git_shard_checks[1]; or set __git_shard_checks -n x
+    end
+    # `set` leaves the status of the command before it: a hook that succeeded says so.
+    return 0
 end
 
 function __git_shard_prompt --description 'the git-shard prompt segment'
