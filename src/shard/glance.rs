@@ -141,7 +141,7 @@ pub fn summary(store: &Store) -> Option<Summary> {
     // it first, a read-only /tmp), nothing is kept: every record is read, as it is made.
     let key = crate::fsutil::stable_hash(store.dir().as_os_str().as_encoded_bytes());
     let Ok(dir) = crate::fsutil::private_dir() else {
-        let (mut live, _, settled) = refresh(store, &Kept::default(), now)?;
+        let (mut live, _, settled) = refresh(store, &Kept::default())?;
         let (statuses, _) = prove_all(&mut live);
         return Some(Summary {
             settled,
@@ -167,11 +167,11 @@ pub fn summary(store: &Store) -> Option<Summary> {
                 push_line(&mut text, l);
             }
             text.push_str(kept.rest);
-            let _ = crate::fsutil::replace_cache(&path, text.as_bytes());
+            let _ = crate::fsutil::rewrite_cache(&path, text.as_bytes());
         }
         return Some(Summary { settled, live });
     }
-    let (mut live, settled_lines, settled) = refresh(store, &kept, now)?;
+    let (mut live, settled_lines, settled) = refresh(store, &kept)?;
     let (statuses, _) = prove_all(&mut live);
     // Written whenever the file was not trusted: at the least, the time it is made from is new.
     let mut text = header(store, folder, now);
@@ -182,7 +182,7 @@ pub fn summary(store: &Store) -> Option<Summary> {
     for l in &settled_lines {
         push_line(&mut text, l);
     }
-    let _ = crate::fsutil::replace_cache(&path, text.as_bytes());
+    let _ = crate::fsutil::rewrite_cache(&path, text.as_bytes());
     Some(Summary {
         settled,
         live: live_of(live, statuses),
@@ -195,11 +195,14 @@ type Entries<'a> = Vec<(String, Entry<'a>)>;
 type Lines<'a> = Vec<Cow<'a, str>>;
 
 /// Every record `stat`ed (one listing of the folder, each file `stat`ed from it), and read again
-/// where its file is not the one a kept line came from, or where its time is too recent to say so
-/// (at `now`: ext4 hands a record rewritten twice its first inode back, and in the same clock tick
-/// its time as well): the live entries, the settled records' lines, and their counts. A kept line
-/// that still holds is neither parsed (unless live) nor made again.
-fn refresh<'a>(store: &Store, kept: &Kept<'a>, now: i128) -> Option<(Entries<'a>, Lines<'a>, Settled)> {
+/// where its file is not the one a kept line came from, or where its time was too recent to vouch
+/// for it when the kept file was made (ext4 hands a record rewritten twice its first inode back,
+/// and in the same clock tick its time as well, so a line read then may be of an older content
+/// than the file that now has the same inode, size and time): the live entries, the settled
+/// records' lines, and their counts. A kept line that still holds is neither parsed (unless live)
+/// nor made again; by induction every kept line was read from a file whose time was settled when
+/// it was kept.
+fn refresh<'a>(store: &Store, kept: &Kept<'a>) -> Option<(Entries<'a>, Lines<'a>, Settled)> {
     let old: HashMap<&str, &str> = kept.lines().filter_map(|l| Some((l.split_once(' ')?.0, l))).collect();
     let (mut live, mut settled_lines, mut settled) = (Vec::new(), Vec::new(), Settled::default());
     for (name, meta) in store.records_stat().ok()? {
@@ -209,19 +212,21 @@ fn refresh<'a>(store: &Store, kept: &Kept<'a>, now: i128) -> Option<(Entries<'a>
             .and_then(|l| Some((*l, fields(l)?)))
             .filter(|(_, f)| {
                 (f[1].parse(), f[2].parse(), f[3].parse()) == (Ok(ino), Ok(size), Ok(mtime_ns))
-                    && is_settled(mtime_ns, now)
+                    && kept.made_ns.is_some_and(|made| is_settled(mtime_ns, made))
             });
         if let Some((l, f)) = still
             && let Some(place) = place_of_line(&f)
         {
-            match place {
-                Place::Live => live.push(parse(l)?),
-                place => {
-                    settled.count(place);
-                    settled_lines.push(Cow::Borrowed(l));
-                }
+            if place != Place::Live {
+                settled.count(place);
+                settled_lines.push(Cow::Borrowed(l));
+                continue;
             }
-            continue;
+            // A line that does not read back is read again from its record.
+            if let Some(entry) = parse(l) {
+                live.push(entry);
+                continue;
+            }
         }
         let read = crate::shard::ShardName::parse(&name)
             .ok()

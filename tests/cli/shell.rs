@@ -857,6 +857,51 @@ fn the_main_worktree_summary_is_never_stale() {
     assert_eq!(summary(), "1✗ 2? 1■");
 }
 
+/// A record rewritten twice in one tick of the file clock can come back with the same inode, size
+/// and time: a kept line read while its record's time was that fresh vouches for nothing later.
+/// Simulated by a kept line that says something else of a record whose time was fresh when the
+/// line was kept.
+#[test]
+fn a_kept_line_read_while_its_record_was_fresh_is_read_again() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "a", "--no-launch", "--", "true"]);
+    repo.ok(&["new", "b", "--no-launch", "--", "true"]);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(repo.ok(&["prompt"]).trim(), "2○");
+    let private = private_runtime_dir(&repo.home()).join("git-shard");
+    let kept = fs::read_dir(&private)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("glance-"))
+        .expect("a kept summary")
+        .path();
+    let text = fs::read_to_string(&kept).unwrap();
+    let mtime = |name: &str| {
+        let t = fs::metadata(repo.record_path(name)).unwrap().modified().unwrap();
+        t.duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    };
+    // a's line now says "exited 0", as if read from an older content of a file that had the same
+    // inode, size and time, in a file kept 10 ms after that time.
+    let made = mtime("a") + 10_000_000;
+    let forged: String = text
+        .lines()
+        .map(|l| {
+            let mut f: Vec<String> = l.split(' ').map(str::to_owned).collect();
+            if l.starts_with("# folder ") {
+                f[4] = made.to_string();
+            } else if f.len() == 11 && f[0] == "a" {
+                (f[4], f[8]) = ("e".into(), "0".into());
+            }
+            f.join(" ") + "\n"
+        })
+        .collect();
+    assert!(forged.contains(" e ") && forged != text, "{text}");
+    fs::write(&kept, forged).unwrap();
+    // The folder changes (another shard): the summary is rebuilt from the records.
+    repo.ok(&["new", "c", "--no-launch", "--", "true"]);
+    assert_eq!(repo.ok(&["prompt"]).trim(), "3○");
+}
+
 /// A second change in the same tick of the kernel's file clock leaves the folder's time as it
 /// was; the kept summary and the shell's stamp are trusted only once the folder's last change is
 /// a moment (100 ms) old. Simulated by setting the folder's time back after a change.
