@@ -521,6 +521,10 @@ pub fn write_glances(common_dir: &Path, glances: &[Glance]) {
     if std::fs::read_to_string(&path).is_ok_and(|old| old == text) {
         return;
     }
+    // The store's folder is made by a repository's first shard; hosts may come first.
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
     let _ = crate::fsutil::replace_cache(&path, text.as_bytes());
 }
 
