@@ -96,7 +96,8 @@ end
 function __git_shard_refresh
     if set -q __git_shard_exes[1]; and path is -vf $__git_shard_exes
         # A run shown as running is a zombie.
-    else if test $__git_shard_checks
+    else if set -q __git_shard_checks[1]; and test $__git_shard_checks
+        # (`test` without arguments fails, but fish 4 also warns of it.)
         return 0
     end
     set -l lines (command git-shard prompt --cache $fish_pid 2>/dev/null)
