@@ -168,9 +168,20 @@ pub fn on_host(ws: &Workspace, raw: &str) -> Option<(ShardName, Host)> {
 /// What the host says of one of its shards, as far as taking its work goes.
 pub struct RemoteShard {
     pub status: RunStatus,
+    pub branch: String,
     pub base_ref: Option<String>,
     /// Its worktree there.
     pub path: String,
+}
+
+/// The state of a remote shard's worktree, as `merge` needs it.
+struct WorktreeThere {
+    /// The branch checked out there; `None` for a detached HEAD.
+    head: Option<String>,
+    /// What git is in the middle of there (`a rebase`, …).
+    busy: Option<&'static str>,
+    /// Files `git status --porcelain` lists there.
+    dirt: usize,
 }
 
 impl RemoteShard {
@@ -195,16 +206,86 @@ impl RemoteShard {
         let noted = crate::host::pointer(common_dir, name.as_str()).and_then(|p| p.base_ref);
         Ok(RemoteShard {
             status,
+            branch: json["branch"].as_str().unwrap_or_default().to_owned(),
             base_ref: noted.or_else(|| json["base_ref"].as_str().map(str::to_owned)),
             path: json["path"].as_str().unwrap_or_default().to_owned(),
         })
     }
+
+    /// Its worktree's branch, what git is in the middle of there, and its uncommitted files: one
+    /// round trip.
+    fn worktree(&self, host: &Host) -> Result<WorktreeThere> {
+        let busy: String = BUSY
+            .iter()
+            .map(|(file, _)| format!("test -e \"$(git rev-parse --git-path {file})\" && echo {file}\n"))
+            .collect();
+        let script = format!(
+            "cd {} || exit 3\ngit symbolic-ref --quiet --short HEAD\necho @@\n{busy}echo @@\ngit status --porcelain\n",
+            crate::host::quote(&self.path)
+        );
+        let out = match host.run(&script, Some(crate::host::LIST_TIMEOUT))? {
+            Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
+            Ok(out) => {
+                return Err(Error::failed(format!(
+                    "cannot look at the worktree {} on host '{}': {}",
+                    crate::output::clean(&self.path),
+                    host.name,
+                    crate::output::clean(String::from_utf8_lossy(&out.stderr).trim())
+                )));
+            }
+            Err(crate::host::Unreachable(why)) => {
+                return Err(host.unreachable(&format!("the worktree {}", self.path), &why));
+            }
+        };
+        let mut parts = out.split("@@\n");
+        let (head, busy, dirt) = (parts.next(), parts.next(), parts.next());
+        Ok(WorktreeThere {
+            head: head.map(str::trim).filter(|h| !h.is_empty()).map(str::to_owned),
+            busy: busy.and_then(|b| {
+                BUSY.iter()
+                    .find(|(file, _)| b.lines().any(|l| l == *file))
+                    .map(|(_, what)| *what)
+            }),
+            dirt: dirt.map_or(0, |d| d.lines().count()),
+        })
+    }
+
+    /// Commit everything uncommitted in its worktree there, as `merge --commit-all` does here.
+    fn commit_all(&self, host: &Host, name: &ShardName) -> Result<()> {
+        let worktree = crate::host::quote(&self.path);
+        let message = crate::host::quote(&format!("Uncommitted work of shard {name}"));
+        let script = format!("git -C {worktree} add --all && git -C {worktree} commit --quiet -m {message}");
+        match host.run(&script, None)? {
+            Ok(out) if out.status.success() => Ok(()),
+            Ok(out) => Err(Error::refused(
+                format!(
+                    "committing the work of shard '{name}' on host '{}' failed: {}; nothing was merged",
+                    host.name,
+                    crate::output::clean(String::from_utf8_lossy(&out.stderr).trim())
+                ),
+                "commit it there yourself (`git shard cd` opens a shell there)",
+            )),
+            Err(crate::host::Unreachable(why)) => Err(host.unreachable(&format!("shard '{name}'"), &why)),
+        }
+    }
 }
 
-/// Merge a shard that lives on a host: asked there first (its agent not running, its work all
-/// committed, or committed there by `--commit-all`), its branch fetched (see `fetch`), and the
-/// fetched branch merged here as a local shard's would be (a rebase runs in a temporary
-/// worktree). The host's branch and worktree are not changed, but for `--commit-all`.
+/// What git may be in the middle of in a worktree: the file in its git folder that says so.
+const BUSY: [(&str, &str); 6] = [
+    ("rebase-merge", "a rebase"),
+    ("rebase-apply", "a rebase"),
+    ("MERGE_HEAD", "a merge"),
+    ("CHERRY_PICK_HEAD", "a cherry-pick"),
+    ("REVERT_HEAD", "a revert"),
+    ("BISECT_LOG", "a bisect"),
+];
+
+/// Merge a shard that lives on a host: asked there first (its agent not running, its worktree on
+/// its branch with nothing in progress and its work all committed, or committed there by
+/// `--commit-all`), its branch fetched (see `fetch`), and the fetched branch merged here as a
+/// local shard's would be; a rebase runs in a temporary worktree, detached, so the local branch
+/// stays what the host has. Everything that can refuse is asked before anything changes; the
+/// host's branch and worktree change only by `--commit-all`.
 fn from_host(ws: &Workspace, host: &Host, name: &ShardName, args: &Args) -> Result<()> {
     let remote = RemoteShard::ask(host, &ws.repo.common_dir(), name)?;
     let there = format!("shard '{name}' (on host '{}')", host.name);
@@ -214,48 +295,48 @@ fn from_host(ws: &Workspace, host: &Host, name: &ShardName, args: &Args) -> Resu
             format!("`git shard stop {name}` first (or wait: `git shard wait {name} --for idle`)"),
         ));
     }
-    // Before anything is changed there (`--commit-all`) or here (the fetch).
+    // Named by the host: shown and compared here, so it must be a branch name.
+    ws.repo.check_branch_name(&remote.branch)?;
     let (target, target_ref) = target_for(ws, name.as_str(), remote.base_ref.as_deref(), args.into.as_deref())?;
-    let worktree = crate::host::quote(&remote.path);
-    let dirt = match host.run(
-        &format!("git -C {worktree} status --porcelain"),
-        Some(crate::host::LIST_TIMEOUT),
-    )? {
-        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).lines().count(),
-        Ok(out) => {
-            return Err(Error::failed(format!(
-                "`git status` in {there} failed: {}",
-                crate::output::clean(String::from_utf8_lossy(&out.stderr).trim())
-            )));
-        }
-        Err(crate::host::Unreachable(why)) => return Err(host.unreachable(&there, &why)),
-    };
-    if dirt > 0 {
+    if target == remote.branch {
+        return Err(Error::refused(
+            format!("'{target}' is the shard's own branch"),
+            "merge into another branch with `--into <branch>`",
+        ));
+    }
+    let target_wt = check_target(ws, &target)?;
+    let worktree = remote.worktree(host)?;
+    if worktree.head.as_deref() != Some(remote.branch.as_str()) {
+        return Err(Error::refused(
+            format!(
+                "the worktree of {there} is not on its branch '{}' (it is on {}); nothing was merged",
+                remote.branch,
+                worktree.head.as_deref().unwrap_or("a detached HEAD")
+            ),
+            format!(
+                "switch it back there (`git shard cd {name}`, then `git switch {}`)",
+                remote.branch
+            ),
+        ));
+    }
+    if let Some(what) = &worktree.busy {
+        return Err(Error::refused(
+            format!("{there} is in the middle of {what}; nothing was merged"),
+            format!("finish or abort it there (`git shard cd {name}`, `git status` says how), then merge again"),
+        ));
+    }
+    if worktree.dirt > 0 {
         if !args.commit_all {
             return Err(Error::refused(
-                format!("{there} has uncommitted work ({dirt} file(s)); nothing was merged"),
+                format!(
+                    "{there} has uncommitted work ({} file(s)); nothing was merged",
+                    worktree.dirt
+                ),
                 format!("commit it there, or `git shard merge {name} --commit-all` commits it all there first"),
             ));
         }
-        let message = crate::host::quote(&format!("Uncommitted work of shard {name}"));
-        match host.run(
-            &format!("git -C {worktree} add --all && git -C {worktree} commit --quiet -m {message}"),
-            None,
-        )? {
-            Ok(out) if out.status.success() => {
-                eprintln!("{there}: committed its uncommitted work there first (--commit-all)")
-            }
-            Ok(out) => {
-                return Err(Error::refused(
-                    format!(
-                        "committing the work of {there} failed: {}; nothing was merged",
-                        crate::output::clean(String::from_utf8_lossy(&out.stderr).trim())
-                    ),
-                    "commit it there yourself (`git shard cd` opens a shell there)",
-                ));
-            }
-            Err(crate::host::Unreachable(why)) => return Err(host.unreachable(&there, &why)),
-        }
+        remote.commit_all(host, name)?;
+        eprintln!("{there}: committed its uncommitted work there first (--commit-all)");
     }
     let fetched = super::fetch::fetch(ws, host, name)?;
     if !fetched.current {
@@ -267,19 +348,20 @@ fn from_host(ws: &Workspace, host: &Host, name: &ShardName, args: &Args) -> Resu
             "bring the local branch to the host's tip, or merge it with git yourself",
         ));
     }
-    if target == fetched.branch {
-        return Err(Error::refused(
-            format!("'{target}' is the shard's own branch"),
-            "merge into another branch with `--into <branch>`",
-        ));
-    }
     let side = Side {
         name,
         branch: &fetched.branch,
         worktree: None,
         host: Some(&host.name),
     };
-    let summary = merge_branch(ws, &side, &target, &target_ref, args, mode_of(args))?;
+    let summary = merge_branch(
+        ws,
+        &side,
+        (&target, &target_ref),
+        target_wt.as_deref(),
+        args,
+        mode_of(args),
+    )?;
     eprintln!("{there}: {summary}");
     if args.rm {
         let status = host.forward(&["rm".to_owned(), name.to_string()], false)?;
@@ -289,6 +371,27 @@ fn from_host(ws: &Workspace, host: &Host, name: &ShardName, args: &Args) -> Resu
                 return Err(host.unreachable(&there, "its work is merged here; `git shard rm` it again"));
             }
             Some(code) => return Err(Error::Exit(code)),
+        }
+        // Its branch here came from the host: gone with the shard once its work is in the target.
+        let tip = ws.repo.branch_tip(&fetched.branch)?;
+        let target_tip = resolve(ws, &target_ref)?;
+        if let Some(tip) = tip.filter(|t| *t == fetched.tip)
+            && ws.repo.merged_into(&tip, &target_tip)?.is_some()
+            && ws.repo.branch_checked_out_at(&fetched.branch)?.is_none()
+        {
+            ws.repo
+                .repository()
+                .args(["update-ref", "-d", &format!("refs/heads/{}", fetched.branch), &tip])
+                .read()?;
+            let _ = ws
+                .repo
+                .repository()
+                .args(["update-ref", "-d", &fetched.tracking])
+                .read();
+            eprintln!(
+                "removed shard '{name}' on host '{}' (its branch stays there) and the branch '{}' here",
+                host.name, fetched.branch
+            );
         }
     }
     Ok(())
@@ -356,7 +459,8 @@ fn take(ws: &Workspace, name: &ShardName, record: &Record, args: &Args) -> Resul
         worktree: Some(&record.worktree),
         host: None,
     };
-    merge_branch(ws, &side, &target, &target_ref, args, mode)
+    let target_wt = check_target(ws, &target)?;
+    merge_branch(ws, &side, (&target, &target_ref), target_wt.as_deref(), args, mode)
 }
 
 /// The shard's side of a merge.
@@ -374,12 +478,36 @@ struct Side<'a> {
 fn merge_branch(
     ws: &Workspace,
     side: &Side,
-    target: &str,
-    target_ref: &str,
+    (target, target_ref): (&str, &str),
+    target_wt: Option<&Path>,
     args: &Args,
     mode: Mode,
 ) -> Result<String> {
     let name = side.name;
+    let tip = ws.repo.branch_tip(side.branch)?.ok_or_else(|| {
+        Error::refused(
+            format!("the branch '{}' of shard '{name}' is gone", side.branch),
+            "there is nothing to merge",
+        )
+    })?;
+    let target_tip = resolve(ws, target_ref)?;
+    let merged = ws.repo.merged_into(&tip, &target_tip)?;
+    let summary = match merged {
+        Some(crate::git::merged::Merged::Ancestor) => format!("already merged into {target}"),
+        // A shard on a host keeps its own commits there, whichever way they were taken here.
+        Some(how) if side.worktree.is_none() => format!("nothing to merge: {}", how.describe(target)),
+        _ => match mode {
+            Mode::Rebase => rebase_and_fast_forward(ws, side, target, &target_tip, target_wt)?,
+            Mode::Squash | Mode::NoFf => commit_on_target(ws, side, args, mode, target, &target_tip, target_wt)?,
+        },
+    };
+    Ok(summary)
+}
+
+/// Where `target` is checked out, once it is clear that git can move it there: nothing in
+/// progress, on the branch, no uncommitted changes to tracked files. Asked before anything is
+/// changed.
+fn check_target(ws: &Workspace, target: &str) -> Result<Option<PathBuf>> {
     let target_wt = ws.repo.branch_checked_out_at(target)?;
     if let Some(wt) = &target_wt {
         refuse_in_progress(wt, &format!("'{target}' in {}", crate::output::short_path(wt)))?;
@@ -406,24 +534,7 @@ fn merge_branch(
             "commit or stash them there first",
         ));
     }
-    let tip = ws.repo.branch_tip(side.branch)?.ok_or_else(|| {
-        Error::refused(
-            format!("the branch '{}' of shard '{name}' is gone", side.branch),
-            "there is nothing to merge",
-        )
-    })?;
-    let target_tip = resolve(ws, target_ref)?;
-    let summary = if ws.repo.merged_into(&tip, &target_tip)? == Some(crate::git::merged::Merged::Ancestor) {
-        format!("already merged into {target}")
-    } else {
-        match mode {
-            Mode::Rebase => rebase_and_fast_forward(ws, side, target, &target_tip, target_wt.as_deref())?,
-            Mode::Squash | Mode::NoFf => {
-                commit_on_target(ws, side, args, mode, target, &target_tip, target_wt.as_deref())?
-            }
-        }
-    };
-    Ok(summary)
+    Ok(target_wt)
 }
 
 /// Rebase the shard's branch onto the target in its worktree, then fast-forward the target.
@@ -435,22 +546,25 @@ fn rebase_and_fast_forward(
     target_wt: Option<&Path>,
 ) -> Result<String> {
     let name = side.name;
-    let temp = match side.worktree {
-        Some(_) => None,
-        None => Some(TempWorktree::add(ws, &[side.branch])?),
-    };
-    let wt = side
-        .worktree
-        .unwrap_or_else(|| &temp.as_ref().expect("made above").path);
     let before = ws.repo.branch_tip(side.branch)?.unwrap_or_default();
     let ahead = ws.repo.commits_not_in(&before, target_tip, target_tip)?;
-    let rebased = match ws.repo.fork_point(&before, target_tip)?.as_deref() == Some(target_tip) {
-        true => Ok(()),
-        // Only the shard's branch moves: `rebase.updateRefs` would move the user's branches
-        // that point into it too.
-        false => quietly(wt, &["-c", "rebase.updateRefs=false", "rebase", "--quiet", target_tip]),
+    let needed = ws.repo.fork_point(&before, target_tip)?.as_deref() != Some(target_tip);
+    // A shard on a host is rebased in a worktree of its own here, detached at its fetched tip:
+    // its local branch stays what the host has, so a later `fetch` still fast-forwards it.
+    let temp = match (side.worktree, needed) {
+        (None, true) => Some(TempWorktree::add(ws, &["--detach", &before])?),
+        _ => None,
     };
-    if let Err(message) = rebased {
+    let wt = side.worktree.or(temp.as_ref().map(|t| t.path.as_path()));
+    let rebased = match wt {
+        Some(wt) if needed => {
+            // Only the shard's branch moves: `rebase.updateRefs` would move the user's branches
+            // that point into it too.
+            quietly(wt, &["-c", "rebase.updateRefs=false", "rebase", "--quiet", target_tip])
+        }
+        _ => Ok(()),
+    };
+    if let (Err(message), Some(wt)) = (rebased, wt) {
         let conflicts = conflicted(wt);
         // Ours to undo: `refuse_in_progress` saw no rebase before we started this one.
         let _ = in_worktree(wt, &["rebase", "--abort"]);
@@ -468,10 +582,19 @@ fn rebase_and_fast_forward(
             "git rebase --continue",
         ));
     }
-    let new_tip = ws.repo.branch_tip(side.branch)?.unwrap_or_default();
+    let new_tip = match &temp {
+        Some(t) => Git::on_worktree(&t.path)
+            .args(["rev-parse", "HEAD"])
+            .read()?
+            .trim()
+            .to_owned(),
+        None => ws.repo.branch_tip(side.branch)?.unwrap_or_default(),
+    };
     if let Err(e) = fast_forward(ws, target, target_tip, &new_tip, target_wt, side.branch) {
         // Everything as it was: the shard's branch (and its clean worktree) back where it was.
-        if new_tip != before {
+        if let (Some(wt), None) = (side.worktree, &temp)
+            && new_tip != before
+        {
             in_worktree(wt, &["reset", "--quiet", "--keep", &before])?;
         }
         return Err(Error::refused(
@@ -504,8 +627,14 @@ fn fast_forward(
             "'{branch}' does not contain {target}'s tip after the rebase; {target} was left where it was"
         )));
     }
+    // The branch by name where it is the new tip (git's reflog then names it); a shard on a host
+    // was rebased detached, its branch left at the host's tip.
+    let rev = match ws.repo.branch_tip(branch)?.as_deref() == Some(new_tip) {
+        true => branch,
+        false => new_tip,
+    };
     match target_wt {
-        Some(wt) => in_worktree(wt, &["merge", "--ff-only", "--quiet", branch]).map(|_| ()),
+        Some(wt) => in_worktree(wt, &["merge", "--ff-only", "--quiet", rev]).map(|_| ()),
         None => ws
             .repo
             .repository()
@@ -687,16 +816,7 @@ fn quietly(wt: &Path, args: &[&str]) -> std::result::Result<(), String> {
 fn refuse_in_progress(wt: &Path, whose: &str) -> Result<()> {
     let dir = Git::on_worktree(wt).args(["rev-parse", "--absolute-git-dir"]).read()?;
     let dir = Path::new(dir.trim());
-    let busy = [
-        ("rebase-merge", "a rebase"),
-        ("rebase-apply", "a rebase"),
-        ("MERGE_HEAD", "a merge"),
-        ("CHERRY_PICK_HEAD", "a cherry-pick"),
-        ("REVERT_HEAD", "a revert"),
-        ("BISECT_LOG", "a bisect"),
-    ]
-    .into_iter()
-    .find(|(file, _)| dir.join(file).exists());
+    let busy = BUSY.into_iter().find(|(file, _)| dir.join(file).exists());
     match busy {
         Some((_, what)) => Err(Error::refused(
             format!("{whose} is in the middle of {what}; nothing was merged"),

@@ -118,23 +118,15 @@ pub fn remote_of(ws: &Workspace, asked: Option<&str>) -> Result<(String, String)
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
-    let (name, branch, target) = match super::merge::on_host(&ws, &args.name) {
-        // On a host: its branch fetched first (see `fetch`), the pull request made from here.
+    let on_host = super::merge::on_host(&ws, &args.name);
+    let (name, branch, target) = match &on_host {
         Some((name, host)) => {
-            let remote = super::merge::RemoteShard::ask(&host, &ws.repo.common_dir(), &name)?;
-            let fetched = super::fetch::fetch(&ws, &host, &name)?;
-            if !fetched.current {
-                return Err(Error::refused(
-                    format!(
-                        "the branch of shard '{name}' (on host '{}') was fetched, but {}; nothing was pushed",
-                        host.name, fetched.outcome
-                    ),
-                    "bring the local branch to the host's tip, or push it with git yourself",
-                ));
-            }
+            let remote = super::merge::RemoteShard::ask(host, &ws.repo.common_dir(), name)?;
+            // Named by the host: it goes into a refspec, so it must be a branch name.
+            ws.repo.check_branch_name(&remote.branch)?;
             let (target, _) =
                 super::merge::target_for(&ws, name.as_str(), remote.base_ref.as_deref(), args.into.as_deref())?;
-            (name, fetched.branch, target)
+            (name.clone(), remote.branch, target)
         }
         None => {
             let (name, record) = ws.record(&args.name)?;
@@ -153,6 +145,19 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             ),
         ));
     };
+    // On a host: its branch fetched (see `fetch`) once nothing else can refuse, pushed from here.
+    if let Some((name, host)) = &on_host {
+        let fetched = super::fetch::fetch(&ws, host, name)?;
+        if !fetched.current {
+            return Err(Error::refused(
+                format!(
+                    "the branch of shard '{name}' (on host '{}') was fetched, but {}; nothing was pushed",
+                    host.name, fetched.outcome
+                ),
+                "bring the local branch to the host's tip, or push it with git yourself",
+            ));
+        }
+    }
     if ws.repo.branch_tip(&branch)?.is_none() {
         return Err(Error::refused(
             format!("the branch '{}' of shard '{name}' is gone", branch),

@@ -288,6 +288,18 @@ fn a_remote_shards_work_is_merged_and_opened_as_a_pull_request_from_here() {
     fs::write(p.local.root.join("later.txt"), "later\n").unwrap();
     p.local.git(&["add", "later.txt"]);
     p.local.git(&["commit", "-q", "-m", "later here"]);
+    // Everything that can refuse here is asked before anything changes there: main checked out
+    // with a change is refused, and the work there is still uncommitted.
+    fs::write(p.local.root.join("work.txt"), "changed here\n").unwrap();
+    let said = p.refused(&["merge", "m", "--commit-all"]);
+    assert!(said.contains("uncommitted changes"), "{said}");
+    assert_eq!(p.remote.git_in(&wt, &["status", "--porcelain"]), "?? loose.txt\n");
+    p.local.git(&["checkout", "--", "work.txt"]);
+    // A worktree there that left its branch is refused too.
+    p.remote.git_in(&wt, &["switch", "-q", "--detach"]);
+    let said = p.refused(&["merge", "m", "--commit-all"]);
+    assert!(said.contains("not on its branch 'shard/m'"), "{said}");
+    p.remote.git_in(&wt, &["switch", "-q", "shard/m"]);
     let said = p.said(&["merge", "m", "--commit-all"]);
     assert!(said.contains("committed its uncommitted work there"), "{said}");
     assert!(
@@ -304,6 +316,13 @@ fn a_remote_shards_work_is_merged_and_opened_as_a_pull_request_from_here() {
         assert!(p.local.root.join(file).is_file(), "{file} in main's worktree");
     }
     assert_eq!(p.local.worktrees().len(), 1, "the temporary worktree is gone");
+    // The local branch is what the host has (rebased detached): merging again finds it merged.
+    assert_eq!(
+        p.local.git(&["rev-parse", "shard/m"]),
+        p.remote.git(&["rev-parse", "shard/m"])
+    );
+    let said = p.said(&["merge", "m"]);
+    assert!(said.contains("nothing to merge"), "{said}");
     // The host's side: its branch has the committed work, its main is untouched, its shard stays.
     assert_eq!(p.remote.git_in(&wt, &["status", "--porcelain"]), "");
     assert_eq!(p.remote.git(&["rev-parse", "main"]), remote_main);
@@ -346,6 +365,9 @@ fn a_remote_shards_work_is_merged_and_opened_as_a_pull_request_from_here() {
     assert!(said.contains("squashed 1 commit(s) into main"), "{said}");
     assert!(p.local.root.join("q.txt").is_file());
     assert!(!p.pointer("q").exists());
+    assert!(said.contains("the branch 'shard/q' here"), "{said}");
+    assert!(!p.local.branches().contains(&"shard/q".to_owned()));
+    assert_eq!(p.local.git(&["for-each-ref", "refs/remotes/devbox/shard/q"]), "");
     assert!(p.remote.list().iter().all(|s| s["name"] != "q"), "removed there");
 }
 
