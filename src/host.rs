@@ -356,6 +356,28 @@ fn pointer_path(common_dir: &Path, name: &str) -> PathBuf {
     remote_dir(common_dir).join(format!("{name}.toml"))
 }
 
+/// Refuse a host named like a git remote of this repository: `fetch` writes
+/// `refs/remotes/<host>/<branch>`, which would overwrite that remote's remote-tracking branches
+/// (and `git fetch <remote>` ours).
+pub fn refuse_remote_namesake(ws: &crate::context::Workspace, host: &str) -> Result<()> {
+    let url = ws
+        .repo
+        .repository()
+        .args(["config", "--get", &format!("remote.{host}.url")])
+        .ask()?;
+    match url {
+        Some(_) => Err(Error::refused(
+            format!("this repository has a git remote named '{host}', like the host"),
+            format!(
+                "their remote-tracking branches would share refs/remotes/{host}/: name the host otherwise \
+                 (`git shard host rm {host}`, then `host add` with another name), or rename the remote \
+                 (`git remote rename {host} <new>`)"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The pointer of the remote shard `name`, if this repository has one.
 pub fn pointer(common_dir: &Path, name: &str) -> Option<Pointer> {
     crate::shard::ShardName::parse(name).ok()?;

@@ -78,6 +78,8 @@ pub fn fetch(ws: &Workspace, host: &Host, name: &ShardName) -> Result<Fetched> {
         .ok_or_else(|| Error::failed(format!("the branch of shard '{name}' is not known here")))?;
     // Named by the host: it goes into a refspec, so it must be a branch name.
     ws.repo.check_branch_name(&branch)?;
+    // A remote added since `host add` checked.
+    host::refuse_remote_namesake(ws, &host.name)?;
     let tracking = format!("refs/remotes/{}/{branch}", host.name);
     let fetched = Git::on_repository(&common)
         .env("GIT_SSH_COMMAND", host.git_ssh_command())

@@ -80,6 +80,7 @@ fn add(ws: &Workspace, args: &AddArgs) -> Result<()> {
         git_shard: args.git_shard.clone(),
     };
     host::check_spec(&args.name, &spec).map_err(|m| Error::refused(m, "see `git shard host add --help`"))?;
+    host::refuse_remote_namesake(ws, &args.name)?;
     let host = Host {
         name: args.name.clone(),
         spec: spec.clone(),

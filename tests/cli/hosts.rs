@@ -242,6 +242,12 @@ fn a_shard_on_a_host_runs_there_and_is_seen_stopped_fetched_and_removed_from_her
     assert_eq!(p.local.git(&["rev-parse", "shard/r1"]).trim(), mine);
     assert_eq!(p.local.git(&["rev-parse", "devbox/shard/r1"]).trim(), third);
 
+    // A git remote added since, named like the host, is refused its refs.
+    p.local.git(&["remote", "add", "devbox", "/nowhere"]);
+    let said = p.refused(&["fetch", "r1"]);
+    assert!(said.contains("a git remote named 'devbox'"), "{said}");
+    p.local.git(&["remote", "remove", "devbox"]);
+
     // rm there; the pointer goes with it.
     p.ok(&["rm", "r1"]);
     assert!(!p.pointer("r1").exists());
@@ -678,6 +684,10 @@ fn hosts_are_the_users_and_a_host_must_hold_a_clone_with_the_same_protocol() {
     assert!(said.contains("give a destination"), "{said}");
     let said = repo.refused(&["host", "add", "x", "--ssh", "box", "--repo", "relative/x", "--no-check"]);
     assert!(said.contains("absolute path"), "{said}");
+    // A host named like a git remote would share its remote-tracking branches.
+    repo.git(&["remote", "add", "origin", "/nowhere"]);
+    let said = repo.refused(&["host", "add", "origin", "--ssh", "box", "--repo", "/x", "--no-check"]);
+    assert!(said.contains("a git remote named 'origin'"), "{said}");
     // A host that cannot be reached is not added, and the hint does not name `host check`,
     // which knows no such host yet.
     let said = repo.refused(&["host", "add", "x", "--ssh", "no-such-host.invalid", "--repo", "/x"]);
