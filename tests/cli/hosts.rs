@@ -547,6 +547,34 @@ fn an_unreachable_host_is_shown_as_such_and_the_shards_here_still_list() {
     );
 
     p.sshd.cut();
+    // The shell integration shows what a `list` just learned at the next prompt: `list` keeps it
+    // in the folder the hook watches.
+    let mut bash = Command::new("bash");
+    hermetic(&mut bash, &p.local.home());
+    let path = format!(
+        "{}:{}",
+        Path::new(BIN).parent().unwrap().display(),
+        test_path().to_string_lossy()
+    );
+    let script = "eval \"$(git-shard init bash)\"\n__git_shard_prompt_hook\necho \"[$__git_shard_segment]\"\n\
+                  git-shard list >/dev/null 2>&1\n__git_shard_prompt_hook\necho \"[$__git_shard_segment]\"\n";
+    let out = bash
+        .env("PATH", path)
+        .env("TZ", "UTC")
+        .env("GIT_SHARD_SSH", p.sshd.ssh_command())
+        .args(["--norc", "--noprofile", "-c", script])
+        .current_dir(&p.local.root)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines.len() == 2
+            && lines[0].starts_with("[1○ · devbox 1● @")
+            && lines[1].starts_with("[1○ · devbox unreachable 1● @"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let started = Instant::now();
     let out = p.run(&["list", "--json"]);
     assert!(
