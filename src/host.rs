@@ -417,8 +417,8 @@ pub fn remove_pointer(common_dir: &Path, name: &str) -> Result<()> {
     }
 }
 
-/// What the last `list` heard from a host.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// What the last `list` heard from a host: its shards, and when (the cache file's time).
+#[derive(Debug, Clone)]
 pub struct Cached {
     pub at: jiff::Timestamp,
     pub shards: Vec<serde_json::Value>,
@@ -436,19 +436,33 @@ pub fn forget_cache(common_dir: &Path, host: &str) {
 }
 
 pub fn cached(common_dir: &Path, host: &str) -> Option<Cached> {
-    let text = std::fs::read(cache_path(common_dir, host)).ok()?;
-    serde_json::from_slice(&text).ok()
+    use std::io::Read;
+    let mut file = std::fs::File::open(cache_path(common_dir, host)).ok()?;
+    let at = jiff::Timestamp::try_from(file.metadata().ok()?.modified().ok()?).ok()?;
+    let mut text = Vec::new();
+    file.read_to_end(&mut text).ok()?;
+    Some(Cached {
+        at,
+        shards: serde_json::from_slice(&text).ok()?,
+    })
 }
 
-pub fn write_cache(common_dir: &Path, host: &str, shards: &[serde_json::Value]) {
-    let cached = Cached {
-        at: jiff::Timestamp::now(),
-        shards: shards.to_vec(),
-    };
-    if let Ok(text) = serde_json::to_vec(&cached) {
-        let _ = std::fs::create_dir_all(remote_dir(common_dir));
-        let _ = crate::fsutil::replace_cache(&cache_path(common_dir, host), &text);
+/// Keep what `list` heard from `host`, the time it was heard being the file's time. The file is
+/// rewritten only when the answer changed (a rename over a file makes ext4 write it out, half a
+/// millisecond of every `list` with a host); an answer heard again only sets its time.
+/// `answer` is the host's `list --json` as it came (checked to be a list of shards).
+pub fn write_cache(common_dir: &Path, host: &str, answer: &[u8]) {
+    use std::io::Read;
+    let path = cache_path(common_dir, host);
+    if let Ok(mut file) = std::fs::File::options().read(true).write(true).open(&path) {
+        let mut old = Vec::new();
+        if file.read_to_end(&mut old).is_ok() && old == answer {
+            let _ = file.set_modified(std::time::SystemTime::now());
+            return;
+        }
     }
+    let _ = std::fs::create_dir_all(remote_dir(common_dir));
+    let _ = crate::fsutil::replace_cache(&path, answer);
 }
 
 /// What the prompt shows of one host: its shards by status as the last `list` heard them, and

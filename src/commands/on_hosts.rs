@@ -45,25 +45,33 @@ impl Asking {
 
 fn ask_hosts(hosts: Vec<Host>, common: &std::path::Path) -> Vec<Remote> {
     let common = common.to_path_buf();
-    let answers: Vec<(Host, Result<Vec<Value>, String>)> = std::thread::scope(|scope| {
-        let asked: Vec<_> = hosts
-            .into_iter()
-            .map(|h| {
-                scope.spawn(move || {
-                    let answer = ask(&h);
-                    (h, answer)
+    type Answer = Result<(Vec<Value>, Vec<u8>), String>;
+    let answers: Vec<(Host, Answer)> = match <[Host; 1]>::try_from(hosts) {
+        // One host is asked on this thread (already beside `list`'s own work).
+        Ok([h]) => {
+            let answer = ask(&h);
+            vec![(h, answer)]
+        }
+        Err(hosts) => std::thread::scope(|scope| {
+            let asked: Vec<_> = hosts
+                .into_iter()
+                .map(|h| {
+                    scope.spawn(move || {
+                        let answer = ask(&h);
+                        (h, answer)
+                    })
                 })
-            })
-            .collect();
-        asked.into_iter().filter_map(|t| t.join().ok()).collect()
-    });
+                .collect();
+            asked.into_iter().filter_map(|t| t.join().ok()).collect()
+        }),
+    };
     let pointers = host::pointers(&common);
     let mut all = Vec::new();
     let mut glances = Vec::new();
     for (h, answer) in answers {
         match answer {
-            Ok(shards) => {
-                host::write_cache(&common, &h.name, &shards);
+            Ok((shards, answer)) => {
+                host::write_cache(&common, &h.name, &answer);
                 glances.push(host::Glance::of(&h.name, jiff::Timestamp::now(), true, &shards));
                 all.extend(shards.into_iter().map(|mut json| {
                     json["host"] = Value::String(h.name.clone());
@@ -118,7 +126,8 @@ fn ask_hosts(hosts: Vec<Host>, common: &std::path::Path) -> Vec<Remote> {
     all
 }
 
-fn ask(h: &Host) -> Result<Vec<Value>, String> {
+/// The host's shards, and its answer as it came (what is cached).
+fn ask(h: &Host) -> Result<(Vec<Value>, Vec<u8>), String> {
     let out = match h.run_git_shard(&["list", "--json"], Some(host::LIST_TIMEOUT)) {
         Ok(Ok(out)) => out,
         Ok(Err(Unreachable(why))) => return Err(why),
@@ -131,7 +140,9 @@ fn ask(h: &Host) -> Result<Vec<Value>, String> {
             crate::output::clean(said.lines().next().unwrap_or("").trim())
         ));
     }
-    serde_json::from_slice::<Vec<Value>>(&out.stdout).map_err(|e| format!("its answer is not a list of shards: {e}"))
+    let shards = serde_json::from_slice::<Vec<Value>>(&out.stdout)
+        .map_err(|e| format!("its answer is not a list of shards: {e}"))?;
+    Ok((shards, out.stdout))
 }
 
 /// A table row of `list` for a shard on a host: its path is `<host>:<path>`.
