@@ -112,6 +112,35 @@ impl PromptOnly {
     }
 }
 
+/// Just the `list` subcommand, for the fast path of `git shard list` (see main.rs): what each
+/// host is asked by every `list` here, and the overview people run most. The same arguments,
+/// alias, version and help as in [`Cli`].
+#[derive(Debug, Parser)]
+#[command(name = "git-shard", bin_name = "git shard", version = crate::host::VERSION_LINE, propagate_version = true)]
+#[command(max_term_width = 100)]
+pub struct ListCli {
+    /// Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: ListOnly,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ListOnly {
+    #[command(visible_alias = "ls")]
+    List(list::Args),
+}
+
+impl ListOnly {
+    pub fn args(&self) -> &list::Args {
+        match self {
+            ListOnly::List(a) => a,
+        }
+    }
+}
+
 /// The clap tree with the binary's real name, for generated files.
 fn command() -> clap::Command {
     Cli::command().bin_name("git-shard")

@@ -92,13 +92,17 @@ fn run() -> u8 {
         commands::hook::run(&std::env::args_os().collect::<Vec<_>>());
         return 0;
     }
-    let result = if std::env::args_os()
-        .nth(1)
-        .is_some_and(|a| a == git_shard::cli::SUPERVISE)
-    {
+    let first = std::env::args_os().nth(1);
+    let result = if first.as_ref().is_some_and(|a| a == git_shard::cli::SUPERVISE) {
         let cli = git_shard::cli::SuperviseCli::parse();
         init_tracing(0);
         Context::from_env().and_then(|ctx| commands::supervise::run(&ctx, cli.command.args()))
+    } else if first.as_ref().is_some_and(|a| a == "list" || a == "ls") {
+        // Every `list` asks each host with `git-shard list --json`: the parser of that one
+        // subcommand, not the whole tree (a tenth of a millisecond on each side).
+        let cli = git_shard::cli::ListCli::parse();
+        init_tracing(cli.verbose);
+        Context::from_env().and_then(|ctx| commands::list::run(&ctx, cli.command.args()))
     } else {
         let cli = Cli::parse();
         init_tracing(cli.verbose);
