@@ -91,10 +91,15 @@ impl SuperviseOnly {
 }
 
 /// Just the `prompt` subcommand, for the fast path of `git shard prompt` (see main.rs): the
-/// same arguments and help as in [`Cli`].
+/// same arguments, version and help as in [`Cli`].
 #[derive(Debug, Parser)]
-#[command(name = "git-shard", bin_name = "git shard")]
+#[command(name = "git-shard", bin_name = "git shard", version = crate::host::VERSION_LINE, propagate_version = true)]
+#[command(max_term_width = 100)]
 pub struct PromptCli {
+    /// Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
     #[command(subcommand)]
     pub command: PromptOnly,
 }

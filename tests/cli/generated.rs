@@ -127,3 +127,33 @@ fn man_pages_read_as_man_pages() {
         );
     }
 }
+
+/// `prompt` and `list` are parsed by a tree of their own subcommand (see main.rs): what they
+/// accept, refuse and print for help must be what the whole tree gives (reached here through a
+/// global `-v` first, which skips the short way).
+#[test]
+fn the_short_parsers_answer_as_the_whole_command_line() {
+    let repo = TestRepo::new();
+    for args in [
+        &["list", "--help"][..],
+        &["ls", "--help"],
+        &["list", "--version"],
+        &["list", "--bogus"],
+        &["ls", "--json", "extra"],
+        &["prompt", "--help"],
+        &["prompt", "--version"],
+        &["prompt", "--format"],
+    ] {
+        let short = repo.run(args);
+        let whole = repo.run(&[&["-v"][..], args].concat());
+        let said = |o: &std::process::Output| {
+            (
+                o.status.code(),
+                String::from_utf8_lossy(&o.stdout).into_owned(),
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            )
+        };
+        assert_eq!(said(&short), said(&whole), "{args:?}");
+    }
+    assert_eq!(repo.ok(&["ls", "--json"]).trim(), "[]");
+}
