@@ -11,9 +11,7 @@ use std::path::{Path, PathBuf};
 /// data is on disk before the name points at it, then renamed over `path`. A crash at any moment
 /// leaves the old file or the new one, plus at worst a stray `.tmp-*` file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
+    let tmp = written_beside(path, bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
@@ -23,10 +21,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// but a crash may lose the new one, which costs a cache nothing, and no `list` waits on a disk
 /// for it.
 pub fn replace_cache(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    written_beside(path, bytes)?.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
 
@@ -38,15 +33,21 @@ pub fn replace_cache(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// 150 µs more per write on a virtual disk (30 µs without), most of what a prompt costs after a
 /// record changed.
 pub fn rewrite_cache(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
+    let tmp = written_beside(path, bytes)?;
     match fs::remove_file(path) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
         _ => {}
     }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// `bytes` in a new temporary file (`.tmp-*`) in `path`'s folder, for renaming onto `path`.
+fn written_beside(path: &Path, bytes: &[u8]) -> io::Result<tempfile::NamedTempFile> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    Ok(tmp)
 }
 
 /// FNV-1a (64 bits) of `bytes`: a hash that is the same in every version and on every machine

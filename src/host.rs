@@ -148,9 +148,15 @@ impl Host {
         self.ssh(&format!("sh -c {}", quote(script)), true)
     }
 
+    /// git in `common_dir`, its ssh transport the same ssh as ours (sharing the connection), for
+    /// a push or fetch to [`Host::git_url`].
+    pub fn git(&self, common_dir: &Path) -> crate::git::cmd::Git {
+        crate::git::cmd::Git::on_repository(common_dir).env("GIT_SSH_COMMAND", self.git_ssh_command())
+    }
+
     /// The command line for git's ssh transport (`GIT_SSH_COMMAND`): the same ssh, sharing the
     /// same connection.
-    pub fn git_ssh_command(&self) -> String {
+    fn git_ssh_command(&self) -> String {
         let argv = self.ssh_argv(false);
         shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| "ssh".into())
     }

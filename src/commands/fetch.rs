@@ -81,8 +81,8 @@ pub fn fetch(ws: &Workspace, host: &Host, name: &ShardName) -> Result<Fetched> {
     // A remote added since `host add` checked.
     host::refuse_remote_namesake(ws, &host.name)?;
     let tracking = format!("refs/remotes/{}/{branch}", host.name);
-    let fetched = Git::on_repository(&common)
-        .env("GIT_SSH_COMMAND", host.git_ssh_command())
+    let fetched = host
+        .git(&common)
         .args([
             "fetch",
             "--quiet",

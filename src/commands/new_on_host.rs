@@ -14,7 +14,6 @@ use serde_json::Value;
 
 use crate::context::Workspace;
 use crate::error::{Error, Result};
-use crate::git::cmd::Git;
 use crate::host::{self, Host, Pointer, Unreachable, quote};
 use crate::shard::ShardName;
 
@@ -46,8 +45,8 @@ pub fn run(ws: &Workspace, args: &Args, name: &ShardName, host_name: &str) -> Re
     }
     let base = ws.repo.resolve_base(args.base.as_deref())?;
     let private_ref = format!("refs/git-shard/base/{name}");
-    let pushed = Git::on_repository(&common)
-        .env("GIT_SSH_COMMAND", host.git_ssh_command())
+    let pushed = host
+        .git(&common)
         // Only the base commit goes: no hook of the user's, no tags along, no signed push.
         .args([
             "push",

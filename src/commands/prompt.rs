@@ -316,7 +316,7 @@ fn segment(here: Option<crate::git::locate::Located>, args: &Args, running: &mut
         _ => String::new(),
     };
     // Waiting first: that is the shard that needs you.
-    let summary = [
+    let summary = counted([
         (counts.waiting, sym.waiting),
         (counts.running, sym.running),
         (counts.idle, sym.idle),
@@ -326,10 +326,7 @@ fn segment(here: Option<crate::git::locate::Located>, args: &Args, running: &mut
         (counts.not_started, sym.not_started),
         (counts.stopped, sym.stopped),
         (counts.unreadable, sym.unreadable),
-    ]
-    .iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, s)| format!("{n}{s}"))
+    ])
     .collect::<Vec<_>>()
     .join(" ");
     let hosts = hosts_text(&hosts, sym);
@@ -382,6 +379,14 @@ fn segment(here: Option<crate::git::locate::Located>, args: &Args, running: &mut
     (!out.is_empty()).then_some(out)
 }
 
+/// `3●`-style counts, those above zero, in the order given.
+fn counted<const N: usize>(counts: [(usize, &str); N]) -> impl Iterator<Item = String> + '_ {
+    counts
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, glyph)| format!("{n}{glyph}"))
+}
+
 /// The hosts as the last `list` heard them: `devbox 2● 1◆ @14:02` (local time), with
 /// `unreachable` before the counts of a host that did not answer then.
 fn hosts_text(hosts: &[crate::host::Glance], sym: &Symbols) -> String {
@@ -394,18 +399,13 @@ fn hosts_text(hosts: &[crate::host::Glance], sym: &Symbols) -> String {
             if !g.reachable {
                 parts.push("unreachable".into());
             }
-            parts.extend(
-                [
-                    (g.waiting, sym.waiting),
-                    (g.running, sym.running),
-                    (g.idle, sym.idle),
-                    (g.failed, sym.failed),
-                    (g.lost, sym.lost),
-                ]
-                .iter()
-                .filter(|(n, _)| *n > 0)
-                .map(|(n, s)| format!("{n}{s}")),
-            );
+            parts.extend(counted([
+                (g.waiting, sym.waiting),
+                (g.running, sym.running),
+                (g.idle, sym.idle),
+                (g.failed, sym.failed),
+                (g.lost, sym.lost),
+            ]));
             if let (Some(tz), Ok(at)) = (&tz, jiff::Timestamp::from_second(g.at))
                 && g.at > 0
             {
@@ -459,16 +459,13 @@ pub fn status_line(ctx: &Context) -> Option<String> {
     let sym = symbols();
     let here = locate(&ctx.cwd)?;
     let (counts, waiting) = tally(&Store::new(&here.common_dir), &mut Vec::new())?;
-    let rest = [
+    let rest = counted([
         (counts.running, sym.running),
         (counts.idle, sym.idle),
         (counts.failed, sym.failed),
         (counts.lost, sym.lost),
         (counts.unreadable, sym.unreadable),
-    ]
-    .iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, s)| format!("{n}{s}"))
+    ])
     .collect::<Vec<_>>()
     .join(" ");
     let waiting = waiting.iter().map(|n| clean(n)).collect::<Vec<_>>().join(" ");

@@ -94,7 +94,12 @@ impl Pair {
     }
 
     fn add_host(&self) -> String {
-        self.ok(&[
+        self.ok(&self.add_host_args(BIN))
+    }
+
+    /// `host add devbox` for the clone there, with `git_shard` as the git-shard there.
+    fn add_host_args<'a>(&'a self, git_shard: &'a str) -> [&'a str; 9] {
+        [
             "host",
             "add",
             "devbox",
@@ -103,8 +108,8 @@ impl Pair {
             "--repo",
             self.remote.root.to_str().unwrap(),
             "--git-shard",
-            BIN,
-        ])
+            git_shard,
+        ]
     }
 
     fn list(&self) -> Vec<Value> {
@@ -766,17 +771,7 @@ fn hosts_are_the_users_and_a_host_must_hold_a_clone_with_the_same_protocol() {
     let old = other.path().join("old-git-shard");
     fs::write(&old, "#!/bin/sh\necho 'git-shard 0.0.9'\n").unwrap();
     fs::set_permissions(&old, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let said = p.refused(&[
-        "host",
-        "add",
-        "devbox",
-        "--ssh",
-        p.sshd.host(),
-        "--repo",
-        p.remote.root.to_str().unwrap(),
-        "--git-shard",
-        old.to_str().unwrap(),
-    ]);
+    let said = p.refused(&p.add_host_args(old.to_str().unwrap()));
     assert!(said.contains("does not speak host protocol 1"), "{said}");
     assert!(said.contains("install the same git-shard release"), "{said}");
     assert!(p.list().is_empty(), "nothing was added");
