@@ -75,6 +75,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
         }
         'git-shard;list' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array, one object per shard (see README.md for the fields)')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Only this machine''s shards: no host is asked (what a host is asked by `list` here)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -85,6 +86,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
         }
         'git-shard;ls' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array, one object per shard (see README.md for the fields)')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Only this machine''s shards: no host is asked (what a host is asked by `list` here)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')

@@ -1166,7 +1166,7 @@ _git__shard() {
             return 0
             ;;
         git__subcmd__shard__subcmd__list)
-            opts="-v -h -V --json --verbose --help --version"
+            opts="-v -h -V --json --local --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -70,6 +70,7 @@ set edit:completion:arg-completer[git-shard] = {|@words|
         }
         &'git-shard;list'= {
             cand --json 'Print a JSON array, one object per shard (see README.md for the fields)'
+            cand --local 'Only this machine''s shards: no host is asked (what a host is asked by `list` here)'
             cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
             cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
             cand -h 'Print help'
@@ -79,6 +80,7 @@ set edit:completion:arg-completer[git-shard] = {|@words|
         }
         &'git-shard;ls'= {
             cand --json 'Print a JSON array, one object per shard (see README.md for the fields)'
+            cand --local 'Only this machine''s shards: no host is asked (what a host is asked by `list` here)'
             cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
             cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
             cand -h 'Print help'

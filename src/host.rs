@@ -14,7 +14,7 @@
 //! - Code travels over git's own ssh transport, to a private ref (`refs/git-shard/base/<name>`)
 //!   that the remote `new` deletes again; never to the user's branches.
 //! - The prompt and completion never touch the network: they read what the last `list` cached
-//!   (`<git-common-dir>/shards/remote/.host-<host>.json`, with the time it was asked).
+//!   (`<git-common-dir>/shards/remote/.host-<host>.json`, whose time is when it was heard).
 //! - A host that does not answer is "unreachable", never "lost" or "exited": nobody there was asked.
 //! - Versions: the remote binary must speak [`PROTOCOL`] and write records of
 //!   [`crate::shard::record::VERSION`]; both are in `git-shard --version`.
@@ -31,10 +31,10 @@ use crate::error::{Error, Result};
 
 /// What git-shard asks of a git-shard on another host (command line and JSON): changed only
 /// together with a check that refuses the other side's number.
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = 2;
 
 /// `git-shard --version`: the release, and the numbers another host must match.
-pub const VERSION_LINE: &str = concat!(env!("CARGO_PKG_VERSION"), " (host protocol 1, records 1)");
+pub const VERSION_LINE: &str = concat!(env!("CARGO_PKG_VERSION"), " (host protocol 2, records 1)");
 
 /// The exit status of a script there whose clone could not be entered (`cd` failed).
 pub const NO_CLONE: i32 = 97;

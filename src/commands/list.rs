@@ -21,11 +21,17 @@ pub struct Args {
     /// Print a JSON array, one object per shard (see README.md for the fields).
     #[arg(long)]
     pub json: bool,
+    /// Only this machine's shards: no host is asked (what a host is asked by `list` here).
+    #[arg(long)]
+    pub local: bool,
 }
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
-    let asking = on_hosts::ask_all(&ws);
+    let asking = match args.local {
+        true => on_hosts::Asking::none(),
+        false => on_hosts::ask_all(&ws),
+    };
     let mut listed = ws.store.list()?;
     match reconcile::reconcile_listed(&ws, &listed, reconcile::Stopping::Background) {
         Ok(lines) if lines.is_empty() => {}

@@ -38,6 +38,11 @@ pub fn ask_all(ws: &Workspace) -> Asking {
 }
 
 impl Asking {
+    /// Nobody asked (`list --local`).
+    pub fn none() -> Asking {
+        Asking(None)
+    }
+
     pub fn answers(self) -> Vec<Remote> {
         self.0.and_then(|t| t.join().ok()).unwrap_or_default()
     }
@@ -128,7 +133,9 @@ fn ask_hosts(hosts: Vec<Host>, common: &std::path::Path) -> Vec<Remote> {
 
 /// The host's shards, and its answer as it came (what is cached).
 fn ask(h: &Host) -> Result<(Vec<Value>, Vec<u8>), String> {
-    let out = match h.run_git_shard(&["list", "--json"], Some(host::LIST_TIMEOUT)) {
+    // `--local`: the host answers for its own shards, without asking hosts of its own (which may
+    // be this machine: a user's configuration is often the same on both).
+    let out = match h.run_git_shard(&["list", "--json", "--local"], Some(host::LIST_TIMEOUT)) {
         Ok(Ok(out)) => out,
         Ok(Err(Unreachable(why))) => return Err(why),
         Err(e) => return Err(e.to_string()),
@@ -140,9 +147,17 @@ fn ask(h: &Host) -> Result<(Vec<Value>, Vec<u8>), String> {
             crate::output::clean(said.lines().next().unwrap_or("").trim())
         ));
     }
-    let shards = serde_json::from_slice::<Vec<Value>>(&out.stdout)
+    let mut shards = serde_json::from_slice::<Vec<Value>>(&out.stdout)
         .map_err(|e| format!("its answer is not a list of shards: {e}"))?;
-    Ok((shards, out.stdout))
+    // Only the host's own: a shard it reports from a host of its own is not one of its shards
+    // (and is not cached as one).
+    let all = shards.len();
+    shards.retain(|s| s["host"].is_null());
+    let answer = match shards.len() == all {
+        true => out.stdout,
+        false => serde_json::to_vec(&shards).unwrap_or_default(),
+    };
+    Ok((shards, answer))
 }
 
 /// A table row of `list` for a shard on a host: its path is `<host>:<path>`.

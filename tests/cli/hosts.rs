@@ -144,7 +144,7 @@ fn a_shard_on_a_host_runs_there_and_is_seen_stopped_fetched_and_removed_from_her
     assert!(said.contains("host 'devbox' added"), "{said}");
     let checked = p.ok(&["host", "check", "devbox"]);
     assert!(checked.contains("a clone of this repository"), "{checked}");
-    assert!(checked.contains("host protocol 1"), "{checked}");
+    assert!(checked.contains("host protocol 2"), "{checked}");
 
     p.new_there("r1", &["sh", "-c", "echo hello from devbox; exec sleep 300"]);
     let head = p.local.git(&["rev-parse", "HEAD"]).trim().to_owned();
@@ -524,6 +524,30 @@ fn words_for_the_hosts_login_shell_read_alike_in_every_shell() {
     }
 }
 
+/// A host answers for its own shards only: its own hosts (a user's configuration is often the
+/// same on both machines, this one among them) are not asked, nor their shards passed on.
+#[test]
+fn a_host_answers_for_its_own_shards_only() {
+    let Some(p) = Pair::new() else { return };
+    p.add_host();
+    p.new_there("own", &["sleep", "300"]);
+    p.remote
+        .ok(&["host", "add", "loop", "--ssh", "devbox", "--repo", "/x", "--no-check"]);
+    let pointers = p.remote.common_dir().join("shards/remote");
+    fs::create_dir_all(&pointers).unwrap();
+    fs::write(
+        pointers.join("ghost.toml"),
+        "version = 1\nhost = \"loop\"\nname = \"ghost\"\nbranch = \"shard/ghost\"\n\
+         created_at = \"2026-01-01T00:00:00Z\"\n",
+    )
+    .unwrap();
+    let there: Vec<Value> = serde_json::from_str(&p.remote.ok(&["list", "--json"])).unwrap();
+    assert!(there.iter().any(|s| s["name"] == "ghost"), "the host's own list has it");
+    let names: Vec<Value> = p.list().iter().map(|s| s["name"].clone()).collect();
+    assert_eq!(names, ["own"]);
+    p.ok(&["stop", "own", "--grace", "0"]);
+}
+
 #[test]
 fn an_unreachable_host_is_shown_as_such_and_the_shards_here_still_list() {
     let Some(mut p) = Pair::new() else { return };
@@ -772,7 +796,7 @@ fn hosts_are_the_users_and_a_host_must_hold_a_clone_with_the_same_protocol() {
     fs::write(&old, "#!/bin/sh\necho 'git-shard 0.0.9'\n").unwrap();
     fs::set_permissions(&old, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let said = p.refused(&p.add_host_args(old.to_str().unwrap()));
-    assert!(said.contains("does not speak host protocol 1"), "{said}");
+    assert!(said.contains("does not speak host protocol 2"), "{said}");
     assert!(said.contains("install the same git-shard release"), "{said}");
     assert!(p.list().is_empty(), "nothing was added");
 }
