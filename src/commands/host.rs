@@ -81,6 +81,23 @@ fn add(ws: &Workspace, args: &AddArgs) -> Result<()> {
     };
     host::check_spec(&args.name, &spec).map_err(|m| Error::refused(m, "see `git shard host add --help`"))?;
     host::refuse_remote_namesake(ws, &args.name)?;
+    let common = ws.repo.common_dir();
+    let before = ws.config.hosts.get(&args.name).filter(|old| **old != spec);
+    if before.is_some() {
+        // Its shards' commands would go to the other machine, which may have shards of those
+        // names of its own.
+        let living = living_on(&common, &args.name);
+        if !living.is_empty() {
+            return Err(Error::refused(
+                format!(
+                    "host '{}' is configured otherwise, and shards live on it: {}",
+                    args.name,
+                    living.join(", ")
+                ),
+                "remove them first (`git shard rm <name>`), or add the other machine under another name",
+            ));
+        }
+    }
     let host = Host {
         name: args.name.clone(),
         spec: spec.clone(),
@@ -105,10 +122,21 @@ fn add(ws: &Workspace, args: &AddArgs) -> Result<()> {
             other => other,
         })?;
     }
-    let written = config::set_local_host(&ws.repo.common_dir(), &args.name, Some(&spec))?;
-    match written {
-        config::SetLocal::Written(path) => println!("host '{}' added to {}", args.name, path.display()),
-        config::SetLocal::Unchanged(_) => println!("host '{}' was already configured so", args.name),
+    let written = config::set_local_host(&common, &args.name, Some(&spec))?;
+    match (written, before) {
+        (config::SetLocal::Written(path), Some(old)) => {
+            // What was heard from the other machine is not this one's.
+            host::forget_cache(&common, &args.name);
+            println!(
+                "host '{}' changed in {} (it was ssh {}, repo {})",
+                args.name,
+                path.display(),
+                old.ssh,
+                old.repo
+            )
+        }
+        (config::SetLocal::Written(path), None) => println!("host '{}' added to {}", args.name, path.display()),
+        (config::SetLocal::Unchanged(_), _) => println!("host '{}' was already configured so", args.name),
     }
     Ok(())
 }
@@ -210,14 +238,19 @@ fn check(ws: &Workspace, host: &Host) -> Result<()> {
     Ok(())
 }
 
-fn remove(ws: &Workspace, name: &str) -> Result<()> {
-    Host::lookup(&ws.config, name)?;
-    let common = ws.repo.common_dir();
-    let living: Vec<String> = host::pointers(&common)
+/// The shards this repository made on host `name`, by their pointers.
+fn living_on(common: &std::path::Path, name: &str) -> Vec<String> {
+    host::pointers(common)
         .into_iter()
         .filter(|p| p.host == name)
         .map(|p| p.name)
-        .collect();
+        .collect()
+}
+
+fn remove(ws: &Workspace, name: &str) -> Result<()> {
+    Host::lookup(&ws.config, name)?;
+    let common = ws.repo.common_dir();
+    let living = living_on(&common, name);
     if !living.is_empty() {
         return Err(Error::refused(
             format!("shards live on host '{name}': {}", living.join(", ")),

@@ -164,6 +164,21 @@ fn a_shard_on_a_host_runs_there_and_is_seen_stopped_fetched_and_removed_from_her
     assert_eq!(p.remote.branches(), vec!["main".to_owned(), "shard/r1".to_owned()]);
     // Here: only the pointer; no worktree, no branch.
     assert!(p.pointer("r1").is_file());
+    // The host cannot be pointed at another machine while its shards live there.
+    let said = p.refused(&[
+        "host",
+        "add",
+        "devbox",
+        "--ssh",
+        "elsewhere",
+        "--repo",
+        "/srv/app",
+        "--no-check",
+    ]);
+    assert!(
+        said.contains("configured otherwise, and shards live on it: r1"),
+        "{said}"
+    );
     assert!(p.local.worktrees().len() == 1 && !p.local.branches().contains(&"shard/r1".to_owned()));
 
     // One overview: the shard is listed here with its host and the true state from there.
@@ -767,6 +782,21 @@ fn hosts_are_the_users_and_a_host_must_hold_a_clone_with_the_same_protocol() {
     let said = repo.refused(&["new", "a", "--host", "box", "--terminal", "inline", "--", "true"]);
     assert!(said.contains("cannot run inline"), "{said}");
     assert!(repo.ok(&["host", "list"]).contains("box.invalid"));
+    // Added again otherwise, with no shard on it: changed, and said so.
+    let said = repo.ok(&[
+        "host",
+        "add",
+        "box",
+        "--ssh",
+        "box2.invalid",
+        "--repo",
+        "~/app",
+        "--no-check",
+    ]);
+    assert!(
+        said.contains("host 'box' changed") && said.contains("it was ssh box.invalid"),
+        "{said}"
+    );
     repo.ok(&["host", "rm", "box"]);
     let said = repo.refused(&["new", "a", "--host", "nowhere", "--", "true"]);
     assert!(said.contains("no host named 'nowhere'"), "{said}");
