@@ -76,6 +76,19 @@ fn forward(ws: &Workspace, host: &Host, command: &Command, name: &str) -> Result
             Ok(())
         }
         Command::Cd(_) => open_shell(host, name),
+        Command::Rm(a) if gone_there(host, name) => {
+            // Removed there already (by hand, or by an `rm` whose answer the connection lost):
+            // only the pointer is left, which would block `new` and `host rm` forever.
+            if !a.dry_run {
+                host::remove_pointer(&ws.repo.common_dir(), name)?;
+            }
+            eprintln!(
+                "shard '{name}' is no longer on host '{}'; {} here",
+                host.name,
+                if a.dry_run { "would forget it" } else { "forgot it" }
+            );
+            Ok(())
+        }
         _ => {
             let tty = matches!(command, Command::Attach(_));
             let status = host.forward(&args, tty)?;
@@ -96,6 +109,15 @@ fn forward(ws: &Workspace, host: &Host, command: &Command, name: &str) -> Result
                 Some(code) => Err(Error::Exit(code)),
             }
         }
+    }
+}
+
+/// Whether the host answers, and has no shard `name`.
+fn gone_there(host: &Host, name: &str) -> bool {
+    match host.run_git_shard(&["list", "--json", "--local"], Some(host::LIST_TIMEOUT)) {
+        Ok(Ok(out)) if out.status.success() => serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout)
+            .is_ok_and(|shards| !shards.iter().any(|s| s["name"] == name)),
+        _ => false,
     }
 }
 

@@ -560,7 +560,15 @@ fn a_host_answers_for_its_own_shards_only() {
     assert!(there.iter().any(|s| s["name"] == "ghost"), "the host's own list has it");
     let names: Vec<Value> = p.list().iter().map(|s| s["name"].clone()).collect();
     assert_eq!(names, ["own"]);
-    p.ok(&["stop", "own", "--grace", "0"]);
+    // Removed there behind our back: `rm` here forgets its pointer, which would block `new own`
+    // and `host rm` forever.
+    p.remote.ok(&["stop", "own", "--grace", "0"]);
+    p.remote.ok(&["rm", "own"]);
+    assert!(p.pointer("own").is_file());
+    let said = p.said(&["rm", "own"]);
+    assert!(said.contains("no longer on host 'devbox'; forgot it here"), "{said}");
+    assert!(!p.pointer("own").exists());
+    p.ok(&["host", "rm", "devbox"]);
 }
 
 #[test]
