@@ -238,11 +238,8 @@ impl Host {
         Ok(match out.status.code() {
             Some(0) => Ok(out),
             Some(255) | None => Err(Unreachable(last_line(&out.stderr))),
-            Some(NO_CLONE) => Err(Unreachable(format!(
-                "cannot enter {} there: {}",
-                self.spec.repo,
-                last_line(&out.stderr)
-            ))),
+            // Reached: the clone is what is wrong, not the connection.
+            Some(NO_CLONE) => return Err(self.no_clone(&last_line(&out.stderr))),
             // The command ran and failed; its output is the caller's to show.
             Some(_) => Ok(out),
         })
@@ -252,6 +249,22 @@ impl Host {
         Error::refused(
             format!("cannot run ssh for host '{}': {e}", self.name),
             "install OpenSSH's client, or point GIT_SHARD_SSH at your ssh",
+        )
+    }
+
+    /// What to say when the host was reached but its clone (`repo`) cannot be entered.
+    pub fn no_clone(&self, why: &str) -> Error {
+        Error::refused(
+            format!(
+                "host '{}' was reached, but its clone {} cannot be entered there: {why}",
+                self.name, self.spec.repo
+            ),
+            format!(
+                "check the path of the clone there; `git shard host add {} --ssh {} --repo <path>` \
+                 points the host at it",
+                self.name,
+                crate::output::clean(&self.spec.ssh)
+            ),
         )
     }
 

@@ -102,10 +102,7 @@ fn forward(ws: &Workspace, host: &Host, command: &Command, name: &str) -> Result
                     Ok(())
                 }
                 Some(255) | None => Err(host.unreachable(&format!("shard '{name}'"), "see ssh's message above")),
-                Some(host::NO_CLONE) => Err(host.unreachable(
-                    &format!("shard '{name}'"),
-                    &format!("its clone {} cannot be entered there", host.spec.repo),
-                )),
+                Some(host::NO_CLONE) => Err(host.no_clone("see the message above")),
                 Some(code) => Err(Error::Exit(code)),
             }
         }

@@ -829,6 +829,15 @@ fn hosts_are_the_users_and_a_host_must_hold_a_clone_with_the_same_protocol() {
         BIN,
     ]);
     assert!(said.contains("not a clone of this repository"), "{said}");
+    // No clone at all there: the host was reached, and the path is what to fix.
+    let nowhere = other.path().join("nowhere");
+    let mut args = vec!["host", "add", "devbox", "--ssh", p.sshd.host(), "--repo"];
+    args.extend([nowhere.to_str().unwrap(), "--git-shard", BIN]);
+    let said = p.refused(&args);
+    assert!(
+        said.contains("was reached, but its clone") && said.contains("check the path of the clone there"),
+        "{said}"
+    );
     // A git-shard there of another protocol.
     let old = other.path().join("old-git-shard");
     fs::write(&old, "#!/bin/sh\necho 'git-shard 0.0.9'\n").unwrap();
