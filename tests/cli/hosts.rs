@@ -46,6 +46,7 @@ impl Pair {
             ("GIT_COMMITTER_EMAIL".into(), "test@example.com".into()),
             ("SHELL".into(), "/bin/sh".into()),
             ("LANG".into(), "C.UTF-8".into()),
+            ("TZ".into(), "UTC".into()),
         ];
         let env: Vec<(String, String)> = env
             .into_iter()
@@ -124,10 +125,12 @@ impl Pair {
     }
 }
 
-/// Whether a process whose command line holds `words` runs.
-fn running_with(words: &str) -> bool {
+/// Whether a process whose command line holds `words` runs in `dir` (this test's: other tests
+/// run the same commands at the same time).
+fn running_with(words: &str, dir: &Path) -> bool {
     fs::read_dir("/proc").unwrap().flatten().any(|e| {
         fs::read(e.path().join("cmdline")).is_ok_and(|c| String::from_utf8_lossy(&c).replace('\0', " ").contains(words))
+            && fs::read_link(e.path().join("cwd")).is_ok_and(|cwd| cwd.starts_with(dir))
     })
 }
 
@@ -202,9 +205,10 @@ fn a_shard_on_a_host_runs_there_and_is_seen_stopped_fetched_and_removed_from_her
     child.stdin.take().unwrap().write_all(b"pwd\n").unwrap();
     let shell = child.wait_with_output().unwrap();
     assert!(shell.status.success(), "{}", String::from_utf8_lossy(&shell.stderr));
+    // The last line: a system's profile may say something first.
     assert_eq!(
-        String::from_utf8_lossy(&shell.stdout).trim(),
-        there["path"].as_str().unwrap()
+        String::from_utf8_lossy(&shell.stdout).trim().lines().last(),
+        there["path"].as_str()
     );
     eventually("the agent's output in its log there", || {
         p.ok(&["logs", "r1"]).contains("hello from devbox")
@@ -426,7 +430,7 @@ fn attach_reaches_the_hosts_tmux_and_logs_follow_streams_from_there() {
     assert_eq!(p.remote.shard("t")["terminal"], "tmux");
     assert_eq!(there.ok(&["list-clients"]).lines().count(), 0, "no client yet");
     let script = format!(
-        "env -i PATH={path} HOME={home} XDG_CONFIG_HOME={home}/.config GIT_CONFIG_GLOBAL=/dev/null \
+        "env -i PATH={path} HOME={home} XDG_CONFIG_HOME={home}/.config XDG_RUNTIME_DIR={home}/.run LANG=C.UTF-8 GIT_CONFIG_GLOBAL=/dev/null \
          GIT_CONFIG_NOSYSTEM=1 TERM=xterm GIT_SHARD_SSH='{ssh}' {bin} attach t; sleep 60",
         path = test_path().to_string_lossy(),
         home = p.local.home().display(),
@@ -445,7 +449,7 @@ fn attach_reaches_the_hosts_tmux_and_logs_follow_streams_from_there() {
     // `git shard cd` through bash's integration: a login shell there, on this terminal, in the
     // worktree there; leaving it comes back here, where nothing changed.
     let shell = format!(
-        "env -i PATH={bin}:{path} HOME={home} XDG_CONFIG_HOME={home}/.config GIT_CONFIG_GLOBAL=/dev/null \
+        "env -i PATH={bin}:{path} HOME={home} XDG_CONFIG_HOME={home}/.config XDG_RUNTIME_DIR={home}/.run LANG=C.UTF-8 GIT_CONFIG_GLOBAL=/dev/null \
          GIT_CONFIG_NOSYSTEM=1 TERM=xterm PS1='here$ ' GIT_SHARD_SSH='{ssh}' bash --norc --noprofile",
         bin = Path::new(BIN).parent().unwrap().display(),
         path = test_path().to_string_lossy(),
@@ -467,7 +471,7 @@ fn attach_reaches_the_hosts_tmux_and_logs_follow_streams_from_there() {
     });
     here.send("shell", &["exit", "Enter"]);
     eventually("the prompt here again", || {
-        here.screen("shell").trim_end().ends_with("# exit\nhere$")
+        here.screen("shell").trim_end().ends_with("exit\nhere$")
     });
     here.send("shell", &["echo back-$(pwd)", "Enter"]);
     eventually("back here", || {
@@ -486,16 +490,21 @@ fn attach_reaches_the_hosts_tmux_and_logs_follow_streams_from_there() {
         "--",
         "sh",
         "-c",
-        "echo first; sleep 1; echo second",
+        "echo first; while [ ! -e go ]; do sleep 0.05; done; echo second",
     ]);
-    let started = Instant::now();
-    let out = p.run(&["logs", "f", "--follow"]);
+    // Started while the agent waits: what it writes later comes through, and it ends with it.
+    let follow = p
+        .cmd(&["logs", "f", "--follow"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    eventually("the agent's first line", || p.ok(&["logs", "f"]).contains("first"));
+    std::thread::sleep(Duration::from_millis(300));
+    fs::write(Path::new(p.remote.shard("f")["path"].as_str().unwrap()).join("go"), "").unwrap();
+    let out = follow.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(
-        started.elapsed() > Duration::from_millis(500),
-        "it waited for the agent's end"
-    );
     assert!(text.contains("first") && text.contains("second"), "{text}");
     p.ok(&["stop", "t", "--grace", "0"]);
 }
@@ -530,9 +539,18 @@ fn words_for_the_hosts_login_shell_read_alike_in_every_shell() {
         if !crate::shell::have(sh) {
             continue;
         }
-        let out = Command::new(sh)
+        // Without any rc file of the developer's, in a locale of our own.
+        let no_rc: &[&str] = match sh {
+            "bash" => &["--norc", "--noprofile"],
+            "zsh" => &["-f"],
+            "fish" => &["--no-config"],
+            _ => &[],
+        };
+        let mut shell = Command::new(sh);
+        hermetic(&mut shell, Path::new("/nonexistent"));
+        let out = shell
+            .args(no_rc)
             .args(["-c", &format!("printf '<%s>' {line}")])
-            .env("HOME", "/nonexistent")
             .output()
             .unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{sh}: {line}");
@@ -608,7 +626,10 @@ fn an_unreachable_host_is_shown_as_such_and_the_shards_here_still_list() {
         Path::new(BIN).parent().unwrap().display(),
         test_path().to_string_lossy()
     );
-    let script = "eval \"$(git-shard init bash)\"\n__git_shard_prompt_hook\necho \"[$__git_shard_segment]\"\n\
+    // A moment after the last change, so that the first prompt's answer is kept (the stamp is
+    // set) and only a change can make the next one ask again.
+    let script = "eval \"$(git-shard init bash)\"\nsleep 1.2\n__git_shard_prompt_hook\necho \"[$__git_shard_segment]\"\n\
+                  echo \"[stamp ${__git_shard_stamp:+kept}]\"\n\
                   git-shard list >/dev/null 2>&1\n__git_shard_prompt_hook\necho \"[$__git_shard_segment]\"\n";
     let out = bash
         .env("PATH", path)
@@ -621,9 +642,10 @@ fn an_unreachable_host_is_shown_as_such_and_the_shards_here_still_list() {
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = text.lines().collect();
     assert!(
-        lines.len() == 2
+        lines.len() == 3
             && lines[0].starts_with("[1○ · devbox 1● @")
-            && lines[1].starts_with("[1○ · devbox unreachable 1● @"),
+            && lines[1] == "[stamp kept]"
+            && lines[2].starts_with("[1○ · devbox unreachable 1● @"),
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -721,7 +743,9 @@ fn a_connection_killed_during_new_leaves_nothing_half_made_and_a_retry_adopts() 
     assert!(!p.pointer("r2").exists(), "nothing recorded here");
     // There, the `new` goes on without its connection, to a whole shard (or none): never a
     // half-made one.
-    eventually("the host's new to finish", || !running_with("new r2 --base"));
+    eventually("the host's new to finish", || {
+        !running_with("new r2 --base", &p.remote.root)
+    });
     let there = p.remote.list();
     assert!(
         there
@@ -770,7 +794,14 @@ fn hosts_are_the_users_and_a_host_must_hold_a_clone_with_the_same_protocol() {
     assert!(said.contains("a git remote named 'origin'"), "{said}");
     // A host that cannot be reached is not added, and the hint does not name `host check`,
     // which knows no such host yet.
-    let said = repo.refused(&["host", "add", "x", "--ssh", "no-such-host.invalid", "--repo", "/x"]);
+    let args = ["host", "add", "x", "--ssh", "no-such-host.invalid", "--repo", "/x"];
+    // No ssh configuration of the developer's (read from the passwd home, not $HOME) takes part.
+    let out = repo
+        .command_in(&repo.root, &args)
+        .env("GIT_SHARD_SSH", "ssh -F /dev/null")
+        .output()
+        .unwrap();
+    let said = refused(&args, out);
     assert!(
         said.contains("host 'x' not added") && said.contains("`ssh no-such-host.invalid true`"),
         "{said}"

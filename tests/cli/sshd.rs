@@ -267,7 +267,11 @@ impl Sshd {
                 continue;
             }
             let probe = format!("{} -o ConnectTimeout=2 devbox true", self.ssh_command());
-            match Command::new("sh").args(["-c", &probe]).output() {
+            match Command::new("sh")
+                .args(["-c", &probe])
+                .env_remove("SSH_AUTH_SOCK")
+                .output()
+            {
                 Ok(out) if out.status.success() => return true,
                 Ok(out) => last = String::from_utf8_lossy(&out.stderr).into_owned(),
                 Err(e) => last = e.to_string(),
@@ -297,7 +301,13 @@ fn sshd_harness_runs_commands_with_the_given_environment() {
     let env = [("HOME", home.as_str()), ("PATH", &path), ("MARKER", "marker 42")];
     let Some(mut sshd) = Sshd::start(&env) else { return };
     let ssh = format!("{} {}", sshd.ssh_command(), sshd.host());
-    let sh = |cmd: &str| Command::new("sh").args(["-c", cmd]).output().unwrap();
+    let sh = |cmd: &str| {
+        Command::new("sh")
+            .args(["-c", cmd])
+            .env_remove("SSH_AUTH_SOCK")
+            .output()
+            .unwrap()
+    };
     let out = sh(&format!("{ssh} 'echo $HOME $MARKER; command -v git'"));
     assert!(out.status.success(), "{out:?}");
     assert_eq!(
@@ -318,6 +328,7 @@ fn sshd_harness_runs_commands_with_the_given_environment() {
     let mut client = Command::new("sh");
     client
         .args(["-c", &format!("exec {ssh} sleep 5")])
+        .env_remove("SSH_AUTH_SOCK")
         .stdin(Stdio::null())
         .stderr(Stdio::piped());
     let client = client.spawn().unwrap();

@@ -366,7 +366,11 @@ impl Tmux {
 
     fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new("tmux");
-        c.env("TMUX_TMPDIR", self.dir.path()).env_remove("TMUX").args(args);
+        // No tmux.conf of the developer's (a default-shell, window numbering) for this server.
+        c.env("TMUX_TMPDIR", self.dir.path())
+            .env_remove("TMUX")
+            .args(["-f", "/dev/null"])
+            .args(args);
         c
     }
 
