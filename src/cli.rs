@@ -183,18 +183,31 @@ pub fn man_pages() -> Vec<(String, Vec<u8>)> {
         pages.push((file, page.into_bytes()));
     };
     render("git-shard.1".into(), root.clone().name("git-shard"));
-    for sub in root.get_subcommands().filter(|s| !s.is_hide_set()) {
-        let name = format!("git-shard-{}", sub.get_name());
-        render(
-            format!("{name}.1"),
-            sub.clone().name(name).bin_name(format!("git shard {}", sub.get_name())),
+    // Every subcommand, and theirs (`host add`): a page names its subcommands' pages.
+    let mut todo: Vec<(String, String, clap::Command)> = root
+        .get_subcommands()
+        .map(|s| ("git-shard".to_owned(), "git shard".to_owned(), s.clone()))
+        .collect();
+    while let Some((parent, parent_bin, sub)) = todo.pop() {
+        if sub.is_hide_set() {
+            continue;
+        }
+        let name = format!("{parent}-{}", sub.get_name());
+        let bin = format!("{parent_bin} {}", sub.get_name());
+        todo.extend(
+            sub.get_subcommands()
+                .filter(|s| s.get_name() != "help")
+                .map(|s| (name.clone(), bin.clone(), s.clone())),
         );
+        render(format!("{name}.1"), sub.name(name).bin_name(bin));
     }
+    pages.sort();
     pages
 }
 
-/// clap_mangen's synopsis names options without their values (`[--format]`); the value is what
-/// a reader of the synopsis needs, so it goes in: `[--format <TEMPLATE>]`.
+/// clap_mangen's synopsis names options without their values (`[--format]`, `<--ssh>`); the value
+/// is what a reader of the synopsis needs, so it goes in: `[--format <TEMPLATE>]`,
+/// `--ssh <DESTINATION>`.
 fn with_option_values(cmd: &clap::Command, roff: &str) -> String {
     let mut out = roff.to_owned();
     // Built, so that every argument knows how many values it takes.
@@ -209,11 +222,10 @@ fn with_option_values(cmd: &clap::Command, roff: &str) -> String {
         }
         let escaped = long.replace('-', "\\-");
         let values: Vec<String> = values.iter().map(|v| format!("<{v}>")).collect();
-        out = out.replacen(
-            &format!("\\fB\\-\\-{escaped}\\fR]"),
-            &format!("\\fB\\-\\-{escaped}\\fR \\fI{}\\fR]", values.join(" ")),
-            1,
-        );
+        let with_value = format!("\\fB\\-\\-{escaped}\\fR \\fI{}\\fR", values.join(" "));
+        // Optional (`[--format]`) and required (`<--ssh>`) alike.
+        out = out.replacen(&format!("\\fB\\-\\-{escaped}\\fR]"), &format!("{with_value}]"), 1);
+        out = out.replacen(&format!("<\\fB\\-\\-{escaped}\\fR>"), &with_value, 1);
     }
     out
 }

@@ -126,6 +126,24 @@ fn man_pages_read_as_man_pages() {
             "{page} names a page that does not exist: {text}"
         );
     }
+    // Every page a page names exists (`git-shard-host(1)` names `git-shard-host-add(1)`).
+    for entry in fs::read_dir(&dir).unwrap().flatten() {
+        let text = fs::read_to_string(entry.path()).unwrap().replace("\\-", "-");
+        for named in text.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '(' || c == ')')) {
+            if let Some(page) = named.strip_suffix("(1)").filter(|p| p.starts_with("git-shard")) {
+                assert!(
+                    dir.join(format!("{page}.1")).is_file(),
+                    "{} names {page}(1), which does not exist",
+                    entry.path().display()
+                );
+            }
+        }
+    }
+    let add = show("git-shard-host-add.1");
+    assert!(
+        add.contains("git shard host add --ssh <DESTINATION> --repo <PATH>"),
+        "{add}"
+    );
 }
 
 /// `prompt` and `list` are parsed by a tree of their own subcommand (see main.rs): what they
