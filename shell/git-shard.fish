@@ -20,7 +20,7 @@ function __git_shard_cd
     # Not a folder: what `git shard cd --help` printed, for the user to read.
     if test (count $__git_shard_dir) -eq 1; and test -d "$__git_shard_dir"
         builtin cd $__git_shard_dir
-    else
+    else if set -q __git_shard_dir[1]
         printf '%s\n' $__git_shard_dir
     end
 end

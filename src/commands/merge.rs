@@ -29,8 +29,8 @@ use crate::shard::{Record, RunStatus, ShardName};
 /// commit of it (message from the branch's commits; `-m`, `-e` to change it), `--no-ff` a merge
 /// commit. The target's worktree, when it is checked out, is updated as `git merge` would; on a
 /// conflict everything is left as it was and the conflicting files are named. A shard on a host
-/// (`new --host`) is asked there first, its branch fetched (as `fetch` does), and the fetched
-/// branch merged here.
+/// (`new --host`) is asked there first, its branch fetched (as `fetch` does; that stays), and
+/// the fetched branch merged here.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Name of the shard.
@@ -284,8 +284,10 @@ const BUSY: [(&str, &str); 6] = [
 /// its branch with nothing in progress and its work all committed, or committed there by
 /// `--commit-all`), its branch fetched (see `fetch`), and the fetched branch merged here as a
 /// local shard's would be; a rebase runs in a temporary worktree, detached, so the local branch
-/// stays what the host has. Everything that can refuse is asked before anything changes; the
-/// host's branch and worktree change only by `--commit-all`.
+/// stays what the host has. What either side could refuse is asked before `--commit-all` commits
+/// there; after it only the fetch can refuse (a local branch with commits of its own), and what a
+/// fetch brought stays, as `fetch` leaves it. The host's branch and worktree change only by
+/// `--commit-all`.
 fn from_host(ws: &Workspace, host: &Host, name: &ShardName, args: &Args) -> Result<()> {
     let remote = RemoteShard::ask(host, &ws.repo.common_dir(), name)?;
     let there = format!("shard '{name}' (on host '{}')", host.name);
@@ -305,6 +307,8 @@ fn from_host(ws: &Workspace, host: &Host, name: &ShardName, args: &Args) -> Resu
         ));
     }
     let target_wt = check_target(ws, &target)?;
+    // The fetch's own refusal that does not depend on what the host has.
+    crate::host::refuse_remote_namesake(ws, &host.name)?;
     let worktree = remote.worktree(host)?;
     if worktree.head.as_deref() != Some(remote.branch.as_str()) {
         return Err(Error::refused(
@@ -389,7 +393,7 @@ fn from_host(ws: &Workspace, host: &Host, name: &ShardName, args: &Args) -> Resu
                 .args(["update-ref", "-d", &fetched.tracking])
                 .read();
             eprintln!(
-                "removed shard '{name}' on host '{}' (its branch stays there) and the branch '{}' here",
+                "removed shard '{name}' on host '{}' and the branch '{}' here",
                 host.name, fetched.branch
             );
         }

@@ -387,7 +387,7 @@ fn counted<const N: usize>(counts: [(usize, &str); N]) -> impl Iterator<Item = S
         .map(|(n, glyph)| format!("{n}{glyph}"))
 }
 
-/// The hosts as the last `list` heard them: `devbox 2● 1◆ @14:02` (local time), with
+/// The hosts as the last `list` heard them: `devbox 1◆ 2● @14:02` (local time), with
 /// `unreachable` before the counts of a host that did not answer then.
 fn hosts_text(hosts: &[crate::host::Glance], sym: &Symbols) -> String {
     // The time zone is read only when there is a host to show.
