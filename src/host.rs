@@ -45,13 +45,18 @@ const CONNECT_TIMEOUT_SECS: u32 = 4;
 
 /// A configured host name: what `--host` takes.
 pub fn check_spec(name: &str, spec: &HostSpec) -> std::result::Result<(), String> {
+    // A host's name goes into refs (`refs/remotes/<host>/…`): what git allows of a ref's part,
+    // as for a shard's name.
     let valid_name = !name.is_empty()
         && name.len() <= 64
         && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-        && !name.starts_with(['-', '.']);
+        && !name.starts_with(['-', '.'])
+        && !name.contains("..")
+        && !name.ends_with(".lock");
     if !valid_name {
         return Err(format!(
-            "host name {name:?}: use 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
+            "host name {name:?}: use 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, \
+             without '..' and not ending in '.lock'"
         ));
     }
     if spec.ssh.trim().is_empty() || spec.ssh.starts_with('-') || spec.ssh.contains(char::is_whitespace) {
@@ -593,17 +598,23 @@ pub fn glances(common_dir: &Path) -> Vec<Glance> {
 /// Names of the shards on hosts, from pointers and the caches of `list`: for completion, which
 /// never touches the network.
 pub fn known_names(common_dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = pointers(common_dir).into_iter().map(|p| p.name).collect();
+    // Completion asks at every TAB: one listing, pointers known by their file names.
+    let mut names = Vec::new();
     for entry in std::fs::read_dir(remote_dir(common_dir))
         .into_iter()
         .flatten()
         .flatten()
     {
         let file = entry.file_name();
-        let Some(host) = file
-            .to_str()
-            .and_then(|f| f.strip_prefix(".host-")?.strip_suffix(".json"))
-        else {
+        let Some(file) = file.to_str() else { continue };
+        if let Some(name) = file
+            .strip_suffix(".toml")
+            .filter(|n| crate::shard::ShardName::parse(n).is_ok())
+        {
+            names.push(name.to_owned());
+            continue;
+        }
+        let Some(host) = file.strip_prefix(".host-").and_then(|f| f.strip_suffix(".json")) else {
             continue;
         };
         for shard in cached(common_dir, host).map(|c| c.shards).unwrap_or_default() {
@@ -656,7 +667,22 @@ mod tests {
         assert!(VERSION_LINE.contains(&format!("records {})", crate::shard::record::VERSION)));
         assert!(check_version(&format!("git-shard {VERSION_LINE}\n")).is_ok());
         assert!(check_version("git-shard 0.0.9").is_err());
-        assert!(check_version("git-shard 9.0.0 (host protocol 2, records 1)").is_err());
+        let other = format!("git-shard 9.0.0 (host protocol {}, records 1)", PROTOCOL + 1);
+        assert!(check_version(&other).is_err());
+    }
+
+    #[test]
+    fn a_host_name_is_a_part_of_a_ref() {
+        let spec = HostSpec {
+            ssh: "devbox".into(),
+            repo: "/srv/app".into(),
+            git_shard: None,
+        };
+        assert!(check_spec("devbox", &spec).is_ok());
+        assert!(check_spec("dev.box-2", &spec).is_ok());
+        for bad in ["", "a..b", "box.lock", ".box", "-box", "a b", "a/b"] {
+            assert!(check_spec(bad, &spec).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -142,7 +142,7 @@ pub fn run(ws: &Workspace, args: &Args, name: &ShardName, host_name: &str) -> Re
         _ => match adoptable(&host, name, &base.commit, &args.command) {
             Some(shard) => {
                 eprintln!(
-                    "shard '{name}': already on host '{}' from an earlier attempt (same base commit): adopted",
+                    "shard '{name}': already on host '{}' (same name, base commit and command, as an interrupted attempt leaves it): adopted",
                     host.name
                 );
                 shard
