@@ -250,7 +250,7 @@ impl Host {
         })
     }
 
-    fn cannot_run_ssh(&self, e: &std::io::Error) -> Error {
+    pub fn cannot_run_ssh(&self, e: &std::io::Error) -> Error {
         Error::refused(
             format!("cannot run ssh for host '{}': {e}", self.name),
             "install OpenSSH's client, or point GIT_SHARD_SSH at your ssh",

@@ -151,9 +151,7 @@ fn open_shell(host: &Host, name: &str) -> Result<()> {
         cmd.stdin(Stdio::from(tty.try_clone().map_err(|e| Error::failed(e.to_string()))?))
             .stdout(Stdio::from(tty));
     }
-    let status = cmd
-        .status()
-        .map_err(|e| Error::failed(format!("cannot run ssh: {e}")))?;
+    let status = cmd.status().map_err(|e| host.cannot_run_ssh(&e))?;
     match status.code() {
         Some(0) => Ok(()),
         Some(code) => Err(Error::Exit(code)),
