@@ -156,8 +156,15 @@ impl ShardJson {
     }
 }
 
+/// JSON indented for a terminal, compact for a program (as `gh` does): a host's `list --json`
+/// crosses ssh at every `list` here, and a quarter of its bytes were indentation.
 pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| Error::failed(format!("cannot encode JSON: {e}")))?;
+    use std::io::IsTerminal;
+    let encoded = match std::io::stdout().is_terminal() {
+        true => serde_json::to_string_pretty(value),
+        false => serde_json::to_string(value),
+    };
+    let text = encoded.map_err(|e| Error::failed(format!("cannot encode JSON: {e}")))?;
     println!("{text}");
     Ok(())
 }

@@ -263,7 +263,7 @@ fn shard_and_twin(place: &At, name: &str, base: Option<&str>, extra: &[&str]) ->
     // The record names the worktree as git registered it.
     let listed = place.shard_ok(&["list", "--json"]);
     assert!(
-        listed.contains(&format!("\"path\": \"{}\"", shard_path.display())),
+        listed.contains(&format!("\"path\":\"{}\"", shard_path.display())),
         "{listed}"
     );
 
@@ -491,7 +491,7 @@ fn bare_repositories_with_linked_worktrees() {
     let out = from_bare.shard_ok(&["new", "b2", "--no-launch", "--json", "--", "true"]);
     assert!(
         out.contains(&format!(
-            "\"path\": \"{}\"",
+            "\"path\":\"{}\"",
             repo.tmp.path().join("app.shards/b2").display()
         )),
         "{out}"
@@ -506,7 +506,7 @@ fn bare_repositories_with_linked_worktrees() {
     assert!(names.lines().any(|l| l == "b2"), "{names:?}");
     // From one of its worktrees, the same repository and the same shards.
     let from_worktree = at(&repo, &repo.tmp.path().join("app-main"));
-    assert!(from_worktree.shard_ok(&["list", "--json"]).contains("\"name\": \"b2\""));
+    assert!(from_worktree.shard_ok(&["list", "--json"]).contains("\"name\":\"b2\""));
     from_worktree.shard_ok(&["rm", "b2"]);
     shard_and_twin(&from_worktree, "b3", None, &[]);
 
@@ -524,7 +524,7 @@ fn bare_repositories_with_linked_worktrees() {
     let out = from_project.shard_ok(&["new", "p1", "--no-launch", "--json", "--", "true"]);
     assert!(
         out.contains(&format!(
-            "\"path\": \"{}\"",
+            "\"path\":\"{}\"",
             repo.tmp.path().join("proj.shards/p1").display()
         )),
         "{out}"
@@ -593,7 +593,7 @@ fn git_dir_and_work_tree_variables_and_git_dash_c() {
             ("GIT_WORK_TREE", repo.shards_dir().join("common").display().to_string()),
         ],
     };
-    assert!(linked.shard_ok(&["list", "--json"]).contains("\"name\": \"common\""));
+    assert!(linked.shard_ok(&["list", "--json"]).contains("\"name\":\"common\""));
     linked.shard_ok(&["rm", "common"]);
 
     // `git -C <repo> shard …`, with git-shard found on PATH as git finds it.

@@ -785,3 +785,27 @@ fn inline_in_a_real_terminal_supports_job_control() {
         "{v:#}"
     );
 }
+
+/// JSON is indented for a person at a terminal and compact for a program (a host's `list` is
+/// read by the `list` that asked it).
+#[test]
+fn json_is_indented_on_a_terminal_and_compact_in_a_pipe() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "js", "--no-launch", "--", "true"]);
+    let piped = repo.ok(&["list", "--json"]);
+    assert_eq!(piped.lines().count(), 1, "{piped}");
+    assert!(piped.contains("\"name\":\"js\""), "{piped}");
+    let Some(tmux) = Tmux::start() else { return };
+    let home = repo.home();
+    let script = format!(
+        "env -i PATH={path} HOME={home} XDG_CONFIG_HOME={home}/.config GIT_CONFIG_GLOBAL=/dev/null \
+         GIT_CONFIG_NOSYSTEM=1 TERM=xterm {bin} list --json; sleep 60",
+        path = test_path().to_string_lossy(),
+        home = home.display(),
+        bin = BIN,
+    );
+    tmux.open("user", &repo.root, &script);
+    wait_until("the JSON on the terminal", || tmux.screen("user").contains("\"js\""));
+    let screen = tmux.screen("user");
+    assert!(screen.lines().any(|l| l == "    \"name\": \"js\","), "{screen}");
+}
