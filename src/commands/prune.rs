@@ -101,7 +101,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let mut prunable = false;
     for w in ws.repo.worktrees()? {
         if let Some(id) = &w.id
-            && w.prunable
+            && w.prunable()
         {
             prunable = true;
             if known_paths.contains(&w.path) {

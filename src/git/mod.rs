@@ -142,6 +142,13 @@ pub struct WorktreeEntry {
     pub head_ref: Option<String>,
     /// Lock reason; `Some("")` when locked without a reason.
     pub locked: Option<String>,
+    /// Its folder holds its `.git` (read once here: reconciliation and `prune` both ask).
+    pub present: bool,
+}
+
+impl WorktreeEntry {
     /// Its folder is gone and it is not locked, so `git worktree prune` would remove it.
-    pub prunable: bool,
+    pub fn prunable(&self) -> bool {
+        self.locked.is_none() && !self.present
+    }
 }

@@ -37,20 +37,19 @@ impl Repo {
             path: self.main_worktree(),
             head_ref: Head::of(&self.common_dir()).ref_name().map(str::to_owned),
             locked: None,
-            prunable: false,
+            present: true,
         }];
         for admin in self.admins()? {
             let Some(path) = admin.worktree().map_err(|e| self.io(e))? else {
                 continue;
             };
             let locked = admin.lock_reason().map_err(|e| self.io(e))?;
-            let prunable = locked.is_none() && !path.join(".git").exists();
             out.push(WorktreeEntry {
                 head_ref: admin.head().ref_name().map(str::to_owned),
                 id: Some(admin.id),
+                present: path.join(".git").exists(),
                 path,
                 locked,
-                prunable,
             });
         }
         Ok(out)

@@ -40,13 +40,10 @@ pub enum WorktreeState {
 }
 
 pub fn worktree_state(record: &Record, entries: &[WorktreeEntry]) -> WorktreeState {
-    let Some(entry) = entries
-        .iter()
-        .find(|e| e.id.as_deref() == Some(record.worktree_id.as_str()))
-    else {
+    let Some(entry) = entry_of(record, entries) else {
         return WorktreeState::Gone;
     };
-    let folder = entry.path.join(".git").exists();
+    let folder = entry.present;
     // git gives a new worktree the id of a removed one when their folders share a name: an entry
     // elsewhere on another branch is someone else's worktree, not the shard's, moved.
     let same_branch = entry
@@ -62,6 +59,13 @@ pub fn worktree_state(record: &Record, entries: &[WorktreeEntry]) -> WorktreeSta
         }
         (false, _) => WorktreeState::Gone,
     }
+}
+
+/// The worktree git lists under the shard's id, if any.
+fn entry_of<'e>(record: &Record, entries: &'e [WorktreeEntry]) -> Option<&'e WorktreeEntry> {
+    entries
+        .iter()
+        .find(|e| e.id.as_deref() == Some(record.worktree_id.as_str()))
 }
 
 /// Reconcile once; returns what was done, one line each.
@@ -93,7 +97,6 @@ pub fn reconcile_listed(ws: &Workspace, listed: &[Listed], stopping: Stopping) -
         tracing::debug!("reconciliation skipped: another git-shard is reconciling");
         return Ok(done);
     }
-    let common = ws.repo.common_dir();
     let entries = ws.repo.worktrees()?;
     let mut stop_later = false;
     tracing::debug!(records = listed.len(), worktrees = entries.len(), "reconciling");
@@ -163,7 +166,11 @@ pub fn reconcile_listed(ws: &Workspace, listed: &[Listed], stopping: Stopping) -
         }
         let alive = gone.then(|| RunStatus::of(ws.store.read(&name).ok().and_then(|r| r.process).as_ref()));
         let alive = alive.unwrap_or(status) == RunStatus::Running;
-        if !alive && lock::is_ours(&common, &record.worktree_id) && unlock_if_idle(ws, &name, &record.worktree_id)? {
+        // The lock as listed above: `unlock_if_idle` checks again, under the shard's lock.
+        let locked_by_us = entry_of(record, &entries)
+            .and_then(|e| e.locked.as_deref())
+            .is_some_and(|r| r.starts_with(lock::REASON_PREFIX));
+        if !alive && locked_by_us && unlock_if_idle(ws, &name, &record.worktree_id)? {
             done.push(format!("shard '{name}': worktree unlocked (its agent is not running)"));
         }
     }
