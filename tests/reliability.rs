@@ -831,9 +831,15 @@ fn hostile_records(cases: &Cases) {
     let path = repo.record_path("fuzz");
     let original = fs::read_to_string(&path).unwrap();
     let mut rng = Rng(0x5eed_1234_abcd_ef01);
+    let store = git_shard::shard::Store::new(&repo.common_dir());
+    let fuzz = git_shard::shard::ShardName::parse("fuzz").unwrap();
     for _ in 0..25 {
         let text = mutate(&mut rng, &original);
+        // Written under the shard's lock, as every writer writes: the supervisor of the previous
+        // round's run may still be recording its end (a read-modify-write under that lock).
+        let lock = store.lock_shard(&fuzz).unwrap();
         fs::write(&path, &text).unwrap();
+        drop(lock);
         let parses_as_v1 = git_shard::shard::Record::from_toml(&text).is_ok();
         for args in [
             vec!["list", "--json"],
