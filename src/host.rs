@@ -227,17 +227,36 @@ impl Host {
         self.capture(&self.script(body), timeout)
     }
 
-    fn capture(&self, line: &str, timeout: Option<Duration>) -> Result<std::result::Result<Output, Unreachable>> {
+    /// Start `git-shard <args>` in the clone there, its output captured: [`Started::wait_all`]
+    /// waits for it (and for others started meanwhile, as `list` asks every host).
+    pub fn start_git_shard(&self, args: &[&str], timeout: Option<Duration>) -> Result<Started> {
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        self.start(&self.git_shard_line(&args), timeout)
+    }
+
+    fn start(&self, line: &str, timeout: Option<Duration>) -> Result<Started> {
         let mut cmd = self.ssh(line, false);
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let child = cmd.spawn().map_err(|e| self.cannot_run_ssh(&e))?;
-        let out = match wait_output(child, timeout) {
-            Some(out) => out,
-            None => {
-                return Ok(Err(Unreachable(format!(
-                    "no answer within {} s",
-                    timeout.unwrap_or_default().as_secs()
-                ))));
+        Ok(Started {
+            child,
+            timeout,
+            deadline: timeout.map(|t| std::time::Instant::now() + t),
+        })
+    }
+
+    fn capture(&self, line: &str, timeout: Option<Duration>) -> Result<std::result::Result<Output, Unreachable>> {
+        let started = self.start(line, timeout)?;
+        self.finished(Started::wait_all(vec![started]).remove(0))
+    }
+
+    /// What a command started there came to: its output, the host unreachable (ssh failed, or
+    /// no answer in time), or its clone missing (an error).
+    pub fn finished(&self, ended: Ended) -> Result<std::result::Result<Output, Unreachable>> {
+        let out = match ended {
+            Ended::Output(out) => out,
+            Ended::TimedOut(timeout) => {
+                return Ok(Err(Unreachable(format!("no answer within {} s", timeout.as_secs()))));
             }
         };
         Ok(match out.status.code() {
@@ -319,41 +338,106 @@ fn last_line(bytes: &[u8]) -> String {
         .unwrap_or_else(|| "the connection failed".into())
 }
 
-/// Wait for `child`'s output, at most `timeout` (then kill it and give `None`). Both pipes are
-/// drained by threads, so a child that writes much never blocks on a full pipe; the end of its
-/// output (ssh closes it as it exits) is what is waited for, not a polled exit.
-fn wait_output(mut child: std::process::Child, timeout: Option<Duration>) -> Option<Output> {
-    fn drain(
-        pipe: Option<impl Read + Send + 'static>,
-        done: Option<std::sync::mpsc::Sender<()>>,
-    ) -> std::thread::JoinHandle<Vec<u8>> {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_end(&mut buf);
+/// A command started on a host, its output not read yet.
+pub struct Started {
+    child: std::process::Child,
+    timeout: Option<Duration>,
+    deadline: Option<std::time::Instant>,
+}
+
+/// How a [`Started`] command ended.
+pub enum Ended {
+    Output(Output),
+    /// Killed: no end of its output within this time.
+    TimedOut(Duration),
+}
+
+impl Started {
+    /// Wait for the output of every command in `started`, each at most its timeout (then it is
+    /// killed). All pipes are read as poll(2) finds them ready, on this thread: no thread per
+    /// pipe or per host to start at every `list`, and a child that writes much never blocks on a
+    /// full pipe. The end of its output (ssh closes it as it exits) is what is waited for, not a
+    /// polled exit.
+    pub fn wait_all(started: Vec<Started>) -> Vec<Ended> {
+        use rustix::event::{PollFd, PollFlags, Timespec, poll};
+        use std::os::fd::OwnedFd;
+        struct Waiting {
+            started: Started,
+            /// stdout, stderr: open while not at their end, and what was read.
+            pipes: [(Option<std::fs::File>, Vec<u8>); 2],
+            timed_out: bool,
+        }
+        let file = |fd: OwnedFd| std::fs::File::from(fd);
+        let mut all: Vec<Waiting> = started
+            .into_iter()
+            .map(|mut s| Waiting {
+                pipes: [
+                    (s.child.stdout.take().map(OwnedFd::from).map(file), Vec::new()),
+                    (s.child.stderr.take().map(OwnedFd::from).map(file), Vec::new()),
+                ],
+                started: s,
+                timed_out: false,
+            })
+            .collect();
+        let mut chunk = vec![0u8; 64 * 1024];
+        let mut give_up_all = false;
+        loop {
+            let now = std::time::Instant::now();
+            let reading = |w: &Waiting| w.pipes.iter().any(|(p, _)| p.is_some());
+            for w in all.iter_mut().filter(|w| reading(w)) {
+                if give_up_all || w.started.deadline.is_some_and(|d| d <= now) {
+                    let _ = w.started.child.kill();
+                    w.pipes.iter_mut().for_each(|(p, _)| *p = None);
+                    w.timed_out = true;
+                }
             }
-            done.map(|d| d.send(()));
-            buf
-        })
+            let left = all
+                .iter()
+                .filter(|w| reading(w))
+                .filter_map(|w| w.started.deadline)
+                .min()
+                .and_then(|d| Timespec::try_from(d.saturating_duration_since(now)).ok());
+            let open: Vec<&mut (Option<std::fs::File>, Vec<u8>)> = all
+                .iter_mut()
+                .flat_map(|w| w.pipes.iter_mut())
+                .filter(|(p, _)| p.is_some())
+                .collect();
+            if open.is_empty() {
+                break;
+            }
+            let mut fds: Vec<PollFd> = open
+                .iter()
+                .filter_map(|(p, _)| p.as_ref().map(|p| PollFd::new(p, PollFlags::IN)))
+                .collect();
+            let polled = poll(&mut fds, left.as_ref());
+            let ready: Vec<bool> = fds.iter().map(|f| !f.revents().is_empty()).collect();
+            drop(fds);
+            match polled {
+                Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                // Nothing to wait with (no memory, say): end them rather than wait blind.
+                Err(_) => give_up_all = true,
+            }
+            for ((pipe, buf), _) in open.into_iter().zip(ready).filter(|(_, ready)| *ready) {
+                match pipe.as_mut().map(|p| p.read(&mut chunk)) {
+                    Some(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                    Some(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    _ => *pipe = None,
+                }
+            }
+        }
+        all.into_iter()
+            .map(|mut w| {
+                let status = w.started.child.wait();
+                match status {
+                    Ok(status) if !w.timed_out => {
+                        let [(_, stdout), (_, stderr)] = w.pipes;
+                        Ended::Output(Output { status, stdout, stderr })
+                    }
+                    _ => Ended::TimedOut(w.started.timeout.unwrap_or_default()),
+                }
+            })
+            .collect()
     }
-    let (done, finished) = std::sync::mpsc::channel();
-    let out = drain(child.stdout.take(), Some(done));
-    let err = drain(child.stderr.take(), None);
-    let ended = match timeout {
-        Some(t) => finished.recv_timeout(t).is_ok(),
-        None => finished.recv().is_ok(),
-    };
-    if !ended {
-        let _ = child.kill();
-        let _ = child.wait();
-        return None;
-    }
-    let status = child.wait().ok()?;
-    Some(Output {
-        status,
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-    })
 }
 
 /// Where a remote shard lives: the local record of it.
@@ -445,7 +529,73 @@ pub fn remove_pointer(common_dir: &Path, name: &str) -> Result<()> {
 #[derive(Debug, Clone)]
 pub struct Cached {
     pub at: jiff::Timestamp,
-    pub shards: Vec<serde_json::Value>,
+    pub shards: Vec<Heard>,
+}
+
+/// One shard as a host's `list --json --local` tells it: the fields this machine reads of it,
+/// typed, and when `list --json` here passes it on, the whole object. Only then is it parsed into
+/// a `serde_json::Value`, whose map of every field was the largest cost of a `list` here after
+/// the host answered.
+#[derive(Debug, Clone)]
+pub struct Heard {
+    pub shard: HeardShard,
+    pub json: Option<serde_json::Value>,
+}
+
+/// The fields of a shard on a host that this machine reads (see `commands::ShardJson`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct HeardShard {
+    pub name: String,
+    pub branch: String,
+    pub path: Option<String>,
+    pub status: Option<String>,
+    pub activity: Option<String>,
+    pub merged: Option<String>,
+    pub created_at: Option<jiff::Timestamp>,
+    pub pid: Option<u64>,
+    pub exit_code: Option<i64>,
+    pub signal: Option<i64>,
+    pub incomplete: bool,
+    pub removing: bool,
+    pub orphaned: bool,
+    /// Set when the host reports a shard of a host of its own (not one of its shards).
+    pub host: Option<String>,
+}
+
+impl Heard {
+    /// A host's `list --json` answer, shard by shard; `whole`: with each shard's whole object.
+    pub fn parse_all(answer: &[u8], whole: bool) -> serde_json::Result<Vec<Heard>> {
+        let shards: Vec<HeardShard> = serde_json::from_slice(answer)?;
+        let mut objects = match whole {
+            true => serde_json::from_slice::<Vec<serde_json::Value>>(answer)?
+                .into_iter()
+                .map(Some)
+                .collect(),
+            false => Vec::new(),
+        }
+        .into_iter();
+        Ok(shards
+            .into_iter()
+            .map(|shard| Heard {
+                shard,
+                json: objects.next().flatten(),
+            })
+            .collect())
+    }
+
+    /// A shard known here only by its pointer (a host never heard from).
+    pub fn of_pointer(p: &Pointer) -> Heard {
+        Heard {
+            shard: HeardShard {
+                name: p.name.clone(),
+                branch: p.branch.clone(),
+                created_at: Some(p.created_at),
+                ..HeardShard::default()
+            },
+            json: Some(serde_json::json!({ "name": p.name, "branch": p.branch, "created_at": p.created_at })),
+        }
+    }
 }
 
 fn cache_path(common_dir: &Path, host: &str) -> PathBuf {
@@ -459,7 +609,8 @@ pub fn forget_cache(common_dir: &Path, host: &str) {
     write_glances(common_dir, &kept);
 }
 
-pub fn cached(common_dir: &Path, host: &str) -> Option<Cached> {
+/// `whole`: with each shard's whole object (see [`Heard`]).
+pub fn cached(common_dir: &Path, host: &str, whole: bool) -> Option<Cached> {
     use std::io::Read;
     let mut file = std::fs::File::open(cache_path(common_dir, host)).ok()?;
     let at = jiff::Timestamp::try_from(file.metadata().ok()?.modified().ok()?).ok()?;
@@ -467,7 +618,7 @@ pub fn cached(common_dir: &Path, host: &str) -> Option<Cached> {
     file.read_to_end(&mut text).ok()?;
     Some(Cached {
         at,
-        shards: serde_json::from_slice(&text).ok()?,
+        shards: Heard::parse_all(&text, whole).ok()?,
     })
 }
 
@@ -509,7 +660,7 @@ pub struct Glance {
 
 impl Glance {
     /// Count `shards` (as `list --json` gives them) of `host`.
-    pub fn of(host: &str, at: jiff::Timestamp, reachable: bool, shards: &[serde_json::Value]) -> Glance {
+    pub fn of(host: &str, at: jiff::Timestamp, reachable: bool, shards: &[Heard]) -> Glance {
         let mut g = Glance {
             host: host.to_owned(),
             at: at.as_second() / 60 * 60,
@@ -520,12 +671,12 @@ impl Glance {
             failed: 0,
             lost: 0,
         };
-        for s in shards {
-            match (s["status"].as_str(), s["activity"].as_str()) {
+        for s in shards.iter().map(|h| &h.shard) {
+            match (s.status.as_deref(), s.activity.as_deref()) {
                 (Some("running"), Some("waiting")) => g.waiting += 1,
                 (Some("running"), Some("idle")) => g.idle += 1,
                 (Some("running"), _) => g.running += 1,
-                (Some("exited"), _) if s["exit_code"] != 0 => g.failed += 1,
+                (Some("exited"), _) if s.exit_code != Some(0) => g.failed += 1,
                 (Some("lost"), _) => g.lost += 1,
                 _ => {}
             }
@@ -617,11 +768,13 @@ pub fn known_names(common_dir: &Path) -> Vec<String> {
         let Some(host) = file.strip_prefix(".host-").and_then(|f| f.strip_suffix(".json")) else {
             continue;
         };
-        for shard in cached(common_dir, host).map(|c| c.shards).unwrap_or_default() {
-            if let Some(name) = shard["name"].as_str() {
-                names.push(name.to_owned());
-            }
-        }
+        names.extend(
+            cached(common_dir, host, false)
+                .map(|c| c.shards)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|h| h.shard.name),
+        );
     }
     names.sort();
     names.dedup();
@@ -636,7 +789,7 @@ pub fn locate(config: &Config, common_dir: &Path, name: &str) -> Option<Host> {
         None => config
             .hosts
             .keys()
-            .find(|h| cached(common_dir, h).is_some_and(|c| c.shards.iter().any(|s| s["name"] == name)))?
+            .find(|h| cached(common_dir, h, false).is_some_and(|c| c.shards.iter().any(|s| s.shard.name == name)))?
             .clone(),
     };
     Host::lookup(config, &host).ok()

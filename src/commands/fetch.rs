@@ -69,11 +69,12 @@ pub fn fetch(ws: &Workspace, host: &Host, name: &ShardName) -> Result<Fetched> {
     let branch = host::pointer(&common, name.as_str())
         .map(|p| p.branch)
         .or_else(|| {
-            host::cached(&common, &host.name)?
+            host::cached(&common, &host.name, false)?
                 .shards
-                .iter()
-                .find(|s| s["name"] == name.as_str())
-                .and_then(|s| s["branch"].as_str().map(str::to_owned))
+                .into_iter()
+                .find(|s| s.shard.name == name.as_str())
+                .map(|s| s.shard.branch)
+                .filter(|b| !b.is_empty())
         })
         .ok_or_else(|| Error::failed(format!("the branch of shard '{name}' is not known here")))?;
     // Named by the host: it goes into a refspec, so it must be a branch name.

@@ -153,7 +153,7 @@ fn list(ws: &Workspace) -> Result<()> {
         .hosts
         .iter()
         .map(|(name, spec)| {
-            let heard = match host::cached(&common, name) {
+            let heard = match host::cached(&common, name, false) {
                 Some(c) => format!("{} shards, {} ago", c.shards.len(), age(c.at)),
                 None => "-".into(),
             };

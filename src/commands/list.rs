@@ -30,7 +30,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let ws = ctx.workspace()?;
     let asking = match args.local {
         true => on_hosts::Asking::none(),
-        false => on_hosts::ask_all(&ws),
+        false => on_hosts::ask_all(&ws, args.json),
     };
     let mut listed = ws.store.list()?;
     match reconcile::reconcile_listed(&ws, &listed, reconcile::Stopping::Background) {
@@ -60,17 +60,27 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     let merged_of = |r: &Record| merged.get(&r.name).cloned().flatten();
     let remote = asking.answers();
     if args.json {
-        let mut view: Vec<serde_json::Value> = shards
+        // Encoded as they are, not through `serde_json::Value` (a map per shard): what a host
+        // answers `list` here with, at every `list` there.
+        #[derive(serde::Serialize)]
+        #[serde(untagged)]
+        enum Shown<'a> {
+            Here(&'a ShardJson),
+            There(&'a serde_json::Value),
+        }
+        let here: Vec<ShardJson> = shards
             .iter()
-            .map(|(r, s)| {
-                serde_json::to_value(ShardJson {
-                    merged: merged_of(r),
-                    ..ShardJson::new(r, *s)
-                })
-                .unwrap_or_default()
+            .map(|(r, s)| ShardJson {
+                merged: merged_of(r),
+                ..ShardJson::new(r, *s)
             })
             .collect();
-        view.extend(remote.into_iter().map(|r| r.json));
+        let there: Vec<serde_json::Value> = remote.into_iter().map(|r| r.json()).collect();
+        let view: Vec<Shown> = here
+            .iter()
+            .map(Shown::Here)
+            .chain(there.iter().map(Shown::There))
+            .collect();
         return print_json(&view);
     }
     if none_at_all && remote.is_empty() {

@@ -6,89 +6,122 @@
 use serde_json::Value;
 
 use crate::context::Workspace;
-use crate::host::{self, Host, Unreachable};
+use crate::host::{self, Heard, Host, Unreachable};
 use crate::output::{Cell, Paint, age};
 
-/// One shard on a host, as its JSON in `list --json` (with `host`, and for an unreachable host
-/// `status: "unreachable"` and `as_of`, the time it was last heard).
+/// One shard on a host, as its host told it (or as last heard, for an unreachable host).
 pub struct Remote {
     pub host: String,
-    pub json: Value,
+    pub heard: Heard,
     pub reachable: bool,
+    /// When an unreachable host was last heard (never: `None`).
+    pub as_of: Option<jiff::Timestamp>,
 }
 
-/// Ask every configured host for its shards, in parallel, on a thread of its own: `list` does
-/// its local work meanwhile and then [`Asking::answers`] joins it.
-pub struct Asking(Option<std::thread::JoinHandle<Vec<Remote>>>);
+impl Remote {
+    /// Its object in `list --json` (asked for with [`ask_all`]'s `whole`): the host's, with
+    /// `host` set, and for an unreachable host `status: "unreachable"`, no activity and `as_of`,
+    /// the time it was last heard.
+    pub fn json(self) -> Value {
+        let mut json = self.heard.json.unwrap_or_default();
+        json["host"] = Value::String(self.host);
+        if !self.reachable {
+            json["status"] = Value::String("unreachable".into());
+            json["activity"] = Value::Null;
+            json["as_of"] = self.as_of.map_or(Value::Null, |t| Value::String(t.to_string()));
+        }
+        json
+    }
+}
 
-pub fn ask_all(ws: &Workspace) -> Asking {
+/// Every configured host asked for its shards, all at once: the ssh commands are started, and
+/// `list` does its local work while they run; [`Asking::answers`] then reads what they said.
+pub struct Asking {
+    started: Vec<(Host, host::Started)>,
+    /// Hosts whose ssh could not even start, and why.
+    failed: Vec<(Host, String)>,
+    common: std::path::PathBuf,
+    whole: bool,
+}
+
+/// `whole`: keep each shard's whole object, for [`Remote::json`].
+pub fn ask_all(ws: &Workspace, whole: bool) -> Asking {
+    let mut asking = Asking {
+        common: ws.repo.common_dir(),
+        whole,
+        ..Asking::none()
+    };
     if ws.config.hosts.is_empty() {
         // Hosts configured no more: the prompt shows none.
-        host::write_glances(&ws.repo.common_dir(), &[]);
-        return Asking(None);
+        host::write_glances(&asking.common, &[]);
     }
-    let common = ws.repo.common_dir();
-    let hosts: Vec<Host> = ws
+    for h in ws
         .config
         .hosts
         .keys()
         .filter_map(|name| Host::lookup(&ws.config, name).ok())
-        .collect();
-    Asking(Some(std::thread::spawn(move || ask_hosts(hosts, &common))))
+    {
+        // `--local`: a host answers for its own shards, without asking hosts of its own (which
+        // may be this machine: a user's configuration is often the same on both).
+        match h.start_git_shard(&["list", "--json", "--local"], Some(host::LIST_TIMEOUT)) {
+            Ok(started) => asking.started.push((h, started)),
+            Err(e) => asking.failed.push((h, e.to_string())),
+        }
+    }
+    asking
 }
 
 impl Asking {
     /// Nobody asked (`list --local`).
     pub fn none() -> Asking {
-        Asking(None)
+        Asking {
+            started: Vec::new(),
+            failed: Vec::new(),
+            common: Default::default(),
+            whole: false,
+        }
     }
 
     pub fn answers(self) -> Vec<Remote> {
-        self.0.and_then(|t| t.join().ok()).unwrap_or_default()
+        if self.started.is_empty() && self.failed.is_empty() {
+            return Vec::new();
+        }
+        let (hosts, started): (Vec<Host>, Vec<host::Started>) = self.started.into_iter().unzip();
+        let mut answers: Vec<(Host, Answer)> = hosts
+            .into_iter()
+            .zip(host::Started::wait_all(started))
+            .map(|(h, ended)| {
+                let answer = judge(&h, ended, self.whole);
+                (h, answer)
+            })
+            .collect();
+        answers.extend(self.failed.into_iter().map(|(h, why)| (h, Err(why))));
+        answers.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+        heard(answers, &self.common, self.whole)
     }
 }
 
-fn ask_hosts(hosts: Vec<Host>, common: &std::path::Path) -> Vec<Remote> {
-    let common = common.to_path_buf();
-    type Answer = Result<(Vec<Value>, Vec<u8>), String>;
-    let answers: Vec<(Host, Answer)> = match <[Host; 1]>::try_from(hosts) {
-        // One host is asked on this thread (already beside `list`'s own work).
-        Ok([h]) => {
-            let answer = ask(&h);
-            vec![(h, answer)]
-        }
-        Err(hosts) => std::thread::scope(|scope| {
-            let asked: Vec<_> = hosts
-                .into_iter()
-                .map(|h| {
-                    scope.spawn(move || {
-                        let answer = ask(&h);
-                        (h, answer)
-                    })
-                })
-                .collect();
-            asked.into_iter().filter_map(|t| t.join().ok()).collect()
-        }),
-    };
-    let pointers = host::pointers(&common);
+type Answer = Result<(Vec<Heard>, Vec<u8>), String>;
+
+/// What the hosts answered, with what was last heard of those that did not.
+fn heard(answers: Vec<(Host, Answer)>, common: &std::path::Path, whole: bool) -> Vec<Remote> {
+    let pointers = host::pointers(common);
     let mut all = Vec::new();
     let mut glances = Vec::new();
     for (h, answer) in answers {
         match answer {
             Ok((shards, answer)) => {
-                host::write_cache(&common, &h.name, &answer);
+                host::write_cache(common, &h.name, &answer);
                 glances.push(host::Glance::of(&h.name, jiff::Timestamp::now(), true, &shards));
-                all.extend(shards.into_iter().map(|mut json| {
-                    json["host"] = Value::String(h.name.clone());
-                    Remote {
-                        host: h.name.clone(),
-                        json,
-                        reachable: true,
-                    }
+                all.extend(shards.into_iter().map(|heard| Remote {
+                    host: h.name.clone(),
+                    heard,
+                    reachable: true,
+                    as_of: None,
                 }));
             }
             Err(why) => {
-                let cached = host::cached(&common, &h.name);
+                let cached = host::cached(common, &h.name, whole);
                 let as_of = cached.as_ref().map(|c| c.at);
                 eprintln!(
                     "warning: host '{}' is unreachable ({why}); its shards are shown as {}",
@@ -98,7 +131,7 @@ fn ask_hosts(hosts: Vec<Host>, common: &std::path::Path) -> Vec<Remote> {
                         None => "recorded here".into(),
                     }
                 );
-                let mut known: Vec<Value> = cached.map(|c| c.shards).unwrap_or_default();
+                let mut known: Vec<Heard> = cached.map(|c| c.shards).unwrap_or_default();
                 glances.push(host::Glance::of(
                     &h.name,
                     as_of.unwrap_or(jiff::Timestamp::UNIX_EPOCH),
@@ -106,36 +139,27 @@ fn ask_hosts(hosts: Vec<Host>, common: &std::path::Path) -> Vec<Remote> {
                     &known,
                 ));
                 for p in pointers.iter().filter(|p| p.host == h.name) {
-                    if !known.iter().any(|s| s["name"] == p.name.as_str()) {
-                        known.push(
-                            serde_json::json!({ "name": p.name, "branch": p.branch, "created_at": p.created_at }),
-                        );
+                    if !known.iter().any(|s| s.shard.name == p.name) {
+                        known.push(Heard::of_pointer(p));
                     }
                 }
-                all.extend(known.into_iter().map(|mut json| {
-                    json["host"] = Value::String(h.name.clone());
-                    json["status"] = Value::String("unreachable".into());
-                    json["activity"] = Value::Null;
-                    json["as_of"] = as_of.map_or(Value::Null, |t| Value::String(t.to_string()));
-                    Remote {
-                        host: h.name.clone(),
-                        json,
-                        reachable: false,
-                    }
+                all.extend(known.into_iter().map(|heard| Remote {
+                    host: h.name.clone(),
+                    heard,
+                    reachable: false,
+                    as_of,
                 }));
             }
         }
     }
     glances.sort_by(|a, b| a.host.cmp(&b.host));
-    host::write_glances(&common, &glances);
+    host::write_glances(common, &glances);
     all
 }
 
 /// The host's shards, and its answer as it came (what is cached).
-fn ask(h: &Host) -> Result<(Vec<Value>, Vec<u8>), String> {
-    // `--local`: the host answers for its own shards, without asking hosts of its own (which may
-    // be this machine: a user's configuration is often the same on both).
-    let out = match h.run_git_shard(&["list", "--json", "--local"], Some(host::LIST_TIMEOUT)) {
+fn judge(h: &Host, ended: host::Ended, whole: bool) -> Answer {
+    let out = match h.finished(ended) {
         Ok(Ok(out)) => out,
         Ok(Err(Unreachable(why))) => return Err(why),
         Err(e) => return Err(e.to_string()),
@@ -147,51 +171,45 @@ fn ask(h: &Host) -> Result<(Vec<Value>, Vec<u8>), String> {
             crate::output::clean(said.lines().next().unwrap_or("").trim())
         ));
     }
-    let mut shards = serde_json::from_slice::<Vec<Value>>(&out.stdout)
-        .map_err(|e| format!("its answer is not a list of shards: {e}"))?;
+    let not_shards = |e: serde_json::Error| format!("its answer is not a list of shards: {e}");
+    let mut shards = Heard::parse_all(&out.stdout, whole).map_err(not_shards)?;
     // Only the host's own: a shard it reports from a host of its own is not one of its shards
     // (and is not cached as one).
-    let all = shards.len();
-    shards.retain(|s| s["host"].is_null());
-    let answer = match shards.len() == all {
-        true => out.stdout,
-        false => serde_json::to_vec(&shards).unwrap_or_default(),
-    };
+    if shards.iter().all(|s| s.shard.host.is_none()) {
+        return Ok((shards, out.stdout));
+    }
+    shards.retain(|s| s.shard.host.is_none());
+    let mut objects: Vec<Value> = serde_json::from_slice(&out.stdout).map_err(not_shards)?;
+    objects.retain(|s| s["host"].is_null());
+    let answer = serde_json::to_vec(&objects).unwrap_or_default();
     Ok((shards, answer))
 }
 
 /// A table row of `list` for a shard on a host: its path is `<host>:<path>`.
 pub fn row(r: &Remote, paint: Paint) -> Vec<Cell> {
-    let j = &r.json;
-    let text = |k: &str| j[k].as_str().unwrap_or("").to_owned();
+    let s = &r.heard.shard;
     let status = describe(r);
-    let status_cell = match (r.reachable, text("status").as_str()) {
+    let status_cell = match (r.reachable, s.status.as_deref()) {
         (false, _) => Cell::painted(&status, |t| paint.yellow(t)),
-        (_, "running") => Cell::painted(&status, |t| paint.green(t)),
-        (_, "lost") => Cell::painted(&status, |t| paint.red(t)),
-        (_, "exited") if j["exit_code"] != 0 => Cell::painted(&status, |t| paint.yellow(t)),
-        (_, "exited") => Cell::plain(status),
+        (_, Some("running")) => Cell::painted(&status, |t| paint.green(t)),
+        (_, Some("lost")) => Cell::painted(&status, |t| paint.red(t)),
+        (_, Some("exited")) if s.exit_code != Some(0) => Cell::painted(&status, |t| paint.yellow(t)),
+        (_, Some("exited")) => Cell::plain(status),
         _ => Cell::painted(&status, |t| paint.dim(t)),
     };
-    let activity = match j["activity"].as_str() {
+    let activity = match s.activity.as_deref().filter(|_| r.reachable) {
         Some(a @ "waiting") => Cell::painted(a, |t| paint.yellow(t)),
         Some(a) => Cell::plain(a),
         None => Cell::painted("-", |t| paint.dim(t)),
     };
-    let branch = match j["merged"].as_str() {
-        Some(_) => Cell::painted(&format!("{} (merged)", text("branch")), |t| paint.dim(t)),
-        None => Cell::plain(text("branch")),
+    let branch = match s.merged {
+        Some(_) => Cell::painted(&format!("{} (merged)", s.branch), |t| paint.dim(t)),
+        None => Cell::plain(&s.branch),
     };
-    let created = text("created_at")
-        .parse::<jiff::Timestamp>()
-        .map(age)
-        .unwrap_or_else(|_| "-".into());
-    let path = match j["path"].as_str() {
-        Some(p) => format!("{}:{p}", r.host),
-        None => format!("{}:", r.host),
-    };
+    let created = s.created_at.map(age).unwrap_or_else(|| "-".into());
+    let path = format!("{}:{}", r.host, s.path.as_deref().unwrap_or(""));
     vec![
-        Cell::painted(&text("name"), |t| paint.bold(t)),
+        Cell::painted(&s.name, |t| paint.bold(t)),
         status_cell,
         activity,
         branch,
@@ -202,24 +220,24 @@ pub fn row(r: &Remote, paint: Paint) -> Vec<Cell> {
 
 /// The status as `list` words it for a shard of this machine (see `shard::status::words`).
 fn describe(r: &Remote) -> String {
-    let j = &r.json;
-    let unreachable = match j["as_of"].as_str().and_then(|t| t.parse::<jiff::Timestamp>().ok()) {
+    let s = &r.heard.shard;
+    let unreachable = match r.as_of {
         Some(at) => format!("unreachable (as of {} ago)", age(at)),
         None => "unreachable".into(),
     };
     let prune = format!("`git shard prune` on {}", r.host);
     crate::shard::status::words(&crate::shard::status::Said {
-        status: match j["status"].as_str() {
-            Some("unreachable") => &unreachable,
-            Some(status) => status,
-            None => "unknown",
+        status: match (r.reachable, s.status.as_deref()) {
+            (false, _) => &unreachable,
+            (true, Some(status)) => status,
+            (true, None) => "unknown",
         },
-        pid: j["pid"].as_u64(),
-        exit_code: j["exit_code"].as_i64(),
-        signal: j["signal"].as_i64(),
-        incomplete: j["incomplete"] == true,
-        removing: j["removing"] == true,
-        orphaned: j["orphaned"] == true,
+        pid: s.pid,
+        exit_code: s.exit_code,
+        signal: s.signal,
+        incomplete: s.incomplete,
+        removing: s.removing,
+        orphaned: s.orphaned,
         prune: &prune,
     })
 }
