@@ -98,11 +98,26 @@ fn run() -> u8 {
         init_tracing(0);
         Context::from_env().and_then(|ctx| commands::supervise::run(&ctx, cli.command.args()))
     } else if first.as_ref().is_some_and(|a| a == "list" || a == "ls") {
-        // Every `list` asks each host with `git-shard list --json`: the parser of that one
-        // subcommand, not the whole tree (a tenth of a millisecond on each side).
-        let cli = git_shard::cli::ListCli::parse();
-        init_tracing(cli.verbose);
-        Context::from_env().and_then(|ctx| commands::list::run(&ctx, cli.command.args()))
+        // Every `list` asks each host with `git-shard list --json --local`: those two flags, each
+        // at most once, need no parser; anything else gets the parser of that one subcommand,
+        // not the whole tree (a tenth of a millisecond on each side).
+        let rest: Vec<std::ffi::OsString> = std::env::args_os().skip(2).collect();
+        let once = |flag: &str| rest.iter().filter(|a| *a == flag).count() == 1;
+        let plain = rest.iter().all(|a| a == "--json" || a == "--local")
+            && rest.iter().all(|a| once(a.to_str().unwrap_or_default()));
+        let (quick, cli);
+        let (args, verbose) = if plain {
+            quick = commands::list::Args {
+                json: once("--json"),
+                local: once("--local"),
+            };
+            (&quick, 0)
+        } else {
+            cli = git_shard::cli::ListCli::parse();
+            (cli.command.args(), cli.verbose)
+        };
+        init_tracing(verbose);
+        Context::from_env().and_then(|ctx| commands::list::run(&ctx, args))
     } else {
         let cli = Cli::parse();
         init_tracing(cli.verbose);

@@ -158,6 +158,9 @@ fn the_short_parsers_answer_as_the_whole_command_line() {
         &["list", "--version"],
         &["list", "--bogus"],
         &["ls", "--json", "extra"],
+        // `--json` and `--local` alone need no parser; given twice, the parser refuses them.
+        &["list", "--json", "--json"],
+        &["list", "--local", "--json", "--local"],
         &["prompt", "--help"],
         &["prompt", "--version"],
         &["prompt", "--format"],
@@ -174,4 +177,6 @@ fn the_short_parsers_answer_as_the_whole_command_line() {
         assert_eq!(said(&short), said(&whole), "{args:?}");
     }
     assert_eq!(repo.ok(&["ls", "--json"]).trim(), "[]");
+    assert_eq!(repo.ok(&["list", "--local", "--json"]).trim(), "[]");
+    assert!(repo.ok(&["list", "--local"]).is_empty());
 }
