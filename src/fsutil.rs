@@ -6,6 +6,29 @@ use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
+/// A small file's bytes (git's HEAD, gitdir and ref files; records are read with limits of their
+/// own): opened, read to its end, closed. `fs::read` also `stat`s it for a size hint, one system
+/// call more for each of the files `list` reads for every worktree.
+pub fn read_small(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 512];
+    loop {
+        match file.read(&mut chunk) {
+            Ok(0) => return Ok(bytes),
+            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// [`read_small`] of a text file.
+pub fn read_small_text(path: &Path) -> io::Result<String> {
+    String::from_utf8(read_small(path)?).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
 /// Write `bytes` to `path` so that readers see either the old or the new content, never a mix:
 /// a temporary file in the same folder (same filesystem, so the rename is atomic), fsynced so the
 /// data is on disk before the name points at it, then renamed over `path`. A crash at any moment

@@ -172,7 +172,7 @@ pub fn normalize(path: &Path) -> PathBuf {
 
 /// A file's bytes as they are (paths in git's files need not be UTF-8), `None` when missing.
 fn read_bytes(path: &Path) -> io::Result<Option<Vec<u8>>> {
-    match fs::read(path) {
+    match crate::fsutil::read_small(path) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
@@ -201,7 +201,7 @@ pub enum Head {
 
 impl Head {
     pub fn of(git_dir: &Path) -> Head {
-        let text = fs::read_to_string(git_dir.join("HEAD")).unwrap_or_default();
+        let text = crate::fsutil::read_small_text(&git_dir.join("HEAD")).unwrap_or_default();
         match text.trim().strip_prefix("ref:").map(str::trim) {
             Some("refs/heads/.invalid") => Head::Reftable,
             Some(name) => Head::Ref(name.to_owned()),

@@ -246,7 +246,7 @@ fn branch_tips_from_files(common: &Path) -> Option<std::collections::BTreeMap<St
                 if child.ends_with(".lock") {
                     continue;
                 }
-                let text = fs::read_to_string(entry.path()).ok()?;
+                let text = crate::fsutil::read_small_text(&entry.path()).ok()?;
                 let id = text.trim_end();
                 super::is_object_id(id).then_some(())?;
                 tips.insert(child, id.to_owned());
