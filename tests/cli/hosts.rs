@@ -694,6 +694,24 @@ fn an_unreachable_host_is_shown_as_such_and_the_shards_here_still_list() {
     assert_eq!(find(&p.list(), "r1")["status"], "running", "the agent ran on all along");
     let now = shown(prompt(&p));
     assert!(heard(&now, "1○ · devbox 1● @"), "{now}");
+    // Two hosts are asked at once: the one that cannot be reached does not hide the other.
+    let config = p.local.common_dir().join("shards/config.toml");
+    let before = fs::read_to_string(&config).unwrap();
+    fs::write(
+        &config,
+        format!("{before}\n[hosts.far]\nssh = \"far.invalid\"\nrepo = \"/nowhere\"\n"),
+    )
+    .unwrap();
+    let out = p.run(&["list", "--json"]);
+    let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(find(&list, "r1")["status"], "running");
+    assert_eq!(find(&list, "l1")["status"], "not-started");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("host 'far' is unreachable") && !stderr.contains("'devbox'"),
+        "{stderr}"
+    );
+    p.ok(&["host", "rm", "far"]);
     p.ok(&["stop", "r1", "--grace", "0"]);
     // A host removed is shown no more.
     p.ok(&["rm", "r1"]);
