@@ -773,6 +773,16 @@ fn a_connection_killed_during_new_leaves_nothing_half_made_and_a_retry_adopts() 
     );
     let made = there.iter().any(|s| s["name"] == "r2");
     assert!(made, "the host's new finished its work: {there:?}");
+    // The private ref the base commit went to does not outlive that `new`, connection or not.
+    eventually("the private base ref gone there", || {
+        p.remote
+            .git_output_in(
+                &p.remote.root,
+                &["rev-parse", "--verify", "-q", "refs/git-shard/base/r2"],
+            )
+            .stdout
+            .is_empty()
+    });
 
     let said = String::from_utf8_lossy(&p.run(&args).stderr).into_owned();
     assert!(p.pointer("r2").is_file(), "the retry succeeded: {said}");
