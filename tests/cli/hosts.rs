@@ -32,9 +32,13 @@ impl Pair {
         let remote = TestRepo::named("clone");
         let home = remote.home();
         let run = private_runtime_dir(&home);
+        // The host's temporary files of its own, to be counted (`new --host` makes two).
+        let tmp = home.join("tmp");
+        fs::create_dir_all(&tmp).unwrap();
         let path = test_path().to_str().unwrap().to_owned();
         let env: Vec<(String, String)> = vec![
             ("HOME".into(), home.display().to_string()),
+            ("TMPDIR".into(), tmp.display().to_string()),
             ("XDG_CONFIG_HOME".into(), home.join(".config").display().to_string()),
             ("XDG_RUNTIME_DIR".into(), run.display().to_string()),
             ("PATH".into(), path),
@@ -773,7 +777,8 @@ fn a_connection_killed_during_new_leaves_nothing_half_made_and_a_retry_adopts() 
     );
     let made = there.iter().any(|s| s["name"] == "r2");
     assert!(made, "the host's new finished its work: {there:?}");
-    // The private ref the base commit went to does not outlive that `new`, connection or not.
+    // The private ref the base commit went to does not outlive that `new`, connection or not,
+    // nor do the files its output waited in there.
     eventually("the private base ref gone there", || {
         p.remote
             .git_output_in(
@@ -782,6 +787,10 @@ fn a_connection_killed_during_new_leaves_nothing_half_made_and_a_retry_adopts() 
             )
             .stdout
             .is_empty()
+    });
+    let tmp = p.remote.home().join("tmp");
+    eventually("the temporary files gone there", || {
+        fs::read_dir(&tmp).unwrap().next().is_none()
     });
 
     let said = String::from_utf8_lossy(&p.run(&args).stderr).into_owned();
