@@ -452,6 +452,10 @@ pub struct Pointer {
     #[serde(default)]
     pub base_ref: Option<String>,
     pub created_at: jiff::Timestamp,
+    /// The tip `fetch` last set the local branch to, when `fetch` created that branch here (and
+    /// it has not moved since): only then is the branch git-shard's to delete (`merge --rm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch_here: Option<String>,
 }
 
 /// Where pointers and the caches of `list` live; absent until a shard was made on a host or a

@@ -61,9 +61,13 @@ pub struct Fetched {
     pub current: bool,
     /// What happened to the local branch, in a line.
     pub outcome: String,
+    /// The local branch is git-shard's: `fetch` created it and it has moved only by `fetch`
+    /// since (see `host::Pointer::branch_here`).
+    pub made_here: bool,
 }
 
-/// Fetch the branch of shard `name` from `host`, and create or fast-forward the local branch.
+/// Fetch the branch of shard `name` from `host`, as its pointer (else the last `list`) names it,
+/// and create or fast-forward the local branch.
 pub fn fetch(ws: &Workspace, host: &Host, name: &ShardName) -> Result<Fetched> {
     let common = ws.repo.common_dir();
     let branch = host::pointer(&common, name.as_str())
@@ -77,6 +81,13 @@ pub fn fetch(ws: &Workspace, host: &Host, name: &ShardName) -> Result<Fetched> {
                 .filter(|b| !b.is_empty())
         })
         .ok_or_else(|| Error::failed(format!("the branch of shard '{name}' is not known here")))?;
+    fetch_branch(ws, host, name, branch)
+}
+
+/// [`fetch`] of `branch`, the branch of shard `name` on `host` (`merge` and `pr` name the one
+/// they checked there).
+pub fn fetch_branch(ws: &Workspace, host: &Host, name: &ShardName, branch: String) -> Result<Fetched> {
+    let common = ws.repo.common_dir();
     // Named by the host: it goes into a refspec, so it must be a branch name.
     ws.repo.check_branch_name(&branch)?;
     // A remote added since `host add` checked.
@@ -108,14 +119,26 @@ pub fn fetch(ws: &Workspace, host: &Host, name: &ShardName) -> Result<Fetched> {
         .read()?
         .trim()
         .to_owned();
-    let (current, outcome) = match ws.repo.branch_tip(&branch)? {
+    let pointer = host::pointer(&common, name.as_str()).filter(|p| p.host == host.name && p.branch == branch);
+    // Whether the local branch at `local` is the one `fetch` made here, untouched since.
+    let ours = |local: &str| pointer.as_ref().and_then(|p| p.branch_here.as_deref()) == Some(local);
+    // The third: the local branch's tip now, when it is git-shard's.
+    let (current, outcome, owned) = match ws.repo.branch_tip(&branch)? {
         None => {
             Git::on_repository(&common)
                 .args(["branch", "--no-track", &branch, &tip])
                 .read()?;
-            (true, format!("created branch '{branch}' at {}", short_id(&tip)))
+            (
+                true,
+                format!("created branch '{branch}' at {}", short_id(&tip)),
+                Some(tip.clone()),
+            )
         }
-        Some(local) if local == tip => (true, format!("branch '{branch}' is up to date ({})", short_id(&tip))),
+        Some(local) if local == tip => (
+            true,
+            format!("branch '{branch}' is up to date ({})", short_id(&tip)),
+            ours(&local).then_some(local),
+        ),
         Some(local) if ws.repo.fork_point(&local, &tip)?.as_deref() == Some(local.as_str()) => {
             match ws.repo.branch_checked_out_at(&branch)? {
                 Some(wt) => (
@@ -125,6 +148,7 @@ pub fn fetch(ws: &Workspace, host: &Host, name: &ShardName) -> Result<Fetched> {
                         crate::output::short_path(&wt),
                         host.name
                     ),
+                    ours(&local).then_some(local),
                 ),
                 None => {
                     // From the tip we saw, so a branch moved meanwhile is not overwritten.
@@ -139,6 +163,7 @@ pub fn fetch(ws: &Workspace, host: &Host, name: &ShardName) -> Result<Fetched> {
                             short_id(&local),
                             short_id(&tip)
                         ),
+                        ours(&local).then(|| tip.clone()),
                     )
                 }
             }
@@ -149,13 +174,24 @@ pub fn fetch(ws: &Workspace, host: &Host, name: &ShardName) -> Result<Fetched> {
                 "branch '{branch}' has commits of its own here and was left alone; compare: git log {branch}...{}/{branch}",
                 host.name
             ),
+            None,
         ),
     };
+    // What the pointer keeps of the branch here: its tip while it is git-shard's, nothing once it
+    // is not (a branch of the user's, or one that moved on its own).
+    let made_here = owned.is_some();
+    if let Some(mut p) = pointer
+        && p.branch_here != owned
+    {
+        p.branch_here = owned;
+        host::write_pointer(&common, &p)?;
+    }
     Ok(Fetched {
         branch,
         tracking,
         tip,
         current,
         outcome,
+        made_here,
     })
 }

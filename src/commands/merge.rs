@@ -165,6 +165,27 @@ pub fn on_host(ws: &Workspace, raw: &str) -> Option<(ShardName, Host)> {
     Some((name, host))
 }
 
+/// The branch a host names for shard `name` must be the one its pointer here notes: else the
+/// shard there is not the one made from here (removed and made again), and what is fetched,
+/// merged, pushed or deleted here under that name could be another branch of the user's.
+pub fn refuse_another_branch(ws: &Workspace, host: &Host, name: &ShardName, branch: &str) -> Result<()> {
+    match crate::host::pointer(&ws.repo.common_dir(), name.as_str()) {
+        Some(p) if p.branch != branch => Err(Error::refused(
+            format!(
+                "shard '{name}' on host '{}' is on branch '{branch}', but the shard made from here was on '{}'; \
+                 nothing was changed",
+                host.name, p.branch
+            ),
+            format!(
+                "`git shard status {name}` shows the shard there; take its work with git itself \
+                 (`git fetch {} {branch}`)",
+                host.git_url()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// What the host says of one of its shards, as far as taking its work goes.
 pub struct RemoteShard {
     pub status: RunStatus,
@@ -285,9 +306,9 @@ const BUSY: [(&str, &str); 6] = [
 /// `--commit-all`), its branch fetched (see `fetch`), and the fetched branch merged here as a
 /// local shard's would be; a rebase runs in a temporary worktree, detached, so the local branch
 /// stays what the host has. What either side could refuse is asked before `--commit-all` commits
-/// there; after it only the fetch can refuse (a local branch with commits of its own), and what a
-/// fetch brought stays, as `fetch` leaves it. The host's branch and worktree change only by
-/// `--commit-all`.
+/// there; after it only the fetch (a local branch of that name with commits of its own, or behind
+/// but checked out) and the merge itself (a conflict) can refuse, and what a fetch brought stays,
+/// as `fetch` leaves it. The host's branch and worktree change only by `--commit-all`.
 fn from_host(ws: &Workspace, host: &Host, name: &ShardName, args: &Args) -> Result<()> {
     let remote = RemoteShard::ask(host, &ws.repo.common_dir(), name)?;
     let there = format!("shard '{name}' (on host '{}')", host.name);
@@ -299,6 +320,7 @@ fn from_host(ws: &Workspace, host: &Host, name: &ShardName, args: &Args) -> Resu
     }
     // Named by the host: shown and compared here, so it must be a branch name.
     ws.repo.check_branch_name(&remote.branch)?;
+    refuse_another_branch(ws, host, name, &remote.branch)?;
     let (target, target_ref) = target_for(ws, name.as_str(), remote.base_ref.as_deref(), args.into.as_deref())?;
     if target == remote.branch {
         return Err(Error::refused(
@@ -342,7 +364,7 @@ fn from_host(ws: &Workspace, host: &Host, name: &ShardName, args: &Args) -> Resu
         remote.commit_all(host, name)?;
         eprintln!("{there}: committed its uncommitted work there first (--commit-all)");
     }
-    let fetched = super::fetch::fetch(ws, host, name)?;
+    let fetched = super::fetch::fetch_branch(ws, host, name, remote.branch.clone())?;
     if !fetched.current {
         return Err(Error::refused(
             format!(
@@ -376,10 +398,13 @@ fn from_host(ws: &Workspace, host: &Host, name: &ShardName, args: &Args) -> Resu
             }
             Some(code) => return Err(Error::Exit(code)),
         }
-        // Its branch here came from the host: gone with the shard once its work is in the target.
+        // Its branch here, when `fetch` made it (never one of the user's): gone with the shard once
+        // its work is in the target, deleted only from the tip that was merged.
         let tip = ws.repo.branch_tip(&fetched.branch)?;
         let target_tip = resolve(ws, &target_ref)?;
         if let Some(tip) = tip.filter(|t| *t == fetched.tip)
+            && fetched.made_here
+            && fetched.branch != target
             && ws.repo.merged_into(&tip, &target_tip)?.is_some()
             && ws.repo.branch_checked_out_at(&fetched.branch)?.is_none()
         {
@@ -390,7 +415,7 @@ fn from_host(ws: &Workspace, host: &Host, name: &ShardName, args: &Args) -> Resu
             let _ = ws
                 .repo
                 .repository()
-                .args(["update-ref", "-d", &fetched.tracking])
+                .args(["update-ref", "-d", &fetched.tracking, &tip])
                 .read();
             eprintln!(
                 "removed shard '{name}' on host '{}' and the branch '{}' here",

@@ -172,6 +172,7 @@ pub fn run(ws: &Workspace, args: &Args, name: &ShardName, host_name: &str) -> Re
             branch: branch.clone(),
             base_ref: base.refname.clone(),
             created_at: jiff::Timestamp::now(),
+            branch_here: None,
         },
     )?;
     if args.json {

@@ -124,6 +124,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             let remote = super::merge::RemoteShard::ask(host, &ws.repo.common_dir(), name)?;
             // Named by the host: it goes into a refspec, so it must be a branch name.
             ws.repo.check_branch_name(&remote.branch)?;
+            super::merge::refuse_another_branch(&ws, host, name, &remote.branch)?;
             let (target, _) =
                 super::merge::target_for(&ws, name.as_str(), remote.base_ref.as_deref(), args.into.as_deref())?;
             (name.clone(), remote.branch, target)
@@ -147,7 +148,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     };
     // On a host: its branch fetched (see `fetch`) once nothing else can refuse, pushed from here.
     if let Some((name, host)) = &on_host {
-        let fetched = super::fetch::fetch(&ws, host, name)?;
+        let fetched = super::fetch::fetch_branch(&ws, host, name, branch.clone())?;
         if !fetched.current {
             return Err(Error::refused(
                 format!(

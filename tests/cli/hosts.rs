@@ -403,6 +403,46 @@ fn a_remote_shards_work_is_merged_and_opened_as_a_pull_request_from_here() {
     assert!(!p.local.branches().contains(&"shard/q".to_owned()));
     assert_eq!(p.local.git(&["for-each-ref", "refs/remotes/devbox/shard/q"]), "");
     assert!(p.remote.list().iter().all(|s| s["name"] != "q"), "removed there");
+
+    // A branch of that name the user had here is theirs: the fetch fast-forwards it, `--rm`
+    // keeps it.
+    p.new_there(
+        "u",
+        &[
+            "sh",
+            "-c",
+            "echo u > u.txt && git add u.txt && git commit -q -m 'u work'",
+        ],
+    );
+    p.remote.wait_for("u", "its agent to exit", |s| s["status"] == "exited");
+    p.local.git(&["branch", "shard/u", "main~1"]);
+    let said = p.said(&["merge", "u", "--no-ff", "--rm"]);
+    assert!(said.contains("merged into main"), "{said}");
+    assert!(!said.contains("the branch 'shard/u' here"), "{said}");
+    assert_eq!(
+        p.local.git(&["rev-parse", "shard/u"]),
+        p.remote.git(&["rev-parse", "shard/u"])
+    );
+    assert!(!p.pointer("u").exists(), "the shard there is removed");
+
+    // The host names another branch than the shard made from here had: nothing is taken.
+    p.new_there("w", &["true"]);
+    p.remote.wait_for("w", "its agent to exit", |s| s["status"] == "exited");
+    let pointer = fs::read_to_string(p.pointer("w")).unwrap();
+    fs::write(p.pointer("w"), pointer.replace("shard/w", "main")).unwrap();
+    let before = p.local.git(&["for-each-ref"]);
+    for args in [&["merge", "w", "--rm"][..], &["pr", "w"]] {
+        let said = p.refused(args);
+        assert!(
+            said.contains("the shard made from here was on 'main'"),
+            "{args:?}: {said}"
+        );
+    }
+    assert_eq!(p.local.git(&["for-each-ref"]), before, "no ref changed here");
+    assert!(
+        p.remote.list().iter().any(|s| s["name"] == "w"),
+        "nothing removed there"
+    );
 }
 
 /// `attach` of a shard in the host's tmux, from a terminal here (a window of a tmux of its own):
