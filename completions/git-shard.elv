@@ -380,7 +380,7 @@ set edit:completion:arg-completer[git-shard] = {|@words|
         &'git-shard;host;help;help'= {
         }
         &'git-shard;prompt'= {
-            cand --format 'Template with {name} {status} {symbol} {glyph} {summary} {hosts} {count_running} {count_waiting} {count_idle} {count_ok} {count_failed} {count_lost} {count_not_started} {count_stopped} {count_unreadable} {count_total}. Default: "{glyph} {name} {symbol}" in a shard, "{summary} · {hosts}" in the main worktree ({hosts}: each host''s shards as the last `list` heard them, and when: `devbox 2● @14:02`). When every placeholder comes out empty ({name} in the main worktree, counts in a shard), nothing is printed'
+            cand --format 'Template with {name} {status} {symbol} {glyph} {summary} {hosts} {count_running} {count_waiting} {count_idle} {count_ok} {count_failed} {count_lost} {count_not_started} {count_stopped} {count_unreadable} {count_total}. Default: "{glyph} {name} {symbol}" in a shard; in the main worktree "{summary}" and "{hosts}", joined by " · " (" | " in plain characters) when both have something to show ({hosts}: each host''s shards as the last `list` heard them, and when: `devbox 2● @14:02`). When every placeholder comes out empty ({name} in the main worktree, counts in a shard), nothing is printed'
             cand --json 'Print the facts as JSON instead'
             cand -v 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'
             cand --verbose 'Log what git-shard does to stderr (repeat for more detail; or set GIT_SHARD_LOG)'

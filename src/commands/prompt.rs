@@ -30,7 +30,8 @@ pub struct Args {
     /// Template with {name} {status} {symbol} {glyph} {summary} {hosts} {count_running}
     /// {count_waiting} {count_idle} {count_ok} {count_failed} {count_lost} {count_not_started}
     /// {count_stopped} {count_unreadable} {count_total}. Default: "{glyph} {name} {symbol}" in a
-    /// shard, "{summary} · {hosts}" in the main worktree ({hosts}: each host's shards as the last
+    /// shard; in the main worktree "{summary}" and "{hosts}", joined by " · " (" | " in plain
+    /// characters) when both have something to show ({hosts}: each host's shards as the last
     /// `list` heard them, and when: `devbox 2● @14:02`). When every placeholder comes out empty
     /// ({name} in the main worktree, counts in a shard), nothing is printed.
     #[arg(long, value_name = "TEMPLATE")]
@@ -92,6 +93,8 @@ struct Symbols {
     waiting: &'static str,
     idle: &'static str,
     unreadable: &'static str,
+    /// Between the parts of a line (the summary and the hosts, the hosts themselves).
+    separator: &'static str,
 }
 
 const UNICODE: Symbols = Symbols {
@@ -106,6 +109,7 @@ const UNICODE: Symbols = Symbols {
     waiting: "◆",
     idle: "◇",
     unreadable: "⚠",
+    separator: " · ",
 };
 const ASCII: Symbols = Symbols {
     glyph: "@",
@@ -119,6 +123,7 @@ const ASCII: Symbols = Symbols {
     waiting: "!",
     idle: ".",
     unreadable: "!!",
+    separator: " | ",
 };
 
 pub fn run(ctx: &Context, args: &Args) -> Result<()> {
@@ -331,15 +336,15 @@ fn segment(here: Option<crate::git::locate::Located>, args: &Args, running: &mut
     .join(" ");
     let hosts = hosts_text(&hosts, sym);
     let default = match &current {
-        Some(_) => "{glyph} {name} {symbol}",
+        Some(_) => "{glyph} {name} {symbol}".to_owned(),
         None => match (counts.total, hosts.is_empty()) {
             (0, true) => return None,
-            (0, false) => "{hosts}",
-            (_, true) => "{summary}",
-            (_, false) => "{summary} · {hosts}",
+            (0, false) => "{hosts}".to_owned(),
+            (_, true) => "{summary}".to_owned(),
+            (_, false) => format!("{{summary}}{}{{hosts}}", sym.separator),
         },
     };
-    let template = args.format.as_deref().unwrap_or(default);
+    let template = args.format.as_deref().unwrap_or(&default);
     let name = current.as_ref().map(|r| clean(&r.name)).unwrap_or_default();
     // Counts describe the main worktree; in a shard they are empty, like {name} is in the main one.
     let count = |n: usize| {
@@ -414,7 +419,7 @@ fn hosts_text(hosts: &[crate::host::Glance], sym: &Symbols) -> String {
             parts.join(" ")
         })
         .collect::<Vec<_>>()
-        .join(" · ")
+        .join(sym.separator)
 }
 
 /// The repository's shards by status, and the names of those waiting for their user.
@@ -473,7 +478,7 @@ pub fn status_line(ctx: &Context) -> Option<String> {
         (true, true) => return None,
         (false, true) => format!("{} {waiting}", sym.waiting),
         (true, false) => rest,
-        (false, false) => format!("{} {waiting} · {rest}", sym.waiting),
+        (false, false) => format!("{} {waiting}{}{rest}", sym.waiting, sym.separator),
     };
     Some(line)
 }

@@ -650,6 +650,15 @@ fn an_unreachable_host_is_shown_as_such_and_the_shards_here_still_list() {
     };
     let now = shown(prompt(&p));
     assert!(heard(&now, "1○ · devbox 1● @"), "{now}");
+    // In plain characters, every part of it (the locale is not UTF-8, or GIT_SHARD_ASCII=1).
+    let plain = shown(
+        p.cmd(&["prompt"])
+            .env("TZ", "UTC")
+            .env("GIT_SHARD_ASCII", "1")
+            .output()
+            .unwrap(),
+    );
+    assert!(heard(&plain, "1o | devbox 1* @") && plain.is_ascii(), "{plain}");
     let json: Value = serde_json::from_slice(&p.run(&["prompt", "--json"]).stdout).unwrap();
     assert_eq!(json["hosts"][0]["host"], "devbox");
     assert_eq!(
