@@ -47,13 +47,15 @@ pub fn run(ws: &Workspace, args: &Args, name: &ShardName, host_name: &str) -> Re
     let private_ref = format!("refs/git-shard/base/{name}");
     let pushed = host
         .git(&common)
-        // Only the base commit goes: no hook of the user's, no tags along, no signed push.
+        // Only the base commit goes: no hook of the user's, no tags along, no signed push, and no
+        // submodule's commits pushed to its own upstream (`push.recurseSubmodules=on-demand`).
         .args([
             "push",
             "--quiet",
             "--no-verify",
             "--no-follow-tags",
             "--no-signed",
+            "--recurse-submodules=no",
             &host.git_url(),
         ])
         .arg(format!("+{}:{private_ref}", base.commit))
