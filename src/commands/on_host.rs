@@ -109,11 +109,15 @@ fn forward(ws: &Workspace, host: &Host, command: &Command, name: &str) -> Result
     }
 }
 
-/// Whether the host answers, and has no shard `name`.
+/// Whether the host answers, and has no shard `name`: not listed, and not named in a warning
+/// either (a record there that cannot be read is left out of the list, with a warning).
 fn gone_there(host: &Host, name: &str) -> bool {
     match host.run_git_shard(&["list", "--json", "--local"], Some(host::LIST_TIMEOUT)) {
-        Ok(Ok(out)) if out.status.success() => serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout)
-            .is_ok_and(|shards| !shards.iter().any(|s| s["name"] == name)),
+        Ok(Ok(out)) if out.status.success() => {
+            !String::from_utf8_lossy(&out.stderr).contains(&format!("shard '{name}'"))
+                && serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout)
+                    .is_ok_and(|shards| !shards.iter().any(|s| s["name"] == name))
+        }
         _ => false,
     }
 }

@@ -622,6 +622,20 @@ fn a_host_answers_for_its_own_shards_only() {
     assert!(there.iter().any(|s| s["name"] == "ghost"), "the host's own list has it");
     let names: Vec<Value> = p.list().iter().map(|s| s["name"].clone()).collect();
     assert_eq!(names, ["own"]);
+    // A shard whose record there cannot be read is left out of the host's list, but not gone:
+    // its pointer stays, and `rm` is the host's to refuse.
+    p.new_there("bad", &["true"]);
+    p.remote
+        .wait_for("bad", "its agent to exit", |s| s["status"] == "exited");
+    let record = p.remote.record_path("bad");
+    let kept = fs::read_to_string(&record).unwrap();
+    fs::write(&record, "not a record\n").unwrap();
+    let out = p.run(&["rm", "bad"]);
+    assert!(!out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(p.pointer("bad").is_file(), "a shard there forgotten here");
+    fs::write(&record, kept).unwrap();
+    p.ok(&["rm", "bad"]);
+    assert!(!p.pointer("bad").exists());
     // Removed there behind our back: `rm` here forgets its pointer, which would block `new own`
     // and `host rm` forever.
     p.remote.ok(&["stop", "own", "--grace", "0"]);
