@@ -777,7 +777,9 @@ pub fn known_names(common_dir: &Path) -> Vec<String> {
                 .map(|c| c.shards)
                 .unwrap_or_default()
                 .into_iter()
-                .map(|h| h.shard.name),
+                .map(|h| h.shard.name)
+                // Named by the host: offered to the shell only when it is a shard's name.
+                .filter(|n| crate::shard::ShardName::parse(n).is_ok()),
         );
     }
     names.sort();

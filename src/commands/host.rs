@@ -233,7 +233,7 @@ fn check(ws: &Workspace, host: &Host) -> Result<()> {
     }
     println!("host '{}': ok ({} ms)", host.name, took.as_millis());
     println!("  ssh        {}", host.spec.ssh);
-    println!("  git-shard  {release}");
+    println!("  git-shard  {}", crate::output::clean(&release));
     println!("  repo       {}, a clone of this repository", host.spec.repo);
     Ok(())
 }

@@ -225,11 +225,20 @@ impl RemoteShard {
             .map_err(|e| Error::failed(format!("host '{}' gave no status of shard '{name}': {e}", host.name)))?;
         // Where it came from here, as `new --host` noted it; else what the host knows.
         let noted = crate::host::pointer(common_dir, name.as_str()).and_then(|p| p.base_ref);
+        // Scripts run there in it: an empty path (`cd ''` is a no-op) would run them in the clone.
+        let path = json["path"].as_str().unwrap_or_default();
+        if !path.starts_with('/') || path.contains('\0') {
+            return Err(Error::failed(format!(
+                "host '{}' gave no worktree path of shard '{name}' (\"{}\")",
+                host.name,
+                crate::output::clean(path)
+            )));
+        }
         Ok(RemoteShard {
             status,
             branch: json["branch"].as_str().unwrap_or_default().to_owned(),
             base_ref: noted.or_else(|| json["base_ref"].as_str().map(str::to_owned)),
-            path: json["path"].as_str().unwrap_or_default().to_owned(),
+            path: path.to_owned(),
         })
     }
 

@@ -185,9 +185,9 @@ pub fn run(ws: &Workspace, args: &Args, name: &ShardName, host_name: &str) -> Re
     let how = match (shard["status"].as_str(), shard["pid"].as_u64()) {
         (Some("running"), Some(pid)) => format!(
             "running (pid {pid} there) in terminal '{}'",
-            shard["terminal"].as_str().unwrap_or("?")
+            crate::output::clean(shard["terminal"].as_str().unwrap_or("?"))
         ),
-        (Some(status), _) => status.replace('_', " "),
+        (Some(status), _) => crate::output::clean(&status.replace('_', " ")),
         _ => "made".into(),
     };
     eprintln!(

@@ -72,7 +72,7 @@ fn forward(ws: &Workspace, host: &Host, command: &Command, name: &str) -> Result
     match command {
         Command::Path(_) => {
             let path = remote_path(host, name)?;
-            println!("{}:{path}", host.spec.ssh);
+            println!("{}:{}", host.spec.ssh, crate::output::clean(&path));
             Ok(())
         }
         Command::Cd(_) => open_shell(host, name),
@@ -141,8 +141,9 @@ fn remote_path(host: &Host, name: &str) -> Result<String> {
 fn open_shell(host: &Host, name: &str) -> Result<()> {
     let path = remote_path(host, name)?;
     eprintln!(
-        "shard '{name}' is on host '{}': opening a shell there in {path}",
-        host.name
+        "shard '{name}' is on host '{}': opening a shell there in {}",
+        host.name,
+        crate::output::clean(&path)
     );
     let line = format!("cd {} && exec \"${{SHELL:-sh}}\" -l", quote(&path));
     let mut cmd = host.interactive(&line);
