@@ -403,7 +403,14 @@ fn from_host(ws: &Workspace, host: &Host, name: &ShardName, args: &Args) -> Resu
         match status.code() {
             Some(0) => crate::host::remove_pointer(&ws.repo.common_dir(), name.as_str())?,
             Some(255) | None => {
-                return Err(host.unreachable(&there, "its work is merged here; `git shard rm` it again"));
+                // Not `host.unreachable`: its hint says nothing changed here, and the merge did.
+                return Err(Error::refused(
+                    format!(
+                        "{there}: its work is merged here, but host '{}' could not be reached to remove it",
+                        host.name
+                    ),
+                    format!("`git shard rm {name}` once `git shard host check {}` passes", host.name),
+                ));
             }
             Some(code) => return Err(Error::Exit(code)),
         }
