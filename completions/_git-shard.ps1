@@ -343,11 +343,11 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a host after checking it (connection, git-shard there, the clone)')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a host after checking it (connection, git-shard there, the clone). A host already configured is changed, unless this repository has shards there')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the configured hosts and what the last `list` heard from each')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List the configured hosts and what the last `list` heard from each')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check a host: the connection, its git-shard''s version, and that its clone is of this repository')
-            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Forget a host (the shards there are not touched)')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Forget a host, refused while this repository has shards there (nothing there is touched)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -401,10 +401,10 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             break
         }
         'git-shard;host;help' {
-            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a host after checking it (connection, git-shard there, the clone)')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a host after checking it (connection, git-shard there, the clone). A host already configured is changed, unless this repository has shards there')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the configured hosts and what the last `list` heard from each')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check a host: the connection, its git-shard''s version, and that its clone is of this repository')
-            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Forget a host (the shards there are not touched)')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Forget a host, refused while this repository has shards there (nothing there is touched)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -575,10 +575,10 @@ Register-ArgumentCompleter -Native -CommandName 'git-shard' -ScriptBlock {
             break
         }
         'git-shard;help;host' {
-            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a host after checking it (connection, git-shard there, the clone)')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a host after checking it (connection, git-shard there, the clone). A host already configured is changed, unless this repository has shards there')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the configured hosts and what the last `list` heard from each')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check a host: the connection, its git-shard''s version, and that its clone is of this repository')
-            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Forget a host (the shards there are not touched)')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Forget a host, refused while this repository has shards there (nothing there is touched)')
             break
         }
         'git-shard;help;host;add' {

@@ -311,11 +311,11 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand add 'Add a host after checking it (connection, git-shard there, the clone)'
+            cand add 'Add a host after checking it (connection, git-shard there, the clone). A host already configured is changed, unless this repository has shards there'
             cand list 'List the configured hosts and what the last `list` heard from each'
             cand ls 'List the configured hosts and what the last `list` heard from each'
             cand check 'Check a host: the connection, its git-shard''s version, and that its clone is of this repository'
-            cand rm 'Forget a host (the shards there are not touched)'
+            cand rm 'Forget a host, refused while this repository has shards there (nothing there is touched)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'git-shard;host;add'= {
@@ -363,10 +363,10 @@ set edit:completion:arg-completer[git-shard] = {|@words|
             cand --version 'Print version'
         }
         &'git-shard;host;help'= {
-            cand add 'Add a host after checking it (connection, git-shard there, the clone)'
+            cand add 'Add a host after checking it (connection, git-shard there, the clone). A host already configured is changed, unless this repository has shards there'
             cand list 'List the configured hosts and what the last `list` heard from each'
             cand check 'Check a host: the connection, its git-shard''s version, and that its clone is of this repository'
-            cand rm 'Forget a host (the shards there are not touched)'
+            cand rm 'Forget a host, refused while this repository has shards there (nothing there is touched)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'git-shard;host;help;add'= {
@@ -503,10 +503,10 @@ set edit:completion:arg-completer[git-shard] = {|@words|
         &'git-shard;help;hooks;status'= {
         }
         &'git-shard;help;host'= {
-            cand add 'Add a host after checking it (connection, git-shard there, the clone)'
+            cand add 'Add a host after checking it (connection, git-shard there, the clone). A host already configured is changed, unless this repository has shards there'
             cand list 'List the configured hosts and what the last `list` heard from each'
             cand check 'Check a host: the connection, its git-shard''s version, and that its clone is of this repository'
-            cand rm 'Forget a host (the shards there are not touched)'
+            cand rm 'Forget a host, refused while this repository has shards there (nothing there is touched)'
         }
         &'git-shard;help;host;add'= {
         }

@@ -50,7 +50,7 @@ pub fn check_spec(name: &str, spec: &HostSpec) -> std::result::Result<(), String
     let valid_name = !name.is_empty()
         && name.len() <= 64
         && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-        && !name.starts_with(['-', '.'])
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
         && !name.contains("..")
         && !name.ends_with(".lock");
     if !valid_name {
@@ -177,7 +177,7 @@ impl Host {
     }
 
     /// A POSIX shell script run in the clone there, its arguments quoted. Sent as `sh -c '…'`,
-    /// so the remote login shell (bash, zsh, fish) only has to read one single-quoted word.
+    /// so the remote login shell (bash, zsh, fish) only has to read one quoted word.
     fn script(&self, body: &str) -> String {
         let script = format!(
             "cd {} || exit {NO_CLONE}\ngs={}\n{body}",
@@ -477,13 +477,17 @@ pub fn refuse_remote_namesake(ws: &crate::context::Workspace, host: &str) -> Res
         .repository()
         .args(["config", "--get", &format!("remote.{host}.url")])
         .ask()?;
+    // `host add` asks before the host is configured: there is nothing to remove yet.
+    let rename_host = match ws.config.hosts.contains_key(host) {
+        true => format!("`git shard host rm {host}`, then `host add` with another name"),
+        false => "`host add` with another name".to_owned(),
+    };
     match url {
         Some(_) => Err(Error::refused(
             format!("this repository has a git remote named '{host}', like the host"),
             format!(
                 "their remote-tracking branches would share refs/remotes/{host}/: name the host otherwise \
-                 (`git shard host rm {host}`, then `host add` with another name), or rename the remote \
-                 (`git remote rename {host} <new>`)"
+                 ({rename_host}), or rename the remote (`git remote rename {host} <new>`)"
             ),
         )),
         None => Ok(()),
@@ -839,7 +843,7 @@ mod tests {
         };
         assert!(check_spec("devbox", &spec).is_ok());
         assert!(check_spec("dev.box-2", &spec).is_ok());
-        for bad in ["", "a..b", "box.lock", ".box", "-box", "a b", "a/b"] {
+        for bad in ["", "a..b", "box.lock", ".box", "-box", "_box", "a b", "a/b"] {
             assert!(check_spec(bad, &spec).is_err(), "{bad:?}");
         }
     }

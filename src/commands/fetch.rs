@@ -13,8 +13,9 @@ use crate::shard::ShardName;
 /// Fetch the branch of a shard that lives on a host into this repository.
 ///
 /// It lands in `refs/remotes/<host>/<branch>`; the local branch of the same name is created, or
-/// fast-forwarded when it is behind and not checked out, and otherwise left alone (it diverged:
-/// compare with `git log <branch>...<host>/<branch>`). Then `git merge`, `git shard diff` and
+/// fast-forwarded when it is behind and not checked out, and otherwise left alone (behind but
+/// checked out: `git merge --ff-only` there; diverged: compare with
+/// `git log <branch>...<host>/<branch>`). Then `git merge`, `git shard diff` and
 /// your review tools see the work as any branch.
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -23,7 +23,8 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Action {
-    /// Add a host after checking it (connection, git-shard there, the clone).
+    /// Add a host after checking it (connection, git-shard there, the clone). A host already
+    /// configured is changed, unless this repository has shards there.
     Add(AddArgs),
     /// List the configured hosts and what the last `list` heard from each.
     #[command(visible_alias = "ls")]
@@ -31,7 +32,7 @@ pub enum Action {
     /// Check a host: the connection, its git-shard's version, and that its clone is of this
     /// repository.
     Check(NameArg),
-    /// Forget a host (the shards there are not touched).
+    /// Forget a host, refused while this repository has shards there (nothing there is touched).
     Rm(NameArg),
 }
 
@@ -154,7 +155,12 @@ fn list(ws: &Workspace) -> Result<()> {
         .iter()
         .map(|(name, spec)| {
             let heard = match host::cached(&common, name, false) {
-                Some(c) => format!("{} shards, {} ago", c.shards.len(), age(c.at)),
+                Some(c) => format!(
+                    "{} shard{}, {} ago",
+                    c.shards.len(),
+                    if c.shards.len() == 1 { "" } else { "s" },
+                    age(c.at)
+                ),
                 None => "-".into(),
             };
             vec![
