@@ -674,8 +674,10 @@ fn fast_forward(
     }
     // The branch by name where it is the new tip (git's reflog then names it); a shard on a host
     // was rebased detached, its branch left at the host's tip.
+    // In full: a branch named like a tag (or `heads/x`) is another ref to git's short names.
+    let full = format!("refs/heads/{branch}");
     let rev = match ws.repo.branch_tip(branch)?.as_deref() == Some(new_tip) {
-        true => branch,
+        true => full.as_str(),
         false => new_tip,
     };
     match target_wt {
@@ -721,11 +723,13 @@ fn commit_on_target(
         .fork_point(&tip, target_tip)?
         .unwrap_or_else(|| target_tip.to_owned());
     let commits = ws.repo.commits_not_in(&tip, &fork, &fork)?;
+    // The branch in full, as in `fast_forward`.
+    let full = format!("refs/heads/{branch}");
     let merged = match mode {
         // `--ff` for `merge.ff=false` (or a branch's `mergeOptions`), which git refuses with
         // `--squash`.
-        Mode::Squash => quietly(&wt, &["merge", "--squash", "--ff", "--quiet", branch]),
-        _ => quietly(&wt, &["merge", "--no-ff", "--no-commit", "--quiet", branch]),
+        Mode::Squash => quietly(&wt, &["merge", "--squash", "--ff", "--quiet", &full]),
+        _ => quietly(&wt, &["merge", "--no-ff", "--no-commit", "--quiet", &full]),
     };
     if let Err(message) = merged {
         let conflicts = conflicted(&wt);

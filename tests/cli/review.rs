@@ -118,6 +118,28 @@ fn squash_merge_makes_one_commit_and_rm_knows_it_is_merged() {
 
 /// After a squash merge, a commit that only re-indents (a real change in Python) is work of its
 /// own: patch ids that strip whitespace would call the branch merged and `rm` would delete it.
+/// A branch named like a tag is merged as the branch: git's short names would take the tag.
+#[test]
+fn a_branch_named_like_a_tag_is_merged_as_the_branch() {
+    for mode in [&["--squash"][..], &["--no-ff"], &[]] {
+        let repo = TestRepo::new();
+        repo.git(&["tag", "v1"]);
+        repo.ok(&["new", "s", "--branch", "v1", "--no-launch"]);
+        let wt = repo.shards_dir().join("s");
+        commit(&repo, &wt, "one.txt", "1\n", "the work");
+        let out = repo.run(&[&["merge", "s"][..], mode].concat());
+        assert!(
+            out.status.success(),
+            "{mode:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            repo.root.join("one.txt").is_file(),
+            "{mode:?}: the branch's work is in main"
+        );
+    }
+}
+
 #[test]
 fn a_whitespace_only_fix_after_a_squash_is_not_merged() {
     let repo = TestRepo::new();
