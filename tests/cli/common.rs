@@ -97,7 +97,11 @@ pub fn hermetic(cmd: &mut Command, home: &Path) {
         .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
         .env("NO_COLOR", "1")
         .env("SHELL", "/bin/sh")
-        .env("LANG", "C.UTF-8");
+        .env("LANG", "C.UTF-8")
+        // No ssh of the developer's: OpenSSH reads `~/.ssh/config` from the passwd entry, not
+        // $HOME, so a configured host would reach their machines. Tests that mean to reach a
+        // host give their own (the test's sshd).
+        .env("GIT_SHARD_SSH", "false");
 }
 
 /// `$XDG_RUNTIME_DIR` of the tests using `home` (made here, private as a login's is).
