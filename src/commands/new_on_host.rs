@@ -141,7 +141,7 @@ pub fn run(ws: &Workspace, args: &Args, name: &ShardName, host_name: &str) -> Re
             relay(&host, &said);
             shard
         }
-        _ => match adoptable(&host, name, &base.commit, &args.command) {
+        _ => match adoptable(&host, name, &base.commit, args) {
             Some(shard) => {
                 eprintln!(
                     "shard '{name}': already on host '{}' (same name, base commit and command, as an interrupted attempt leaves it): adopted",
@@ -207,9 +207,10 @@ fn relay(host: &Host, said: &str) {
 }
 
 /// The shard `name` on the host, when it is one an earlier attempt of this `new` made: whole,
-/// from the same base commit, with the same agent command when one was given; and no pointer
-/// here yet (checked by the caller).
-fn adoptable(host: &Host, name: &ShardName, base: &str, command: &[String]) -> Option<Value> {
+/// from the same base commit, with the same agent command, agent and branch where this `new`
+/// names them; and no pointer here yet (checked by the caller). Nothing proves the attempt
+/// itself: a shard of that name made there by hand from the same commit would be adopted.
+fn adoptable(host: &Host, name: &ShardName, base: &str, args: &Args) -> Option<Value> {
     let out = host
         .run_git_shard(&["status", name.as_str(), "--json"], Some(host::LIST_TIMEOUT))
         .ok()?
@@ -219,6 +220,11 @@ fn adoptable(host: &Host, name: &ShardName, base: &str, command: &[String]) -> O
     }
     let shard: Value = serde_json::from_slice(&out.stdout).ok()?;
     let whole = shard["incomplete"] == false && shard["removing"] == false;
-    let same_command = command.is_empty() || shard["command"] == serde_json::json!(command);
-    (whole && shard["base_commit"] == base && same_command).then_some(shard)
+    let same = |field: &str, given: Option<Value>| given.is_none_or(|v| shard[field] == v);
+    let named = same(
+        "command",
+        (!args.command.is_empty()).then(|| serde_json::json!(args.command)),
+    ) && same("agent", args.agent.clone().map(Value::String))
+        && same("branch", args.branch.clone().map(Value::String));
+    (whole && shard["base_commit"] == base && named).then_some(shard)
 }

@@ -794,6 +794,28 @@ fn an_unreachable_host_is_shown_as_such_and_the_shards_here_still_list() {
     assert_eq!(shown(prompt(&p)), "1○");
 }
 
+/// A `new --host` whose name is taken there adopts the shard only when it is what this `new`
+/// asks for: same base commit, and the same command, agent and branch where it names them.
+#[test]
+fn new_on_a_host_adopts_only_a_shard_that_matches_it() {
+    let Some(p) = Pair::new() else { return };
+    p.add_host();
+    // Brings this machine's main tip there, for a shard made there by hand from it.
+    p.new_there("first", &["true"]);
+    let base = p.local.git(&["rev-parse", "main"]).trim().to_owned();
+    p.remote
+        .ok(&["new", "hand", "--base", &base, "--no-launch", "--", "true"]);
+    let said = p.refused(&["new", "hand", "--host", "devbox", "--branch", "other", "--", "true"]);
+    assert!(said.contains("nothing was recorded on this machine"), "{said}");
+    assert!(!p.pointer("hand").exists());
+    let said = p.refused(&["new", "hand", "--host", "devbox", "--", "false"]);
+    assert!(!said.contains("adopted"), "{said}");
+    assert!(!p.pointer("hand").exists());
+    let said = p.said(&["new", "hand", "--host", "devbox", "--", "true"]);
+    assert!(said.contains("adopted"), "{said}");
+    assert!(p.pointer("hand").is_file());
+}
+
 #[test]
 fn a_connection_killed_during_new_leaves_nothing_half_made_and_a_retry_adopts() {
     let Some(p) = Pair::new() else { return };
