@@ -77,10 +77,12 @@ if want prompt; then
         m=$work/prompt$n; make_repo "$m" 10
         (cd "$m" && for i in $(seq 1 $((n - n / 4))); do git-shard new "s$i" --no-launch -- true; done
             for i in $(seq 1 $((n / 4))); do git-shard new "r$i" --terminal background -- sleep 900 </dev/null; done) >/dev/null 2>&1
-        # Until the supervisors have recorded their agents idle (no record written for 3 s): a
-        # prompt where nothing changed, as at most prompts.
-        for _ in $(seq 60); do
-            (( $(date +%s) - $(stat -c %Y "$m/.git/shards") >= 3 )) && break
+        # Until the supervisors have recorded every agent idle (which takes 5 s of quiet) and no
+        # record was written for 3 s: a prompt where nothing changed, as at most prompts. Waiting
+        # for the quiet alone measured, on a slower machine, supervisors still turning agents idle.
+        for _ in $(seq 120); do
+            [[ $(cd "$m" && git-shard prompt --format '{count_idle}') == "$((n / 4))" ]] &&
+                (( $(date +%s) - $(stat -c %Y "$m/.git/shards") >= 3 )) && break
             sleep 0.5
         done
         (cd "$m" && hyperfine -N --warmup 50 --runs 300 --export-json "$work/prompt-main$n.json" \

@@ -118,7 +118,10 @@ function __git_shard_refresh
             # `/proc/<pid> -ot <stamp>.runs` (after `-e /proc/<pid>/exe` without `path`).
             set -g __git_shard_stamp $deps[2]
             set __git_shard_checks -a ! $deps[1] -nt $deps[2] -a ! $deps[1] -ot $deps[2]
-            for pid in $lines[3..-1]
+            # Each run is `<pid>/<entry>` (an entry `-s` finds while it has not exited); fish
+            # checks `exe` instead, as one `path is` costs it less than a `-s` per run.
+            for run in $lines[3..-1]
+                set -l pid (string replace -r '/.*' '' -- $run)
                 if set -q __git_shard_path
                     set -a __git_shard_exes /proc/$pid/exe
                 else

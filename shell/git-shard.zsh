@@ -98,11 +98,11 @@ if [[ -z ${GIT_SHARD_NO_CD-} ]]; then
 fi
 
 # What the last segment depends on (`git-shard prompt --cache`): the folder the records are
-# written into (its time, against a stamp git-shard set to it), the runs shown as running (alive,
-# not a zombie, and the same process: its /proc entry older than the `.runs` stamp, see
-# `stamps` in src/commands/prompt.rs), the folder we are in and the locale. All checked with
-# builtins: a prompt where nothing changed starts no process. Declared here, so that `setopt
-# warn_create_global` has nothing to say when precmd sets them.
+# written into (its time, against a stamp git-shard set to it), the runs shown as running (not a
+# zombie: its `fd` or `exe` not empty; and the same process: its /proc entry older than the
+# `.runs` stamp, see `stamps` in src/commands/prompt.rs), the folder we are in and the locale.
+# All checked with builtins: a prompt where nothing changed starts no process. Declared here, so
+# that `setopt warn_create_global` has nothing to say when precmd sets them.
 typeset -g __git_shard_segment= __git_shard_seen= __git_shard_watch= __git_shard_stamp=
 typeset -ga __git_shard_runs
 __git_shard_runs=()
@@ -122,9 +122,10 @@ __git_shard_unchanged() {
     # gone): such a check proves nothing.
     [[ -e $__git_shard_watch && -e $__git_shard_stamp && -e $__git_shard_stamp.runs ]] || return 1
     [[ $__git_shard_watch -nt $__git_shard_stamp || $__git_shard_watch -ot $__git_shard_stamp ]] && return 1
-    local __git_shard_pid
-    for __git_shard_pid in "${__git_shard_runs[@]}"; do
-        [[ -e /proc/$__git_shard_pid/exe && /proc/$__git_shard_pid -ot $__git_shard_stamp.runs ]] || return 1
+    # Each run is `<pid>/<entry>`: the entry is not empty while the process has not exited.
+    local __git_shard_run
+    for __git_shard_run in "${__git_shard_runs[@]}"; do
+        [[ -s /proc/$__git_shard_run && /proc/${__git_shard_run%/*} -ot $__git_shard_stamp.runs ]] || return 1
     done
 }
 

@@ -3,7 +3,7 @@
 //! Budget and rules (STYLE.md 7): no git subprocess, no repository opened beyond its `.git` files, no network, no
 //! process-table scan: the repository is found by reading `.git` files (`git::locate`); in a
 //! shard it reads one record and one `/proc/<pid>/stat`, in the main worktree the kept summary
-//! (`shard::glance`) and two `stat`s per running agent. It never fails: on any
+//! (`shard::glance`) and one `stat` per running agent. It never fails: on any
 //! error it prints nothing and exits 0. Names are cleaned of control characters so a crafted
 //! record cannot put escape sequences into the user's prompt.
 
@@ -194,8 +194,9 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         && let Some(stamp) = stamps(shell, since, proven)
     {
         out.push_str(&format!("{}\t{}\n", watched.display(), stamp.display()));
+        // Each run as `<pid>/<entry>`: what the shell tests with `-s` to see it has not exited.
         for pid in running {
-            out.push_str(&format!("{pid}\n"));
+            out.push_str(&format!("{pid}/{}\n", crate::process::alive_entry(pid)));
         }
     }
     let _ = std::io::stdout().write_all(out.as_bytes());
@@ -231,7 +232,8 @@ fn forget_gone_shells(dir: &std::path::Path) {
 ///   the segment while the folder's time equals it (`! -nt && ! -ot`).
 /// - `prompt-<shell>.runs` has the time `proven`, a while ([`SETTLED`]) before the runs shown as
 ///   running were proven alive. The shell takes a run as the same and alive while
-///   `/proc/<pid>` is older than that and `/proc/<pid>/exe` can be followed (not a zombie). The
+///   `/proc/<pid>` is older than that and the run's [`crate::process::alive_entry`] is not empty
+///   (not a zombie; fish follows `exe`, which its `path is` checks for less than `test -s`). The
 ///   folder's time is when the kernel made its entry, after the process started; a process that
 ///   took the PID after the proof started after it, and its folder is newer than `proven`
 ///   (file times lag the clock by at most a tick, far less than [`SETTLED`]). The one hole: a

@@ -316,14 +316,17 @@ fn place_of_line(f: &[&str; 11]) -> Option<Place> {
 }
 
 /// The kept live runs proven, at every prompt: each line read in place (nothing allocated but the
-/// name), and a run whose kept proof holds costs two `stat`s. A run proven anew (its proof did not
+/// name), and a run whose kept proof holds costs one `stat`. A run proven anew (its proof did not
 /// hold) changes its line: then every line comes back, to be written. `None` when a line is not
 /// one (the file is then rebuilt).
 fn prove_kept(text: &str) -> Option<(Vec<Live>, Option<Lines<'_>>)> {
     let mut live = Vec::new();
     let mut changed = false;
-    let mut lines = Vec::new();
-    for text in text.lines() {
+    // Gathered only once a line changed (the lines before it borrowed as they are): at most
+    // prompts nothing changes, and the file is not written.
+    let mut lines: Option<Lines> = None;
+    let all = text;
+    for (i, text) in all.lines().enumerate() {
         let f = fields(text)?;
         let pid = f[5].parse().ok()?;
         let activity = activity_of(f[9])?;
@@ -337,7 +340,9 @@ fn prove_kept(text: &str) -> Option<(Vec<Live>, Option<Lines<'_>>)> {
                 let (statuses, proved) = prove_all(&mut entries);
                 changed |= proved;
                 let (name, entry) = entries.pop()?;
-                lines.push(line_of(&name, &entry));
+                lines
+                    .get_or_insert_with(|| all.lines().take(i).map(Cow::Borrowed).collect())
+                    .push(line_of(&name, &entry));
                 live.push(Live {
                     name,
                     pid,
@@ -347,7 +352,9 @@ fn prove_kept(text: &str) -> Option<(Vec<Live>, Option<Lines<'_>>)> {
                 continue;
             }
         };
-        lines.push(Cow::Borrowed(text));
+        if let Some(lines) = &mut lines {
+            lines.push(Cow::Borrowed(text));
+        }
         live.push(Live {
             name: f[0].to_owned(),
             pid,
@@ -355,7 +362,7 @@ fn prove_kept(text: &str) -> Option<(Vec<Live>, Option<Lines<'_>>)> {
             status,
         });
     }
-    Some((live, changed.then_some(lines)))
+    Some((live, lines.filter(|_| changed)))
 }
 
 /// Prove each live run running or lost: each one's status, and whether any proof kept changed.
@@ -566,7 +573,8 @@ fn push_line(text: &mut String, line: &str) {
 /// A line's eleven fields; `None` unless there are exactly eleven.
 fn fields(text: &str) -> Option<[&str; 11]> {
     // By bytes: `str::split` searched for each space anew, which cost more than a `stat` per line
-    // when the folder changed and every kept line was looked at.
+    // when the folder changed and every kept line was looked at (`memchr`, one call per field,
+    // cost more as well: the fields are short).
     let mut f = [""; 11];
     let (mut n, mut start) = (0, 0);
     for (i, b) in text.bytes().enumerate() {
@@ -645,6 +653,19 @@ fn parse(text: &str) -> Option<(String, Entry<'_>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_are_eleven_split_at_spaces() {
+        let line = "n 1 2 3 r 5 6 b 8 - 10";
+        assert_eq!(fields(line).map(Vec::from), Some(line.split(' ').collect()));
+        assert_eq!(fields("n 1 2 3 r 5 6 b 8 -"), None, "ten fields");
+        assert_eq!(fields(&format!("{line} 11")), None, "twelve fields");
+        assert_eq!(
+            fields(" 1 2 3 r 5 6 b 8 - 10").map(|f| f[0]),
+            Some(""),
+            "an empty field"
+        );
+    }
 
     #[test]
     fn lines_read_back_as_written() {
