@@ -800,17 +800,28 @@ fn json_is_indented_on_a_terminal_and_compact_in_a_pipe() {
     let piped = repo.ok(&["list", "--json"]);
     assert_eq!(piped.lines().count(), 1, "{piped}");
     assert!(piped.contains("\"name\":\"js\""), "{piped}");
+    let prompt = repo.ok(&["prompt", "--json"]);
+    assert_eq!(prompt.lines().count(), 1, "{prompt}");
+    assert!(prompt.starts_with("{\"location\":\"main\""), "{prompt}");
     let Some(tmux) = Tmux::start() else { return };
     let home = repo.home();
-    let script = format!(
-        "env -i PATH={path} HOME={home} XDG_CONFIG_HOME={home}/.config GIT_CONFIG_GLOBAL=/dev/null \
-         GIT_CONFIG_NOSYSTEM=1 TERM=xterm {bin} list --json; sleep 60",
-        path = test_path().to_string_lossy(),
-        home = home.display(),
-        bin = BIN,
-    );
-    tmux.open("user", &repo.root, &script);
+    let script = |args: &str| {
+        format!(
+            "env -i PATH={path} HOME={home} XDG_CONFIG_HOME={home}/.config GIT_CONFIG_GLOBAL=/dev/null \
+             GIT_CONFIG_NOSYSTEM=1 TERM=xterm {bin} {args}; sleep 60",
+            path = test_path().to_string_lossy(),
+            home = home.display(),
+            bin = BIN,
+        )
+    };
+    tmux.open("user", &repo.root, &script("list --json"));
     wait_until("the JSON on the terminal", || tmux.screen("user").contains("\"js\""));
     let screen = tmux.screen("user");
     assert!(screen.lines().any(|l| l == "    \"name\": \"js\","), "{screen}");
+    tmux.open("prompt", &repo.root, &script("prompt --json"));
+    wait_until("the prompt's JSON on the terminal", || {
+        tmux.screen("prompt").contains("\"hosts\"")
+    });
+    let screen = tmux.screen("prompt");
+    assert!(screen.lines().any(|l| l == "  \"location\": \"main\","), "{screen}");
 }
