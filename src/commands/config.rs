@@ -7,10 +7,11 @@ use crate::error::{Error, Result};
 use crate::git::GitError;
 use crate::terminal;
 
-/// Show the configuration: files read, effective settings, terminals and which one is chosen.
+/// Show the configuration: files read, effective settings, terminals (and which one is chosen),
+/// agents and hosts.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Print the effective settings and terminals (the default).
+    /// Print the effective settings, terminals, agents and hosts (the default).
     #[arg(long)]
     pub show: bool,
     /// List the files that are read, in order (later ones win).
@@ -165,13 +166,6 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
             out.push_str(&format!("\n# [terminals.{name}] is built into git-shard\n"));
             continue;
         };
-        let mut table = toml::Table::new();
-        table.insert(
-            name.clone(),
-            toml::Value::try_from(&spec).map_err(|e| Error::failed(e.to_string()))?,
-        );
-        let mut wrapper = toml::Table::new();
-        wrapper.insert("terminals".into(), toml::Value::Table(table));
         let origin = if c.untrusted_terminals.contains_key(&name) {
             " (committed, not trusted)"
         } else if c.terminals.contains_key(&name) {
@@ -179,14 +173,25 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         } else {
             " (built in)"
         };
-        out.push_str(&format!(
-            "\n#{origin}\n{}",
-            toml::to_string(&wrapper).map_err(|e| Error::failed(e.to_string()))?
-        ));
+        out.push_str(&format!("\n#{origin}\n{}", section("terminals", &name, &spec)?));
     }
     for (name, agent) in &c.agents {
         out.push_str(&format!("\n[agents.{name:?}]\ncommand = {:?}\n", agent.command));
     }
+    // Only from your own or the local file (a committed one is refused).
+    for (name, host) in &c.hosts {
+        out.push_str(&format!("\n{}", section("hosts", name, host)?));
+    }
     print!("{out}");
     Ok(())
+}
+
+/// `[<table>.<name>]` and its keys, as TOML.
+fn section(table: &str, name: &str, value: &impl serde::Serialize) -> Result<String> {
+    let failed = |e: &dyn std::fmt::Display| Error::failed(e.to_string());
+    let mut inner = toml::Table::new();
+    inner.insert(name.to_owned(), toml::Value::try_from(value).map_err(|e| failed(&e))?);
+    let mut outer = toml::Table::new();
+    outer.insert(table.to_owned(), toml::Value::Table(inner));
+    toml::to_string(&outer).map_err(|e| failed(&e))
 }

@@ -950,6 +950,11 @@ fn hosts_are_the_users_and_a_host_must_hold_a_clone_with_the_same_protocol() {
     let said = repo.refused(&["new", "a", "--host", "box", "--terminal", "inline", "--", "true"]);
     assert!(said.contains("cannot run inline"), "{said}");
     assert!(repo.ok(&["host", "list"]).contains("box.invalid"));
+    let shown = repo.ok(&["config", "--show"]);
+    assert!(
+        shown.contains("[hosts.box]\nssh = \"box.invalid\"\nrepo = \"~/app\"\n"),
+        "{shown}"
+    );
     // Added again otherwise, with no shard on it: changed, and said so.
     let said = repo.ok(&[
         "host",
