@@ -78,6 +78,20 @@ fn tree(root: Option<u32>, marker: Option<&str>) -> HashSet<u32> {
     set
 }
 
+/// The version of the OpenSSH `sshd` (major, minor), from `sshd -V` (which prints it to stderr as
+/// `OpenSSH_9.2p1 …`, then exits); `None` when it says something else.
+fn openssh_version(sshd: &Path) -> Option<(u32, u32)> {
+    let out = Command::new(sshd).arg("-V").output().ok()?;
+    version_of(&String::from_utf8_lossy(&out.stderr))
+}
+
+fn version_of(said: &str) -> Option<(u32, u32)> {
+    let rest = said.split("OpenSSH_").nth(1)?;
+    let (major, rest) = rest.split_once('.')?;
+    let minor: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
 impl Sshd {
     /// Starts `sshd -D -e -f <tmp>/sshd_config` on 127.0.0.1 at a free port, with throwaway keys,
     /// and a client config defining `Host devbox`; `env` is set in every session (`SetEnv`).
@@ -89,6 +103,14 @@ impl Sshd {
             crate::terminals::require_tool("OpenSSH (sshd, ssh, ssh-keygen: openssh-server, openssh-client)");
             return None;
         };
+        // Sessions get their environment from sshd_config's `SetEnv`, which came in OpenSSH 8.7.
+        if let Some(version) = openssh_version(&sshd).filter(|&v| v < (8, 7)) {
+            crate::terminals::require(
+                &format!("OpenSSH {}.{} is older than 8.7 (sshd's SetEnv)", version.0, version.1),
+                "install OpenSSH 8.7 or later",
+            );
+            return None;
+        }
         // The config files hold paths unquoted, and callers split `ssh_command` on spaces.
         let base = Some(std::env::temp_dir()).filter(|b| !b.to_string_lossy().contains(char::is_whitespace));
         let tmp = tempfile::Builder::new()
@@ -345,4 +367,15 @@ fn sshd_harness_runs_commands_with_the_given_environment() {
     // Orphaned, the `sleep` left the tree; the environment marker still finds it.
     drop(sshd);
     eventually("the session's sleep to die with the server", || !alive(sleep));
+}
+
+#[test]
+fn openssh_versions_are_read_as_sshd_prints_them() {
+    assert_eq!(version_of("OpenSSH_9.2, OpenSSL 3.0.19 27 Jan 2026"), Some((9, 2)));
+    assert_eq!(version_of("OpenSSH_8.6p1 Ubuntu-4, OpenSSL 1.1.1"), Some((8, 6)));
+    assert_eq!(
+        version_of("unknown option -- V\nOpenSSH_10.0p2 Debian-5"),
+        Some((10, 0))
+    );
+    assert_eq!(version_of("sshd: command not found"), None);
 }

@@ -743,15 +743,18 @@ fn a_tmux_server_started_by_new_does_not_live_in_the_worktree() {
 
 /// Under CI a missing tool is a failure; on a developer's machine the test says so and skips.
 pub fn require_tool(tool: &str) {
+    require(&format!("{tool} is not installed"), "install it");
+}
+
+/// A test cannot run here because `what`: said loudly (`fix` says what to do), or a failure
+/// under CI, where the machine is set up for every test.
+pub fn require(what: &str, fix: &str) {
     if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-        panic!("{tool} is required under CI but is not installed");
+        panic!("required under CI: {what}");
     }
     // Past the harness's capture of `eprintln!`, which would show a skipped test as a plain `ok`.
     use std::io::Write;
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED: {tool} is not installed; install it to run this test"
-    );
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {what}; {fix} to run this test");
 }
 
 #[test]
