@@ -366,10 +366,16 @@ impl Tmux {
 
     fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new("tmux");
-        // No tmux.conf of the developer's (a default-shell, window numbering) for this server.
-        c.env("TMUX_TMPDIR", self.dir.path())
-            .env_remove("TMUX")
-            .args(["-f", "/dev/null"])
+        // No tmux.conf of the developer's (a default-shell, window numbering) for this server, and
+        // none of the runner's environment but PATH: the server hands its environment to every
+        // window (a developer's GIT_DIR or XDG_CONFIG_HOME would reach the commands tested).
+        // `-u`: glyphs whatever the locale.
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("TERM", "xterm")
+            .env("TMUX_TMPDIR", self.dir.path())
+            .args(["-u", "-f", "/dev/null"])
             .args(args);
         c
     }
