@@ -746,10 +746,23 @@ fn an_unreachable_host_is_shown_as_such_and_the_shards_here_still_list() {
     assert!(stderr.contains("host 'devbox' is unreachable"), "{stderr}");
     let table = p.ok(&["list"]);
     assert!(table.contains("unreachable (as of"), "{table}");
-    // The prompt never waits on the network: it says what the last `list` found.
-    let started = Instant::now();
-    let now = shown(prompt(&p));
-    assert!(started.elapsed() < Duration::from_secs(1));
+    // The prompt never waits on the network: it says what the last `list` found, and runs no ssh
+    // (one that records being run stands in for it).
+    let spy = tempfile::tempdir().unwrap();
+    let (ssh, called) = (spy.path().join("ssh"), spy.path().join("called"));
+    fs::write(
+        &ssh,
+        format!("#!/bin/sh\necho \"$*\" >> {}\nexit 255\n", called.display()),
+    )
+    .unwrap();
+    fs::set_permissions(&ssh, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = p
+        .cmd(&["prompt"])
+        .env("TZ", "UTC")
+        .env("GIT_SHARD_SSH", &ssh)
+        .output()
+        .unwrap();
+    let now = shown(out);
     assert!(heard(&now, "1○ · devbox unreachable 1● @"), "{now}");
     // A forwarded command says which side failed.
     let said = p.refused(&["stop", "r1"]);
@@ -757,6 +770,7 @@ fn an_unreachable_host_is_shown_as_such_and_the_shards_here_still_list() {
     // Completion of names never waits on the network: it offers the remote shard from the cache.
     let out = p
         .cmd(&["--", "git-shard", "stop", ""])
+        .env("GIT_SHARD_SSH", &ssh)
         .env("COMPLETE", "bash")
         .env("_CLAP_IFS", "\n")
         .env("_CLAP_COMPLETE_INDEX", "2")
@@ -764,6 +778,14 @@ fn an_unreachable_host_is_shown_as_such_and_the_shards_here_still_list() {
         .unwrap();
     let offered = String::from_utf8_lossy(&out.stdout);
     assert!(offered.lines().any(|l| l.trim() == "r1"), "{offered}");
+    assert!(
+        !called.exists(),
+        "ssh was run: {}",
+        fs::read_to_string(&called).unwrap_or_default()
+    );
+    // The spy does record a command that does reach the host.
+    let _ = p.cmd(&["stop", "r1"]).env("GIT_SHARD_SSH", &ssh).output().unwrap();
+    assert!(called.exists(), "the spy records the ssh a forwarded command runs");
 
     p.sshd.resume();
     assert_eq!(find(&p.list(), "r1")["status"], "running", "the agent ran on all along");
