@@ -356,17 +356,23 @@ impl Started {
     /// Wait for the output of every command in `started`, each at most its timeout (then it is
     /// killed). All pipes are read as poll(2) finds them ready, on this thread: no thread per
     /// pipe or per host to start at every `list`, and a child that writes much never blocks on a
-    /// full pipe. The end of its output (ssh closes it as it exits) is what is waited for, not a
-    /// polled exit.
+    /// full pipe. A command is done at the end of its output (ssh closes it as it exits), or once
+    /// ssh has exited and its pipes hold nothing more: a process ssh left behind may hold them
+    /// open (a connection master kept with `-v`, a `ProxyCommand`'s child), and waiting for their
+    /// end would stretch a `list` to its timeout.
     pub fn wait_all(started: Vec<Started>) -> Vec<Ended> {
         use rustix::event::{PollFd, PollFlags, Timespec, poll};
         use std::os::fd::OwnedFd;
+        /// A pipe: open while not at its end, and what was read.
+        type Pipe = (Option<std::fs::File>, Vec<u8>);
         struct Waiting {
             started: Started,
-            /// stdout, stderr: open while not at their end, and what was read.
-            pipes: [(Option<std::fs::File>, Vec<u8>); 2],
+            /// stdout, stderr.
+            pipes: [Pipe; 2],
             timed_out: bool,
         }
+        /// How often a child's exit is looked for while its pipes stay open.
+        const EXITED_EVERY: Duration = Duration::from_millis(50);
         let file = |fd: OwnedFd| std::fs::File::from(fd);
         let mut all: Vec<Waiting> = started
             .into_iter()
@@ -391,23 +397,31 @@ impl Started {
                     w.timed_out = true;
                 }
             }
+            // Exited before this poll: whatever it wrote is in its pipes now, so a pipe the poll
+            // does not find ready is only held open by another process.
+            let exited: Vec<bool> = all
+                .iter_mut()
+                .map(|w| reading(w) && matches!(w.started.child.try_wait(), Ok(Some(_))))
+                .collect();
             let left = all
                 .iter()
                 .filter(|w| reading(w))
                 .filter_map(|w| w.started.deadline)
                 .min()
-                .and_then(|d| Timespec::try_from(d.saturating_duration_since(now)).ok());
-            let open: Vec<&mut (Option<std::fs::File>, Vec<u8>)> = all
+                .map_or(EXITED_EVERY, |d| d.saturating_duration_since(now).min(EXITED_EVERY));
+            let left = Timespec::try_from(left).ok();
+            let open: Vec<(bool, &mut Pipe)> = all
                 .iter_mut()
-                .flat_map(|w| w.pipes.iter_mut())
-                .filter(|(p, _)| p.is_some())
+                .zip(exited)
+                .flat_map(|(w, exited)| w.pipes.iter_mut().map(move |p| (exited, p)))
+                .filter(|(_, (p, _))| p.is_some())
                 .collect();
             if open.is_empty() {
                 break;
             }
             let mut fds: Vec<PollFd> = open
                 .iter()
-                .filter_map(|(p, _)| p.as_ref().map(|p| PollFd::new(p, PollFlags::IN)))
+                .filter_map(|(_, (p, _))| p.as_ref().map(|p| PollFd::new(p, PollFlags::IN)))
                 .collect();
             let polled = poll(&mut fds, left.as_ref());
             let ready: Vec<bool> = fds.iter().map(|f| !f.revents().is_empty()).collect();
@@ -417,7 +431,13 @@ impl Started {
                 // Nothing to wait with (no memory, say): end them rather than wait blind.
                 Err(_) => give_up_all = true,
             }
-            for ((pipe, buf), _) in open.into_iter().zip(ready).filter(|(_, ready)| *ready) {
+            for ((exited, (pipe, buf)), ready) in open.into_iter().zip(ready) {
+                if !ready {
+                    if exited && polled.is_ok() {
+                        *pipe = None;
+                    }
+                    continue;
+                }
                 match pipe.as_mut().map(|p| p.read(&mut chunk)) {
                     Some(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
                     Some(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}

@@ -635,6 +635,24 @@ fn a_host_answers_for_its_own_shards_only() {
     assert!(there.iter().any(|s| s["name"] == "ghost"), "the host's own list has it");
     let names: Vec<Value> = p.list().iter().map(|s| s["name"].clone()).collect();
     assert_eq!(names, ["own"]);
+    // An ssh that leaves a process holding its output open (a connection master kept with `-v`
+    // does): the answer is taken once ssh has exited, not timed out as unreachable.
+    let wrapper = tempfile::tempdir().unwrap();
+    let ssh = wrapper.path().join("ssh");
+    fs::write(
+        &ssh,
+        format!("#!/bin/sh\nsleep 8 &\nexec {} \"$@\"\n", p.sshd.ssh_command()),
+    )
+    .unwrap();
+    fs::set_permissions(&ssh, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = p.cmd(&["list", "--json"]).env("GIT_SHARD_SSH", &ssh).output().unwrap();
+    let listed: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        find(&listed, "own")["status"],
+        "running",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // A shard whose record there cannot be read is left out of the host's list, but not gone:
     // its pointer stays, and `rm` is the host's to refuse.
     p.new_there("bad", &["true"]);
