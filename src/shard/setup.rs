@@ -97,6 +97,19 @@ pub fn run(
         for var in crate::git::cmd::LOCATION_ENV {
             cmd.env_remove(var);
         }
+        // Interrupts as a command expects them, whatever this process ignores: a `new` run on a
+        // host ignores INT and TERM (see `new_on_host`), and an ignored signal stays ignored
+        // across exec, so an `npm install` there could not be interrupted or stopped. Hangups stay
+        // as they are: there they are ignored so that a cut connection does not cut setup short.
+        // SAFETY: between fork and exec only `signal`, which is async-signal-safe.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+                for sig in [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM] {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+                Ok(())
+            });
+        }
         let mut child = cmd.spawn().map_err(spawn_error)?;
         // What it writes is shown as it comes: the log from where it began.
         let status = loop {

@@ -186,6 +186,39 @@ fn setup_runs_before_the_agent_and_a_failure_leaves_a_shard_run_continues() {
     repo.ok(&["stop", "f"]);
 }
 
+/// A setup command gets interrupts as it expects them, even from a `new` that ignores them (one
+/// run on a host does, so that a cut connection cannot cut it short).
+#[test]
+fn setup_commands_do_not_inherit_ignored_interrupts() {
+    let repo = TestRepo::new();
+    repo.user_config("setup = [{ sh = \"grep SigIgn /proc/self/status > ../sigign-{name}\" }]\n");
+    if !std::path::Path::new("/proc/self/status").exists() {
+        eprintln!("no /proc here: the signals a command ignores cannot be read");
+        return;
+    }
+    let mut cmd = repo.command_in(&repo.root, &["new", "s", "--no-launch"]);
+    // SAFETY: between fork and exec only `signal`, which is async-signal-safe.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            for sig in [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM, libc::SIGHUP] {
+                libc::signal(sig, libc::SIG_IGN);
+            }
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let line = fs::read_to_string(repo.shards_dir().join("sigign-s")).unwrap();
+    let mask = u64::from_str_radix(line.trim().trim_start_matches("SigIgn:").trim(), 16).unwrap();
+    let bit = |sig: i32| 1u64 << (sig - 1);
+    assert_eq!(
+        mask & (bit(libc::SIGINT) | bit(libc::SIGQUIT) | bit(libc::SIGTERM)),
+        0,
+        "{line}"
+    );
+    assert_ne!(mask & bit(libc::SIGHUP), 0, "hangups stay ignored: {line}");
+}
+
 #[test]
 fn committed_setup_and_teardown_run_only_once_trusted() {
     let repo = TestRepo::new();
