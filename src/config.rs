@@ -306,6 +306,21 @@ fn edit_local(common_dir: &Path, edit: impl FnOnce(&mut toml::Table) -> bool) ->
         path: path.clone(),
         message,
     };
+    // One edit at a time: two at once (`host add` of two hosts, say) would each write the file as
+    // it read it, and one change would be lost. Held until the file is replaced.
+    let lock_path = common_dir.join("shards").join(".config.lock");
+    let io_error = |source: io::Error| ConfigError::Io {
+        path: lock_path.clone(),
+        source,
+    };
+    fs::create_dir_all(common_dir.join("shards")).map_err(io_error)?;
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io_error)?;
+    rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive).map_err(|e| io_error(e.into()))?;
     let text = match fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
@@ -317,12 +332,11 @@ fn edit_local(common_dir: &Path, edit: impl FnOnce(&mut toml::Table) -> bool) ->
     }
     let out = toml::to_string(&table).map_err(|e| invalid(e.to_string()))?;
     toml::from_str::<ConfigFile>(&out).map_err(|e| invalid(e.to_string().trim_end().to_owned()))?;
-    fs::create_dir_all(common_dir.join("shards"))
-        .and_then(|_| crate::fsutil::write_atomic(&path, out.as_bytes()))
-        .map_err(|source| ConfigError::Io {
-            path: path.clone(),
-            source,
-        })?;
+    crate::fsutil::write_atomic(&path, out.as_bytes()).map_err(|source| ConfigError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    drop(lock);
     Ok(SetLocal::Written(path))
 }
 

@@ -329,3 +329,35 @@ fn worktrees_never_go_into_a_git_directory_or_a_worktree_even_when_trusted() {
     let err = repo.refused(&["new", "loc", "--no-launch", "--", "true"]);
     assert!(err.contains("is inside the worktree"), "{err}");
 }
+
+/// Edits of the local configuration made at the same time all land: each is made under a lock
+/// (without it, each wrote the file as it had read it).
+#[test]
+fn local_configuration_edits_at_once_all_land() {
+    let repo = TestRepo::new();
+    let names: Vec<String> = (0..12).map(|i| format!("h{i}")).collect();
+    let children: Vec<_> = names
+        .iter()
+        .map(|name| {
+            let ssh = format!("{name}.invalid");
+            repo.command_in(
+                &repo.root,
+                &["host", "add", name, "--ssh", &ssh, "--repo", "/x", "--no-check"],
+            )
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let listed = repo.ok(&["host", "list"]);
+    let missing: Vec<&String> = names
+        .iter()
+        .filter(|n| !listed.contains(&format!("{n}.invalid")))
+        .collect();
+    assert!(missing.is_empty(), "lost: {missing:?}\n{listed}");
+}
