@@ -159,14 +159,18 @@ impl ShardJson {
 /// JSON indented for a terminal, compact for a program (as `gh` does): a host's `list --json`
 /// crosses ssh at every `list` here, and a quarter of its bytes were indentation.
 pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
-    use std::io::IsTerminal;
-    let encoded = match std::io::stdout().is_terminal() {
-        true => serde_json::to_string_pretty(value),
-        false => serde_json::to_string(value),
-    };
-    let text = encoded.map_err(|e| Error::failed(format!("cannot encode JSON: {e}")))?;
+    let text = json_text(value).map_err(|e| Error::failed(format!("cannot encode JSON: {e}")))?;
     println!("{text}");
     Ok(())
+}
+
+/// `value` as [`print_json`] prints it: indented when stdout is a terminal, compact otherwise.
+pub fn json_text<T: Serialize>(value: &T) -> serde_json::Result<String> {
+    use std::io::IsTerminal;
+    match std::io::stdout().is_terminal() {
+        true => serde_json::to_string_pretty(value),
+        false => serde_json::to_string(value),
+    }
 }
 
 /// Reconcile before a command that reports or creates shards; a failure there is reported and

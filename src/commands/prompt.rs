@@ -316,11 +316,7 @@ fn segment(here: Option<crate::git::locate::Located>, args: &Args, running: &mut
             hosts: current.is_none().then_some(hosts),
         };
         // As every `--json`: indented for a person at a terminal, compact for a program.
-        return match std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-            true => serde_json::to_string_pretty(&json),
-            false => serde_json::to_string(&json),
-        }
-        .ok();
+        return super::json_text(&json).ok();
     }
 
     let symbol = match (&current, status) {

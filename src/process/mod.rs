@@ -299,13 +299,19 @@ mod tests {
             });
         }
         let mut bare = bare.spawn().unwrap();
-        // The spawn returns as the child closes that pipe, before it has closed the rest.
+        // The spawn returns as the child closes that pipe, before it has closed the rest, and
+        // `sleep` opens (and closes) its libraries and locale files once it runs: until it
+        // sleeps, it may hold files.
+        let idle = |pid| facts(pid).unwrap().is_some_and(|f| f.comm == "sleep" && f.state == 'S');
+        let mut bare_of_files = false;
         for _ in 0..200 {
-            if facts(bare.id()).unwrap().is_some_and(|f| f.comm == "sleep") {
+            if idle(bare.id()) && platform::instance(bare.id()).is_some_and(|(_, open)| !open) {
+                bare_of_files = true;
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
+        assert!(bare_of_files, "sleep runs with no file open");
         let id = capture(bare.id()).unwrap().identity;
         let (liveness, instance) = check_noting(&id);
         assert_eq!(liveness, Liveness::Alive);

@@ -4,6 +4,7 @@
 //! runs), `.store.lock` (store-wide lock), `.ports.lock` (around choosing ports),
 //! `.worktrees.lock` (around git's worktree mutations),
 //! `config.toml` (repository-local configuration; the name `config` is therefore reserved),
+//! `.config.lock` (around edits of `config.toml`),
 //! `.agents/` (files git-shard writes for agents to load, e.g. opencode's plugin), `.merged-cache`
 //! (see `shard::merged`).
 //!
