@@ -329,6 +329,25 @@ fn quote_all(words: &[String]) -> String {
     words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")
 }
 
+/// Read what `pipe` holds now (and no more: a process that outlived the one that was waited for
+/// may hold it open and keep writing) into `buf`.
+fn read_buffered(mut pipe: &std::fs::File, buf: &mut Vec<u8>, chunk: &mut [u8]) {
+    let Ok(mut left) = rustix::io::ioctl_fionread(pipe) else {
+        return;
+    };
+    while left > 0 {
+        let want = chunk.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        match pipe.read(&mut chunk[..want]) {
+            Ok(n) if n > 0 => {
+                buf.extend_from_slice(&chunk[..n]);
+                left -= n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            _ => return,
+        }
+    }
+}
+
 fn last_line(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes)
         .lines()
@@ -357,9 +376,9 @@ impl Started {
     /// killed). All pipes are read as poll(2) finds them ready, on this thread: no thread per
     /// pipe or per host to start at every `list`, and a child that writes much never blocks on a
     /// full pipe. A command is done at the end of its output (ssh closes it as it exits), or once
-    /// ssh has exited and its pipes hold nothing more: a process ssh left behind may hold them
+    /// ssh has exited, with what its pipes held then: a process ssh left behind may hold them
     /// open (a connection master kept with `-v`, a `ProxyCommand`'s child), and waiting for their
-    /// end would stretch a `list` to its timeout.
+    /// end would stretch a `list` to its timeout (or, without one, wait on a writer forever).
     pub fn wait_all(started: Vec<Started>) -> Vec<Ended> {
         use rustix::event::{PollFd, PollFlags, Timespec, poll};
         use std::os::fd::OwnedFd;
@@ -397,12 +416,17 @@ impl Started {
                     w.timed_out = true;
                 }
             }
-            // Exited before this poll: whatever it wrote is in its pipes now, so a pipe the poll
-            // does not find ready is only held open by another process.
-            let exited: Vec<bool> = all
-                .iter_mut()
-                .map(|w| reading(w) && matches!(w.started.child.try_wait(), Ok(Some(_))))
-                .collect();
+            // Exited: whatever ssh wrote is in its pipes now. That is read and the pipes closed;
+            // what comes after is another process's, which may hold them open and write on.
+            for w in all.iter_mut().filter(|w| reading(w)) {
+                if matches!(w.started.child.try_wait(), Ok(Some(_))) {
+                    for (pipe, buf) in &mut w.pipes {
+                        if let Some(p) = pipe.take() {
+                            read_buffered(&p, buf, &mut chunk);
+                        }
+                    }
+                }
+            }
             let left = all
                 .iter()
                 .filter(|w| reading(w))
@@ -410,18 +434,17 @@ impl Started {
                 .min()
                 .map_or(EXITED_EVERY, |d| d.saturating_duration_since(now).min(EXITED_EVERY));
             let left = Timespec::try_from(left).ok();
-            let open: Vec<(bool, &mut Pipe)> = all
+            let open: Vec<&mut Pipe> = all
                 .iter_mut()
-                .zip(exited)
-                .flat_map(|(w, exited)| w.pipes.iter_mut().map(move |p| (exited, p)))
-                .filter(|(_, (p, _))| p.is_some())
+                .flat_map(|w| w.pipes.iter_mut())
+                .filter(|(p, _)| p.is_some())
                 .collect();
             if open.is_empty() {
                 break;
             }
             let mut fds: Vec<PollFd> = open
                 .iter()
-                .filter_map(|(_, (p, _))| p.as_ref().map(|p| PollFd::new(p, PollFlags::IN)))
+                .filter_map(|(p, _)| p.as_ref().map(|p| PollFd::new(p, PollFlags::IN)))
                 .collect();
             let polled = poll(&mut fds, left.as_ref());
             let ready: Vec<bool> = fds.iter().map(|f| !f.revents().is_empty()).collect();
@@ -431,13 +454,7 @@ impl Started {
                 // Nothing to wait with (no memory, say): end them rather than wait blind.
                 Err(_) => give_up_all = true,
             }
-            for ((exited, (pipe, buf)), ready) in open.into_iter().zip(ready) {
-                if !ready {
-                    if exited && polled.is_ok() {
-                        *pipe = None;
-                    }
-                    continue;
-                }
+            for ((pipe, buf), _) in open.into_iter().zip(ready).filter(|(_, ready)| *ready) {
                 match pipe.as_mut().map(|p| p.read(&mut chunk)) {
                     Some(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
                     Some(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {}

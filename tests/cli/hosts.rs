@@ -635,17 +635,24 @@ fn a_host_answers_for_its_own_shards_only() {
     assert!(there.iter().any(|s| s["name"] == "ghost"), "the host's own list has it");
     let names: Vec<Value> = p.list().iter().map(|s| s["name"].clone()).collect();
     assert_eq!(names, ["own"]);
-    // An ssh that leaves a process holding its output open (a connection master kept with `-v`
-    // does): the answer is taken once ssh has exited, not timed out as unreachable.
+    // An ssh that leaves a process holding its output open and writing on (a connection master
+    // kept with `-v` does): the answer is taken once ssh has exited, not timed out as unreachable.
     let wrapper = tempfile::tempdir().unwrap();
     let ssh = wrapper.path().join("ssh");
     fs::write(
         &ssh,
-        format!("#!/bin/sh\nsleep 8 &\nexec {} \"$@\"\n", p.sshd.ssh_command()),
+        format!(
+            "#!/bin/sh\n(end=$(($(date +%s) + 8)); while [ \"$(date +%s)\" -lt $end ]; do echo debug >&2; done) &\n\
+             exec {} \"$@\"\n",
+            p.sshd.ssh_command()
+        ),
     )
     .unwrap();
     fs::set_permissions(&ssh, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let started = Instant::now();
     let out = p.cmd(&["list", "--json"]).env("GIT_SHARD_SSH", &ssh).output().unwrap();
+    // Not waited out: the host's timeout is 5 s, an answer takes a tenth of one.
+    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
     let listed: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         find(&listed, "own")["status"],
