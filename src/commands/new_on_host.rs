@@ -105,12 +105,13 @@ pub fn run(ws: &Workspace, args: &Args, name: &ShardName, host_name: &str) -> Re
     let body = format!(
         "o=$(mktemp) && e=$(mktemp) || exit 99\n\
          detach=; command -v setsid >/dev/null 2>&1 && detach=setsid\n\
-         (trap '' HUP INT TERM PIPE; exec $detach \"$gs\" {} </dev/null >\"$o\" 2>\"$e\") &\n\
+         (trap '' HUP INT TERM PIPE; export {}=1; exec $detach \"$gs\" {} </dev/null >\"$o\" 2>\"$e\") &\n\
          wait $!\n\
          rc=$?\n\
          git update-ref -d {} {} 2>/dev/null\n\
          cat \"$e\" >&2; cat \"$o\"; rm -f \"$o\" \"$e\"\n\
          exit $rc",
+        crate::shard::setup::INTERRUPTS_IGNORED_ENV,
         remote_args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" "),
         quote(&private_ref),
         // Only while it still holds what we pushed: another `new` of that name may have pushed

@@ -51,10 +51,12 @@ const PANE_ENV: &[&str] = &[
     "LINES",
 ];
 
-/// Variables that make agents refuse to start inside another agent's session, or that would
-/// point the agent's git at another repository than its worktree.
+/// Variables that make agents refuse to start inside another agent's session, that would point
+/// the agent's git at another repository than its worktree, or that are git-shard's own mark of
+/// a `new` run on a host.
 const REMOVED_ENV: &[&str] = &[
     "CLAUDECODE",
+    crate::shard::setup::INTERRUPTS_IGNORED_ENV,
     "GIT_DIR",
     "GIT_WORK_TREE",
     "GIT_INDEX_FILE",

@@ -39,6 +39,10 @@ pub enum SetupError {
     },
 }
 
+/// Set (to `1`) by the script that runs `new` on a host, which ignores INT and TERM there: the
+/// commands this `new` runs get them back. Not passed on to any command.
+pub const INTERRUPTS_IGNORED_ENV: &str = "GIT_SHARD_INTERRUPTS_IGNORED";
+
 /// Run `commands` (`key` is `setup` or `teardown`, for messages) for the shard of `record`;
 /// `main` is the main worktree, `log` the shard's log.
 pub fn run(
@@ -97,18 +101,23 @@ pub fn run(
         for var in crate::git::cmd::LOCATION_ENV {
             cmd.env_remove(var);
         }
-        // Interrupts as a command expects them, whatever this process ignores: a `new` run on a
-        // host ignores INT and TERM (see `new_on_host`), and an ignored signal stays ignored
-        // across exec, so an `npm install` there could not be interrupted or stopped. Hangups stay
-        // as they are: there they are ignored so that a cut connection does not cut setup short.
-        // SAFETY: between fork and exec only `signal`, which is async-signal-safe.
-        unsafe {
-            std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
-                for sig in [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM] {
-                    libc::signal(sig, libc::SIG_DFL);
-                }
-                Ok(())
-            });
+        // Interrupts as a command expects them when it was git-shard that had them ignored: a
+        // `new` run on a host ignores INT and TERM (see `new_on_host`), and an ignored signal
+        // stays ignored across exec, so an `npm install` there could not be interrupted or
+        // stopped. An ignore of the user's own (a background job of a script ignores INT) is left
+        // as it is, and so are hangups: there they are ignored so that a cut connection does not
+        // cut setup short.
+        cmd.env_remove(INTERRUPTS_IGNORED_ENV);
+        if std::env::var_os(INTERRUPTS_IGNORED_ENV).is_some() {
+            // SAFETY: between fork and exec only `signal`, which is async-signal-safe.
+            unsafe {
+                std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+                    for sig in [libc::SIGINT, libc::SIGTERM] {
+                        libc::signal(sig, libc::SIG_DFL);
+                    }
+                    Ok(())
+                });
+            }
         }
         let mut child = cmd.spawn().map_err(spawn_error)?;
         // What it writes is shown as it comes: the log from where it began.

@@ -186,37 +186,49 @@ fn setup_runs_before_the_agent_and_a_failure_leaves_a_shard_run_continues() {
     repo.ok(&["stop", "f"]);
 }
 
-/// A setup command gets interrupts as it expects them, even from a `new` that ignores them (one
-/// run on a host does, so that a cut connection cannot cut it short).
+/// A setup command gets interrupts back when git-shard had them ignored (a `new` run on a host
+/// does, so that a cut connection cannot cut it short, and marks it), and keeps an ignore of the
+/// user's own (a script's background job ignores INT).
 #[test]
-fn setup_commands_do_not_inherit_ignored_interrupts() {
+fn setup_commands_get_interrupts_back_only_from_git_shards_own_ignore() {
     let repo = TestRepo::new();
-    repo.user_config("setup = [{ sh = \"grep SigIgn /proc/self/status > ../sigign-{name}\" }]\n");
+    repo.user_config(
+        "setup = [{ sh = \"grep SigIgn /proc/self/status > ../sigign-{name}; \
+         echo ${GIT_SHARD_INTERRUPTS_IGNORED:-unmarked} >> ../sigign-{name}\" }]\n",
+    );
     if !std::path::Path::new("/proc/self/status").exists() {
         eprintln!("no /proc here: the signals a command ignores cannot be read");
         return;
     }
-    let mut cmd = repo.command_in(&repo.root, &["new", "s", "--no-launch"]);
-    // SAFETY: between fork and exec only `signal`, which is async-signal-safe.
-    unsafe {
-        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
-            for sig in [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM, libc::SIGHUP] {
-                libc::signal(sig, libc::SIG_IGN);
-            }
-            Ok(())
-        });
-    }
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let line = fs::read_to_string(repo.shards_dir().join("sigign-s")).unwrap();
-    let mask = u64::from_str_radix(line.trim().trim_start_matches("SigIgn:").trim(), 16).unwrap();
     let bit = |sig: i32| 1u64 << (sig - 1);
-    assert_eq!(
-        mask & (bit(libc::SIGINT) | bit(libc::SIGQUIT) | bit(libc::SIGTERM)),
-        0,
-        "{line}"
-    );
-    assert_ne!(mask & bit(libc::SIGHUP), 0, "hangups stay ignored: {line}");
+    let setup_of = |name: &str, marked: bool| -> (u64, String) {
+        let mut cmd = repo.command_in(&repo.root, &["new", name, "--no-launch"]);
+        if marked {
+            cmd.env("GIT_SHARD_INTERRUPTS_IGNORED", "1");
+        }
+        // SAFETY: between fork and exec only `signal`, which is async-signal-safe.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+                for sig in [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM, libc::SIGHUP] {
+                    libc::signal(sig, libc::SIG_IGN);
+                }
+                Ok(())
+            });
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let said = fs::read_to_string(repo.shards_dir().join(format!("sigign-{name}"))).unwrap();
+        let (line, mark) = said.split_once('\n').unwrap();
+        let mask = u64::from_str_radix(line.trim_start_matches("SigIgn:").trim(), 16).unwrap();
+        (mask, mark.trim().to_owned())
+    };
+    let (mask, mark) = setup_of("host", true);
+    assert_eq!(mask & (bit(libc::SIGINT) | bit(libc::SIGTERM)), 0, "{mask:x}");
+    assert_ne!(mask & bit(libc::SIGHUP), 0, "hangups stay ignored: {mask:x}");
+    assert_eq!(mark, "unmarked", "the mark is not passed on");
+    let (mask, _) = setup_of("mine", false);
+    let all = bit(libc::SIGINT) | bit(libc::SIGQUIT) | bit(libc::SIGTERM) | bit(libc::SIGHUP);
+    assert_eq!(mask & all, all, "the user's own ignores are kept: {mask:x}");
 }
 
 #[test]
