@@ -195,8 +195,9 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
     {
         out.push_str(&format!("{}\t{}\n", watched.display(), stamp.display()));
         // Each run as `<pid>/<entry>`: what the shell tests with `-s` to see it has not exited.
-        for pid in running {
-            out.push_str(&format!("{pid}/{}\n", crate::process::alive_entry(pid)));
+        for (pid, entry) in running {
+            let entry = entry.unwrap_or_else(|| crate::process::alive_entry(pid));
+            out.push_str(&format!("{pid}/{entry}\n"));
         }
     }
     let _ = std::io::stdout().write_all(out.as_bytes());
@@ -281,8 +282,9 @@ fn utf8_locale() -> bool {
         })
 }
 
-/// The segment; `running` gets the PIDs of the runs it shows as running.
-fn segment(here: Option<crate::git::locate::Located>, args: &Args, running: &mut Vec<u32>) -> Option<String> {
+/// The segment; `running` gets the PIDs of the runs it shows as running, each with the entry of
+/// `/proc/<pid>` that showed it has not exited where the proof looked at one.
+fn segment(here: Option<crate::git::locate::Located>, args: &Args, running: &mut Running) -> Option<String> {
     let sym = symbols();
     let here = here?;
     let store = Store::new(&here.common_dir);
@@ -300,7 +302,11 @@ fn segment(here: Option<crate::git::locate::Located>, args: &Args, running: &mut
     };
     let status = current.as_ref().map(|r| RunStatus::of(r.process.as_ref()));
     if status == Some(RunStatus::Running) {
-        running.extend(current.as_ref().and_then(|r| Some(r.process.as_ref()?.identity()?.pid)));
+        running.extend(
+            current
+                .as_ref()
+                .and_then(|r| Some((r.process.as_ref()?.identity()?.pid, None))),
+        );
     }
     let process = current.as_ref().and_then(|r| r.process.as_ref());
 
@@ -426,7 +432,10 @@ fn hosts_text(hosts: &[crate::host::Glance], sym: &Symbols) -> String {
 }
 
 /// The repository's shards by status, and the names of those waiting for their user.
-fn tally(store: &Store, running: &mut Vec<u32>) -> Option<(Counts, Vec<String>)> {
+/// Running runs' PIDs, and the entries that showed them not exited (see [`segment`]).
+type Running = Vec<(u32, Option<&'static str>)>;
+
+fn tally(store: &Store, running: &mut Running) -> Option<(Counts, Vec<String>)> {
     let summary = crate::shard::glance::summary(store)?;
     let s = summary.settled;
     let mut counts = Counts {
@@ -442,7 +451,7 @@ fn tally(store: &Store, running: &mut Vec<u32>) -> Option<(Counts, Vec<String>)>
     for live in summary.live {
         match live.status {
             RunStatus::Running => {
-                running.push(live.pid);
+                running.push((live.pid, live.entry));
                 match live.activity {
                     Some(Activity::Waiting) => {
                         counts.waiting += 1;

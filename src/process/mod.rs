@@ -160,10 +160,17 @@ pub fn check_noting(id: &Identity) -> (Liveness, Option<Instance>) {
 /// folder's size). Where the size is 0 (an older kernel, a process that closed every file),
 /// `/proc/<pid>/exe` is followed as well, which a zombie's cannot be. The prompt proves every
 /// running agent this way at every prompt: following `exe` as well cost 2.5 µs more per agent on a
-/// virtual machine, two thirds of the check. `false` means "not proven": ask [`check`].
-pub fn still_alive(pid: u32, boot: &str, instance: Instance) -> bool {
-    boot == boot_id()
-        && platform::instance(pid).is_some_and(|(ino, open)| ino == instance && (open || platform::has_exe(pid)))
+/// virtual machine, two thirds of the check. The entry that showed it has not exited (`fd` or
+/// `exe`, as [`alive_entry`] names it); `None` means "not proven": ask [`check`].
+pub fn still_alive(pid: u32, boot: &str, instance: Instance) -> Option<&'static str> {
+    if boot != boot_id() {
+        return None;
+    }
+    match platform::instance(pid)? {
+        (ino, _) if ino != instance => None,
+        (_, true) => Some("fd"),
+        (_, false) => platform::has_exe(pid).then_some("exe"),
+    }
 }
 
 /// The entry of `/proc/<pid>` that a shell's `-s` (exists and is not empty) finds only while the
@@ -263,9 +270,9 @@ mod tests {
             child.wait().unwrap();
             return;
         };
-        assert!(still_alive(id.pid, &id.boot_id, instance));
-        assert!(!still_alive(id.pid, &id.boot_id, instance + 1), "another instance");
-        assert!(!still_alive(id.pid, "another-boot", instance), "another boot");
+        assert_eq!(still_alive(id.pid, &id.boot_id, instance), Some(alive_entry(id.pid)));
+        assert_eq!(still_alive(id.pid, &id.boot_id, instance + 1), None, "another instance");
+        assert_eq!(still_alive(id.pid, "another-boot", instance), None, "another boot");
         // Linux 6.2 and later show how many files a process has open.
         let counts = std::fs::metadata("/proc/self/fd").is_ok_and(|m| m.len() > 0);
         assert_eq!(alive_entry(id.pid), if counts { "fd" } else { "exe" });
@@ -279,10 +286,14 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         assert!(zombie, "the child exited");
-        assert!(!still_alive(id.pid, &id.boot_id, instance), "a zombie is not alive");
+        assert_eq!(
+            still_alive(id.pid, &id.boot_id, instance),
+            None,
+            "a zombie is not alive"
+        );
         assert_eq!(alive_entry(id.pid), "exe", "a zombie has no open files to show");
         child.wait().unwrap();
-        assert!(!still_alive(id.pid, &id.boot_id, instance), "reaped");
+        assert_eq!(still_alive(id.pid, &id.boot_id, instance), None, "reaped");
 
         // A live process with no file open shows a size of 0: proven by its `exe` instead.
         let mut bare = Command::new("sleep");
@@ -315,8 +326,9 @@ mod tests {
         let id = capture(bare.id()).unwrap().identity;
         let (liveness, instance) = check_noting(&id);
         assert_eq!(liveness, Liveness::Alive);
-        assert!(
+        assert_eq!(
             still_alive(id.pid, &id.boot_id, instance.unwrap()),
+            Some("exe"),
             "alive without files"
         );
         assert_eq!(alive_entry(id.pid), "exe");

@@ -91,6 +91,10 @@ pub struct Live {
     pub activity: Option<Activity>,
     /// What its identity is now: running or lost.
     pub status: RunStatus,
+    /// The entry of `/proc/<pid>` that showed the running run has not exited, where this prompt's
+    /// proof looked at one (see [`process::alive_entry`]): the shell integration is told it
+    /// without another `stat`.
+    pub entry: Option<&'static str>,
 }
 
 /// What a run without a recorded end was found to be, as kept.
@@ -330,9 +334,13 @@ fn prove_kept(text: &str) -> Option<(Vec<Live>, Option<Lines<'_>>)> {
         let f = fields(text)?;
         let pid = f[5].parse().ok()?;
         let activity = activity_of(f[9])?;
-        let status = match f[10] {
-            "x" => RunStatus::Lost,
-            n if n != "-" && process::still_alive(pid, f[7], n.parse().ok()?) => RunStatus::Running,
+        let entry = match f[10] {
+            "x" | "-" => None,
+            n => process::still_alive(pid, f[7], n.parse().ok()?),
+        };
+        let status = match (f[10], entry) {
+            ("x", _) => RunStatus::Lost,
+            (_, Some(_)) => RunStatus::Running,
             _ => {
                 // Proven anew, in full.
                 let (name, entry) = parse(text)?;
@@ -348,6 +356,7 @@ fn prove_kept(text: &str) -> Option<(Vec<Live>, Option<Lines<'_>>)> {
                     pid,
                     activity,
                     status: statuses[0],
+                    entry: None,
                 });
                 continue;
             }
@@ -360,6 +369,7 @@ fn prove_kept(text: &str) -> Option<(Vec<Live>, Option<Lines<'_>>)> {
             pid,
             activity,
             status,
+            entry,
         });
     }
     Some((live, lines.filter(|_| changed)))
@@ -376,7 +386,7 @@ fn prove_all(live: &mut Entries) -> (Vec<RunStatus>, bool) {
             };
             let (status, proof) = match e.proof {
                 Proof::Lost => (RunStatus::Lost, Proof::Lost),
-                Proof::Alive(instance) if process::still_alive(id.pid, &id.boot_id, instance) => {
+                Proof::Alive(instance) if process::still_alive(id.pid, &id.boot_id, instance).is_some() => {
                     (RunStatus::Running, e.proof)
                 }
                 Proof::Alive(_) | Proof::Unknown => match process::check_noting(id) {
@@ -406,6 +416,7 @@ fn live_of(live: Entries, statuses: Vec<RunStatus>) -> Vec<Live> {
                 pid: run.facts.identity?.pid,
                 activity: run.activity,
                 status,
+                entry: None,
             })
         })
         .collect()
