@@ -70,24 +70,21 @@ pub fn facts(pid: u32) -> io::Result<Option<Facts>> {
     }
 }
 
-/// What one `stat` of `/proc/<pid>/fd` tells: its inode number (the instance, see
+/// What one `stat` of `/proc/<pid>/fd` tells: its inode number and time (the instance, see
 /// [`super::Instance`]), and whether the process has files open. Since Linux 6.2 the folder's
 /// size is the count of its open files, and a process closes all of them before it becomes a
 /// zombie, so a size above 0 proves it has not exited. A size of 0 proves nothing: an older
 /// kernel, or a process that closed every file. `None` when there is no such process or `/proc`
 /// is not our namespace's.
-pub fn instance(pid: u32) -> Option<(u64, bool)> {
+pub fn instance(pid: u32) -> Option<(super::Instance, bool)> {
     if !proc_is_ours() {
         return None;
     }
     let mut buf = [0; PROC_PATH];
-    rustix::fs::statat(
-        proc_dir()?,
-        proc_path(&mut buf, pid, "/fd")?,
-        rustix::fs::AtFlags::empty(),
-    )
-    .ok()
-    .map(|st| (st.st_ino, st.st_size > 0))
+    let path = proc_path(&mut buf, pid, "/fd")?;
+    let st = rustix::fs::statat(proc_dir()?, path, rustix::fs::AtFlags::empty()).ok()?;
+    let made_ns = i128::from(st.st_mtime) * 1_000_000_000 + i128::from(st.st_mtime_nsec);
+    Some((super::Instance::new(st.st_ino, made_ns), st.st_size > 0))
 }
 
 /// Whether `/proc/<pid>/exe` leads to a file: not for a zombie (its memory, with the executable,

@@ -80,7 +80,7 @@ pub fn boot_id() -> &'static str {
 }
 
 /// No `/proc` here: every check reads the process's facts (see [`super::Instance`]).
-pub fn instance(_pid: u32) -> Option<(u64, bool)> {
+pub fn instance(_pid: u32) -> Option<(super::Instance, bool)> {
     None
 }
 

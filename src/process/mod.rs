@@ -136,19 +136,47 @@ pub fn check(id: &Identity) -> Liveness {
 }
 
 /// An instance of `/proc/<pid>/fd`: the inode number the kernel gave that entry when it was
-/// looked up, which it keeps while the process lives (and the entry stays cached). A process that
-/// takes the PID later gets fresh entries with fresh inodes (the old ones fail revalidation, as
-/// their PID has no task), so an equal number proves the same process; a different one proves
-/// nothing (the entry may only have been evicted) and is answered by a full check. Numbers come
-/// from one counter that is not reused until it wraps at 2³², and only within the same boot.
-/// `None` where there is no `/proc`.
-pub type Instance = u64;
+/// looked up, and the time it did (an entry's times are set then and never change), which it
+/// keeps while the process lives (and the entry stays cached). A process that takes the PID later
+/// gets fresh entries, made later, with fresh inodes (the old ones fail revalidation, as their
+/// PID has no task), so an equal instance proves the same process; a different one proves nothing
+/// (the entry may only have been evicted) and is answered by a full check. Inode numbers come from
+/// one 32-bit counter shared with every pipe and socket, which wraps: the time makes an equal
+/// number that came round again a different instance. Written `<ino>:<nanoseconds>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instance {
+    ino: u64,
+    made_ns: i128,
+}
+
+impl Instance {
+    pub fn new(ino: u64, made_ns: i128) -> Instance {
+        Instance { ino, made_ns }
+    }
+}
+
+impl std::fmt::Display for Instance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.ino, self.made_ns)
+    }
+}
+
+impl std::str::FromStr for Instance {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Instance, ()> {
+        let (ino, made) = s.split_once(':').ok_or(())?;
+        Ok(Instance::new(
+            ino.parse().map_err(|_| ())?,
+            made.parse().map_err(|_| ())?,
+        ))
+    }
+}
 
 /// [`check`], also noting the instance of `/proc/<pid>/fd`, taken *before* the check: a process
 /// that took the PID after the check gets another instance, so a later [`still_alive`] cannot
 /// vouch for it.
 pub fn check_noting(id: &Identity) -> (Liveness, Option<Instance>) {
-    let instance = platform::instance(id.pid).map(|(ino, _)| ino);
+    let instance = platform::instance(id.pid).map(|(instance, _)| instance);
     let liveness = check(id);
     (liveness, instance.filter(|_| liveness == Liveness::Alive))
 }
@@ -167,7 +195,7 @@ pub fn still_alive(pid: u32, boot: &str, instance: Instance) -> Option<&'static 
         return None;
     }
     match platform::instance(pid)? {
-        (ino, _) if ino != instance => None,
+        (now, _) if now != instance => None,
         (_, true) => Some("fd"),
         (_, false) => platform::has_exe(pid).then_some("exe"),
     }
@@ -271,7 +299,15 @@ mod tests {
             return;
         };
         assert_eq!(still_alive(id.pid, &id.boot_id, instance), Some(alive_entry(id.pid)));
-        assert_eq!(still_alive(id.pid, &id.boot_id, instance + 1), None, "another instance");
+        let other = |ino, made_ns| Instance { ino, made_ns };
+        let another = [
+            other(instance.ino + 1, instance.made_ns),
+            other(instance.ino, instance.made_ns + 1),
+        ];
+        for another in another {
+            assert_eq!(still_alive(id.pid, &id.boot_id, another), None, "another instance");
+        }
+        assert_eq!(instance.to_string().parse(), Ok(instance));
         assert_eq!(still_alive(id.pid, "another-boot", instance), None, "another boot");
         // Linux 6.2 and later show how many files a process has open.
         let counts = std::fs::metadata("/proc/self/fd").is_ok_and(|m| m.len() > 0);

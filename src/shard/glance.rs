@@ -696,7 +696,10 @@ mod tests {
         for (read, proof) in [
             (None, Proof::Unknown),
             (Some(None), Proof::Unknown),
-            (Some(Some(run(false, false, Some(Activity::Waiting)))), Proof::Alive(77)),
+            (
+                Some(Some(run(false, false, Some(Activity::Waiting)))),
+                Proof::Alive(Instance::new(77, 1_700_000_000_123_456_789)),
+            ),
             (Some(Some(run(false, false, None))), Proof::Lost),
             (Some(Some(run(true, false, None))), Proof::Unknown),
             (Some(Some(run(true, true, None))), Proof::Unknown),
@@ -755,7 +758,7 @@ mod tests {
     #[test]
     fn a_kept_file_reads_back_in_parts() {
         let text = "# store /r/.git/shards\n# folder 5 1000 2000\n\
-                    a 1 2 3 r 42 9000 b - - 77\n\
+                    a 1 2 3 r 42 9000 b - - 77:1000\n\
                     # settled 1 2 3 4 5\n\
                     b 1 2 3 e - - - 0 - -\n";
         let kept = Kept::parse(text);
