@@ -266,9 +266,22 @@ fn remove(ws: &Workspace, name: &str) -> Result<()> {
     match config::set_local_host(&common, name, None)? {
         config::SetLocal::Written(path) => println!("host '{name}' removed from {}", path.display()),
         config::SetLocal::Unchanged(_) => {
+            // Hosts come from the local file or your own (a committed one is refused): it is
+            // yours, which git-shard does not edit.
+            let own = ws
+                .config
+                .files
+                .iter()
+                .find(|f| f.layer == config::Layer::User && f.exists);
             return Err(Error::refused(
                 format!("host '{name}' is not in this repository's local configuration"),
-                "`git shard config --path` lists the files that define it",
+                match own {
+                    Some(f) => format!(
+                        "it comes from your own configuration, {}: remove its [hosts.{name}] table there",
+                        f.path.display()
+                    ),
+                    None => "`git shard config --path` lists the files that define it".into(),
+                },
             ));
         }
     }

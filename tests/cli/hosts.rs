@@ -1028,6 +1028,16 @@ fn hosts_are_the_users_and_a_host_must_hold_a_clone_with_the_same_protocol() {
         "{said}"
     );
     repo.ok(&["host", "rm", "box"]);
+    // A host of your own file is yours to remove: said where it is.
+    repo.user_config("[hosts.mine]\nssh = \"mine.invalid\"\nrepo = \"/x\"\n");
+    let said = repo.refused(&["host", "rm", "mine"]);
+    assert!(
+        said.contains("comes from your own configuration")
+            && said.contains(".config/git-shard/config.toml")
+            && said.contains("[hosts.mine]"),
+        "{said}"
+    );
+    repo.user_config("");
     let said = repo.refused(&["new", "a", "--host", "nowhere", "--", "true"]);
     assert!(said.contains("no host named 'nowhere'"), "{said}");
 
