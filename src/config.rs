@@ -308,19 +308,11 @@ fn edit_local(common_dir: &Path, edit: impl FnOnce(&mut toml::Table) -> bool) ->
     };
     // One edit at a time: two at once (`host add` of two hosts, say) would each write the file as
     // it read it, and one change would be lost. Held until the file is replaced.
-    let lock_path = common_dir.join("shards").join(".config.lock");
-    let io_error = |source: io::Error| ConfigError::Io {
-        path: lock_path.clone(),
-        source,
-    };
-    fs::create_dir_all(common_dir.join("shards")).map_err(io_error)?;
-    let lock = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(io_error)?;
-    rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive).map_err(|e| io_error(e.into()))?;
+    let store = crate::shard::Store::new(common_dir);
+    let lock = store.lock_config().map_err(|e| ConfigError::Io {
+        path: store.dir().join(".config.lock"),
+        source: io::Error::other(e.to_string()),
+    })?;
     let text = match fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),

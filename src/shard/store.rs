@@ -147,6 +147,12 @@ impl Store {
         self.lock_file(&format!("{name}.lock"), FlockOperation::LockExclusive)
     }
 
+    /// Held while the repository's local configuration is read, changed and written again (see
+    /// `config::set_local`): two edits at once would each write what they read.
+    pub fn lock_config(&self) -> Result<Lock, StoreError> {
+        self.lock_file(".config.lock", FlockOperation::LockExclusive)
+    }
+
     /// Held while a shard's ports are chosen (see `shard::ports`).
     pub fn lock_ports(&self) -> Result<Lock, StoreError> {
         self.lock_file(".ports.lock", FlockOperation::LockExclusive)
