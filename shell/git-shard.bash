@@ -93,57 +93,71 @@ if [[ -z ${GIT_SHARD_NO_CD-} ]]; then
 fi
 
 # What the last segment depends on (`git-shard prompt --cache`): the folder the records are
-# written into (its time, against a stamp git-shard set to it), the runs shown as running (not a
-# zombie: its `fd` or `exe` not empty; and the same process: its /proc entry older than the
-# `.runs` stamp, see `stamps` in src/commands/prompt.rs), the folder we are in and the locale. All checked with
-# builtins: a prompt where nothing changed starts no process.
+# written into (its time, against a stamp git-shard set to it), the runs shown as running, the
+# folder we are in and the locale. All checked with builtins: a prompt where nothing changed starts
+# no process. Each run shown as running is a path below /proc that is not empty while it has not
+# exited: `<supervisor>/fd/<n>`, its supervisor's descriptor of the agent's `fd` folder, which
+# leads nowhere once that very process is gone (see `Held` in src/process/mod.rs); or
+# `<pid>/<entry>`, and then `/proc/<pid>` older than the `.runs` stamp proves it is the same
+# process (see `stamps` in src/commands/prompt.rs).
 __git_shard_seen=
-__git_shard_watch=
 __git_shard_stamp=
-__git_shard_runs=()
+__git_shard_unchanged() { return 1; }
 
-__git_shard_unchanged() {
-    [[ -n $__git_shard_watch ]] || return 1
-    [[ $__git_shard_seen == "$PWD|${LC_ALL-}|${LC_CTYPE-}|${LANG-}|${GIT_SHARD_ASCII-}|${GIT_CEILING_DIRECTORIES-}|${GIT_DISCOVERY_ACROSS_FILESYSTEM-}" ]] || return 1
-    # Outside a repository: still outside while no folder the walk looked in has a `.git`.
-    if [[ $__git_shard_watch == nowhere ]]; then
-        local __git_shard_dir
-        for __git_shard_dir in "${__git_shard_runs[@]}"; do
-            [[ -e $__git_shard_dir/.git ]] && return 1
-        done
-        return 0
+# Define `__git_shard_unchanged` as the one test of what `git-shard prompt --cache` printed after
+# the segment ($1), the paths written into it: a loop over the runs, reading them from an array,
+# cost bash a third more than the `stat`s themselves.
+__git_shard_checks_from() {
+    local __git_shard_test='' __git_shard_line __git_shard_run __git_shard_w __git_shard_s __git_shard_r
+    __git_shard_stamp=
+    {
+        IFS= read -r __git_shard_line
+        if [[ $__git_shard_line == nowhere ]]; then
+            # Outside a repository: still outside while no folder the walk looked in has a `.git`.
+            __git_shard_test='-n x'
+            while IFS= read -r __git_shard_line; do
+                printf -v __git_shard_w %q "$__git_shard_line/.git"
+                __git_shard_test+=" && ! -e $__git_shard_w"
+            done
+        elif [[ $__git_shard_line == *$'\t'* ]]; then
+            __git_shard_stamp=${__git_shard_line#*$'\t'}
+            printf -v __git_shard_w %q "${__git_shard_line%%$'\t'*}"
+            printf -v __git_shard_s %q "$__git_shard_stamp"
+            printf -v __git_shard_r %q "$__git_shard_stamp.runs"
+            # The folder's time neither newer nor older than the stamp's. zsh's -nt and -ot are
+            # false when either file is missing (a stamp cleaned away, the folder gone), bash's
+            # when both are: such a check proves nothing.
+            __git_shard_test="-e $__git_shard_w && -e $__git_shard_s && ! ( $__git_shard_w -nt $__git_shard_s || $__git_shard_w -ot $__git_shard_s )"
+            while IFS= read -r __git_shard_line; do
+                printf -v __git_shard_run %q "/proc/$__git_shard_line"
+                __git_shard_test+=" && -s $__git_shard_run"
+                if [[ $__git_shard_line != */fd/* ]]; then
+                    printf -v __git_shard_run %q "/proc/${__git_shard_line%/*}"
+                    __git_shard_test+=" && $__git_shard_run -ot $__git_shard_r"
+                fi
+            done
+        fi
+    } <<<"$1"
+    if [[ -n $__git_shard_test ]]; then
+        eval "__git_shard_unchanged() { [[ $__git_shard_test ]]; }"
+    else
+        # shellcheck disable=SC2317 # run by the hook
+        __git_shard_unchanged() { return 1; }
     fi
-    # zsh's -nt and -ot are false when either file is missing (a stamp cleaned away, the folder
-    # gone): such a check proves nothing.
-    [[ -e $__git_shard_watch && -e $__git_shard_stamp && -e $__git_shard_stamp.runs ]] || return 1
-    [[ $__git_shard_watch -nt $__git_shard_stamp || $__git_shard_watch -ot $__git_shard_stamp ]] && return 1
-    # Each run is `<pid>/<entry>`: the entry is not empty while the process has not exited.
-    local __git_shard_run
-    for __git_shard_run in "${__git_shard_runs[@]}"; do
-        [[ -s /proc/$__git_shard_run && /proc/${__git_shard_run%/*} -ot $__git_shard_stamp.runs ]] || return 1
-    done
 }
 
 # The prompt segment, computed before each prompt when something changed; `$?` is handed on.
 __git_shard_prompt_hook() {
     local __git_shard_status=$?
-    if ! __git_shard_unchanged; then
-        local __git_shard_out __git_shard_deps __git_shard_line
+    if [[ $__git_shard_seen != "$PWD|${LC_ALL-}|${LC_CTYPE-}|${LANG-}|${GIT_SHARD_ASCII-}|${GIT_CEILING_DIRECTORIES-}|${GIT_DISCOVERY_ACROSS_FILESYSTEM-}" ]] ||
+        ! __git_shard_unchanged; then
+        local __git_shard_out
         __git_shard_out=$(command git-shard prompt --cache "$$" 2>/dev/null)
         __git_shard_segment=${__git_shard_out%%$'\n'*}
-        __git_shard_watch=''
-        __git_shard_stamp=''
-        __git_shard_runs=()
         if [[ $__git_shard_out == *$'\n'* ]]; then
-            __git_shard_deps=${__git_shard_out#*$'\n'}
-            __git_shard_line=${__git_shard_deps%%$'\n'*}
-            __git_shard_watch=${__git_shard_line%%$'\t'*}
-            __git_shard_stamp=${__git_shard_line#*$'\t'}
-            if [[ $__git_shard_deps == *$'\n'* ]]; then
-                while IFS= read -r __git_shard_line; do
-                    __git_shard_runs+=("$__git_shard_line")
-                done <<<"${__git_shard_deps#*$'\n'}"
-            fi
+            __git_shard_checks_from "${__git_shard_out#*$'\n'}"
+        else
+            __git_shard_checks_from ''
         fi
         __git_shard_seen="$PWD|${LC_ALL-}|${LC_CTYPE-}|${LANG-}|${GIT_SHARD_ASCII-}|${GIT_CEILING_DIRECTORIES-}|${GIT_DISCOVERY_ACROSS_FILESYSTEM-}"
     fi

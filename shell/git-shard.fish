@@ -75,12 +75,15 @@ if not set -q GIT_SHARD_NO_CD
 end
 
 # What the last segment depends on (`git-shard prompt --cache`): the folder the records are
-# written into (its time, against a stamp git-shard set to it), the runs shown as running (alive,
-# not a zombie, and the same process: its /proc entry older than the `.runs` stamp, see
-# `stamps` in src/commands/prompt.rs), the folder we are in and the locale. All checked with
-# builtins: a prompt where nothing changed starts no process. fish spends microseconds on every
-# statement, so the files are checked by one `test` (`$__git_shard_checks`) and, where fish has
-# `path` (3.5), one `path is` for the runs' `exe` links.
+# written into (its time, against a stamp git-shard set to it), the runs shown as running, the
+# folder we are in and the locale. All checked with builtins: a prompt where nothing changed starts
+# no process. Each run shown as running is `<supervisor>/fd/<n>`, its supervisor's descriptor of
+# the agent's `fd` folder, not empty while it has not exited and leading nowhere once that very
+# process is gone (see `Held` in src/process/mod.rs); or `<pid>/<entry>`, and then `/proc/<pid>`
+# older than the `.runs` stamp proves it is the same process (see `stamps` in
+# src/commands/prompt.rs). fish spends microseconds on every statement, so the files are checked
+# by one `test` (`$__git_shard_checks`) and, where fish has `path` (3.5), one `path is` for the
+# `exe` links of runs by PID.
 contains -- path (builtin -n); and set -g __git_shard_path
 # Where the shell is and how glyphs are shown are watched by fish itself: a change forgets the
 # checks (and `test` without any fails). Comparing them at every prompt cost 9 µs.
@@ -114,13 +117,17 @@ function __git_shard_refresh
                 set -a __git_shard_checks -a ! -e $dir/.git
             end
         else
-            # The folder's time neither newer nor older than the stamp's; then per run,
-            # `/proc/<pid> -ot <stamp>.runs` (after `-e /proc/<pid>/exe` without `path`).
+            # The folder's time neither newer nor older than the stamp's; then per run.
             set -g __git_shard_stamp $deps[2]
             set __git_shard_checks -a ! $deps[1] -nt $deps[2] -a ! $deps[1] -ot $deps[2]
-            # Each run is `<pid>/<entry>` (an entry `-s` finds while it has not exited); fish
-            # checks `exe` instead, as one `path is` costs it less than a `-s` per run.
             for run in $lines[3..-1]
+                if string match -q '*/fd/*' -- $run
+                    set -a __git_shard_checks -a -s /proc/$run
+                    continue
+                end
+                # By PID: `/proc/<pid>/exe` (rather than the entry given, which `-s` finds while
+                # the process has not exited: one `path is` costs fish less than a `-s` per run),
+                # and `/proc/<pid> -ot <stamp>.runs`.
                 set -l pid (string replace -r '/.*' '' -- $run)
                 if set -q __git_shard_path
                     set -a __git_shard_exes /proc/$pid/exe

@@ -98,52 +98,62 @@ if [[ -z ${GIT_SHARD_NO_CD-} ]]; then
 fi
 
 # What the last segment depends on (`git-shard prompt --cache`): the folder the records are
-# written into (its time, against a stamp git-shard set to it), the runs shown as running (not a
-# zombie: its `fd` or `exe` not empty; and the same process: its /proc entry older than the
-# `.runs` stamp, see `stamps` in src/commands/prompt.rs), the folder we are in and the locale.
-# All checked with builtins: a prompt where nothing changed starts no process. Declared here, so
-# that `setopt warn_create_global` has nothing to say when precmd sets them.
-typeset -g __git_shard_segment= __git_shard_seen= __git_shard_watch= __git_shard_stamp=
-typeset -ga __git_shard_runs
-__git_shard_runs=()
+# written into (its time, against a stamp git-shard set to it), the runs shown as running, the
+# folder we are in and the locale. All checked with builtins: a prompt where nothing changed starts
+# no process. Each run shown as running is a path below /proc that is not empty while it has not
+# exited: `<supervisor>/fd/<n>`, its supervisor's descriptor of the agent's `fd` folder, which
+# leads nowhere once that very process is gone (see `Held` in src/process/mod.rs); or
+# `<pid>/<entry>`, and then `/proc/<pid>` older than the `.runs` stamp proves it is the same
+# process (see `stamps` in src/commands/prompt.rs). Declared
+# here, so that `setopt warn_create_global` has nothing to say when precmd sets them.
+typeset -g __git_shard_segment= __git_shard_seen= __git_shard_stamp=
+__git_shard_unchanged() { return 1 }
 
-__git_shard_unchanged() {
-    [[ -n $__git_shard_watch ]] || return 1
-    [[ $__git_shard_seen == "$PWD|${LC_ALL-}|${LC_CTYPE-}|${LANG-}|${GIT_SHARD_ASCII-}|${GIT_CEILING_DIRECTORIES-}|${GIT_DISCOVERY_ACROSS_FILESYSTEM-}" ]] || return 1
-    # Outside a repository: still outside while no folder the walk looked in has a `.git`.
-    if [[ $__git_shard_watch == nowhere ]]; then
-        local __git_shard_dir
-        for __git_shard_dir in "${__git_shard_runs[@]}"; do
-            [[ -e $__git_shard_dir/.git ]] && return 1
+# Define `__git_shard_unchanged` as the one test of what `git-shard prompt --cache` printed after
+# the segment (the lines given), the paths written into it: a loop over the runs, reading them
+# from an array, cost more than the `stat`s themselves.
+__git_shard_checks_from() {
+    local __git_shard_test= __git_shard_line __git_shard_w __git_shard_s __git_shard_r
+    __git_shard_stamp=
+    if [[ ${1-} == nowhere ]]; then
+        # Outside a repository: still outside while no folder the walk looked in has a `.git`.
+        __git_shard_test='-n x'
+        for __git_shard_line in "${@:2}"; do
+            __git_shard_test+=" && ! -e ${(q)__git_shard_line}/.git"
         done
-        return 0
+    elif [[ ${1-} == *$'\t'* ]]; then
+        __git_shard_stamp=${1#*$'\t'}
+        __git_shard_w=${(q)1%%$'\t'*} __git_shard_s=${(q)__git_shard_stamp}
+        __git_shard_r=${(q)__git_shard_stamp}.runs
+        # The folder's time neither newer nor older than the stamp's. zsh's -nt and -ot are false
+        # when either file is missing (a stamp cleaned away, the folder gone): such a check
+        # proves nothing.
+        __git_shard_test="-e $__git_shard_w && -e $__git_shard_s && ! ( $__git_shard_w -nt $__git_shard_s || $__git_shard_w -ot $__git_shard_s )"
+        for __git_shard_line in "${@:2}"; do
+            __git_shard_test+=" && -s /proc/${(q)__git_shard_line}"
+            if [[ $__git_shard_line != */fd/* ]]; then
+                __git_shard_test+=" && /proc/${(q)__git_shard_line%/*} -ot $__git_shard_r"
+            fi
+        done
     fi
-    # zsh's -nt and -ot are false when either file is missing (a stamp cleaned away, the folder
-    # gone): such a check proves nothing.
-    [[ -e $__git_shard_watch && -e $__git_shard_stamp && -e $__git_shard_stamp.runs ]] || return 1
-    [[ $__git_shard_watch -nt $__git_shard_stamp || $__git_shard_watch -ot $__git_shard_stamp ]] && return 1
-    # Each run is `<pid>/<entry>`: the entry is not empty while the process has not exited.
-    local __git_shard_run
-    for __git_shard_run in "${__git_shard_runs[@]}"; do
-        [[ -s /proc/$__git_shard_run && /proc/${__git_shard_run%/*} -ot $__git_shard_stamp.runs ]] || return 1
-    done
+    if [[ -n $__git_shard_test ]]; then
+        eval "__git_shard_unchanged() { [[ $__git_shard_test ]] }"
+    else
+        __git_shard_unchanged() { return 1 }
+    fi
 }
 
 # The prompt segment, computed before each prompt when something changed (zsh keeps `$?` for
 # the prompt across precmd).
 __git_shard_precmd() {
-    if ! __git_shard_unchanged; then
+    if [[ $__git_shard_seen != "$PWD|${LC_ALL-}|${LC_CTYPE-}|${LANG-}|${GIT_SHARD_ASCII-}|${GIT_CEILING_DIRECTORIES-}|${GIT_DISCOVERY_ACROSS_FILESYSTEM-}" ]] ||
+        ! __git_shard_unchanged; then
         local __git_shard_out
         local -a __git_shard_lines
         __git_shard_out=$(command git-shard prompt --cache "$$" 2>/dev/null)
         __git_shard_lines=("${(@f)__git_shard_out}")
         __git_shard_segment=${__git_shard_lines[1]-}
-        __git_shard_watch= __git_shard_stamp= __git_shard_runs=()
-        if (( ${#__git_shard_lines} >= 2 )); then
-            __git_shard_watch=${__git_shard_lines[2]%%$'\t'*}
-            __git_shard_stamp=${__git_shard_lines[2]#*$'\t'}
-            __git_shard_runs=("${(@)__git_shard_lines[3,-1]}")
-        fi
+        __git_shard_checks_from "${(@)__git_shard_lines[2,-1]}"
         __git_shard_seen="$PWD|${LC_ALL-}|${LC_CTYPE-}|${LANG-}|${GIT_SHARD_ASCII-}|${GIT_CEILING_DIRECTORIES-}|${GIT_DISCOVERY_ACROSS_FILESYSTEM-}"
     fi
     # A prompt theme loaded after the init line set PROMPT without the segment: put it back.

@@ -2,8 +2,8 @@
 //!
 //! Budget and rules (STYLE.md 7): no git subprocess, no repository opened beyond its `.git` files, no network, no
 //! process-table scan: the repository is found by reading `.git` files (`git::locate`); in a
-//! shard it reads one record and one `/proc/<pid>/stat`, in the main worktree the kept summary
-//! (`shard::glance`) and one `stat` per running agent. It never fails: on any
+//! shard it reads one record, and for a running agent one `/proc/<pid>/stat` and one `stat`; in
+//! the main worktree the kept summary (`shard::glance`) and one `stat` per running agent. It never fails: on any
 //! error it prints nothing and exits 0. Names are cleaned of control characters so a crafted
 //! record cannot put escape sequences into the user's prompt.
 
@@ -13,6 +13,7 @@ use crate::context::Context;
 use crate::error::Result;
 use crate::git::locate::locate;
 use crate::output::clean;
+use crate::process::{Held, Instance};
 use crate::shard::activity::{self, Activity};
 use crate::shard::glance::{self, SETTLED};
 use crate::shard::{Record, RunStatus, Store};
@@ -194,10 +195,20 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         && let Some(stamp) = stamps(shell, since, proven)
     {
         out.push_str(&format!("{}\t{}\n", watched.display(), stamp.display()));
-        // Each run as `<pid>/<entry>`: what the shell tests with `-s` to see it has not exited.
-        for (pid, entry) in running {
-            let entry = entry.unwrap_or_else(|| crate::process::alive_entry(pid));
-            out.push_str(&format!("{pid}/{entry}\n"));
+        // Each run as what the shell tests with `-s` to see it has not exited: its supervisor's
+        // descriptor of its `fd` folder where that leads to it (`<supervisor>/fd/<n>`, which
+        // proves the process as well), else `<pid>/<entry>` (and `/proc/<pid>` older than the
+        // `.runs` stamp proves it is the same process).
+        for run in running {
+            match run.held.zip(run.instance) {
+                Some((held, instance)) if crate::process::held_proves(held, instance) => {
+                    out.push_str(&format!("{held}\n"));
+                }
+                _ => {
+                    let entry = run.entry.unwrap_or_else(|| crate::process::alive_entry(run.pid));
+                    out.push_str(&format!("{}/{entry}\n", run.pid));
+                }
+            }
         }
     }
     let _ = std::io::stdout().write_all(out.as_bytes());
@@ -232,9 +243,10 @@ fn forget_gone_shells(dir: &std::path::Path) {
 /// - `prompt-<shell>` has the watched folder's time when the segment was made: the shell keeps
 ///   the segment while the folder's time equals it (`! -nt && ! -ot`).
 /// - `prompt-<shell>.runs` has the time `proven`, a while ([`SETTLED`]) before the runs shown as
-///   running were proven alive. The shell takes a run as the same and alive while
-///   `/proc/<pid>` is older than that and the run's [`crate::process::alive_entry`] is not empty
-///   (not a zombie; fish follows `exe`, which its `path is` checks for less than `test -s`). The
+///   running were proven alive. A run whose supervisor's descriptor proves it
+///   ([`crate::process::Held`]) needs no stamp; the shell takes any other as the same and alive
+///   while `/proc/<pid>` is older than that and the run's [`crate::process::alive_entry`] is not
+///   empty (not a zombie; fish follows `exe`, which its `path is` checks for less than `test -s`). The
 ///   folder's time is when the kernel made its entry, after the process started; a process that
 ///   took the PID after the proof started after it, and its folder is newer than `proven`
 ///   (file times lag the clock by at most a tick, far less than [`SETTLED`]). The one hole: a
@@ -282,8 +294,7 @@ fn utf8_locale() -> bool {
         })
 }
 
-/// The segment; `running` gets the PIDs of the runs it shows as running, each with the entry of
-/// `/proc/<pid>` that showed it has not exited where the proof looked at one.
+/// The segment; `running` gets the runs it shows as running.
 fn segment(here: Option<crate::git::locate::Located>, args: &Args, running: &mut Running) -> Option<String> {
     let sym = symbols();
     let here = here?;
@@ -300,15 +311,17 @@ fn segment(here: Option<crate::git::locate::Located>, args: &Args, running: &mut
         None => (tally(&store, running)?.0, crate::host::glances(&here.common_dir)),
         Some(_) => (Counts::default(), Vec::new()),
     };
-    let status = current.as_ref().map(|r| RunStatus::of(r.process.as_ref()));
-    if status == Some(RunStatus::Running) {
-        running.extend(
-            current
-                .as_ref()
-                .and_then(|r| Some((r.process.as_ref()?.identity()?.pid, None))),
-        );
-    }
     let process = current.as_ref().and_then(|r| r.process.as_ref());
+    let status = current.as_ref().map(|_| RunStatus::of_noting(process));
+    if let (Some((RunStatus::Running, instance)), Some(p)) = (status, process) {
+        running.extend(p.pid.map(|pid| Shown {
+            pid,
+            entry: None,
+            instance,
+            held: p.held(),
+        }));
+    }
+    let status = status.map(|(status, _)| status);
 
     if args.json {
         let json = PromptJson {
@@ -431,10 +444,19 @@ fn hosts_text(hosts: &[crate::host::Glance], sym: &Symbols) -> String {
         .join(sym.separator)
 }
 
-/// The repository's shards by status, and the names of those waiting for their user.
-/// Running runs' PIDs, and the entries that showed them not exited (see [`segment`]).
-type Running = Vec<(u32, Option<&'static str>)>;
+/// A run the segment shows as running, with what the shell integration watches it by.
+struct Shown {
+    pid: u32,
+    /// The entry of `/proc/<pid>` that showed it has not exited, where the proof looked at one.
+    entry: Option<&'static str>,
+    /// The instance it was proven as, where that is known.
+    instance: Option<Instance>,
+    held: Option<Held>,
+}
 
+type Running = Vec<Shown>;
+
+/// The repository's shards by status, and the names of those waiting for their user.
 fn tally(store: &Store, running: &mut Running) -> Option<(Counts, Vec<String>)> {
     let summary = crate::shard::glance::summary(store)?;
     let s = summary.settled;
@@ -451,7 +473,12 @@ fn tally(store: &Store, running: &mut Running) -> Option<(Counts, Vec<String>)> 
     for live in summary.live {
         match live.status {
             RunStatus::Running => {
-                running.push((live.pid, live.entry));
+                running.push(Shown {
+                    pid: live.pid,
+                    entry: live.entry,
+                    instance: live.instance,
+                    held: live.held,
+                });
                 match live.activity {
                     Some(Activity::Waiting) => {
                         counts.waiting += 1;

@@ -154,6 +154,8 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
     let cgroup = std::cell::RefCell::new(None::<String>);
     // For an agent without hooks: the thread that judges its activity from its CPU time.
     let sampler = std::cell::RefCell::new(None::<Sampler>);
+    // The agent's `/proc/<pid>/fd` folder, held until its end is recorded (see `process::Held`).
+    let held = std::cell::RefCell::new(None::<std::os::fd::OwnedFd>);
     // The reason our lock carries, so that we lift exactly that lock when the run ends.
     let lock_reason = std::cell::RefCell::new(None::<String>);
     let started = Instant::now();
@@ -179,6 +181,10 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
             p.boot_id = Some(agent.identity.boot_id.clone());
             p.supervisor_pid = Some(me.identity.pid);
             p.supervisor_start_ticks = Some(me.identity.start_ticks);
+            // Opened while the agent is our child and not yet waited for: its PID is still its own.
+            let fd = crate::process::hold(agent.identity.pid);
+            p.supervisor_proc_fd = fd.as_ref().map(|fd| std::os::fd::AsRawFd::as_raw_fd(fd) as u32);
+            held.replace(fd);
             p.started_at = Some(crate::shard::record::now());
             p.terminal_env = terminal_env();
             let (kind, path) = plan.settle(agent.identity.pid);
@@ -261,6 +267,9 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
         // The shard may have been removed meanwhile; the agent's status still goes to our caller.
         tracing::warn!("cannot record the end of the run: {e}");
     }
+    // It cannot be `stat`ed since the agent was reaped; closed once that is recorded, as the
+    // record names it until then.
+    drop(held.take());
     if let Some(reason) = lock_reason.take()
         && let Err(e) = lock::unlock_if(&args.git_common_dir, &record.worktree_id, &reason)
     {

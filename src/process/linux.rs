@@ -77,14 +77,41 @@ pub fn facts(pid: u32) -> io::Result<Option<Facts>> {
 /// kernel, or a process that closed every file. `None` when there is no such process or `/proc`
 /// is not our namespace's.
 pub fn instance(pid: u32) -> Option<(super::Instance, bool)> {
+    let mut buf = [0; PROC_PATH];
+    instance_at(proc_path(&mut buf, pid, "/fd")?)
+}
+
+/// [`instance`] of the `fd` folder that `held` leads to.
+pub fn held_instance(held: super::Held) -> Option<(super::Instance, bool)> {
+    instance_at(std::ffi::CString::new(held.to_string()).ok()?.as_c_str())
+}
+
+/// The instance of a `fd` folder at `path` in [`proc_dir`], and whether it is not empty.
+fn instance_at(path: &std::ffi::CStr) -> Option<(super::Instance, bool)> {
+    if !proc_is_ours() {
+        return None;
+    }
+    let st = rustix::fs::statat(proc_dir()?, path, rustix::fs::AtFlags::empty()).ok()?;
+    let made_ns = i128::from(st.st_mtime) * 1_000_000_000 + i128::from(st.st_mtime_nsec);
+    Some((super::Instance::new(st.st_ino, made_ns), st.st_size > 0))
+}
+
+/// `/proc/<pid>/fd`, opened to be held (see [`super::Held`]). Only a path: nothing is read through
+/// it, and it is closed on exec, so the agent and whatever the supervisor runs never get it.
+pub fn hold(pid: u32) -> Option<std::os::fd::OwnedFd> {
+    use rustix::fs::{Mode, OFlags};
     if !proc_is_ours() {
         return None;
     }
     let mut buf = [0; PROC_PATH];
     let path = proc_path(&mut buf, pid, "/fd")?;
-    let st = rustix::fs::statat(proc_dir()?, path, rustix::fs::AtFlags::empty()).ok()?;
-    let made_ns = i128::from(st.st_mtime) * 1_000_000_000 + i128::from(st.st_mtime_nsec);
-    Some((super::Instance::new(st.st_ino, made_ns), st.st_size > 0))
+    rustix::fs::openat(
+        proc_dir()?,
+        path,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()
 }
 
 /// Whether `/proc/<pid>/exe` leads to a file: not for a zombie (its memory, with the executable,

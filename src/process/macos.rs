@@ -84,6 +84,16 @@ pub fn instance(_pid: u32) -> Option<(super::Instance, bool)> {
     None
 }
 
+/// No `/proc` to hold a folder of.
+pub fn hold(_pid: u32) -> Option<std::os::fd::OwnedFd> {
+    None
+}
+
+/// Never asked without a held folder (see [`hold`]).
+pub fn held_instance(_held: super::Held) -> Option<(super::Instance, bool)> {
+    None
+}
+
 /// Never asked without an instance (see [`instance`]).
 pub fn has_exe(_pid: u32) -> bool {
     false

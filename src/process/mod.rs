@@ -201,6 +201,53 @@ pub fn still_alive(pid: u32, boot: &str, instance: Instance) -> Option<&'static 
     }
 }
 
+/// A supervisor's descriptor of its agent's `/proc/<pid>/fd` folder, held open while the agent
+/// runs (`ProcessRecord::supervisor_proc_fd`). The kernel ties such a descriptor to the process,
+/// not to its PID: once that process is reaped the folder cannot be `stat`ed through it, even
+/// after another process took the PID. So `/proc/<supervisor>/fd/<fd>`, followed, shows a size
+/// above 0 (the count of open files, Linux 6.2 and later) only while this very agent has not
+/// exited: one `stat` proves both that it is the same process and that it is alive, where the PID
+/// alone needs a second one for the first (see `stamps` in `commands::prompt`). It proves nothing
+/// once the supervisor itself is gone (its PID could then name anything): [`held_proves`] vouches
+/// for it only after comparing where it leads with the run's proven [`Instance`]. Written as that
+/// path below `/proc`, `<supervisor>/fd/<fd>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    pub supervisor: u32,
+    pub fd: u32,
+}
+
+impl std::fmt::Display for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/fd/{}", self.supervisor, self.fd)
+    }
+}
+
+impl std::str::FromStr for Held {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Held, ()> {
+        let (supervisor, fd) = s.split_once("/fd/").ok_or(())?;
+        Ok(Held {
+            supervisor: supervisor.parse().map_err(|_| ())?,
+            fd: fd.parse().map_err(|_| ())?,
+        })
+    }
+}
+
+/// Open `/proc/<pid>/fd` to hold (see [`Held`]): by the supervisor, for its own child, which
+/// nobody else can reap, so the PID is still the child's. `None` where there is no `/proc`.
+pub fn hold(pid: u32) -> Option<std::os::fd::OwnedFd> {
+    platform::hold(pid)
+}
+
+/// Whether a shell's `-s /proc/<held>` proves the process proven as `instance` alive: `held` leads
+/// to that very `/proc/<pid>/fd`, and it shows open files. Not where it leads elsewhere or nowhere
+/// (the supervisor gone, a kernel that hides the folder), nor where the count of open files is not
+/// shown (older kernels) or is 0: then the shell proves the run by its PID.
+pub fn held_proves(held: Held, instance: Instance) -> bool {
+    platform::held_instance(held) == Some((instance, true))
+}
+
 /// The entry of `/proc/<pid>` that a shell's `-s` (exists and is not empty) finds only while the
 /// process has not exited: `fd` where the kernel shows how many files it has open (a zombie has
 /// none), else `exe` (a zombie's cannot be followed). The shell integration tests it at every
@@ -311,6 +358,20 @@ mod tests {
         assert_eq!(still_alive(id.pid, "another-boot", instance), None, "another boot");
         // Linux 6.2 and later show how many files a process has open.
         let counts = std::fs::metadata("/proc/self/fd").is_ok_and(|m| m.len() > 0);
+        // Its folder held, as a supervisor holds its agent's: it leads to this very process.
+        let kept = hold(id.pid).expect("the folder held");
+        let held = Held {
+            supervisor: std::process::id(),
+            fd: std::os::fd::AsRawFd::as_raw_fd(&kept) as u32,
+        };
+        assert_eq!(held.to_string().parse(), Ok(held));
+        // What the shell tests: `-s /proc/<held>`.
+        let through = || std::fs::metadata(format!("/proc/{held}")).map(|m| m.len());
+        assert_eq!(held_proves(held, instance), counts);
+        assert_eq!(through().unwrap() > 0, counts);
+        for another in another {
+            assert!(!held_proves(held, another), "it leads to another instance");
+        }
         assert_eq!(alive_entry(id.pid), if counts { "fd" } else { "exe" });
         drop(child.stdin.take());
         let mut zombie = false;
@@ -328,8 +389,11 @@ mod tests {
             "a zombie is not alive"
         );
         assert_eq!(alive_entry(id.pid), "exe", "a zombie has no open files to show");
+        assert_eq!(through().ok(), Some(0), "the shell's test fails for a zombie");
         child.wait().unwrap();
         assert_eq!(still_alive(id.pid, &id.boot_id, instance), None, "reaped");
+        assert!(!held_proves(held, instance), "reaped");
+        assert!(through().is_err(), "reaped: nothing to `stat`");
 
         // A live process with no file open shows a size of 0: proven by its `exe` instead.
         let mut bare = Command::new("sleep");

@@ -33,7 +33,7 @@ use std::time::{Duration, SystemTime};
 use super::activity::Activity;
 use super::status::{RunFacts, RunStatus};
 use super::store::Store;
-use crate::process::{self, Identity, Instance, Liveness};
+use crate::process::{self, Held, Identity, Instance, Liveness};
 
 /// How long after the store's last change its time is trusted to show the next one: well over a
 /// tick of the kernel's coarse clock (at most 10 ms), which file times are taken from.
@@ -63,6 +63,8 @@ pub struct Run {
     pub facts: RunFacts,
     pub exit_code: Option<i32>,
     pub activity: Option<Activity>,
+    /// Its supervisor's descriptor of the agent's folder, for the shell integration.
+    pub held: Option<Held>,
 }
 
 /// Records whose status does not depend on a process, by status.
@@ -95,6 +97,9 @@ pub struct Live {
     /// proof looked at one (see [`process::alive_entry`]): the shell integration is told it
     /// without another `stat`.
     pub entry: Option<&'static str>,
+    /// The instance the running run is proven as, where it is known.
+    pub instance: Option<Instance>,
+    pub held: Option<Held>,
 }
 
 /// What a run without a recorded end was found to be, as kept.
@@ -106,6 +111,15 @@ enum Proof {
     Lost,
     /// Nothing kept: check in full.
     Unknown,
+}
+
+impl Proof {
+    fn instance(self) -> Option<Instance> {
+        match self {
+            Proof::Alive(instance) => Some(instance),
+            _ => None,
+        }
+    }
 }
 
 /// One kept record: the identity of its file, what was read from it, and for a live run what was
@@ -240,6 +254,7 @@ fn refresh<'a>(store: &Store, kept: &Kept<'a>) -> Option<(Entries<'a>, Lines<'a>
                     facts: RunFacts::of(&p),
                     exit_code: p.exit_code,
                     activity: p.activity,
+                    held: p.held(),
                 })
             });
         let entry = Entry {
@@ -305,7 +320,7 @@ fn place(read: &Option<Option<Run>>) -> Place {
 
 /// Where the record a kept line was made from counts, from the line's fields alone (as [`place`]
 /// of what [`parse`] gives back, which a test holds it to); `None` for a state that is not one.
-fn place_of_line(f: &[&str; 11]) -> Option<Place> {
+fn place_of_line(f: &[&str; FIELDS]) -> Option<Place> {
     let identity = f[5..8].iter().all(|v| *v != "-");
     Some(match f[4] {
         "u" => Place::Unreadable,
@@ -334,10 +349,12 @@ fn prove_kept(text: &str) -> Option<(Vec<Live>, Option<Lines<'_>>)> {
         let f = fields(text)?;
         let pid = f[5].parse().ok()?;
         let activity = activity_of(f[9])?;
-        let entry = match f[10] {
+        let held = held_of(f[11])?;
+        let instance = match f[10] {
             "x" | "-" => None,
-            n => process::still_alive(pid, f[7], n.parse().ok()?),
+            n => Some(n.parse().ok()?),
         };
+        let entry = instance.and_then(|i| process::still_alive(pid, f[7], i));
         let status = match (f[10], entry) {
             ("x", _) => RunStatus::Lost,
             (_, Some(_)) => RunStatus::Running,
@@ -357,6 +374,8 @@ fn prove_kept(text: &str) -> Option<(Vec<Live>, Option<Lines<'_>>)> {
                     activity,
                     status: statuses[0],
                     entry: None,
+                    instance: entry.proof.instance(),
+                    held,
                 });
                 continue;
             }
@@ -370,6 +389,8 @@ fn prove_kept(text: &str) -> Option<(Vec<Live>, Option<Lines<'_>>)> {
             activity,
             status,
             entry,
+            instance: instance.filter(|_| entry.is_some()),
+            held,
         });
     }
     Some((live, lines.filter(|_| changed)))
@@ -417,6 +438,8 @@ fn live_of(live: Entries, statuses: Vec<RunStatus>) -> Vec<Live> {
                 activity: run.activity,
                 status,
                 entry: None,
+                instance: e.proof.instance(),
+                held: run.held,
             })
         })
         .collect()
@@ -535,9 +558,10 @@ fn forget_gone_stores(dir: &std::path::Path) {
 }
 
 /// One line per record, fields separated by spaces (a shard name has none):
-/// `name ino size mtime_ns state pid start_ticks boot_id exit_code activity proof`, where state is
-/// `u` (unreadable), `n` (no run), `r` (a run), `e` (ended), `s` (ended by a stop), proof is the
-/// instance of a live run's process or `x` for a lost one, and absent values are `-`.
+/// `name ino size mtime_ns state pid start_ticks boot_id exit_code activity proof held`, where
+/// state is `u` (unreadable), `n` (no run), `r` (a run), `e` (ended), `s` (ended by a stop), proof
+/// is the instance of a live run's process or `x` for a lost one, held is its supervisor's
+/// descriptor of the agent's folder ([`Held`]), and absent values are `-`.
 fn line(name: &str, e: &Entry) -> String {
     let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
     let (state, run) = match &e.read {
@@ -556,7 +580,7 @@ fn line(name: &str, e: &Entry) -> String {
         Proof::Unknown => "-".into(),
     };
     format!(
-        "{name} {} {} {} {state} {} {} {} {} {} {proof}",
+        "{name} {} {} {} {state} {} {} {} {} {} {proof} {}",
         e.ino,
         e.size,
         e.mtime_ns,
@@ -565,6 +589,7 @@ fn line(name: &str, e: &Entry) -> String {
         dash(id.map(|i| i.boot_id.clone())),
         dash(run.and_then(|r| r.exit_code).map(|c| c.to_string())),
         dash(run.and_then(|r| r.activity).map(|a| a.as_str().to_owned())),
+        dash(run.and_then(|r| r.held).map(|h| h.to_string())),
     )
 }
 
@@ -581,12 +606,15 @@ fn push_line(text: &mut String, line: &str) {
     text.push('\n');
 }
 
-/// A line's eleven fields; `None` unless there are exactly eleven.
-fn fields(text: &str) -> Option<[&str; 11]> {
+/// How many fields a line has.
+const FIELDS: usize = 12;
+
+/// A line's fields; `None` unless there are exactly [`FIELDS`].
+fn fields(text: &str) -> Option<[&str; FIELDS]> {
     // By bytes: `str::split` searched for each space anew, which cost more than a `stat` per line
     // when the folder changed and every kept line was looked at (`memchr`, one call per field,
     // cost more as well: the fields are short).
-    let mut f = [""; 11];
+    let mut f = [""; FIELDS];
     let (mut n, mut start) = (0, 0);
     for (i, b) in text.bytes().enumerate() {
         if b == b' ' {
@@ -595,7 +623,15 @@ fn fields(text: &str) -> Option<[&str; 11]> {
         }
     }
     *f.get_mut(n)? = &text[start..];
-    (n == 10).then_some(f)
+    (n == FIELDS - 1).then_some(f)
+}
+
+/// A kept [`Held`] back: `Some(None)` for none, `None` for a word that is not one.
+fn held_of(word: &str) -> Option<Option<Held>> {
+    match word {
+        "-" => Some(None),
+        held => Some(Some(held.parse().ok()?)),
+    }
 }
 
 /// A kept activity back: `Some(None)` for none, `None` for a word that is not one.
@@ -611,7 +647,20 @@ fn activity_of(word: &str) -> Option<Option<Activity>> {
 
 /// A line back; `None` for anything that is not exactly one (it is then read again).
 fn parse(text: &str) -> Option<(String, Entry<'_>)> {
-    let [name, ino, size, mtime, state, pid, ticks, boot, code, activity, proof] = &fields(text)?;
+    let [
+        name,
+        ino,
+        size,
+        mtime,
+        state,
+        pid,
+        ticks,
+        boot,
+        code,
+        activity,
+        proof,
+        held,
+    ] = &fields(text)?;
     let opt = |v: &str| (v != "-").then(|| v.to_owned());
     let identity = match (opt(pid), opt(ticks), opt(boot)) {
         (Some(pid), Some(ticks), Some(boot_id)) => Some(Identity {
@@ -633,6 +682,7 @@ fn parse(text: &str) -> Option<(String, Entry<'_>)> {
                 None => None,
             },
             activity: activity_of(activity)?,
+            held: held_of(held)?,
         })
     };
     let read = match *state {
@@ -666,13 +716,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fields_are_eleven_split_at_spaces() {
-        let line = "n 1 2 3 r 5 6 b 8 - 10";
+    fn fields_are_twelve_split_at_spaces() {
+        let line = "n 1 2 3 r 5 6 b 8 - 10 11";
         assert_eq!(fields(line).map(Vec::from), Some(line.split(' ').collect()));
-        assert_eq!(fields("n 1 2 3 r 5 6 b 8 -"), None, "ten fields");
-        assert_eq!(fields(&format!("{line} 11")), None, "twelve fields");
+        assert_eq!(fields("n 1 2 3 r 5 6 b 8 - 10"), None, "eleven fields");
+        assert_eq!(fields(&format!("{line} 12")), None, "thirteen fields");
         assert_eq!(
-            fields(" 1 2 3 r 5 6 b 8 - 10").map(|f| f[0]),
+            fields(" 1 2 3 r 5 6 b 8 - 10 11").map(|f| f[0]),
             Some(""),
             "an empty field"
         );
@@ -692,6 +742,7 @@ mod tests {
             },
             exit_code: ended.then_some(3),
             activity,
+            held: (!ended).then_some(Held { supervisor: 41, fd: 5 }),
         };
         for (read, proof) in [
             (None, Proof::Unknown),
@@ -719,6 +770,7 @@ mod tests {
                     },
                     exit_code: None,
                     activity: None,
+                    held: None,
                 })),
                 Proof::Unknown,
             ),
@@ -758,9 +810,9 @@ mod tests {
     #[test]
     fn a_kept_file_reads_back_in_parts() {
         let text = "# store /r/.git/shards\n# folder 5 1000 2000\n\
-                    a 1 2 3 r 42 9000 b - - 77:1000\n\
+                    a 1 2 3 r 42 9000 b - - 77:1000 41/fd/5\n\
                     # settled 1 2 3 4 5\n\
-                    b 1 2 3 e - - - 0 - -\n";
+                    b 1 2 3 e - - - 0 - - -\n";
         let kept = Kept::parse(text);
         assert_eq!(kept.folder, Some(Folder { ino: 5, mtime_ns: 1000 }));
         assert_eq!(kept.made_ns, Some(2000));

@@ -137,6 +137,13 @@ pub struct ProcessRecord {
     pub supervisor_pid: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supervisor_start_ticks: Option<u64>,
+    /// The supervisor's descriptor of the agent's `/proc/<pid>/fd` folder, held open while the
+    /// agent runs: `/proc/<supervisor_pid>/fd/<n>` leads to the folder of this very agent, which
+    /// the kernel ties to the process and not to its PID (once the agent is gone it cannot be
+    /// `stat`ed, whoever has the PID since). The shell integration proves a run with one `stat`
+    /// through it (see `process::Held`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supervisor_proc_fd: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -241,6 +248,14 @@ impl ProcessRecord {
     /// A launch that was taken back before an agent started.
     pub fn was_cancelled(&self) -> bool {
         self.pid.is_none() && self.ended_by == Some(EndedBy::Cancelled)
+    }
+
+    /// The supervisor's descriptor of the agent's folder, when it recorded one.
+    pub fn held(&self) -> Option<crate::process::Held> {
+        Some(crate::process::Held {
+            supervisor: self.supervisor_pid?,
+            fd: self.supervisor_proc_fd?,
+        })
     }
 
     /// The identity of the agent, when the supervisor recorded one.

@@ -56,6 +56,22 @@ impl RunStatus {
         RunStatus::of_facts(process.map(RunFacts::of).as_ref())
     }
 
+    /// [`RunStatus::of`], and a running run's instance noted before its check
+    /// ([`process::check_noting`]).
+    pub fn of_noting(process: Option<&ProcessRecord>) -> (RunStatus, Option<process::Instance>) {
+        match process.map(RunFacts::of) {
+            Some(RunFacts {
+                ended: false,
+                identity: Some(id),
+                ..
+            }) => match process::check_noting(&id) {
+                (Liveness::Alive, instance) => (RunStatus::Running, instance),
+                _ => (RunStatus::Lost, None),
+            },
+            facts => (RunStatus::of_facts(facts.as_ref()), None),
+        }
+    }
+
     /// The same judgement from the few facts it needs (what the prompt keeps of a record).
     pub fn of_facts(run: Option<&RunFacts>) -> RunStatus {
         let Some(run) = run else {

@@ -889,7 +889,7 @@ fn a_kept_line_read_while_its_record_was_fresh_is_read_again() {
             let mut f: Vec<String> = l.split(' ').map(str::to_owned).collect();
             if l.starts_with("# folder ") {
                 f[4] = made.to_string();
-            } else if f.len() == 11 && f[0] == "a" {
+            } else if f.len() == 12 && f[0] == "a" {
                 (f[4], f[8]) = ("e".into(), "0".into());
             }
             f.join(" ") + "\n"
@@ -1084,13 +1084,16 @@ fn the_prompt_hook_checks_many_runs_itself_and_sees_a_zombie_and_a_reused_pid() 
         let pause = |n: u32| format!("echo {n} > {}\nread x < {}\n", ready.display(), go.display());
         let set_path = path_first(sh, &bin);
         let script = format!(
-            "{set_path}\n{init}\nsleep 1.2\n{}{}{}{}{}{}",
+            "{set_path}\n{init}\nsleep 1.2\n{}{}{}{}{}{}{}{}{}",
             step("first"),
             step("unchanged"),
             pause(1),
             step("zombie"),
             pause(2),
             step("reused"),
+            pause(3),
+            step("supervisor-gone"),
+            step("supervisor-gone-unchanged"),
         );
         let mut cmd = shell_command(&repo, sh, &repo.root, &script);
         let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
@@ -1124,6 +1127,15 @@ fn the_prompt_hook_checks_many_runs_itself_and_sees_a_zombie_and_a_reused_pid() 
         }
         resume();
 
+        // A run whose supervisor was killed, its agent alive: the descriptor the shell proved it
+        // through went with the supervisor. Asked once, then proven by its PID.
+        at("3");
+        let orphan = repo.shard(&format!("{sh}3"));
+        let orphan_sup = orphan["process"]["supervisor_pid"].as_u64().unwrap() as u32;
+        kill(orphan_sup, 9);
+        eventually("the supervisor gone", || !alive(orphan_sup));
+        resume();
+
         let out = child.wait_with_output().unwrap();
         kill(zombie_sup, libc::SIGCONT);
         if let Some(mut s) = stranger {
@@ -1132,17 +1144,71 @@ fn the_prompt_hook_checks_many_runs_itself_and_sees_a_zombie_and_a_reused_pid() 
         }
         assert_eq!(
             stdout(&out),
-            "6◇\nfirst\n6◇\nunchanged\n5◇ 1?\nzombie\n4◇ 2?\nreused\n",
+            "6◇\nfirst\n6◇\nunchanged\n5◇ 1?\nzombie\n4◇ 2?\nreused\n\
+             4◇ 2?\nsupervisor-gone\n4◇ 2?\nsupervisor-gone-unchanged\n",
             "{sh}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
         // Started for `init`, the first prompt and each change: not while nothing changed, though
         // six runs are shown as running.
-        assert_eq!(count(), 4, "{sh}: git-shard starts");
+        assert_eq!(count(), 5, "{sh}: git-shard starts");
         for i in 1..=6 {
             repo.ok(&["stop", &format!("{sh}{i}")]);
         }
     }
+}
+
+/// The shell integration is given each run through its supervisor's descriptor of the agent's
+/// `/proc/<pid>/fd`, which one `stat` proves alive and the same process: it leads to the agent
+/// while the agent lives and to nothing after, whoever takes its PID. Once the supervisor is gone (its
+/// PID could then be anyone's) the run is given by its own PID, which the shell proves with the
+/// `.runs` stamp.
+#[test]
+fn the_shell_is_given_each_run_through_its_supervisors_descriptor() {
+    let repo = TestRepo::new();
+    repo.ok(&["new", "s", "--terminal", "background", "--", "sleep", "300"]);
+    let wt = repo.shards_dir().join("s");
+    let p = repo.shard("s")["process"].clone();
+    let (pid, sup) = (pid_of(&repo.shard("s")), p["supervisor_pid"].as_u64().unwrap() as u32);
+    let record = fs::read_to_string(repo.record_path("s")).unwrap();
+    let fd: u32 = record
+        .lines()
+        .find_map(|l| l.strip_prefix("supervisor_proc_fd = ")?.parse().ok())
+        .expect("the supervisor holds the agent's folder");
+    let held = format!("/proc/{sup}/fd/{fd}");
+    assert_eq!(
+        fs::read_link(&held).unwrap(),
+        Path::new(&format!("/proc/{pid}/fd")),
+        "it leads to the agent's folder"
+    );
+    // Closed on exec: not the agent's, nor anything it starts.
+    let agents = fs::read_dir(format!("/proc/{pid}/fd")).unwrap();
+    for entry in agents.flatten() {
+        let to = fs::read_link(entry.path()).unwrap_or_default();
+        assert!(!to.starts_with("/proc"), "the agent has {}", to.display());
+    }
+    // The runs as the shell is told them, a while after the last change (so that it may trust
+    // the folder's time and is told the runs at all).
+    let told = |dir: &Path| -> Vec<String> {
+        std::thread::sleep(Duration::from_millis(1200));
+        let out = succeeded(
+            &["prompt"],
+            repo.command_in(dir, &["prompt", "--cache", "1"]).output().unwrap(),
+        );
+        out.lines().skip(2).map(str::to_owned).collect()
+    };
+    for dir in [&repo.root, &wt] {
+        assert_eq!(told(dir), [format!("{sup}/fd/{fd}")], "in {}", dir.display());
+    }
+    // The supervisor killed, the agent alive: told by its PID.
+    kill(sup, 9);
+    eventually("the supervisor gone", || {
+        !alive(sup) || proc_stat(sup).is_some_and(|s| s.1 == 'Z')
+    });
+    for dir in [&repo.root, &wt] {
+        assert_eq!(told(dir), [format!("{pid}/fd")], "in {}", dir.display());
+    }
+    repo.ok(&["stop", "s"]);
 }
 
 #[test]
