@@ -55,8 +55,8 @@ __git_shard_git() {
 # Only `git shard cd` and `git-shard cd` are intercepted. `function name` is never alias-expanded;
 # an alias of the user's (`alias git=hub`, `alias git='noglob git'`) is kept in the chain: their
 # alias goes through our wrapper, which calls what it named.
-if [[ -z ${GIT_SHARD_NO_CD-} ]] && (( ! $+functions[git] )); then
-    if (( $+aliases[git] )) && [[ ${aliases[git]} != *__git_shard_git* ]]; then
+if [[ -z ${GIT_SHARD_NO_CD-} ]] && (( ! ${+functions[git]} )); then
+    if (( ${+aliases[git]} )) && [[ ${aliases[git]} != *__git_shard_git* ]]; then
         # In a function of its own, for the pattern's options whatever the user's are.
         () {
             setopt localoptions extendedglob
@@ -81,7 +81,7 @@ if [[ -z ${GIT_SHARD_NO_CD-} ]] && (( ! $+functions[git] )); then
         }
     fi
 fi
-if [[ -z ${GIT_SHARD_NO_CD-} ]] && (( ! $+functions[git-shard] )); then
+if [[ -z ${GIT_SHARD_NO_CD-} ]] && (( ! ${+functions[git-shard]} )); then
     function git-shard {
         if [[ ${1-} == cd ]]; then
             shift
@@ -107,7 +107,7 @@ fi
 # process (see `stamps` in src/commands/prompt.rs). Declared
 # here, so that `setopt warn_create_global` has nothing to say when precmd sets them.
 typeset -g __git_shard_segment= __git_shard_seen= __git_shard_stamp=
-__git_shard_unchanged() { return 1 }
+__git_shard_unchanged() { return 1; }
 
 # Define `__git_shard_unchanged` as the one test of what `git-shard prompt --cache` printed after
 # the segment (the lines given), the paths written into it: a loop over the runs, reading them
@@ -137,9 +137,9 @@ __git_shard_checks_from() {
         done
     fi
     if [[ -n $__git_shard_test ]]; then
-        eval "__git_shard_unchanged() { [[ $__git_shard_test ]] }"
+        eval "__git_shard_unchanged() { [[ $__git_shard_test ]]; }"
     else
-        __git_shard_unchanged() { return 1 }
+        __git_shard_unchanged() { return 1; }
     fi
 }
 
@@ -148,6 +148,8 @@ __git_shard_checks_from() {
 __git_shard_precmd() {
     if [[ $__git_shard_seen != "$PWD|${LC_ALL-}|${LC_CTYPE-}|${LANG-}|${GIT_SHARD_ASCII-}|${GIT_CEILING_DIRECTORIES-}|${GIT_DISCOVERY_ACROSS_FILESYSTEM-}" ]] ||
         ! __git_shard_unchanged; then
+        # The user's options (`ksh_arrays` counts from 0) for this function only.
+        emulate -L zsh
         local __git_shard_out
         local -a __git_shard_lines
         __git_shard_out=$(command git-shard prompt --cache "$$" 2>/dev/null)
@@ -218,6 +220,6 @@ _git-shard() {
     __git_shard_complete
 }
 
-if (( $+functions[compdef] )); then
+if (( ${+functions[compdef]} )); then
     compdef __git_shard_complete git-shard
 fi

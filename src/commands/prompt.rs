@@ -2,8 +2,9 @@
 //!
 //! Budget and rules (STYLE.md 7): no git subprocess, no repository opened beyond its `.git` files, no network, no
 //! process-table scan: the repository is found by reading `.git` files (`git::locate`); in a
-//! shard it reads one record, and for a running agent one `/proc/<pid>/stat` and one `stat`; in
-//! the main worktree the kept summary (`shard::glance`) and one `stat` per running agent. It never fails: on any
+//! shard it reads one record and a running agent's `/proc/<pid>/stat`, in the main worktree the
+//! kept summary (`shard::glance`) and one `stat` per running agent (for the shell integration,
+//! `--cache`, one `stat` more per running agent, of its supervisor's descriptor). It never fails: on any
 //! error it prints nothing and exits 0. Names are cleaned of control characters so a crafted
 //! record cannot put escape sequences into the user's prompt.
 
@@ -312,7 +313,12 @@ fn segment(here: Option<crate::git::locate::Located>, args: &Args, running: &mut
         Some(_) => (Counts::default(), Vec::new()),
     };
     let process = current.as_ref().and_then(|r| r.process.as_ref());
-    let status = current.as_ref().map(|_| RunStatus::of_noting(process));
+    // The instance only for the shell integration (one `stat` more), to prove the supervisor's
+    // descriptor by.
+    let status = current.as_ref().map(|_| match args.cache {
+        Some(_) => RunStatus::of_noting(process),
+        None => (RunStatus::of(process), None),
+    });
     if let (Some((RunStatus::Running, instance)), Some(p)) = (status, process) {
         running.extend(p.pid.map(|pid| Shown {
             pid,

@@ -154,7 +154,9 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
     let cgroup = std::cell::RefCell::new(None::<String>);
     // For an agent without hooks: the thread that judges its activity from its CPU time.
     let sampler = std::cell::RefCell::new(None::<Sampler>);
-    // The agent's `/proc/<pid>/fd` folder, held until its end is recorded (see `process::Held`).
+    // The agent's `/proc/<pid>/fd` folder, held while we live (see `process::Held`): once the agent
+    // is reaped it leads nowhere, and closing it would let a file we open take its number while
+    // a record that could not be updated still names it.
     let held = std::cell::RefCell::new(None::<std::os::fd::OwnedFd>);
     // The reason our lock carries, so that we lift exactly that lock when the run ends.
     let lock_reason = std::cell::RefCell::new(None::<String>);
@@ -267,9 +269,6 @@ pub fn run(_ctx: &Context, args: &Args) -> Result<()> {
         // The shard may have been removed meanwhile; the agent's status still goes to our caller.
         tracing::warn!("cannot record the end of the run: {e}");
     }
-    // It cannot be `stat`ed since the agent was reaped; closed once that is recorded, as the
-    // record names it until then.
-    drop(held.take());
     if let Some(reason) = lock_reason.take()
         && let Err(e) = lock::unlock_if(&args.git_common_dir, &record.worktree_id, &reason)
     {

@@ -98,6 +98,13 @@ fn instance_at(path: &std::ffi::CStr) -> Option<(super::Instance, bool)> {
 
 /// `/proc/<pid>/fd`, opened to be held (see [`super::Held`]). Only a path: nothing is read through
 /// it, and it is closed on exec, so the agent and whatever the supervisor runs never get it.
+///
+/// Held at a number of [`HELD_FD`] or above where the limit allows: a shell trusts
+/// `/proc/<supervisor>/fd/<n>` while it is not empty, so if the supervisor were killed and its PID
+/// taken by another process, that process would have to have a file open at that very number,
+/// which the kernel hands out lowest first (a process reaches 1000 only with a thousand files open,
+/// or by asking for it). Not higher: the kernel makes a process's table of files as large as its
+/// highest number.
 pub fn hold(pid: u32) -> Option<std::os::fd::OwnedFd> {
     use rustix::fs::{Mode, OFlags};
     if !proc_is_ours() {
@@ -105,14 +112,18 @@ pub fn hold(pid: u32) -> Option<std::os::fd::OwnedFd> {
     }
     let mut buf = [0; PROC_PATH];
     let path = proc_path(&mut buf, pid, "/fd")?;
-    rustix::fs::openat(
+    let fd = rustix::fs::openat(
         proc_dir()?,
         path,
         OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     )
-    .ok()
+    .ok()?;
+    Some(rustix::io::fcntl_dupfd_cloexec(&fd, HELD_FD).unwrap_or(fd))
 }
+
+/// The lowest number [`hold`] puts its descriptor at: below the usual limit of 1024 open files.
+const HELD_FD: i32 = 1000;
 
 /// Whether `/proc/<pid>/exe` leads to a file: not for a zombie (its memory, with the executable,
 /// is gone), nor for a process we may not inspect.

@@ -207,10 +207,13 @@ pub fn still_alive(pid: u32, boot: &str, instance: Instance) -> Option<&'static 
 /// after another process took the PID. So `/proc/<supervisor>/fd/<fd>`, followed, shows a size
 /// above 0 (the count of open files, Linux 6.2 and later) only while this very agent has not
 /// exited: one `stat` proves both that it is the same process and that it is alive, where the PID
-/// alone needs a second one for the first (see `stamps` in `commands::prompt`). It proves nothing
-/// once the supervisor itself is gone (its PID could then name anything): [`held_proves`] vouches
-/// for it only after comparing where it leads with the run's proven [`Instance`]. Written as that
-/// path below `/proc`, `<supervisor>/fd/<fd>`.
+/// alone needs a second one for the first (see `stamps` in `commands::prompt`). It rests on the
+/// supervisor being the one that opened it: [`held_proves`] vouches for it only after comparing
+/// where it leads with the run's proven [`Instance`], and the shell then trusts it until it stops
+/// leading to a folder with files open. The one hole: the supervisor killed with its agent, and
+/// before the next prompt another process takes the supervisor's PID with a file open at that
+/// very number; the supervisor holds it at 1000 or above so that it takes a thousand open files
+/// or a deliberate choice. Written as that path below `/proc`, `<supervisor>/fd/<fd>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Held {
     pub supervisor: u32,
