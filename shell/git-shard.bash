@@ -95,11 +95,12 @@ fi
 # What the last segment depends on (`git-shard prompt --cache`): the folder the records are
 # written into (its time, against a stamp git-shard set to it), the runs shown as running, the
 # folder we are in and the locale. All checked with builtins: a prompt where nothing changed starts
-# no process. Each run shown as running is a path below /proc that is not empty while it has not
-# exited: `<supervisor>/fd/<n>`, its supervisor's descriptor of the agent's `fd` folder, which
-# leads nowhere once that very process is gone (see `Held` in src/process/mod.rs); or
-# `<pid>/<entry>`, and then `/proc/<pid>` older than the `.runs` stamp proves it is the same
-# process (see `stamps` in src/commands/prompt.rs).
+# no process. Each run shown as running is a path below /proc found only while it has not exited:
+# `<supervisor>/fd/<n>/<file>`, an entry of the agent's `fd` folder through its supervisor's
+# descriptor of it, which leads nowhere once that very process is gone (`-h`: the entry is looked
+# up, not followed; see `Held` in src/process/mod.rs); or `<pid>/<entry>`, not empty (`-s`), and
+# then `/proc/<pid>` older than the `.runs` stamp proves it is the same process (see `stamps` in
+# src/commands/prompt.rs).
 __git_shard_seen=
 __git_shard_stamp=
 __git_shard_unchanged() { return 1; }
@@ -130,8 +131,10 @@ __git_shard_checks_from() {
             __git_shard_test="-e $__git_shard_w && -e $__git_shard_s && ! ( $__git_shard_w -nt $__git_shard_s || $__git_shard_w -ot $__git_shard_s )"
             while IFS= read -r __git_shard_line; do
                 printf -v __git_shard_run %q "/proc/$__git_shard_line"
-                __git_shard_test+=" && -s $__git_shard_run"
-                if [[ $__git_shard_line != */fd/* ]]; then
+                if [[ $__git_shard_line == */fd/* ]]; then
+                    __git_shard_test+=" && -h $__git_shard_run"
+                else
+                    __git_shard_test+=" && -s $__git_shard_run"
                     printf -v __git_shard_run %q "/proc/${__git_shard_line%/*}"
                     __git_shard_test+=" && $__git_shard_run -ot $__git_shard_r"
                 fi

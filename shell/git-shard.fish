@@ -77,13 +77,14 @@ end
 # What the last segment depends on (`git-shard prompt --cache`): the folder the records are
 # written into (its time, against a stamp git-shard set to it), the runs shown as running, the
 # folder we are in and the locale. All checked with builtins: a prompt where nothing changed starts
-# no process. Each run shown as running is `<supervisor>/fd/<n>`, its supervisor's descriptor of
-# the agent's `fd` folder, not empty while it has not exited and leading nowhere once that very
-# process is gone (see `Held` in src/process/mod.rs); or `<pid>/<entry>`, and then `/proc/<pid>`
-# older than the `.runs` stamp proves it is the same process (see `stamps` in
-# src/commands/prompt.rs). fish spends microseconds on every statement, so the files are checked
-# by one `test` (`$__git_shard_checks`) and, where fish has `path` (3.5), one `path is` for the
-# `exe` links of runs by PID.
+# no process. Each run shown as running is a path below /proc found only while it has not exited:
+# `<supervisor>/fd/<n>/<file>`, an entry of the agent's `fd` folder through its supervisor's
+# descriptor of it, which leads nowhere once that very process is gone (see `Held` in
+# src/process/mod.rs); or `<pid>/<entry>`, and then `/proc/<pid>` older than the `.runs` stamp
+# proves it is the same process (see `stamps` in src/commands/prompt.rs). fish spends
+# microseconds on every statement and on every argument `test` parses, so the runs' paths are
+# looked up by one `path is` (fish 3.5 and later have `path`) and the files' times compared by
+# one `test`.
 contains -- path (builtin -n); and set -g __git_shard_path
 # Where the shell is and how glyphs are shown are watched by fish itself: a change forgets the
 # checks (and `test` without any fails). Comparing them at every prompt cost 9 µs.
@@ -95,10 +96,10 @@ end
 
 # Bring `$__git_shard_segment` up to date: what the wrapped fish_prompt runs at every prompt (it
 # then prints the variable: no command substitution, which costs fish more than the checks).
-# Nothing changed: no run is a zombie (`path is`), and every file test holds.
+# Nothing changed: every run's path is found (`path is -v` fails), and every file test holds.
 function __git_shard_refresh
-    if set -q __git_shard_exes[1]; and path is -vf $__git_shard_exes
-        # A run shown as running is a zombie.
+    if set -q __git_shard_runs[1]; and path is -v $__git_shard_runs
+        # A run shown as running has exited. (`path` without arguments would read standard input.)
     else if set -q __git_shard_checks[1]; and test $__git_shard_checks
         # (`test` without arguments fails, but fish 4 also warns of it.)
         return 0
@@ -106,7 +107,7 @@ function __git_shard_refresh
     set -l lines (command git-shard prompt --cache $fish_pid 2>/dev/null)
     set -g __git_shard_segment $lines[1]
     set -g __git_shard_checks
-    set -g __git_shard_exes
+    set -g __git_shard_runs
     set -g __git_shard_stamp
     if test (count $lines) -ge 2
         set -l deps (string split \t -- $lines[2])
@@ -121,20 +122,20 @@ function __git_shard_refresh
             set -g __git_shard_stamp $deps[2]
             set __git_shard_checks -a ! $deps[1] -nt $deps[2] -a ! $deps[1] -ot $deps[2]
             for run in $lines[3..-1]
-                if string match -q '*/fd/*' -- $run
-                    set -a __git_shard_checks -a -s /proc/$run
-                    continue
+                set -l found /proc/$run
+                if not string match -q '*/fd/*' -- $run
+                    # By PID: `/proc/<pid>/exe`, followed (rather than the entry given, which
+                    # `-s` finds not empty while the process has not exited: fish's `path` has no
+                    # `-s`, and a zombie's `exe` leads nowhere), and `/proc/<pid> -ot <stamp>.runs`.
+                    set -l pid (string replace -r '/.*' '' -- $run)
+                    set found /proc/$pid/exe
+                    set -a __git_shard_checks -a /proc/$pid -ot $deps[2].runs
                 end
-                # By PID: `/proc/<pid>/exe` (rather than the entry given, which `-s` finds while
-                # the process has not exited: one `path is` costs fish less than a `-s` per run),
-                # and `/proc/<pid> -ot <stamp>.runs`.
-                set -l pid (string replace -r '/.*' '' -- $run)
                 if set -q __git_shard_path
-                    set -a __git_shard_exes /proc/$pid/exe
+                    set -a __git_shard_runs $found
                 else
-                    set -a __git_shard_checks -a -e /proc/$pid/exe
+                    set -a __git_shard_checks -a -e $found
                 end
-                set -a __git_shard_checks -a /proc/$pid -ot $deps[2].runs
             end
         end
         # Joined by `-a`; nothing to check (no folder looked in) is always unchanged.

@@ -196,16 +196,16 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         && let Some(stamp) = stamps(shell, since, proven)
     {
         out.push_str(&format!("{}\t{}\n", watched.display(), stamp.display()));
-        // Each run as what the shell tests with `-s` to see it has not exited: its supervisor's
-        // descriptor of its `fd` folder where that leads to it (`<supervisor>/fd/<n>`, which
-        // proves the process as well), else `<pid>/<entry>` (and `/proc/<pid>` older than the
-        // `.runs` stamp proves it is the same process).
+        // Each run as a path below /proc the shell finds only while it has not exited: an entry
+        // of its `fd` folder through its supervisor's descriptor where that leads to it
+        // (`<supervisor>/fd/<n>/<file>`, which proves the process as well; the shell looks it
+        // up), else `<pid>/<entry>` (the shell tests it with `-s`, and `/proc/<pid>` older than
+        // the `.runs` stamp proves it is the same process).
         for run in running {
-            match run.held.zip(run.instance) {
-                Some((held, instance)) if crate::process::held_proves(held, instance) => {
-                    out.push_str(&format!("{held}\n"));
-                }
-                _ => {
+            let held = run.held.zip(run.instance);
+            match held.and_then(|(held, instance)| Some((held, crate::process::held_entry(held, instance)?))) {
+                Some((held, file)) => out.push_str(&format!("{held}/{file}\n")),
+                None => {
                     let entry = run.entry.unwrap_or_else(|| crate::process::alive_entry(run.pid));
                     out.push_str(&format!("{}/{entry}\n", run.pid));
                 }
@@ -247,8 +247,8 @@ fn forget_gone_shells(dir: &std::path::Path) {
 ///   running were proven alive. A run whose supervisor's descriptor proves it
 ///   ([`crate::process::Held`]) needs no stamp; the shell takes any other as the same and alive
 ///   while `/proc/<pid>` is older than that and the run's [`crate::process::alive_entry`] is not
-///   empty (not a zombie; fish follows `exe`, which its `path is` checks for less than `test -s`). The
-///   folder's time is when the kernel made its entry, after the process started; a process that
+///   empty (not a zombie; fish instead follows `exe`, which a zombie's does not lead anywhere,
+///   as its `path is` has no `-s`). The folder's time is when the kernel made its entry, after the process started; a process that
 ///   took the PID after the proof started after it, and its folder is newer than `proven`
 ///   (file times lag the clock by at most a tick, far less than [`SETTLED`]). The one hole: a
 ///   wall clock set back by more than that between the proof and the PID's reuse.

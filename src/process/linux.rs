@@ -81,9 +81,9 @@ pub fn instance(pid: u32) -> Option<(super::Instance, bool)> {
     instance_at(proc_path(&mut buf, pid, "/fd")?)
 }
 
-/// [`instance`] of the `fd` folder that `held` leads to.
-pub fn held_instance(held: super::Held) -> Option<(super::Instance, bool)> {
-    instance_at(std::ffi::CString::new(held.to_string()).ok()?.as_c_str())
+/// The instance of the `fd` folder that `held` leads to.
+pub fn held_instance(held: super::Held) -> Option<super::Instance> {
+    instance_at(std::ffi::CString::new(held.to_string()).ok()?.as_c_str()).map(|(instance, _)| instance)
 }
 
 /// The instance of a `fd` folder at `path` in [`proc_dir`], and whether it is not empty.
@@ -100,8 +100,8 @@ fn instance_at(path: &std::ffi::CStr) -> Option<(super::Instance, bool)> {
 /// it, and it is closed on exec, so the agent and whatever the supervisor runs never get it.
 ///
 /// Held at a number of [`HELD_FD`] or above where the limit allows: a shell trusts
-/// `/proc/<supervisor>/fd/<n>` while it is not empty, so if the supervisor were killed and its PID
-/// taken by another process, that process would have to have a file open at that very number,
+/// `/proc/<supervisor>/fd/<n>/<file>` while it is found, so if the supervisor were killed and its
+/// PID taken by another process, that process would have to have a folder open at that very number,
 /// which the kernel hands out lowest first (a process reaches 1000 only with a thousand files open,
 /// or by asking for it). Not higher: the kernel makes a process's table of files as large as its
 /// highest number.
@@ -124,6 +124,19 @@ pub fn hold(pid: u32) -> Option<std::os::fd::OwnedFd> {
 
 /// The lowest number [`hold`] puts its descriptor at: below the usual limit of 1024 open files.
 const HELD_FD: i32 = 1000;
+
+/// The first of the standard files (0, 1, 2) whose entry `held` leads to: `/proc/<held>/<n>`,
+/// not followed (what it names, a terminal or a log file, is never touched).
+pub fn held_entry(held: super::Held) -> Option<u32> {
+    if !proc_is_ours() {
+        return None;
+    }
+    let dir = proc_dir()?;
+    (0..=2).find(|n| {
+        std::ffi::CString::new(format!("{held}/{n}"))
+            .is_ok_and(|path| rustix::fs::statat(dir, &path, rustix::fs::AtFlags::SYMLINK_NOFOLLOW).is_ok())
+    })
+}
 
 /// Whether `/proc/<pid>/exe` leads to a file: not for a zombie (its memory, with the executable,
 /// is gone), nor for a process we may not inspect.

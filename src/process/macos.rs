@@ -90,7 +90,12 @@ pub fn hold(_pid: u32) -> Option<std::os::fd::OwnedFd> {
 }
 
 /// Never asked without a held folder (see [`hold`]).
-pub fn held_instance(_held: super::Held) -> Option<(super::Instance, bool)> {
+pub fn held_instance(_held: super::Held) -> Option<super::Instance> {
+    None
+}
+
+/// Never asked without a held folder (see [`hold`]).
+pub fn held_entry(_held: super::Held) -> Option<u32> {
     None
 }
 

@@ -1025,7 +1025,7 @@ fn the_prompt_hook_starts_nothing_when_nothing_changed_and_is_never_stale() {
 }
 
 /// Whether this kernel shows how many files a process has open as the size of `/proc/<pid>/fd`
-/// (Linux 6.2 and later): only then are runs proven through their supervisor's descriptor.
+/// (Linux 6.2 and later): then a run given by its PID is tested through that folder, else its `exe`.
 fn fd_counts() -> bool {
     fs::metadata("/proc/self/fd").is_ok_and(|m| m.len() > 0)
 }
@@ -1204,7 +1204,7 @@ fn the_prompt_hook_checks_many_runs_itself_and_sees_a_zombie_and_a_reused_pid() 
         // Started for `init`, the first prompt and each change (the supervisor's end is one where
         // runs are proven through it): not while nothing changed, though six runs are shown as
         // running.
-        assert_eq!(count(), if fd_counts() { 5 } else { 4 }, "{sh}: git-shard starts");
+        assert_eq!(count(), 5, "{sh}: git-shard starts");
         for i in 1..=6 {
             repo.ok(&["stop", &format!("{sh}{i}")]);
         }
@@ -1212,18 +1212,12 @@ fn the_prompt_hook_checks_many_runs_itself_and_sees_a_zombie_and_a_reused_pid() 
 }
 
 /// The shell integration is given each run through its supervisor's descriptor of the agent's
-/// `/proc/<pid>/fd`, which one `stat` proves alive and the same process: it leads to the agent
-/// while the agent lives and to nothing after, whoever takes its PID. Once the supervisor is gone (its
-/// PID could then be anyone's) the run is given by its own PID, which the shell proves with the
-/// `.runs` stamp.
+/// `/proc/<pid>/fd`, as the entry of its standard input there, which one lookup proves alive and
+/// the same process: it leads to the agent while the agent lives and to nothing after, whoever
+/// takes its PID. Once the supervisor is gone (its PID could then be anyone's) the run is given by
+/// its own PID, which the shell proves with the `.runs` stamp.
 #[test]
 fn the_shell_is_given_each_run_through_its_supervisors_descriptor() {
-    if !fd_counts() {
-        eprintln!(
-            "NOTE: this kernel does not show open files as /proc/<pid>/fd's size (Linux < 6.2): runs are given by PID"
-        );
-        return;
-    }
     let repo = TestRepo::new();
     repo.ok(&["new", "s", "--terminal", "background", "--", "sleep", "300"]);
     let wt = repo.shards_dir().join("s");
@@ -1257,7 +1251,7 @@ fn the_shell_is_given_each_run_through_its_supervisors_descriptor() {
         out.lines().skip(2).map(str::to_owned).collect()
     };
     for dir in [&repo.root, &wt] {
-        assert_eq!(told(dir), [format!("{sup}/fd/{fd}")], "in {}", dir.display());
+        assert_eq!(told(dir), [format!("{sup}/fd/{fd}/0")], "in {}", dir.display());
     }
     // The supervisor killed, the agent alive: told by its PID.
     kill(sup, 9);
@@ -1265,9 +1259,36 @@ fn the_shell_is_given_each_run_through_its_supervisors_descriptor() {
         !alive(sup) || proc_stat(sup).is_some_and(|s| s.1 == 'Z')
     });
     for dir in [&repo.root, &wt] {
-        assert_eq!(told(dir), [format!("{pid}/fd")], "in {}", dir.display());
+        let entry = if fd_counts() { "fd" } else { "exe" };
+        assert_eq!(told(dir), [format!("{pid}/{entry}")], "in {}", dir.display());
     }
     repo.ok(&["stop", "s"]);
+
+    // An agent without standard input: the entry of its standard output. Without any of the
+    // three: by its PID.
+    for (name, script, entry) in [
+        ("o", "exec sleep 300 <&-", "/1"),
+        ("n", "exec sleep 300 <&- >&- 2>&-", ""),
+    ] {
+        repo.ok(&["new", name, "--terminal", "background", "--", "sh", "-c", script]);
+        let p = repo.shard(name)["process"].clone();
+        let (pid, sup) = (pid_of(&repo.shard(name)), p["supervisor_pid"].as_u64().unwrap() as u32);
+        let fd: u32 = fs::read_to_string(repo.record_path(name))
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("supervisor_proc_fd = ")?.parse().ok())
+            .expect("the supervisor holds the agent's folder");
+        let given = if entry.is_empty() {
+            // By its `fd` folder where that shows files: the agent may hold some that the test
+            // harness left open (a jobserver's pipe); else its `exe` shows it has not exited.
+            let others = fs::read_dir(format!("/proc/{pid}/fd")).unwrap().next().is_some();
+            format!("{pid}/{}", if others && fd_counts() { "fd" } else { "exe" })
+        } else {
+            format!("{sup}/fd/{fd}{entry}")
+        };
+        assert_eq!(told(&repo.root), [given], "{script}");
+        repo.ok(&["stop", name]);
+    }
 }
 
 #[test]
