@@ -237,6 +237,36 @@ impl std::str::FromStr for Held {
     }
 }
 
+/// Mark every descriptor this process has above standard error close-on-exec, so that what it
+/// starts to outlive it (a supervisor and its agent, a terminal) does not keep what the caller
+/// left open: a command substitution's or a build's pipe (`x=$(git shard new … 3>&1)`, make's
+/// jobserver) would otherwise not see its end until the agent exits, and the caller would wait
+/// for it. Ours are close-on-exec already; this reaches the ones we inherited. Where the list of
+/// open descriptors cannot be read, nothing is changed.
+pub fn close_inherited_on_exec() {
+    let dir = if cfg!(target_os = "linux") {
+        "/proc/self/fd"
+    } else {
+        "/dev/fd"
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for fd in entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+    {
+        if fd > 2 {
+            // SAFETY: F_GETFD/F_SETFD only change a flag; a number that was closed meanwhile
+            // (the listing's own) fails with EBADF and is left alone.
+            unsafe {
+                let flags = libc::fcntl(fd, libc::F_GETFD);
+                if flags >= 0 && flags & libc::FD_CLOEXEC == 0 {
+                    libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+                }
+            }
+        }
+    }
+}
+
 /// Open `/proc/<pid>/fd` to hold (see [`Held`]): by the supervisor, for its own child, which
 /// nobody else can reap, so the PID is still the child's. `None` where there is no `/proc`.
 pub fn hold(pid: u32) -> Option<std::os::fd::OwnedFd> {

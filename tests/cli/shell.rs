@@ -1279,10 +1279,9 @@ fn the_shell_is_given_each_run_through_its_supervisors_descriptor() {
             .find_map(|l| l.strip_prefix("supervisor_proc_fd = ")?.parse().ok())
             .expect("the supervisor holds the agent's folder");
         let given = if entry.is_empty() {
-            // By its `fd` folder where that shows files: the agent may hold some that the test
-            // harness left open (a jobserver's pipe); else its `exe` shows it has not exited.
-            let others = fs::read_dir(format!("/proc/{pid}/fd")).unwrap().next().is_some();
-            format!("{pid}/{}", if others && fd_counts() { "fd" } else { "exe" })
+            // Its `fd` folder is empty (a detached run keeps none of the caller's descriptors):
+            // its `exe` shows it has not exited.
+            format!("{pid}/exe")
         } else {
             format!("{sup}/fd/{fd}{entry}")
         };

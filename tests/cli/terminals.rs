@@ -288,6 +288,67 @@ fn kitty_without_remote_control_opens_an_os_window_and_focus_uses_the_window_id(
     );
 }
 
+/// Run `cmd` with the write end of a pipe as its descriptor 3 (as `3>&1` into a command
+/// substitution gives it) and return how long the pipe took to see its end: as long as anything
+/// `cmd` started still holds that descriptor.
+fn until_the_pipe_ends(mut cmd: Command) -> std::time::Duration {
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    // Close-on-exec at both ends, so that no other test's child gets either; only this child
+    // gets the write end, as its descriptor 3, which is not.
+    let (mut reader, writer) = std::io::pipe().unwrap();
+    let w = writer.as_raw_fd();
+    // SAFETY: dup2 is async-signal-safe and touches only the child's table.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::dup2(w, 3) < 0 {
+                Err(std::io::Error::last_os_error())
+            } else {
+                Ok(())
+            }
+        });
+    }
+    let started = std::time::Instant::now();
+    let out = cmd.stdout(std::process::Stdio::null()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    drop(writer);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = reader.read_to_end(&mut Vec::new());
+        let _ = tx.send(());
+    });
+    let _ = rx.recv_timeout(std::time::Duration::from_secs(20));
+    started.elapsed()
+}
+
+#[test]
+fn a_detached_agent_keeps_nothing_the_caller_left_open() {
+    let repo = TestRepo::new();
+    let fakes = Fakes::new(&repo);
+    // A terminal (here a fake kitty, which starts the supervisor and exits) and the headless run.
+    let kitty = fakes.command(&repo, &["new", "k", "--terminal", "kitty", "--", "sleep", "300"]);
+    let background = repo.command_in(
+        &repo.root,
+        &["new", "b", "--terminal", "background", "--", "sleep", "300"],
+    );
+    for (name, cmd) in [("k", kitty), ("b", background)] {
+        let took = until_the_pipe_ends(cmd);
+        assert!(
+            took < std::time::Duration::from_secs(15),
+            "{name}: the caller's pipe was held for {took:?}"
+        );
+        let pid = pid_of(&repo.wait_for(name, "running", |v| v["status"] == "running"));
+        let mut fds: Vec<String> = fs::read_dir(format!("/proc/{pid}/fd"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        fds.sort();
+        assert_eq!(fds, ["0", "1", "2"], "{name}: the agent's descriptors");
+        repo.ok(&["stop", name]);
+    }
+}
+
 #[test]
 fn a_branch_full_of_metacharacters_is_one_literal_argument() {
     let repo = TestRepo::new();
