@@ -34,6 +34,32 @@ want() { [ ${#wanted[@]} -eq 0 ] || [[ " ${wanted[*]} " == *" $1 "* ]]; }
 # median (ms) of one command in a hyperfine JSON export
 median() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; print("%.3f" % (r[int(sys.argv[2])]["median"]*1000))' "$1" "$2"; }
 
+# Two commands run in turn, $1 rounds of each after 20 of warm-up, timed from their spawn to their
+# exit; the medians written to $2 as hyperfine's JSON has them. hyperfine runs all of one command,
+# then all of the other: where the machine's speed drifts within a run (a VM sharing its host, on
+# which `git rev-parse` alone moved from 1.4 to 2.0 ms between two blocks of one run), the ratio
+# then measures the drift. In turn, both see the same machine. Python's own share of each
+# spawn is the same on both sides, which only moves the ratio towards 1.
+interleaved() { # rounds json command-a command-b
+    python3 - "$@" <<'PY'
+import json, os, statistics, sys, time
+rounds, out, cmds = int(sys.argv[1]), sys.argv[2], [c.split() for c in sys.argv[3:5]]
+null = os.open(os.devnull, os.O_RDWR)
+quiet = [(os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)]
+def once(argv):
+    t = time.perf_counter()
+    os.waitpid(os.posix_spawnp(argv[0], argv, os.environ, file_actions=quiet), 0)
+    return time.perf_counter() - t
+times = [[], []]
+for n in range(20 + rounds):
+    for i, argv in enumerate(cmds):
+        t = once(argv)
+        if n >= 20:
+            times[i].append(t)
+json.dump({"results": [{"command": " ".join(c), "median": statistics.median(t)} for c, t in zip(cmds, times)]}, open(out, "w"))
+PY
+}
+
 report() { # title json goal note
     local ours theirs
     ours=$(median "$2" 0); theirs=$(median "$2" 1)
@@ -65,11 +91,9 @@ if want prompt; then
     r=$work/prompt; make_repo "$r" 100
     (cd "$r" && for i in $(seq 1 20); do git-shard new "s$i" --no-launch -- true 2>/dev/null; done)
     (cd "$r" && git-shard new live -- sleep 600 </dev/null 2>/dev/null)
-    (cd "$r.shards/live" && hyperfine -N --warmup 50 --runs 300 --export-json "$work/prompt.json" \
-        "$BIN prompt" "git rev-parse --show-toplevel" >/dev/null)
+    (cd "$r.shards/live" && interleaved 400 "$work/prompt.json" "$BIN prompt" "git rev-parse --show-toplevel")
     report "\`prompt\` in a shard (running agent)" "$work/prompt.json" "≤ 0.8×" "20 shards, vs \`git rev-parse --show-toplevel\`"
-    (cd "$r" && hyperfine -N --warmup 50 --runs 300 --export-json "$work/prompt-main.json" \
-        "$BIN prompt" "git rev-parse --show-toplevel" >/dev/null)
+    (cd "$r" && interleaved 400 "$work/prompt-main.json" "$BIN prompt" "git rev-parse --show-toplevel")
     report "\`prompt\` in the main worktree (summary)" "$work/prompt-main.json" "—" "21 shards, 1 running"
     (cd "$r" && git-shard stop live >/dev/null 2>&1)
     # The main worktree at 10, 100 and 500 shards, a quarter of them running.
@@ -85,8 +109,7 @@ if want prompt; then
                 (( $(date +%s) - $(stat -c %Y "$m/.git/shards") >= 3 )) && break
             sleep 0.5
         done
-        (cd "$m" && hyperfine -N --warmup 50 --runs 300 --export-json "$work/prompt-main$n.json" \
-            "$BIN prompt" "git rev-parse --show-toplevel" >/dev/null)
+        (cd "$m" && interleaved 400 "$work/prompt-main$n.json" "$BIN prompt" "git rev-parse --show-toplevel")
         report "\`prompt\` in the main worktree, $n shards ($((n / 4)) running)" "$work/prompt-main$n.json" "≤ 0.8×" "vs \`git rev-parse --show-toplevel\`"
     done
     # Right after a record changed (one rewritten by rename before each run, as `git-shard`
