@@ -42,8 +42,8 @@ median() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"
 # spawn is the same on both sides, which only moves the ratio towards 1.
 interleaved() { # rounds json command-a command-b
     python3 - "$@" <<'PY'
-import json, os, statistics, sys, time
-rounds, out, cmds = int(sys.argv[1]), sys.argv[2], [c.split() for c in sys.argv[3:5]]
+import json, os, shlex, statistics, sys, time
+rounds, out, cmds = int(sys.argv[1]), sys.argv[2], [shlex.split(c) for c in sys.argv[3:5]]
 null = os.open(os.devnull, os.O_RDWR)
 quiet = [(os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)]
 def once(argv):
@@ -91,9 +91,9 @@ if want prompt; then
     r=$work/prompt; make_repo "$r" 100
     (cd "$r" && for i in $(seq 1 20); do git-shard new "s$i" --no-launch -- true 2>/dev/null; done)
     (cd "$r" && git-shard new live -- sleep 600 </dev/null 2>/dev/null)
-    (cd "$r.shards/live" && interleaved 400 "$work/prompt.json" "$BIN prompt" "git rev-parse --show-toplevel")
+    (cd "$r.shards/live" && interleaved 400 "$work/prompt.json" "$(printf %q "$BIN") prompt" "git rev-parse --show-toplevel")
     report "\`prompt\` in a shard (running agent)" "$work/prompt.json" "≤ 0.8×" "20 shards, vs \`git rev-parse --show-toplevel\`"
-    (cd "$r" && interleaved 400 "$work/prompt-main.json" "$BIN prompt" "git rev-parse --show-toplevel")
+    (cd "$r" && interleaved 400 "$work/prompt-main.json" "$(printf %q "$BIN") prompt" "git rev-parse --show-toplevel")
     report "\`prompt\` in the main worktree (summary)" "$work/prompt-main.json" "—" "21 shards, 1 running"
     (cd "$r" && git-shard stop live >/dev/null 2>&1)
     # The main worktree at 10, 100 and 500 shards, a quarter of them running.
@@ -109,7 +109,7 @@ if want prompt; then
                 (( $(date +%s) - $(stat -c %Y "$m/.git/shards") >= 3 )) && break
             sleep 0.5
         done
-        (cd "$m" && interleaved 400 "$work/prompt-main$n.json" "$BIN prompt" "git rev-parse --show-toplevel")
+        (cd "$m" && interleaved 400 "$work/prompt-main$n.json" "$(printf %q "$BIN") prompt" "git rev-parse --show-toplevel")
         report "\`prompt\` in the main worktree, $n shards ($((n / 4)) running)" "$work/prompt-main$n.json" "≤ 0.8×" "vs \`git rev-parse --show-toplevel\`"
     done
     # Right after a record changed (one rewritten by rename before each run, as `git-shard`

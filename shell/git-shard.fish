@@ -78,13 +78,13 @@ end
 # written into (its time, against a stamp git-shard set to it), the runs shown as running, the
 # folder we are in and the locale. All checked with builtins: a prompt where nothing changed starts
 # no process. Each run shown as running is a path below /proc found only while it has not exited:
-# `<supervisor>/fd/<n>/<file>`, an entry of the agent's `fd` folder through its supervisor's
-# descriptor of it, which leads nowhere once that very process is gone (see `Held` in
-# src/process/mod.rs); or `<pid>/<entry>`, and then `/proc/<pid>` older than the `.runs` stamp
-# proves it is the same process (see `stamps` in src/commands/prompt.rs). fish spends
-# microseconds on every statement and on every argument `test` parses, so the runs' paths are
-# looked up by one `path is` (fish 3.5 and later have `path`) and the files' times compared by
-# one `test`.
+# through its supervisor's descriptor of the agent's `fd` folder, which leads nowhere once that
+# very process is gone (see `Held` in src/process/mod.rs), `<supervisor>/fd/<n>/<file>`, an entry
+# of the folder, or `<supervisor>/fd/<n>`, the folder, not empty; or `<pid>/<entry>`, and then
+# `/proc/<pid>` older than the `.runs` stamp proves it is the same process (see `stamps` in
+# src/commands/prompt.rs). fish spends microseconds on every statement and on every argument
+# `test` parses, so the entries are found by one `path is` (fish 3.5 and later have `path`; it
+# follows them, to the agent's terminal or log) and the rest is one `test`.
 contains -- path (builtin -n); and set -g __git_shard_path
 # Where the shell is and how glyphs are shown are watched by fish itself: a change forgets the
 # checks (and `test` without any fails). Comparing them at every prompt cost 9 µs.
@@ -122,19 +122,20 @@ function __git_shard_refresh
             set -g __git_shard_stamp $deps[2]
             set __git_shard_checks -a ! $deps[1] -nt $deps[2] -a ! $deps[1] -ot $deps[2]
             for run in $lines[3..-1]
-                set -l found /proc/$run
                 if not string match -q '*/fd/*' -- $run
-                    # By PID: `/proc/<pid>/exe`, followed (rather than the entry given, which
-                    # `-s` finds not empty while the process has not exited: fish's `path` has no
-                    # `-s`, and a zombie's `exe` leads nowhere), and `/proc/<pid> -ot <stamp>.runs`.
-                    set -l pid (string replace -r '/.*' '' -- $run)
-                    set found /proc/$pid/exe
-                    set -a __git_shard_checks -a /proc/$pid -ot $deps[2].runs
+                    # By PID: `/proc/<pid> -ot <stamp>.runs`, and its entry as below.
+                    set -a __git_shard_checks -a /proc/(string replace -r '/.*' '' -- $run) -ot $deps[2].runs
                 end
-                if set -q __git_shard_path
-                    set -a __git_shard_runs $found
+                if string match -q -r '(/fd/.*/|/exe$)' -- $run
+                    # An entry to find (`exe` of a zombie leads nowhere): by `path is`.
+                    if set -q __git_shard_path
+                        set -a __git_shard_runs /proc/$run
+                    else
+                        set -a __git_shard_checks -a -e /proc/$run
+                    end
                 else
-                    set -a __git_shard_checks -a -e $found
+                    # A `fd` folder, not empty (fish's `path` has no `-s`).
+                    set -a __git_shard_checks -a -s /proc/$run
                 end
             end
         end

@@ -101,11 +101,11 @@ fi
 # written into (its time, against a stamp git-shard set to it), the runs shown as running, the
 # folder we are in and the locale. All checked with builtins: a prompt where nothing changed starts
 # no process. Each run shown as running is a path below /proc found only while it has not exited:
-# `<supervisor>/fd/<n>/<file>`, an entry of the agent's `fd` folder through its supervisor's
-# descriptor of it, which leads nowhere once that very process is gone (`-h`: the entry is looked
-# up, not followed; see `Held` in src/process/mod.rs); or `<pid>/<entry>`, not empty (`-s`), and
-# then `/proc/<pid>` older than the `.runs` stamp proves it is the same process (see `stamps` in
-# src/commands/prompt.rs). Declared
+# through its supervisor's descriptor of the agent's `fd` folder, which leads nowhere once that
+# very process is gone (see `Held` in src/process/mod.rs), `<supervisor>/fd/<n>/<file>`, an entry
+# of the folder (`-h`: looked up, not followed), or `<supervisor>/fd/<n>`, the folder, not empty
+# (`-s`); or `<pid>/<entry>`, not empty (`-s`), and then `/proc/<pid>` older than the `.runs`
+# stamp proves it is the same process (see `stamps` in src/commands/prompt.rs). Declared
 # here, so that `setopt warn_create_global` has nothing to say when precmd sets them.
 typeset -g __git_shard_segment= __git_shard_seen= __git_shard_stamp=
 __git_shard_unchanged() { return 1; }
@@ -131,8 +131,10 @@ __git_shard_checks_from() {
         # proves nothing.
         __git_shard_test="-e $__git_shard_w && -e $__git_shard_s && ! ( $__git_shard_w -nt $__git_shard_s || $__git_shard_w -ot $__git_shard_s )"
         for __git_shard_line in "${@:2}"; do
-            if [[ $__git_shard_line == */fd/* ]]; then
+            if [[ $__git_shard_line == */fd/*/* ]]; then
                 __git_shard_test+=" && -h /proc/${(q)__git_shard_line}"
+            elif [[ $__git_shard_line == */fd/* ]]; then
+                __git_shard_test+=" && -s /proc/${(q)__git_shard_line}"
             else
                 __git_shard_test+=" && -s /proc/${(q)__git_shard_line}"
                 __git_shard_test+=" && /proc/${(q)__git_shard_line%/*} -ot $__git_shard_r"

@@ -189,6 +189,12 @@ pub fn reconcile_quietly(ws: &Workspace) {
 /// like a run that worked. That is refused here, before anything is created or started.
 pub fn launch_terminal(ws: &Workspace, flag: Option<&str>, agent: &crate::agent::AgentCommand) -> Result<Terminal> {
     let (terminal, _) = terminal::choose(&ws.config, flag, stdin_is_tty(), &terminal::process_env)?;
+    // A detached run outlives `new`/`run`, and so may what setup leaves running: neither keeps
+    // the caller's files beyond the standard three (see `close_inherited_on_exec`). Inline, the
+    // agent is the caller's foreground job, as any command would be.
+    if !matches!(terminal, Terminal::Inline) {
+        crate::process::close_inherited_on_exec();
+    }
     if agent.fallback_shell && matches!(terminal, Terminal::Background) {
         return Err(Error::refused(
             "no agent to run: without a command the agent is your shell, and in the background it would exit at once",

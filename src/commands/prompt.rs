@@ -14,7 +14,7 @@ use crate::context::Context;
 use crate::error::Result;
 use crate::git::locate::locate;
 use crate::output::clean;
-use crate::process::{Held, Instance};
+use crate::process::{Held, HeldProof, Instance};
 use crate::shard::activity::{self, Activity};
 use crate::shard::glance::{self, SETTLED};
 use crate::shard::{Record, RunStatus, Store};
@@ -196,15 +196,16 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         && let Some(stamp) = stamps(shell, since, proven)
     {
         out.push_str(&format!("{}\t{}\n", watched.display(), stamp.display()));
-        // Each run as a path below /proc the shell finds only while it has not exited: an entry
-        // of its `fd` folder through its supervisor's descriptor where that leads to it
-        // (`<supervisor>/fd/<n>/<file>`, which proves the process as well; the shell looks it
-        // up), else `<pid>/<entry>` (the shell tests it with `-s`, and `/proc/<pid>` older than
-        // the `.runs` stamp proves it is the same process).
+        // Each run as a path below /proc the shell finds only while it has not exited, through
+        // its supervisor's descriptor of its `fd` folder where that leads to it (which proves the
+        // process as well): an entry of the folder (`<supervisor>/fd/<n>/<file>`, looked up),
+        // or the folder (`<supervisor>/fd/<n>`, not empty: `-s`). Else by PID, `<pid>/<entry>`
+        // (`-s`, and `/proc/<pid>` older than the `.runs` stamp proves it is the same process).
         for run in running {
             let held = run.held.zip(run.instance);
-            match held.and_then(|(held, instance)| Some((held, crate::process::held_entry(held, instance)?))) {
-                Some((held, file)) => out.push_str(&format!("{held}/{file}\n")),
+            match held.and_then(|(held, instance)| Some((held, crate::process::held_proof(held, instance)?))) {
+                Some((held, HeldProof::Entry(file))) => out.push_str(&format!("{held}/{file}\n")),
+                Some((held, HeldProof::Folder)) => out.push_str(&format!("{held}\n")),
                 None => {
                     let entry = run.entry.unwrap_or_else(|| crate::process::alive_entry(run.pid));
                     out.push_str(&format!("{}/{entry}\n", run.pid));

@@ -81,9 +81,10 @@ pub fn instance(pid: u32) -> Option<(super::Instance, bool)> {
     instance_at(proc_path(&mut buf, pid, "/fd")?)
 }
 
-/// The instance of the `fd` folder that `held` leads to.
-pub fn held_instance(held: super::Held) -> Option<super::Instance> {
-    instance_at(std::ffi::CString::new(held.to_string()).ok()?.as_c_str()).map(|(instance, _)| instance)
+/// The instance of the `fd` folder that `held` leads to, and whether it is not empty (see
+/// [`instance`]).
+pub fn held_instance(held: super::Held) -> Option<(super::Instance, bool)> {
+    instance_at(std::ffi::CString::new(held.to_string()).ok()?.as_c_str())
 }
 
 /// The instance of a `fd` folder at `path` in [`proc_dir`], and whether it is not empty.
@@ -126,7 +127,9 @@ pub fn hold(pid: u32) -> Option<std::os::fd::OwnedFd> {
 const HELD_FD: i32 = 1000;
 
 /// The first of the standard files (0, 1, 2) whose entry `held` leads to: `/proc/<held>/<n>`,
-/// not followed (what it names, a terminal or a log file, is never touched).
+/// not followed (what it names, a terminal or a log file, is never touched). `None` as well where
+/// the folder may not be searched: an agent that made itself non-dumpable (`PR_SET_DUMPABLE`, as
+/// programs hardened against ptrace do, or anything setuid) has its `fd` folder owned by root.
 pub fn held_entry(held: super::Held) -> Option<u32> {
     if !proc_is_ours() {
         return None;

@@ -90,7 +90,7 @@ pub fn hold(_pid: u32) -> Option<std::os::fd::OwnedFd> {
 }
 
 /// Never asked without a held folder (see [`hold`]).
-pub fn held_instance(_held: super::Held) -> Option<super::Instance> {
+pub fn held_instance(_held: super::Held) -> Option<(super::Instance, bool)> {
     None
 }
 

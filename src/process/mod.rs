@@ -208,12 +208,14 @@ pub fn still_alive(pid: u32, boot: &str, instance: Instance) -> Option<&'static 
 /// agent's open files, exists only while this very agent has not exited (a zombie has no files
 /// open): one lookup proves both that it is the same process and that it is alive, where the PID
 /// alone needs a second one for the first (see `stamps` in `commands::prompt`). It rests on the
-/// supervisor being the one that opened it: [`held_entry`] vouches for it only after comparing
+/// supervisor being the one that opened it: [`held_proof`] vouches for it only after comparing
 /// where it leads with the run's proven [`Instance`], and the shell then trusts it until the
 /// entry is gone. The one hole: the supervisor killed with its agent, and before the next prompt
 /// another process takes the supervisor's PID with a folder open at that very number that has an
-/// entry of that name; the supervisor holds it at 1000 or above so that it takes a thousand open
-/// files or a deliberate choice. Written as that path below `/proc`, `<supervisor>/fd/<fd>`.
+/// entry of that name. The supervisor holds it at 1000 or above so that it takes a thousand open
+/// files or a deliberate choice, which another supervisor makes: one that took the dead one's PID
+/// (the PID counter having wrapped around since) would pass. Written as that path below `/proc`,
+/// `<supervisor>/fd/<fd>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Held {
     pub supervisor: u32,
@@ -238,30 +240,34 @@ impl std::str::FromStr for Held {
 }
 
 /// Mark every descriptor this process has above standard error close-on-exec, so that what it
-/// starts to outlive it (a supervisor and its agent, a terminal) does not keep what the caller
-/// left open: a command substitution's or a build's pipe (`x=$(git shard new … 3>&1)`, make's
-/// jobserver) would otherwise not see its end until the agent exits, and the caller would wait
-/// for it. Ours are close-on-exec already; this reaches the ones we inherited. Where the list of
-/// open descriptors cannot be read, nothing is changed.
+/// starts to outlive it (a supervisor and its agent, a terminal, what setup leaves running) does
+/// not keep what the caller left open: a command substitution's or a build's pipe (`x=$(git shard
+/// new … 3>&1)`, make's jobserver) would otherwise not see its end until the agent exits, and the
+/// caller would wait for it. Ours are close-on-exec already; this reaches the ones we inherited.
+/// Spared: the one kitty names in `KITTY_LISTEN_ON=fd:<n>`, its remote control, which the kitty
+/// template's `kitten @` needs. Where the list of open descriptors cannot be read, nothing is
+/// changed.
 pub fn close_inherited_on_exec() {
+    let kitty = std::env::var("KITTY_LISTEN_ON")
+        .ok()
+        .and_then(|v| v.strip_prefix("fd:")?.parse::<i32>().ok());
     let dir = if cfg!(target_os = "linux") {
         "/proc/self/fd"
     } else {
         "/dev/fd"
     };
     let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for fd in entries
+    let fds: Vec<i32> = entries
         .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-    {
-        if fd > 2 {
-            // SAFETY: F_GETFD/F_SETFD only change a flag; a number that was closed meanwhile
-            // (the listing's own) fails with EBADF and is left alone.
-            unsafe {
-                let flags = libc::fcntl(fd, libc::F_GETFD);
-                if flags >= 0 && flags & libc::FD_CLOEXEC == 0 {
-                    libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
-                }
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
+    for fd in fds.into_iter().filter(|&fd| fd > 2 && Some(fd) != kitty) {
+        // SAFETY: F_GETFD/F_SETFD only change a flag of the number; one that is no longer open
+        // (the listing's own, closed once read) fails with EBADF and is left alone.
+        unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags >= 0 && flags & libc::FD_CLOEXEC == 0 {
+                libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
             }
         }
     }
@@ -273,16 +279,32 @@ pub fn hold(pid: u32) -> Option<std::os::fd::OwnedFd> {
     platform::hold(pid)
 }
 
-/// The entry a shell finds at `/proc/<held>/<n>` only while the process proven as `instance` has
-/// not exited: `n` is the first of its standard files (0, 1, 2) it has open, which an agent keeps
-/// for its life. `None` where `held` leads elsewhere or nowhere (the supervisor gone, a kernel
-/// that hides the folder) or none of those files is open: then the shell proves the run by its
-/// PID. Unlike the folder's size, an entry shows on every kernel, and looking it up costs a
-/// shell no more than `stat`ing the folder (fish 3.7: 2.0–2.4 against 2.5–3.0 µs per run).
-pub fn held_entry(held: Held, instance: Instance) -> Option<u32> {
-    platform::held_instance(held)
-        .filter(|now| *now == instance)
-        .and_then(|_| platform::held_entry(held))
+/// What proves to a shell, through [`Held`], that the process proven as an [`Instance`] has not
+/// exited: a path below `/proc` it finds (or finds not empty) only while that holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldProof {
+    /// `<held>/<n>`, looked up: the entry of the first of its standard files (0, 1, 2) it has
+    /// open, which an agent keeps for its life. Shown on every kernel, and a lookup costs a shell
+    /// no more than a `stat` (fish 3.7: 2.0–2.4 against 2.5–3.0 µs per run for `-s`).
+    Entry(u32),
+    /// `<held>` itself, not empty (`-s`): where its entries may not be looked up (a non-dumpable
+    /// agent's folder belongs to root) or none of the three is open, but the kernel shows the
+    /// count of open files as the folder's size (Linux 6.2 and later), none for a zombie.
+    Folder,
+}
+
+/// How `held` proves to a shell that the process proven as `instance` has not exited. `None`
+/// where `held` leads elsewhere or nowhere (the supervisor gone, a kernel that hides the folder)
+/// or neither proof holds: then the shell proves the run by its PID.
+pub fn held_proof(held: Held, instance: Instance) -> Option<HeldProof> {
+    let (now, not_empty) = platform::held_instance(held)?;
+    if now != instance {
+        return None;
+    }
+    match platform::held_entry(held) {
+        Some(n) => Some(HeldProof::Entry(n)),
+        None => not_empty.then_some(HeldProof::Folder),
+    }
 }
 
 /// The entry of `/proc/<pid>` that a shell's `-s` (exists and is not empty) finds only while the
@@ -341,6 +363,30 @@ pub fn restore_sigpipe() {
 mod tests {
     use super::*;
 
+    /// `pid`'s folder held by this process, as a supervisor holds its agent's.
+    fn held_here(pid: u32) -> (std::os::fd::OwnedFd, Held) {
+        let kept = hold(pid).expect("the folder held");
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&kept) as u32;
+        (
+            kept,
+            Held {
+                supervisor: std::process::id(),
+                fd,
+            },
+        )
+    }
+
+    /// Whether `pred` holds within two seconds.
+    fn soon(pred: impl Fn() -> bool) -> bool {
+        for _ in 0..200 {
+            if pred() {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        false
+    }
+
     #[test]
     fn own_identity_is_alive_and_a_changed_start_is_reuse() {
         let me = capture(std::process::id()).unwrap();
@@ -396,30 +442,21 @@ mod tests {
         // Linux 6.2 and later show how many files a process has open.
         let counts = std::fs::metadata("/proc/self/fd").is_ok_and(|m| m.len() > 0);
         // Its folder held, as a supervisor holds its agent's: it leads to this very process.
-        let kept = hold(id.pid).expect("the folder held");
-        let held = Held {
-            supervisor: std::process::id(),
-            fd: std::os::fd::AsRawFd::as_raw_fd(&kept) as u32,
-        };
+        let (_kept, held) = held_here(id.pid);
         assert_eq!(held.to_string().parse(), Ok(held));
         // What the shell looks up: `/proc/<held>/0`, its standard input's entry, on every kernel.
         let through = || std::fs::symlink_metadata(format!("/proc/{held}/0")).is_ok();
-        assert_eq!(held_entry(held, instance), Some(0));
+        assert_eq!(held_proof(held, instance), Some(HeldProof::Entry(0)));
         assert!(through());
         for another in another {
-            assert_eq!(held_entry(held, another), None, "it leads to another instance");
+            assert_eq!(held_proof(held, another), None, "it leads to another instance");
         }
         assert_eq!(alive_entry(id.pid), if counts { "fd" } else { "exe" });
         drop(child.stdin.take());
-        let mut zombie = false;
-        for _ in 0..200 {
-            if facts(id.pid).unwrap().is_some_and(|f| f.is_zombie()) {
-                zombie = true;
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        assert!(zombie, "the child exited");
+        assert!(
+            soon(|| facts(id.pid).unwrap().is_some_and(|f| f.is_zombie())),
+            "the child exited"
+        );
         assert_eq!(
             still_alive(id.pid, &id.boot_id, instance),
             None,
@@ -427,10 +464,10 @@ mod tests {
         );
         assert_eq!(alive_entry(id.pid), "exe", "a zombie has no open files to show");
         assert!(!through(), "the shell's test fails for a zombie");
-        assert_eq!(held_entry(held, instance), None, "a zombie");
+        assert_eq!(held_proof(held, instance), None, "a zombie");
         child.wait().unwrap();
         assert_eq!(still_alive(id.pid, &id.boot_id, instance), None, "reaped");
-        assert_eq!(held_entry(held, instance), None, "reaped");
+        assert_eq!(held_proof(held, instance), None, "reaped");
         assert!(!through(), "reaped: nothing to look up");
 
         // A live process with no file open shows a size of 0: proven by its `exe` instead.
@@ -452,15 +489,8 @@ mod tests {
         // `sleep` opens (and closes) its libraries and locale files once it runs: until it
         // sleeps, it may hold files.
         let idle = |pid| facts(pid).unwrap().is_some_and(|f| f.comm == "sleep" && f.state == 'S');
-        let mut bare_of_files = false;
-        for _ in 0..200 {
-            if idle(bare.id()) && platform::instance(bare.id()).is_some_and(|(_, open)| !open) {
-                bare_of_files = true;
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        assert!(bare_of_files, "sleep runs with no file open");
+        let bare_of_files = || idle(bare.id()) && platform::instance(bare.id()).is_some_and(|(_, open)| !open);
+        assert!(soon(bare_of_files), "sleep runs with no file open");
         let id = capture(bare.id()).unwrap().identity;
         let (liveness, instance) = check_noting(&id);
         assert_eq!(liveness, Liveness::Alive);
@@ -471,14 +501,37 @@ mod tests {
         );
         assert_eq!(alive_entry(id.pid), "exe");
         // Held, it has no standard file's entry to show: the shell is given its PID instead.
-        let kept = hold(id.pid).expect("the folder held");
-        let held = Held {
-            supervisor: std::process::id(),
-            fd: std::os::fd::AsRawFd::as_raw_fd(&kept) as u32,
-        };
-        assert_eq!(held_entry(held, instance.unwrap()), None, "no standard file open");
+        let (_kept, held) = held_here(id.pid);
+        assert_eq!(held_proof(held, instance.unwrap()), None, "no file open");
         bare.kill().unwrap();
         bare.wait().unwrap();
+
+        // Files open, but none of the standard three: the folder itself, where its size counts
+        // them (what a non-dumpable agent, whose entries may not be looked up, is proven by).
+        let mut odd = Command::new("sleep");
+        odd.arg("30");
+        // SAFETY: between fork and exec only close, open and dup2, which are async-signal-safe.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut odd, || {
+                for fd in 0..4096 {
+                    libc::close(fd);
+                }
+                let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
+                libc::dup2(null, 5);
+                libc::close(null);
+                Ok(())
+            });
+        }
+        let mut odd = odd.spawn().unwrap();
+        assert!(soon(|| idle(odd.id())), "sleep runs");
+        let id = capture(odd.id()).unwrap().identity;
+        let (_, instance) = check_noting(&id);
+        let (_kept, held) = held_here(id.pid);
+        let folder = counts.then_some(HeldProof::Folder);
+        assert_eq!(held_proof(held, instance.unwrap()), folder, "only fd 5 open");
+        odd.kill().unwrap();
+        odd.wait().unwrap();
+        assert_eq!(held_proof(held, instance.unwrap()), None, "reaped");
     }
 
     #[test]

@@ -341,11 +341,6 @@ pub fn launch(
             source,
         })
     };
-    // A detached launch outlives `new`: it keeps nothing of the caller's but its standard files
-    // (which it replaces). Inline, the agent is the caller's foreground job like any command.
-    if !matches!(terminal, Terminal::Inline) {
-        crate::process::close_inherited_on_exec();
-    }
     match terminal {
         Terminal::Inline => {
             let mut cmd = Command::new(&vars.cmd[0]);

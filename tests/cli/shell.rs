@@ -1211,6 +1211,204 @@ fn the_prompt_hook_checks_many_runs_itself_and_sees_a_zombie_and_a_reused_pid() 
     }
 }
 
+/// Each form of run `prompt --cache` may tell the shell holds while the agent lives and fails
+/// once it has exited, in the hook of each shell: an entry through the supervisor's descriptor,
+/// the folder it holds (what a non-dumpable agent, whose entries only root may look up, is told
+/// as), and the agent's own `fd` folder by PID with the `.runs` stamp. The answer is the test's
+/// own (a `git-shard` that prints it), so every form is checked on any kernel and as any user.
+/// The agent is killed while its supervisor is stopped: a zombie, its folder still held.
+#[test]
+fn the_hook_holds_each_form_of_run_while_it_lives_and_no_longer() {
+    let repo = TestRepo::new();
+    let dir = repo.tmp.path();
+    // The records' folder and its stamp, with the same time: unchanged as far as they go.
+    let (watched, stamp) = (dir.join("watched"), dir.join("stamp"));
+    fs::create_dir_all(&watched).unwrap();
+    fs::write(&stamp, "").unwrap();
+    let same = Command::new("touch")
+        .arg("-r")
+        .arg(&watched)
+        .arg(&stamp)
+        .status()
+        .unwrap();
+    assert!(same.success());
+    // The line for a run, from its supervisor, the descriptor it holds and the agent's PID.
+    type Line = fn(u32, u32, u32) -> String;
+    let forms: [(&str, Line); 3] = [
+        ("entry", |sup, fd, _| format!("{sup}/fd/{fd}/0")),
+        ("folder", |sup, fd, _| format!("{sup}/fd/{fd}")),
+        ("pid", |_, _, pid| format!("{pid}/fd")),
+    ];
+    for (sh, init) in INIT {
+        if !have(sh) {
+            continue;
+        }
+        let (hook, show) = hook_and_show(sh);
+        for (form, line) in forms {
+            if form != "entry" && !fd_counts() {
+                continue; // an empty folder proves nothing before Linux 6.2
+            }
+            let name = format!("{sh}-{form}");
+            repo.ok(&["new", &name, "--terminal", "background", "--", "sleep", "300"]);
+            let p = repo.shard(&name)["process"].clone();
+            let (pid, sup) = (pid_of(&repo.shard(&name)), p["supervisor_pid"].as_u64().unwrap() as u32);
+            let fd: u32 = fs::read_to_string(repo.record_path(&name))
+                .unwrap()
+                .lines()
+                .find_map(|l| l.strip_prefix("supervisor_proc_fd = ")?.parse().ok())
+                .expect("the supervisor holds the agent's folder");
+            // Made after the agent: `/proc/<pid>` is older.
+            std::thread::sleep(Duration::from_millis(20));
+            fs::write(dir.join("stamp.runs"), "").unwrap();
+            let answer = format!(
+                "seg\n{}\t{}\n{}\n",
+                watched.display(),
+                stamp.display(),
+                line(sup, fd, pid)
+            );
+            let fake = dir.join(format!("fake-{name}"));
+            fs::create_dir_all(&fake).unwrap();
+            fs::write(fake.join("answer"), answer).unwrap();
+            let spawns = fake.join("spawns");
+            fs::write(
+                fake.join("git-shard"),
+                format!(
+                    "#!/bin/sh\necho >> {}\ncat {}\n",
+                    spawns.display(),
+                    fake.join("answer").display()
+                ),
+            )
+            .unwrap();
+            fs::set_permissions(
+                fake.join("git-shard"),
+                std::os::unix::fs::PermissionsExt::from_mode(0o755),
+            )
+            .unwrap();
+            // A signal is delivered some time after `kill` returns: the supervisor must have
+            // stopped before its agent dies, or it reaps it. (In sh, which all three can run.)
+            let zombie = format!(
+                "sh -c 'kill -STOP {sup}; until grep -q \") T \" /proc/{sup}/stat; do sleep 0.01; done; \
+                 kill -9 {pid}; until grep -q \") Z \" /proc/{pid}/stat; do sleep 0.01; done'"
+            );
+            let script = format!(
+                "{init}\n{}\n{hook}\n{show}\n{hook}\n{show}\n{zombie}\n{hook}\n{show}\n",
+                path_first(sh, &fake)
+            );
+            let out = shell(&repo, sh, &repo.root, &script);
+            // Its supervisor stopped, the agent is left a zombie, and the supervisor still holds
+            // its folder: the hardest case to tell from a live agent.
+            let zombie = proc_stat(pid).map(|s| s.1);
+            kill(sup, libc::SIGCONT);
+            assert_eq!(zombie, Some('Z'), "{name}: a zombie");
+            assert_eq!(
+                stdout(&out),
+                "seg\nseg\nseg\n",
+                "{name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            // The first prompt, and the one after the agent was killed: not the one between.
+            let count = fs::read_to_string(&spawns).map_or(0, |t| t.lines().count());
+            assert_eq!(count, 2, "{name}: git-shard starts");
+        }
+    }
+}
+
+/// `cmd` as the user nobody (65534) where the tests run as root, else as it is: what a user who is
+/// not root sees of processes that root's privileges would hide.
+fn as_a_user(cmd: Command) -> Command {
+    if !rustix::process::getuid().is_root() {
+        return cmd;
+    }
+    let mut wrapped = Command::new("setpriv");
+    wrapped
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .env_clear();
+    for (key, value) in cmd.get_envs() {
+        if let Some(value) = value {
+            wrapped.env(key, value);
+        }
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
+    wrapped
+}
+
+/// An agent that made itself non-dumpable (hardened against ptrace, or setuid) has its `fd`
+/// folder owned by root: its own user may not look up the entries in it. The shell is then told
+/// the held folder itself, which it may `stat`, and finds it not empty while the agent lives.
+#[test]
+fn a_non_dumpable_agent_is_told_by_the_folder_its_supervisor_holds() {
+    if !fd_counts() {
+        // Past the harness's capture: a kernel's limit, not a tool to install.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: this kernel does not count open files (Linux 6.2 and later do)"
+        );
+        return;
+    }
+    let root = rustix::process::getuid().is_root();
+    if root && !have("setpriv") {
+        return;
+    }
+    let repo = TestRepo::new();
+    // A copy of sleep that its user may run but not read: the kernel makes it non-dumpable.
+    let sleep = std::env::split_paths(test_path())
+        .map(|dir| dir.join("sleep"))
+        .find(|p| p.exists())
+        .expect("sleep on PATH");
+    let xsleep = repo.tmp.path().join("xsleep");
+    fs::copy(&sleep, &xsleep).unwrap();
+    fs::set_permissions(&xsleep, std::os::unix::fs::PermissionsExt::from_mode(0o111)).unwrap();
+    if root {
+        let owned = Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(repo.tmp.path())
+            .status()
+            .unwrap();
+        assert!(owned.success());
+    }
+    let run = |args: &[&str]| {
+        let out = as_a_user(repo.command_in(&repo.root, args)).output().unwrap();
+        succeeded(args, out)
+    };
+    run(&[
+        "new",
+        "nd",
+        "--terminal",
+        "background",
+        "--",
+        xsleep.to_str().unwrap(),
+        "300",
+    ]);
+    let record: toml::Value = toml::from_str(&fs::read_to_string(repo.record_path("nd")).unwrap()).unwrap();
+    let p = &record["process"];
+    let number = |key: &str| p[key].as_integer().unwrap_or_else(|| panic!("{key} in {p}")) as u32;
+    let (pid, sup, fd) = (number("pid"), number("supervisor_pid"), number("supervisor_proc_fd"));
+    let uid = |path: String| std::os::unix::fs::MetadataExt::uid(&fs::metadata(path).unwrap());
+    assert_eq!(uid(format!("/proc/{pid}/fd")), 0, "the agent's folder is root's");
+    assert_ne!(uid(format!("/proc/{pid}")), 0, "the agent is the user's");
+    std::thread::sleep(Duration::from_millis(1200));
+    let told: Vec<String> = run(&["prompt", "--cache", "1"])
+        .lines()
+        .skip(2)
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(told, [format!("{sup}/fd/{fd}")]);
+    let found = |test: &str| {
+        let sh = format!("test {test} /proc/{sup}/fd/{fd}/0 || exit 3; test -s /proc/{sup}/fd/{fd}");
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", &sh]);
+        as_a_user(cmd).status().unwrap().code()
+    };
+    // What the user's shell finds: no entry (refused), the folder not empty.
+    assert_eq!(found("! -h"), Some(0));
+    run(&["stop", "nd"]);
+}
+
 /// The shell integration is given each run through its supervisor's descriptor of the agent's
 /// `/proc/<pid>/fd`, as the entry of its standard input there, which one lookup proves alive and
 /// the same process: it leads to the agent while the agent lives and to nothing after, whoever

@@ -15,6 +15,7 @@ const FAKE: &str = r#"#!/bin/sh
 me=$(basename "$0")
 n=0; while [ -e "$FAKE_LOG/$me.$n" ]; do n=$((n+1)); done
 printf '%s\0' "$me" "$@" > "$FAKE_LOG/$me.$n"
+ls /proc/$$/fd > "$FAKE_LOG/$me.$n.fds" 2>/dev/null
 if [ "$me $1 $2" = "kitten @ ls" ]; then exit "${FAKE_KITTEN_LS:-0}"; fi
 while [ $# -gt 0 ]; do case "$1" in */git-shard) break;; esac; shift; done
 if [ $# -gt 0 ]; then
@@ -59,6 +60,13 @@ impl Fakes {
         let path = format!("{}:{}", self.bin.display(), test_path().to_string_lossy());
         cmd.env("PATH", path).env("FAKE_LOG", &self.log);
         cmd
+    }
+
+    /// The descriptors `program` had open at its last call.
+    fn last_fds(&self, program: &str) -> Vec<u32> {
+        let n = self.calls(program).len() - 1;
+        let listed = fs::read_to_string(self.log.join(format!("{program}.{n}.fds"))).unwrap();
+        listed.split_whitespace().filter_map(|fd| fd.parse().ok()).collect()
     }
 
     /// Every recorded call of `program`, in order.
@@ -326,6 +334,8 @@ fn until_the_pipe_ends(mut cmd: Command) -> std::time::Duration {
 fn a_detached_agent_keeps_nothing_the_caller_left_open() {
     let repo = TestRepo::new();
     let fakes = Fakes::new(&repo);
+    // Setup that leaves a server running (a build cache's, say): not the caller's to wait for.
+    repo.user_config("setup = [{ sh = \"sleep 60 >/dev/null 2>&1 &\" }]\n");
     // A terminal (here a fake kitty, which starts the supervisor and exits) and the headless run.
     let kitty = fakes.command(&repo, &["new", "k", "--terminal", "kitty", "--", "sleep", "300"]);
     let background = repo.command_in(
@@ -347,6 +357,37 @@ fn a_detached_agent_keeps_nothing_the_caller_left_open() {
         assert_eq!(fds, ["0", "1", "2"], "{name}: the agent's descriptors");
         repo.ok(&["stop", name]);
     }
+}
+
+/// kitty hands a window its remote control as a descriptor (`KITTY_LISTEN_ON=fd:<n>`): the one
+/// inherited descriptor a launch keeps, since the kitty template's `kitten @` talks through it.
+#[test]
+fn kitty_keeps_the_remote_control_descriptor_it_named() {
+    use std::os::unix::process::CommandExt;
+    let repo = TestRepo::new();
+    let fakes = Fakes::new(&repo);
+    let mut cmd = fakes.command(&repo, &["new", "k", "--", "sleep", "300"]);
+    cmd.env("KITTY_WINDOW_ID", "3").env("KITTY_LISTEN_ON", "fd:7");
+    // SAFETY: open, dup2 and close are async-signal-safe and touch only the child's table.
+    unsafe {
+        cmd.pre_exec(|| {
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
+            for fd in [7, 8] {
+                if libc::dup2(null, fd) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            libc::close(null);
+            Ok(())
+        });
+    }
+    run_ok(cmd);
+    // Remote control answered: a tab, through `kitten @ launch`.
+    assert_eq!(&fakes.calls("kitten").last().unwrap()[..3], ["kitten", "@", "launch"]);
+    let fds = fakes.last_fds("kitten");
+    assert!(fds.contains(&7), "kitty's descriptor kept: {fds:?}");
+    assert!(!fds.contains(&8), "another one not: {fds:?}");
+    repo.ok(&["stop", "k"]);
 }
 
 #[test]
