@@ -1214,9 +1214,10 @@ fn the_prompt_hook_checks_many_runs_itself_and_sees_a_zombie_and_a_reused_pid() 
 /// Each form of run `prompt --cache` may tell the shell holds while the agent lives and fails
 /// once it has exited, in the hook of each shell: an entry through the supervisor's descriptor,
 /// the folder it holds (what a non-dumpable agent, whose entries only root may look up, is told
-/// as), and the agent's own `fd` folder by PID with the `.runs` stamp. The answer is the test's
-/// own (a `git-shard` that prints it), so every form is checked on any kernel and as any user.
-/// The agent is killed while its supervisor is stopped: a zombie, its folder still held.
+/// as), and by PID with the `.runs` stamp the agent's own `fd` folder or its `exe`. The answer
+/// is the test's own (a `git-shard` that prints it), so every form is checked on any kernel and
+/// as any user. The agent is killed while its supervisor is stopped: a zombie, its folder still
+/// held.
 #[test]
 fn the_hook_holds_each_form_of_run_while_it_lives_and_no_longer() {
     let repo = TestRepo::new();
@@ -1234,21 +1235,28 @@ fn the_hook_holds_each_form_of_run_while_it_lives_and_no_longer() {
     assert!(same.success());
     // The line for a run, from its supervisor, the descriptor it holds and the agent's PID.
     type Line = fn(u32, u32, u32) -> String;
-    let forms: [(&str, Line); 3] = [
+    let forms: [(&str, Line); 4] = [
         ("entry", |sup, fd, _| format!("{sup}/fd/{fd}/0")),
         ("folder", |sup, fd, _| format!("{sup}/fd/{fd}")),
         ("pid", |_, _, pid| format!("{pid}/fd")),
+        ("exe", |_, _, pid| format!("{pid}/exe")),
     ];
-    for (sh, init) in INIT {
+    // fish also as before 3.5, without `path`: its entries then go into its `test`.
+    let shells = INIT.into_iter().map(|(sh, init)| (sh, sh, init.to_owned())).chain([(
+        "fish",
+        "fish-3.4",
+        format!("{}\nset -e __git_shard_path", INIT[2].1),
+    )]);
+    for (sh, label, init) in shells {
         if !have(sh) {
             continue;
         }
         let (hook, show) = hook_and_show(sh);
         for (form, line) in forms {
-            if form != "entry" && !fd_counts() {
+            if (form == "folder" || form == "pid") && !fd_counts() {
                 continue; // an empty folder proves nothing before Linux 6.2
             }
-            let name = format!("{sh}-{form}");
+            let name = format!("{label}-{form}");
             repo.ok(&["new", &name, "--terminal", "background", "--", "sleep", "300"]);
             let p = repo.shard(&name)["process"].clone();
             let (pid, sup) = (pid_of(&repo.shard(&name)), p["supervisor_pid"].as_u64().unwrap() as u32);
