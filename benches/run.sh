@@ -37,7 +37,7 @@ median() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"
 # Two commands run in turn, $1 rounds of each after 20 of warm-up, timed from their spawn to their
 # exit; the medians written to $2 as hyperfine's JSON has them. hyperfine runs all of one command,
 # then all of the other: where the machine's speed drifts within a run (a VM sharing its host, on
-# which `git rev-parse` alone moved from 1.4 to 2.0 ms between two blocks of one run), the ratio
+# which `git rev-parse` alone moved from 1.95 to 2.71 ms between blocks of one run), the ratio
 # then measures the drift. In turn, both see the same machine. Python's own share of each
 # spawn is the same on both sides, which only moves the ratio towards 1.
 interleaved() { # rounds json command-a command-b

@@ -133,12 +133,12 @@ __git_shard_checks_from() {
                 printf -v __git_shard_run %q "/proc/$__git_shard_line"
                 if [[ $__git_shard_line == */fd/*/* ]]; then
                     __git_shard_test+=" && -h $__git_shard_run"
-                elif [[ $__git_shard_line == */fd/* ]]; then
-                    __git_shard_test+=" && -s $__git_shard_run"
                 else
                     __git_shard_test+=" && -s $__git_shard_run"
-                    printf -v __git_shard_run %q "/proc/${__git_shard_line%/*}"
-                    __git_shard_test+=" && $__git_shard_run -ot $__git_shard_r"
+                    if [[ $__git_shard_line != */fd/* ]]; then
+                        printf -v __git_shard_run %q "/proc/${__git_shard_line%/*}"
+                        __git_shard_test+=" && $__git_shard_run -ot $__git_shard_r"
+                    fi
                 fi
             done
         fi

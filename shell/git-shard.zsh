@@ -133,11 +133,11 @@ __git_shard_checks_from() {
         for __git_shard_line in "${@:2}"; do
             if [[ $__git_shard_line == */fd/*/* ]]; then
                 __git_shard_test+=" && -h /proc/${(q)__git_shard_line}"
-            elif [[ $__git_shard_line == */fd/* ]]; then
-                __git_shard_test+=" && -s /proc/${(q)__git_shard_line}"
             else
                 __git_shard_test+=" && -s /proc/${(q)__git_shard_line}"
-                __git_shard_test+=" && /proc/${(q)__git_shard_line%/*} -ot $__git_shard_r"
+                if [[ $__git_shard_line != */fd/* ]]; then
+                    __git_shard_test+=" && /proc/${(q)__git_shard_line%/*} -ot $__git_shard_r"
+                fi
             fi
         done
     fi

@@ -202,8 +202,11 @@ pub fn run(ctx: &Context, args: &Args) -> Result<()> {
         // or the folder (`<supervisor>/fd/<n>`, not empty: `-s`). Else by PID, `<pid>/<entry>`
         // (`-s`, and `/proc/<pid>` older than the `.runs` stamp proves it is the same process).
         for run in running {
-            let held = run.held.zip(run.instance);
-            match held.and_then(|(held, instance)| Some((held, crate::process::held_proof(held, instance)?))) {
+            let proof = run
+                .held
+                .zip(run.instance)
+                .and_then(|(held, instance)| crate::process::held_proof(held, instance).map(|proof| (held, proof)));
+            match proof {
                 Some((held, HeldProof::Entry(file))) => out.push_str(&format!("{held}/{file}\n")),
                 Some((held, HeldProof::Folder)) => out.push_str(&format!("{held}\n")),
                 None => {

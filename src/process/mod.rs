@@ -285,7 +285,7 @@ pub fn hold(pid: u32) -> Option<std::os::fd::OwnedFd> {
 pub enum HeldProof {
     /// `<held>/<n>`, looked up: the entry of the first of its standard files (0, 1, 2) it has
     /// open, which an agent keeps for its life. Shown on every kernel, and a lookup costs a shell
-    /// no more than a `stat` (fish 3.7: 2.0–2.4 against 2.5–3.0 µs per run for `-s`).
+    /// no more than a `stat` (fish 3.6: 2.0–2.4 against 2.5–3.0 µs per run for `-s`).
     Entry(u32),
     /// `<held>` itself, not empty (`-s`): where its entries may not be looked up (a non-dumpable
     /// agent's folder belongs to root) or none of the three is open, but the kernel shows the
@@ -374,6 +374,29 @@ mod tests {
                 fd,
             },
         )
+    }
+
+    /// A `sleep 30` with every descriptor closed, then `/dev/null` open at `fd` if given.
+    fn sleep_holding(fd: Option<libc::c_int>) -> std::process::Child {
+        let mut cmd = std::process::Command::new("sleep");
+        cmd.arg("30");
+        // SAFETY: between fork and exec only close, open and dup2, which are async-signal-safe.
+        // std's pipe that reports a failed exec goes too: the spawn then reads as a success,
+        // which the callers' `capture` would contradict.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+                for n in 0..4096 {
+                    libc::close(n);
+                }
+                if let Some(fd) = fd {
+                    let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
+                    libc::dup2(null, fd);
+                    libc::close(null);
+                }
+                Ok(())
+            });
+        }
+        cmd.spawn().unwrap()
     }
 
     /// Whether `pred` holds within two seconds.
@@ -471,21 +494,8 @@ mod tests {
         assert!(!through(), "reaped: nothing to look up");
 
         // A live process with no file open shows a size of 0: proven by its `exe` instead.
-        let mut bare = Command::new("sleep");
-        bare.arg("30");
-        // SAFETY: between fork and exec only `close`, which is async-signal-safe. std's pipe that
-        // reports a failed exec goes too: the spawn then reads as a success, which `capture`
-        // below would contradict.
-        unsafe {
-            std::os::unix::process::CommandExt::pre_exec(&mut bare, || {
-                for fd in 0..4096 {
-                    libc::close(fd);
-                }
-                Ok(())
-            });
-        }
-        let mut bare = bare.spawn().unwrap();
-        // The spawn returns as the child closes that pipe, before it has closed the rest, and
+        let mut bare = sleep_holding(None);
+        // The spawn returns as the child closes std's pipe, before it has closed the rest, and
         // `sleep` opens (and closes) its libraries and locale files once it runs: until it
         // sleeps, it may hold files.
         let idle = |pid| facts(pid).unwrap().is_some_and(|f| f.comm == "sleep" && f.state == 'S');
@@ -508,21 +518,7 @@ mod tests {
 
         // Files open, but none of the standard three: the folder itself, where its size counts
         // them (what a non-dumpable agent, whose entries may not be looked up, is proven by).
-        let mut odd = Command::new("sleep");
-        odd.arg("30");
-        // SAFETY: between fork and exec only close, open and dup2, which are async-signal-safe.
-        unsafe {
-            std::os::unix::process::CommandExt::pre_exec(&mut odd, || {
-                for fd in 0..4096 {
-                    libc::close(fd);
-                }
-                let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
-                libc::dup2(null, 5);
-                libc::close(null);
-                Ok(())
-            });
-        }
-        let mut odd = odd.spawn().unwrap();
+        let mut odd = sleep_holding(Some(5));
         assert!(soon(|| idle(odd.id())), "sleep runs");
         let id = capture(odd.id()).unwrap().identity;
         let (_, instance) = check_noting(&id);
